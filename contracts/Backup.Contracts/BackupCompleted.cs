@@ -1,0 +1,21 @@
+namespace Backup.Contracts;
+
+/// <summary>The artifact is complete and visible in the store. Its bytes hash to <see cref="Sha256"/>.</summary>
+public sealed record BackupCompleted
+{
+    public required Guid RunId { get; init; }
+    public required string Source { get; init; }
+    public required DateTimeOffset StartedAt { get; init; }
+    public required DateTimeOffset CompletedAt { get; init; }
+
+    /// <summary>Store-relative key made by the dumper, for example "demo/2026/11/24/20261124T020000Z-&lt;run id&gt;.dump".</summary>
+    public required string ArtifactKey { get; init; }
+
+    public required long SizeBytes { get; init; }
+
+    /// <summary>Lower-case hex SHA-256 of the artifact's bytes as stored.</summary>
+    public required string Sha256 { get; init; }
+
+    /// <summary>"pg_dump-custom": restore with pg_restore.</summary>
+    public required string Format { get; init; }
+}
