@@ -1,0 +1,29 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Backup.Catalog.Data;
+
+/// <summary>The catalog: what runs exist and where each one stands. Tables and columns are snake_case.</summary>
+public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options) : DbContext(options)
+{
+    public DbSet<BackupRun> BackupRuns => Set<BackupRun>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        var run = modelBuilder.Entity<BackupRun>();
+        run.ToTable("backup_runs");
+        run.HasKey(r => r.CorrelationId);
+        run.Property(r => r.CorrelationId).ValueGeneratedNever();
+        run.Property(r => r.CurrentState).HasMaxLength(32);
+        run.Property(r => r.Source).HasMaxLength(63);
+        run.Property(r => r.RequestedBy).HasMaxLength(200);
+        run.Property(r => r.ArtifactKey).HasMaxLength(300);
+        run.Property(r => r.Sha256).HasMaxLength(64).IsFixedLength();
+        run.Property(r => r.FailureCode).HasMaxLength(64);
+        run.Property(r => r.FailureReason).HasMaxLength(2000);
+        run.Property(r => r.DeliveryError).HasMaxLength(2000);
+        run.Property(r => r.ExpiryReason).HasMaxLength(500);
+        run.Property(r => r.Version).IsRowVersion();
+        run.HasIndex(r => new { r.Source, r.CompletedAt });
+        run.HasIndex(r => new { r.CurrentState, r.CompletedAt });
+    }
+}

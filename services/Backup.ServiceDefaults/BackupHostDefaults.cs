@@ -1,0 +1,67 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Backup.ServiceDefaults;
+
+/// <summary>What every Backup service shares: secrets from files, OpenTelemetry, health checks, the clock.</summary>
+public static class BackupHostDefaults
+{
+    /// <summary>Health checks tagged with this make up /health/ready.</summary>
+    public const string ReadyTag = "ready";
+
+    public const string LivePath = "/health/live";
+    public const string ReadyPath = "/health/ready";
+
+    /// <summary>The folder of key-per-file secrets (file name = configuration key, "__" between sections).</summary>
+    public const string SecretsDirectoryVariable = "BACKUP_SECRETS_DIR";
+
+    public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
+    {
+        var secrets = builder.Configuration[SecretsDirectoryVariable] ?? "/run/secrets";
+        if (Directory.Exists(secrets))
+            builder.Configuration.AddKeyPerFile(secrets, optional: true, reloadOnChange: false);
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+        builder.AddOpenTelemetryDefaults();
+        return builder;
+    }
+
+    /// <summary>/health/live answers while the process runs; /health/ready only when the broker and the database answer.</summary>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") });
+        app.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        return app;
+    }
+
+    static void AddOpenTelemetryDefaults(this IHostApplicationBuilder builder)
+    {
+        var serviceName = builder.Environment.ApplicationName;
+        var otel = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(serviceName))
+            .WithTracing(tracing => tracing
+                .AddSource(serviceName)
+                .AddSource("MassTransit")
+                .AddNpgsql()
+                .AddAspNetCoreInstrumentation(options =>
+                    options.Filter = http => !http.Request.Path.StartsWithSegments("/health")))
+            .WithMetrics(metrics => metrics
+                .AddMeter(serviceName)
+                .AddMeter("MassTransit")
+                .AddMeter("Npgsql")
+                .AddAspNetCoreInstrumentation());
+
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+            otel.UseOtlpExporter();
+    }
+}
