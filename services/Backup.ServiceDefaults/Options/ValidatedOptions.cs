@@ -44,6 +44,18 @@ public static class ValidatedOptions
     /// <summary>Data annotations and <see cref="ISelfValidatingOptions"/>, walking into dictionaries and nested options.</summary>
     public static IEnumerable<string> Problems(object options, string path)
     {
+        if (options is ISelfValidatingOptions && options is IDictionary)
+            foreach (var (key, problem) in ((ISelfValidatingOptions)options).Validate())
+                yield return $"{Join(path, key)}: {problem}";
+        if (options is IDictionary entries)
+        {
+            foreach (DictionaryEntry entry in entries)
+                if (entry.Value is not null && IsNestedOptions(entry.Value.GetType()))
+                    foreach (var problem in Problems(entry.Value, Join(path, $"{entry.Key}")))
+                        yield return problem;
+            yield break;
+        }
+
         var results = new List<ValidationResult>();
         Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);
         foreach (var result in results)

@@ -1,0 +1,21 @@
+namespace Backup.Dumper;
+
+static partial class Log
+{
+    [LoggerMessage(1001, LogLevel.Information, "Dump of source {Source} started for run {RunId}")]
+    public static partial void DumpStarted(ILogger logger, Guid runId, string source);
+
+    [LoggerMessage(1002, LogLevel.Information, "Dump of source {Source} completed for run {RunId}: {Bytes} bytes in {ElapsedMs} ms")]
+    public static partial void DumpCompleted(ILogger logger, Guid runId, string source, long bytes, long elapsedMs);
+
+    [LoggerMessage(1003, LogLevel.Warning, "Dump of source {Source} failed for run {RunId}: {ErrorCode}")]
+    public static partial void DumpFailed(ILogger logger, Guid runId, string source, string errorCode);
+
+    [LoggerMessage(1004, LogLevel.Warning, "Run {RunId} asked for a source that is not configured")]
+    public static partial void UnknownSource(ILogger logger, Guid runId);
+}
+
+static class DumperTelemetry
+{
+    public static readonly System.Diagnostics.ActivitySource Source = new("Backup.Dumper");
+}
