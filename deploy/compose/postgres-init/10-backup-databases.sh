@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Run by the postgres image once, when its data volume is empty (/docker-entrypoint-initdb.d),
+# as the postgres OS user against the image's temporary, socket-only server.
+#
+# Creates:
+#   role + database backup_catalog   the catalog; the migrator creates its tables
+#   database demo_app                 the demo source, seeded from deploy/demo/demo-source.sql
+#   role demo_backup                  what the dumper logs in as: read-only on schemas public and billing
+#
+# Passwords come from the compose secrets in /run/secrets. psql reads each file itself
+# (\set name `cat file`) and quotes the value itself (:'name'), so no password is ever on a
+# command line, in the environment, or in this script's output.
+#
+# Idempotent, so it can also be run by hand against an existing server:
+#   docker compose exec postgres /docker-entrypoint-initdb.d/10-backup-databases.sh
+set -Eeuo pipefail
+
+secrets_dir="${BACKUP_INIT_SECRETS_DIR:-/run/secrets}"
+demo_source_sql="${DEMO_SOURCE_SQL:-/opt/backup/demo/demo-source.sql}"
+
+for required in "$secrets_dir/catalog_db_password" "$secrets_dir/demo_backup_password" "$demo_source_sql"; do
+    if [[ ! -r "$required" ]]; then
+        echo "backup init: cannot read $required (run deploy/compose/init-secrets.sh before the first start)" >&2
+        exit 1
+    fi
+done
+
+run_psql() {
+    psql --no-psqlrc --quiet --set ON_ERROR_STOP=1 --username "${POSTGRES_USER:-postgres}" "$@"
+}
+
+echo "backup init: roles and databases"
+run_psql --dbname postgres \
+    --set catalog_password_file="$secrets_dir/catalog_db_password" \
+    --set demo_backup_password_file="$secrets_dir/demo_backup_password" <<'SQL'
+\set catalog_password `cat :'catalog_password_file'`
+\set demo_backup_password `cat :'demo_backup_password_file'`
+
+SELECT format('CREATE ROLE backup_catalog LOGIN PASSWORD %L', :'catalog_password')
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'backup_catalog') \gexec
+SELECT format('ALTER ROLE backup_catalog LOGIN PASSWORD %L', :'catalog_password') \gexec
+
+SELECT format('CREATE ROLE demo_backup LOGIN PASSWORD %L', :'demo_backup_password')
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'demo_backup') \gexec
+SELECT format('ALTER ROLE demo_backup LOGIN PASSWORD %L', :'demo_backup_password') \gexec
+
+\unset catalog_password
+\unset demo_backup_password
+
+SELECT 'CREATE DATABASE backup_catalog OWNER backup_catalog'
+WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'backup_catalog') \gexec
+SELECT 'CREATE DATABASE demo_app'
+WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'demo_app') \gexec
+
+-- Each role reaches only its own database.
+REVOKE CONNECT, TEMPORARY ON DATABASE backup_catalog FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE backup_catalog TO backup_catalog;
+REVOKE CONNECT, TEMPORARY ON DATABASE demo_app FROM PUBLIC;
+GRANT CONNECT ON DATABASE demo_app TO demo_backup;
+SQL
+
+echo "backup init: demo_app schema and seed ($demo_source_sql)"
+run_psql --dbname demo_app --file "$demo_source_sql"
+
+echo "backup init: demo_backup privileges"
+run_psql --dbname demo_app <<'SQL'
+GRANT USAGE ON SCHEMA public, billing TO demo_backup;
+GRANT SELECT ON ALL TABLES IN SCHEMA public, billing TO demo_backup;
+GRANT SELECT ON ALL SEQUENCES IN SCHEMA public, billing TO demo_backup;
+-- Tables the demo owner adds later are readable too, so a new table never breaks the backup.
+ALTER DEFAULT PRIVILEGES IN SCHEMA public, billing GRANT SELECT ON TABLES TO demo_backup;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public, billing GRANT SELECT ON SEQUENCES TO demo_backup;
+SQL
+
+echo "backup init: done"

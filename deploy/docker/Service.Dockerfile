@@ -1,0 +1,55 @@
+# syntax=docker/dockerfile:1
+# One image recipe for every .NET service of the backup system.
+#
+#   docker build -f deploy/docker/Service.Dockerfile --build-arg SERVICE=Backup.Dumper \
+#     --build-arg APT_PACKAGES="curl postgresql-client-16" .
+#
+# SERVICE       the project folder under services/ (and its assembly name), e.g. Backup.Catalog
+# APT_PACKAGES  Ubuntu packages the runtime needs: curl for the compose healthcheck, and for the
+#               dumper postgresql-client-16 (pg_dump 16 in /usr/lib/postgresql/16/bin).
+# The build context is the repository root (see .dockerignore).
+
+ARG DOTNET_VERSION=10.0
+
+# Only the files that decide the restore: project files and the shared build/package props.
+# This stage sees every source change, but the COPY --from below is cached by content, so the
+# restore layer is reused until a .csproj or a props file changes.
+FROM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS restore-inputs
+WORKDIR /src
+COPY . .
+RUN mkdir /inputs \
+ && find . \( -name '*.csproj' -o -name 'Directory.Build.*' -o -name 'Directory.Packages.props' \
+              -o -name 'global.json' -o -iname 'nuget.config' \) -type f \
+        -exec cp --parents {} /inputs/ \;
+
+FROM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS build
+ARG SERVICE
+WORKDIR /src
+COPY --from=restore-inputs /inputs/ ./
+RUN test -n "${SERVICE}" || { echo "build arg SERVICE is required, e.g. Backup.Dumper" >&2; exit 1; } \
+ && dotnet restore "services/${SERVICE}/${SERVICE}.csproj"
+COPY . .
+RUN dotnet publish "services/${SERVICE}/${SERVICE}.csproj" \
+        --configuration Release --no-restore --output /app -p:UseAppHost=false
+
+# Ubuntu 24.04 based; the image defines the non-root user "app" (UID $APP_UID = 1654).
+FROM mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION} AS runtime
+ARG SERVICE
+ARG APT_PACKAGES="curl"
+RUN apt-get update \
+ && apt-get install --yes --no-install-recommends ${APT_PACKAGES} \
+ && rm -rf /var/lib/apt/lists/*
+# Owned by the app user here so that named volumes mounted on these paths start with that owner.
+RUN mkdir -p /var/lib/backup/artifacts /var/lib/backup/mail \
+ && chown -R "${APP_UID}:${APP_UID}" /var/lib/backup \
+ && chmod 0750 /var/lib/backup/artifacts /var/lib/backup/mail
+ENV BACKUP_SERVICE=${SERVICE} \
+    ASPNETCORE_HTTP_PORTS=8080 \
+    BACKUP_SECRETS_DIR=/run/secrets
+WORKDIR /app
+COPY --from=build /app ./
+USER $APP_UID
+EXPOSE 8080
+# Exec form cannot expand variables, so a fixed sh line does it and then execs dotnet:
+# dotnet is PID 1 and receives SIGTERM from `docker stop` directly.
+ENTRYPOINT ["/bin/sh", "-c", "exec dotnet \"/app/${BACKUP_SERVICE}.dll\" \"$@\"", "--"]

@@ -1,0 +1,98 @@
+using Backup.Deploy.Tests.Compose;
+
+namespace Backup.Deploy.Tests;
+
+/// <summary>docker-compose.yml at the repository root, checked by reading it: there is no Docker engine where these tests run.</summary>
+public sealed class The_compose_file
+{
+    private static readonly ComposeFile Compose = ComposeFile.Load(Repository.PathOf("docker-compose.yml"));
+
+    [Fact]
+    public void Runs_the_whole_system()
+    {
+        string[] expected = ["rabbitmq", "postgres", "mailpit", "jaeger", "migrator", "scheduler", "dumper", "catalog", "notifier", "retention"];
+        Assert.Equal(expected.Order(), Compose.Services.Select(service => service.Name).Order());
+        Assert.False(Compose.Root.ContainsKey("version"), "the compose spec has no version: key");
+    }
+
+    [Fact]
+    public void Only_the_migrator_is_a_one_shot_step() =>
+        Assert.Equal(["migrator"], Compose.Services.Where(service => service.IsOneShot).Select(service => service.Name));
+
+    [Fact]
+    public void Every_service_states_its_restart_policy() => Expect.NoViolations(ComposeRules.RestartPolicies(Compose));
+
+    [Fact]
+    public void Every_long_running_service_has_a_healthcheck() => Expect.NoViolations(ComposeRules.Healthchecks(Compose));
+
+    [Fact]
+    public void Every_dotnet_service_is_probed_on_its_readiness_endpoint()
+    {
+        var probes = ComposeRules.DotnetServices(Compose)
+            .Where(service => !service.IsOneShot)
+            .Where(service => !string.Join(' ', service.HealthcheckTest).Contains("http://localhost:8080/health/ready", StringComparison.Ordinal))
+            .Select(service => $"{service.Name}: healthcheck {string.Join(' ', service.HealthcheckTest)}");
+        Expect.NoViolations(probes);
+    }
+
+    [Fact]
+    public void Every_build_names_an_existing_context_dockerfile_and_project() => Expect.NoViolations(ComposeRules.Builds(Compose));
+
+    [Fact]
+    public void Every_image_it_builds_has_separate_stages_and_runs_as_a_non_root_user() => Expect.NoViolations(ComposeRules.Images(Compose));
+
+    [Fact]
+    public void Every_dependency_waits_for_health_or_for_the_one_shot_step_to_succeed() => Expect.NoViolations(ComposeRules.Dependencies(Compose));
+
+    [Fact]
+    public void No_secret_is_in_an_environment_variable_or_build_arg() => Expect.NoViolations(ComposeRules.SecretsStayOutOfTheEnvironment(Compose));
+
+    [Fact]
+    public void Every_secret_a_service_uses_is_declared_as_a_file_under_deploy_compose_secrets() =>
+        Expect.NoViolations(ComposeRules.SecretDeclarations(Compose));
+
+    [Fact]
+    public void Every_dotnet_service_gets_its_secrets_under_their_configuration_keys() =>
+        Expect.NoViolations(ComposeRules.SecretTargetsAreConfigurationKeys(Compose));
+
+    [Fact]
+    public void Every_host_port_is_bound_to_the_loopback_interface() => Expect.NoViolations(ComposeRules.PortsBindToLoopback(Compose));
+
+    [Fact]
+    public void Every_host_name_in_the_services_settings_is_a_service_of_the_file() => Expect.NoViolations(ComposeRules.HostNamesAreServices(Compose));
+
+    [Fact]
+    public void The_dumper_notifier_and_retention_share_one_artifact_volume()
+    {
+        Expect.NoViolations(ComposeRules.ArtifactStore(Compose));
+        var users = Compose.Services.Where(service => service.Environment.ContainsKey("Storage__Root")).Select(service => service.Name);
+        Assert.Equal(["dumper", "notifier", "retention"], users.Order());
+    }
+
+    [Fact]
+    public void Every_healthcheck_runs_a_program_its_image_installs() => Expect.NoViolations(ComposeRules.HealthcheckToolsAreInstalled(Compose));
+
+    [Fact]
+    public void The_dumpers_pg_dump_is_installed_and_not_older_than_the_server() => Expect.NoViolations(ComposeRules.PgDumpMatchesTheSource(Compose));
+
+    [Fact]
+    public void The_demo_source_backs_up_public_and_billing_without_the_noisy_tables()
+    {
+        var dumper = Compose.Service("dumper")!.Environment;
+        Assert.Equal("demo_app", dumper["Sources__demo__Database"]);
+        Assert.Equal("demo_backup", dumper["Sources__demo__Username"]);
+        Assert.Equal(["billing", "public"], dumper.Where(entry => entry.Key.StartsWith("Sources__demo__IncludeSchemas__", StringComparison.Ordinal)).Select(entry => entry.Value).Order());
+        Assert.Equal(["public.audit_log", "public.sessions"], dumper.Where(entry => entry.Key.StartsWith("Sources__demo__ExcludeTables__", StringComparison.Ordinal)).Select(entry => entry.Value).Order());
+        Assert.Contains(Compose.Service("dumper")!.Secrets, secret => secret.Target == "Sources__demo__Password");
+    }
+
+    [Fact]
+    public void The_notifier_sends_to_mailpit_without_tls()
+    {
+        var notifier = Compose.Service("notifier")!.Environment;
+        Assert.Equal("mailpit", notifier["Smtp__Host"]);
+        Assert.Equal("1025", notifier["Smtp__Port"]);
+        Assert.Equal("None", notifier["Smtp__Security"]);
+        Assert.False(string.IsNullOrEmpty(notifier.GetValueOrDefault("Notifier__Administrators__0")));
+    }
+}
