@@ -1,0 +1,497 @@
+#!/usr/bin/env bash
+# Throwaway RabbitMQ + PostgreSQL 15 on free loopback ports, for tests and the local stack.
+#
+#   infra.sh up DIR              install what is missing, start both, write DIR/infra.env
+#   infra.sh down DIR            stop both, kill leftovers of this instance, remove DIR
+#   infra.sh status DIR          exit 0 when both are up
+#   infra.sh rabbitmq-stop DIR   stop the broker only (same node, ports and data kept)
+#   infra.sh rabbitmq-start DIR  start it again and wait until it is ready
+#
+# Everything lives under DIR, so several instances (different DIRs) can run side by side.
+# Secrets never appear on a command line: RabbitMQ reads its credentials from rabbitmq.conf,
+# initdb from a --pwfile, curl from a -K config file, all mode 0600.
+set -euo pipefail
+
+readonly PG_BIN=/usr/lib/postgresql/15/bin
+readonly RABBIT_BIN=/usr/lib/rabbitmq/bin # not /usr/sbin: Debian's wrapper there switches to the rabbitmq user
+readonly PG_SYSTEM_USER=backup-infra
+readonly PG_SUPERUSER=postgres
+readonly STARTUP_TIMEOUT=60
+
+log() { printf '[infra] %s\n' "$*" >&2; }
+die() { printf '[infra] error: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+  cat >&2 <<'EOF'
+usage: infra.sh up|down|status|rabbitmq-stop|rabbitmq-start DIR
+EOF
+  exit 2
+}
+
+is_root() { [[ $(id -u) -eq 0 ]]; }
+
+# Runs a command as root: directly when root, through sudo when available.
+as_root() {
+  if is_root; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    die "need root (or sudo) to run: $*"
+  fi
+}
+
+random_alnum() { # random_alnum LENGTH
+  local s
+  s=$(head -c 64 /dev/urandom | base64 -w0 | tr -d '/+=')
+  printf '%s' "${s:0:$1}"
+}
+
+random_hex8() {
+  local u
+  u=$(</proc/sys/kernel/random/uuid)
+  printf '%s' "${u:0:8}"
+}
+
+# Prints COUNT distinct free TCP ports on 127.0.0.1. All sockets are bound at once so the
+# kernel hands out distinct ports; perl-base is Essential on Debian, so it is always there.
+free_ports() { # free_ports COUNT
+  perl -MIO::Socket::INET -e '
+    my @s = map { IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0,
+                                        Proto => "tcp", Listen => 1) or die "bind: $!\n" } 1 .. $ARGV[0];
+    print join(" ", map { $_->sockport } @s), "\n";' "$1"
+}
+
+port_is_listening() { # port_is_listening PORT
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# True for a live process; a zombie (which an init that does not reap may leave) counts as gone.
+pid_alive() {
+  local stat
+  [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null || return 1
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != Z ]]
+}
+
+# ---------------------------------------------------------------------------------------------
+# Packages
+# ---------------------------------------------------------------------------------------------
+
+missing_packages() {
+  [[ -x $RABBIT_BIN/rabbitmq-server ]] || echo rabbitmq-server
+  [[ -x $PG_BIN/initdb && -x $PG_BIN/pg_ctl ]] || echo postgresql-15
+  [[ -x $PG_BIN/psql && -x $PG_BIN/pg_dump ]] || echo postgresql-client-15
+  command -v curl >/dev/null 2>&1 || echo curl
+}
+
+# Runs as root. A temporary policy-rc.d (exit 101) stops the packages' postinst scripts from
+# starting system-wide RabbitMQ/PostgreSQL services; one that was already there is kept as is.
+# shellcheck disable=SC2016 # expanded by the inner bash
+readonly INSTALL_SCRIPT='
+set -euo pipefail
+exec 9>/var/lock/backup-infra-install.lock
+flock -w 600 9
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+  printf "#!/bin/sh\nexit 101\n" >"$policy"
+  chmod 0755 "$policy"
+  trap "rm -f $policy" EXIT
+fi
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 "$@"
+'
+
+install_missing_packages() {
+  local missing
+  mapfile -t missing < <(missing_packages)
+  ((${#missing[@]} == 0)) && return 0
+  log "installing: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive bash -c "$INSTALL_SCRIPT" install "${missing[@]}" \
+    >"${TMPDIR:-/tmp}/backup-infra-apt.$$.log" 2>&1 ||
+    { tail -n 30 "${TMPDIR:-/tmp}/backup-infra-apt.$$.log" >&2; die "package installation failed"; }
+  rm -f "${TMPDIR:-/tmp}/backup-infra-apt.$$.log"
+  mapfile -t missing < <(missing_packages)
+  ((${#missing[@]} == 0)) || die "still missing after install: ${missing[*]}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Instance state. infra.env holds the public contract; state.env the private details
+# (distribution/epmd ports, where the PostgreSQL directory really is).
+# ---------------------------------------------------------------------------------------------
+
+load_instance() {
+  [[ -f $DIR/infra.env && -f $DIR/state.env ]] || return 1
+  set -a
+  # shellcheck disable=SC1091
+  . "$DIR/infra.env"
+  # shellcheck disable=SC1091
+  . "$DIR/state.env"
+  set +a
+}
+
+write_file_0600() { # write_file_0600 PATH  (content on stdin)
+  (umask 077 && cat >"$1")
+  chmod 0600 "$1"
+}
+
+write_env_files() {
+  write_file_0600 "$DIR/infra.env" <<EOF
+BACKUP_RABBITMQ_HOST=127.0.0.1
+BACKUP_RABBITMQ_PORT=$BACKUP_RABBITMQ_PORT
+BACKUP_RABBITMQ_MANAGEMENT_PORT=$BACKUP_RABBITMQ_MANAGEMENT_PORT
+BACKUP_RABBITMQ_USER=$BACKUP_RABBITMQ_USER
+BACKUP_RABBITMQ_PASSWORD=$BACKUP_RABBITMQ_PASSWORD
+BACKUP_RABBITMQ_NODENAME=$BACKUP_RABBITMQ_NODENAME
+BACKUP_PG_HOST=127.0.0.1
+BACKUP_PG_PORT=$BACKUP_PG_PORT
+BACKUP_PG_USER=$PG_SUPERUSER
+BACKUP_PG_PASSWORD=$BACKUP_PG_PASSWORD
+BACKUP_PG_BIN=$PG_BIN
+BACKUP_INFRA_DIR=$DIR
+EOF
+  write_file_0600 "$DIR/state.env" <<EOF
+RABBIT_DIST_PORT=$RABBIT_DIST_PORT
+RABBIT_EPMD_PORT=$RABBIT_EPMD_PORT
+PG_ROOT=$PG_ROOT
+EOF
+}
+
+# Every process an instance starts carries this variable, so `down` can find leftovers of
+# this instance only (and never touch another instance or a system service).
+instance_marker() { printf 'BACKUP_INFRA_INSTANCE=%s' "$DIR"; }
+
+instance_pids() {
+  local marker f
+  marker=$(instance_marker)
+  while IFS= read -r f; do
+    f=${f#/proc/}
+    f=${f%/environ}
+    pid_alive "$f" && printf '%s\n' "$f"
+  done < <(grep -lzxF -- "$marker" /proc/[0-9]*/environ 2>/dev/null || true)
+}
+
+# ---------------------------------------------------------------------------------------------
+# RabbitMQ
+# ---------------------------------------------------------------------------------------------
+
+rabbit_dir() { printf '%s/rabbitmq' "$DIR"; }
+
+# This instance's environment for RabbitMQ scripts. HOME points into DIR so the Erlang cookie
+# is ours whether or not the caller has a HOME; the system rabbitmq-env.conf is ignored; our
+# own epmd port keeps the node apart from a system node and from other instances.
+rabbit_env() {
+  local r
+  r=$(rabbit_dir)
+  RABBIT_ENV=(
+    HOME="$r/home" LC_ALL=C.UTF-8
+    "$(instance_marker)"
+    RABBITMQ_NODENAME="$BACKUP_RABBITMQ_NODENAME"
+    RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+    RABBITMQ_NODE_PORT="$BACKUP_RABBITMQ_PORT"
+    RABBITMQ_DIST_PORT="$RABBIT_DIST_PORT"
+    ERL_EPMD_PORT="$RABBIT_EPMD_PORT"
+    ERL_EPMD_ADDRESS=127.0.0.1
+    RABBITMQ_CONF_ENV_FILE="$r/rabbitmq-env.conf"
+    RABBITMQ_CONFIG_FILE="$r/rabbitmq.conf"
+    RABBITMQ_ADVANCED_CONFIG_FILE="$r/advanced.config"
+    RABBITMQ_ENABLED_PLUGINS_FILE="$r/enabled_plugins"
+    RABBITMQ_MNESIA_BASE="$r/mnesia"
+    RABBITMQ_LOG_BASE="$r/log"
+    RABBITMQ_PID_FILE="$r/rabbitmq.pid"
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+    RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+    RABBITMQ_CTL_DIST_PORT_MIN=35672 RABBITMQ_CTL_DIST_PORT_MAX=35772
+  )
+}
+
+# rabbitmqctl against our node, with a hard deadline; output goes to the startup log.
+rabbitmqctl_with_deadline() { # rabbitmqctl_with_deadline SECONDS ARGS...
+  local r
+  r=$(rabbit_dir)
+  rabbit_env
+  (cd "$r" && timeout "$1" env "${RABBIT_ENV[@]}" "$RABBIT_BIN/rabbitmqctl" -q -n "$BACKUP_RABBITMQ_NODENAME" "${@:2}" \
+    </dev/null >>"$r/log/startup.log" 2>&1)
+}
+
+rabbit_pid() {
+  local f
+  f="$(rabbit_dir)/rabbitmq.pid"
+  [[ -s $f ]] && tr -dc '0-9' <"$f"
+}
+
+rabbit_running() { pid_alive "$(rabbit_pid || true)"; }
+
+write_rabbit_config() {
+  local r
+  r=$(rabbit_dir)
+  mkdir -p "$r/home" "$r/mnesia" "$r/log"
+  chmod 0700 "$r" "$r/home"
+  : >"$r/rabbitmq-env.conf"
+  echo '[rabbitmq_management].' >"$r/enabled_plugins"
+  random_alnum 20 | write_file_0600 "$r/home/.erlang.cookie"
+  chmod 0400 "$r/home/.erlang.cookie"
+  write_file_0600 "$r/rabbitmq.conf" <<EOF
+default_vhost = /
+default_user = $BACKUP_RABBITMQ_USER
+default_pass = $BACKUP_RABBITMQ_PASSWORD
+default_user_tags.administrator = true
+default_permissions.configure = .*
+default_permissions.read = .*
+default_permissions.write = .*
+loopback_users = none
+management.tcp.ip = 127.0.0.1
+management.tcp.port = $BACKUP_RABBITMQ_MANAGEMENT_PORT
+log.console = false
+log.file.level = info
+EOF
+  write_file_0600 "$r/curl.conf" <<EOF
+user = "$BACKUP_RABBITMQ_USER:$BACKUP_RABBITMQ_PASSWORD"
+EOF
+}
+
+start_rabbit_in_background() {
+  local r
+  r=$(rabbit_dir)
+  rm -f "$r/rabbitmq.pid"
+  log "starting RabbitMQ node $BACKUP_RABBITMQ_NODENAME (amqp $BACKUP_RABBITMQ_PORT, management $BACKUP_RABBITMQ_MANAGEMENT_PORT)"
+  rabbit_env
+  (cd "$r" && setsid env "${RABBIT_ENV[@]}" "$RABBIT_BIN/rabbitmq-server" -detached \
+    </dev/null >>"$r/log/startup.log" 2>&1)
+}
+
+wait_for_rabbit() {
+  local r deadline code
+  r=$(rabbit_dir)
+  deadline=$((SECONDS + STARTUP_TIMEOUT))
+  if ! rabbitmqctl_with_deadline $((STARTUP_TIMEOUT + 10)) wait --timeout "$STARTUP_TIMEOUT" "$r/rabbitmq.pid"; then
+    dump_rabbit_logs
+    die "RabbitMQ did not start within ${STARTUP_TIMEOUT}s"
+  fi
+  # The broker is up; make sure AMQP and the management API answer too.
+  while :; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -K "$r/curl.conf" \
+      "http://127.0.0.1:$BACKUP_RABBITMQ_MANAGEMENT_PORT/api/overview" || true)
+    if [[ $code == 200 ]] && port_is_listening "$BACKUP_RABBITMQ_PORT"; then
+      return 0
+    fi
+    ((SECONDS < deadline)) || { dump_rabbit_logs; die "RabbitMQ management API not ready (HTTP $code)"; }
+    sleep 0.2
+  done
+}
+
+dump_rabbit_logs() {
+  local f
+  for f in "$(rabbit_dir)"/log/*.log; do
+    [[ -f $f ]] || continue
+    echo "---- $f" >&2
+    tail -n 40 "$f" >&2
+  done
+}
+
+stop_rabbit() {
+  local r pid
+  r=$(rabbit_dir)
+  pid=$(rabbit_pid || true)
+  if pid_alive "$pid"; then
+    log "stopping RabbitMQ node $BACKUP_RABBITMQ_NODENAME"
+    rabbitmqctl_with_deadline 60 stop "$r/rabbitmq.pid" || true
+    if pid_alive "$pid"; then
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$r/rabbitmq.pid"
+}
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL
+# ---------------------------------------------------------------------------------------------
+
+# initdb refuses root: as root, PostgreSQL runs as an unprivileged system user.
+ensure_pg_system_user() {
+  is_root || return 0
+  id -u "$PG_SYSTEM_USER" >/dev/null 2>&1 && return 0
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+    "$PG_SYSTEM_USER" 2>/dev/null || id -u "$PG_SYSTEM_USER" >/dev/null 2>&1 ||
+    die "could not create system user $PG_SYSTEM_USER"
+}
+
+as_pg_user() {
+  if is_root; then
+    runuser -u "$PG_SYSTEM_USER" -- env "$(instance_marker)" "$@"
+  else
+    env "$(instance_marker)" "$@"
+  fi
+}
+
+# The PostgreSQL directory is DIR/pg, unless the unprivileged user cannot reach DIR (a repo
+# under /root, say); then it lives in a private directory under /tmp with DIR/pg linking to it.
+choose_pg_root() {
+  PG_ROOT="$DIR/pg"
+  if is_root; then
+    chmod o+x "$DIR"
+    if ! runuser -u "$PG_SYSTEM_USER" -- test -x "$DIR"; then
+      PG_ROOT=$(mktemp -d /tmp/backup-infra-pg.XXXXXXXX)
+      ln -s "$PG_ROOT" "$DIR/pg"
+    fi
+  fi
+  mkdir -p "$PG_ROOT"
+  chmod 0700 "$PG_ROOT"
+  if is_root; then chown "$PG_SYSTEM_USER:" "$PG_ROOT"; fi
+}
+
+pg_running() {
+  [[ -f $PG_ROOT/data/postmaster.pid ]] && (cd / && as_pg_user "$PG_BIN/pg_ctl" -D "$PG_ROOT/data" status >/dev/null 2>&1)
+}
+
+init_pg_cluster() {
+  local pwfile="$PG_ROOT/pwfile"
+  printf '%s\n' "$BACKUP_PG_PASSWORD" | write_file_0600 "$pwfile"
+  if is_root; then chown "$PG_SYSTEM_USER:" "$pwfile"; fi
+  log "initialising PostgreSQL 15 cluster (port $BACKUP_PG_PORT)"
+  if ! (cd "$PG_ROOT" && as_pg_user "$PG_BIN/initdb" -D "$PG_ROOT/data" -U "$PG_SUPERUSER" \
+    --pwfile="$pwfile" --auth-host=scram-sha-256 --auth-local=trust \
+    --encoding=UTF8 --locale=C.UTF-8 --no-sync --no-instructions >"$PG_ROOT/initdb.log" 2>&1); then
+    rm -f "$pwfile"
+    cat "$PG_ROOT/initdb.log" >&2
+    die "initdb failed"
+  fi
+  rm -f "$pwfile"
+  mkdir -p "$PG_ROOT/sock"
+  chmod 0700 "$PG_ROOT/sock"
+  if is_root; then chown "$PG_SYSTEM_USER:" "$PG_ROOT/sock"; fi
+  # Throwaway data: durability is traded for speed.
+  cat >>"$PG_ROOT/data/postgresql.conf" <<EOF
+
+# --- backup-infra ---
+listen_addresses = '127.0.0.1'
+port = $BACKUP_PG_PORT
+unix_socket_directories = '$PG_ROOT/sock'
+max_connections = 200
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+logging_collector = off
+EOF
+}
+
+start_pg() {
+  log "starting PostgreSQL on 127.0.0.1:$BACKUP_PG_PORT"
+  if ! (cd "$PG_ROOT" && as_pg_user "$PG_BIN/pg_ctl" -D "$PG_ROOT/data" -l "$PG_ROOT/postgres.log" \
+    -w -t "$STARTUP_TIMEOUT" -s start </dev/null >/dev/null 2>&1); then
+    tail -n 40 "$PG_ROOT/postgres.log" >&2 || true
+    die "PostgreSQL did not start"
+  fi
+}
+
+stop_pg() {
+  [[ -n ${PG_ROOT:-} && -d $PG_ROOT/data ]] || return 0
+  if pg_running; then
+    log "stopping PostgreSQL on port $BACKUP_PG_PORT"
+    (cd / && as_pg_user "$PG_BIN/pg_ctl" -D "$PG_ROOT/data" -m fast -w -t 30 -s stop </dev/null >/dev/null 2>&1) || true
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------------------------
+
+create_instance() {
+  mkdir -p "$DIR"
+  [[ -z $(ls -A "$DIR") ]] || die "$DIR is not empty and holds no instance"
+  : >"$DIR/.backup-infra"
+  chmod 0700 "$DIR"
+  read -r BACKUP_RABBITMQ_PORT BACKUP_RABBITMQ_MANAGEMENT_PORT RABBIT_DIST_PORT RABBIT_EPMD_PORT BACKUP_PG_PORT \
+    < <(free_ports 5)
+  BACKUP_RABBITMQ_NODENAME="backup-$(random_hex8)@localhost"
+  BACKUP_RABBITMQ_USER="backup-$(random_hex8)"
+  BACKUP_RABBITMQ_PASSWORD=$(random_alnum 32)
+  BACKUP_PG_PASSWORD=$(random_alnum 32)
+
+  ensure_pg_system_user
+  choose_pg_root
+  write_rabbit_config
+  write_env_files
+
+  start_rabbit_in_background # boots while PostgreSQL is initialised
+  init_pg_cluster
+  start_pg
+  wait_for_rabbit
+}
+
+cmd_up() {
+  local started=$SECONDS
+  install_missing_packages
+  if load_instance; then
+    log "instance in $DIR exists; starting what is not running"
+    rabbit_running || { start_rabbit_in_background; wait_for_rabbit; }
+    pg_running || start_pg
+  else
+    create_instance
+  fi
+  log "up in $((SECONDS - started))s: RabbitMQ 127.0.0.1:$BACKUP_RABBITMQ_PORT (management $BACKUP_RABBITMQ_MANAGEMENT_PORT), PostgreSQL 127.0.0.1:$BACKUP_PG_PORT; env in $DIR/infra.env"
+}
+
+cmd_down() {
+  local pids
+  if load_instance; then
+    stop_rabbit
+    stop_pg
+  fi
+  mapfile -t pids < <(instance_pids)
+  if ((${#pids[@]})); then
+    log "killing what is left of this instance (epmd and such): ${pids[*]}"
+    kill -KILL "${pids[@]}" 2>/dev/null || true
+  fi
+  if [[ -L $DIR/pg ]]; then
+    rm -rf "$(readlink "$DIR/pg")"
+  fi
+  if [[ -e $DIR/.backup-infra ]]; then
+    rm -rf "$DIR"
+  elif [[ -d $DIR ]]; then
+    rmdir "$DIR" 2>/dev/null || log "left $DIR in place: it is not an infra.sh directory"
+  fi
+  return 0
+}
+
+cmd_status() {
+  load_instance || { echo "down (no instance in $DIR)"; return 1; }
+  local ok=0
+  if rabbit_running; then echo "rabbitmq: up (127.0.0.1:$BACKUP_RABBITMQ_PORT)"; else echo "rabbitmq: down"; ok=1; fi
+  if pg_running; then echo "postgres: up (127.0.0.1:$BACKUP_PG_PORT)"; else echo "postgres: down"; ok=1; fi
+  return "$ok"
+}
+
+cmd_rabbitmq_stop() {
+  load_instance || die "no instance in $DIR"
+  stop_rabbit
+}
+
+cmd_rabbitmq_start() {
+  load_instance || die "no instance in $DIR"
+  if rabbit_running; then
+    log "RabbitMQ already running"
+  else
+    start_rabbit_in_background
+  fi
+  wait_for_rabbit
+  log "RabbitMQ ready on 127.0.0.1:$BACKUP_RABBITMQ_PORT"
+}
+
+main() {
+  (($# == 2)) || usage
+  DIR=$(realpath -m -- "$2")
+  [[ $DIR != / ]] || die "refusing DIR=/"
+  [[ $DIR =~ ^[A-Za-z0-9_./-]+$ ]] || die "DIR may only contain letters, digits and _ . / -"
+  case $1 in
+    up) cmd_up ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    rabbitmq-stop) cmd_rabbitmq_stop ;;
+    rabbitmq-start) cmd_rabbitmq_start ;;
+    *) usage ;;
+  esac
+}
+
+main "$@"

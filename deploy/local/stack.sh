@@ -1,0 +1,471 @@
+#!/usr/bin/env bash
+# Runs the whole Backup system locally, without Docker: a throwaway RabbitMQ + PostgreSQL
+# (infra.sh), the catalog and demo databases, the migrator, then the five services.
+#
+#   stack.sh up                 start everything (rebuilds and restarts the services)
+#   stack.sh status             services and their health, the 10 newest runs
+#   stack.sh backup SOURCE      request a backup of SOURCE now and wait for its outcome
+#   stack.sh logs [SERVICE]     tail the logs (all, or scheduler|dumper|catalog|notifier|retention|migrator)
+#   stack.sh down [--purge]     stop everything; --purge also deletes artifacts, mail and logs
+#
+# State lives in REPO/.local/stack. Secrets are files in .local/stack/secrets (one per
+# configuration key, read by the services' key-per-file provider), never environment
+# variables or command-line arguments.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$SCRIPT_DIR/../.." && pwd)
+INFRA="$SCRIPT_DIR/infra.sh"
+
+STATE="$REPO/.local/stack"
+INFRA_DIR="$STATE/infra"
+SECRETS="$STATE/secrets"
+LOGS="$STATE/logs"
+PIDS="$STATE/pids"
+ARTIFACTS="$STATE/artifacts"
+MAIL="$STATE/mail"
+PGPASS="$STATE/pgpass"
+CURL_CONFIG="$STATE/rabbitmq.curl"
+
+# short name -> project
+declare -A PROJECTS=(
+  [scheduler]=Backup.Scheduler
+  [dumper]=Backup.Dumper
+  [catalog]=Backup.Catalog
+  [notifier]=Backup.Notifier
+  [retention]=Backup.Retention
+)
+SERVICES=(scheduler dumper catalog notifier retention)
+READY_TIMEOUT=60
+STOP_TIMEOUT=20
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+  sed -n '5,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+random_alnum() { # random_alnum LENGTH
+  local s
+  s=$(head -c 64 /dev/urandom | base64 -w0 | tr -d '/+=')
+  printf '%s' "${s:0:$1}"
+}
+
+new_uuid() { cat /proc/sys/kernel/random/uuid; }
+
+free_ports() { # free_ports COUNT: distinct free TCP ports on 127.0.0.1
+  perl -MIO::Socket::INET -e '
+    my @s = map { IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0,
+                                        Proto => "tcp", Listen => 1) or die "bind: $!\n" } 1 .. $ARGV[0];
+    print join(" ", map { $_->sockport } @s), "\n";' "$1"
+}
+
+write_secret() { # write_secret PATH VALUE  (no trailing newline, mode 0600)
+  (umask 077 && printf '%s' "$2" >"$1")
+  chmod 0600 "$1"
+}
+
+pid_alive() {
+  local stat
+  [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null || return 1
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != Z ]]
+}
+
+# ---------------------------------------------------------------------------------------------
+# Infrastructure and databases
+# ---------------------------------------------------------------------------------------------
+
+load_infra_env() {
+  [[ -f $INFRA_DIR/infra.env ]] || die "the stack is not up (no $INFRA_DIR/infra.env): run stack.sh up"
+  # shellcheck disable=SC1091
+  . "$INFRA_DIR/infra.env"
+  PSQL="$BACKUP_PG_BIN/psql"
+  [[ -x $PSQL ]] || PSQL=/usr/bin/psql
+}
+
+infra_is_up() { [[ -f $INFRA_DIR/infra.env ]] && bash "$INFRA" status "$INFRA_DIR" >/dev/null 2>&1; }
+
+ensure_infra() {
+  mkdir -p "$STATE"
+  if infra_is_up; then
+    log "infrastructure already up ($INFRA_DIR)"
+  else
+    bash "$INFRA" up "$INFRA_DIR"
+  fi
+  load_infra_env
+}
+
+# A role's password: the one the secrets already hold (infrastructure still up), or a new one.
+existing_catalog_password() {
+  [[ -s $SECRETS/ConnectionStrings__Catalog ]] && sed -n 's/.*;Password=\([^;]*\).*/\1/p' "$SECRETS/ConnectionStrings__Catalog"
+}
+existing_demo_password() {
+  [[ -s $SECRETS/Sources__demo__Password ]] && cat "$SECRETS/Sources__demo__Password"
+}
+
+write_pgpass() {
+  (umask 077 && cat >"$PGPASS") <<EOF
+127.0.0.1:$BACKUP_PG_PORT:*:$BACKUP_PG_USER:$BACKUP_PG_PASSWORD
+127.0.0.1:$BACKUP_PG_PORT:backup_catalog:backup_catalog:$CATALOG_PASSWORD
+127.0.0.1:$BACKUP_PG_PORT:demo_app:demo_backup:$DEMO_PASSWORD
+EOF
+  chmod 0600 "$PGPASS"
+}
+
+# psql over TCP; passwords come from PGPASSFILE. SQL arrives on stdin or through -c/-f.
+run_psql() { # run_psql USER DATABASE PSQL_ARGS...
+  PGPASSFILE="$PGPASS" PGCONNECT_TIMEOUT=10 PGOPTIONS="-c client_min_messages=warning" "$PSQL" -X -q -w -v ON_ERROR_STOP=1 \
+    -h 127.0.0.1 -p "$BACKUP_PG_PORT" -U "$1" -d "$2" "${@:3}"
+}
+
+create_databases() {
+  log "creating the catalog database and the demo source database"
+  # Passwords travel in SQL on stdin, never on a command line.
+  run_psql "$BACKUP_PG_USER" postgres <<EOF
+SELECT 'CREATE ROLE backup_catalog LOGIN'
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'backup_catalog') \\gexec
+ALTER ROLE backup_catalog WITH LOGIN PASSWORD '$CATALOG_PASSWORD';
+SELECT 'CREATE DATABASE backup_catalog OWNER backup_catalog'
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'backup_catalog') \\gexec
+SELECT 'CREATE ROLE demo_backup LOGIN'
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'demo_backup') \\gexec
+ALTER ROLE demo_backup WITH LOGIN PASSWORD '$DEMO_PASSWORD';
+SELECT 'CREATE DATABASE demo_app'
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'demo_app') \\gexec
+EOF
+  run_psql "$BACKUP_PG_USER" demo_app -f "$REPO/deploy/demo/demo-source.sql" >/dev/null
+  run_psql "$BACKUP_PG_USER" demo_app <<'EOF'
+GRANT CONNECT ON DATABASE demo_app TO demo_backup;
+GRANT USAGE ON SCHEMA public, billing TO demo_backup;
+GRANT SELECT ON ALL TABLES IN SCHEMA public, billing TO demo_backup;
+GRANT SELECT ON ALL SEQUENCES IN SCHEMA public, billing TO demo_backup;
+EOF
+}
+
+write_secrets() {
+  mkdir -p "$SECRETS"
+  chmod 0700 "$SECRETS"
+  write_secret "$SECRETS/RabbitMq__Password" "$BACKUP_RABBITMQ_PASSWORD"
+  write_secret "$SECRETS/ConnectionStrings__Catalog" \
+    "Host=127.0.0.1;Port=$BACKUP_PG_PORT;Database=backup_catalog;Username=backup_catalog;Password=$CATALOG_PASSWORD"
+  write_secret "$SECRETS/Sources__demo__Password" "$DEMO_PASSWORD"
+  (umask 077 && printf 'user = "%s:%s"\n' "$BACKUP_RABBITMQ_USER" "$BACKUP_RABBITMQ_PASSWORD" >"$CURL_CONFIG")
+  chmod 0600 "$CURL_CONFIG"
+}
+
+prepare_databases_and_secrets() {
+  CATALOG_PASSWORD=$(existing_catalog_password || true)
+  DEMO_PASSWORD=$(existing_demo_password || true)
+  [[ -n $CATALOG_PASSWORD ]] || CATALOG_PASSWORD=$(random_alnum 32)
+  [[ -n $DEMO_PASSWORD ]] || DEMO_PASSWORD=$(random_alnum 32)
+  write_pgpass
+  create_databases
+  write_secrets
+}
+
+# ---------------------------------------------------------------------------------------------
+# Services
+# ---------------------------------------------------------------------------------------------
+
+# The configuration every service (and the migrator) gets; secrets are files, not variables.
+service_environment() {
+  SERVICE_ENV=(
+    DOTNET_ENVIRONMENT=Development
+    RabbitMq__Host=127.0.0.1
+    RabbitMq__Port="$BACKUP_RABBITMQ_PORT"
+    RabbitMq__Username="$BACKUP_RABBITMQ_USER"
+    RabbitMq__VirtualHost=/
+    Storage__Root="$ARTIFACTS"
+    Dumper__PgBinDirectory="$BACKUP_PG_BIN"
+    Sources__demo__Host=127.0.0.1
+    Sources__demo__Port="$BACKUP_PG_PORT"
+    Sources__demo__Database=demo_app
+    Sources__demo__Username=demo_backup
+    Sources__demo__IncludeSchemas__0=public
+    Sources__demo__IncludeSchemas__1=billing
+    Sources__demo__ExcludeTables__0=public.audit_log
+    Sources__demo__ExcludeTables__1=public.sessions
+    "Sources__demo__Schedule=0 2 * * *"
+    Sources__demo__TimeZone=Etc/UTC
+    Notifier__Administrators__0=admin@example.com
+    Notifier__From=backup@localhost
+    Notifier__PickupDirectory="$MAIL"
+    Retention__MaxAge=30.00:00:00
+    BACKUP_SECRETS_DIR="$SECRETS"
+  )
+}
+
+service_dll() { # service_dll PROJECT
+  printf '%s/services/%s/bin/Release/net10.0/%s.dll' "$REPO" "$1" "$1"
+}
+
+service_pid() { [[ -s $PIDS/$1.pid ]] && cat "$PIDS/$1.pid"; }
+service_port() { [[ -s $PIDS/$1.port ]] && cat "$PIDS/$1.port"; }
+
+health_code() { # health_code PORT
+  curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$1/health/ready" || true
+}
+
+build_solution() {
+  log "building Backup.sln (Release)"
+  if ! (cd "$REPO" && dotnet build Backup.sln -c Release -nologo -v q -clp:ErrorsOnly </dev/null >"$LOGS/build.log" 2>&1); then
+    tail -n 40 "$LOGS/build.log" >&2
+    die "build failed (full log: $LOGS/build.log)"
+  fi
+}
+
+run_migrator() {
+  local dll
+  dll=$(service_dll Backup.Migrator)
+  log "migrating the catalog database"
+  if ! (cd "$REPO" && env "${SERVICE_ENV[@]}" dotnet "$dll" </dev/null >"$LOGS/migrator.log" 2>&1); then
+    tail -n 40 "$LOGS/migrator.log" >&2
+    die "the migrator failed (log: $LOGS/migrator.log)"
+  fi
+}
+
+start_service() { # start_service NAME PORT
+  local name=$1 port=$2 project dll
+  project=${PROJECTS[$name]}
+  dll=$(service_dll "$project")
+  [[ -f $dll ]] || die "$dll not found (did the build produce it?)"
+  printf '\n==== %s starting on 127.0.0.1:%s at %s\n' "$project" "$port" "$(date -u +%FT%TZ)" >>"$LOGS/$name.log"
+  (cd "$REPO" && exec setsid env "${SERVICE_ENV[@]}" ASPNETCORE_URLS="http://127.0.0.1:$port" \
+    dotnet "$dll" </dev/null >>"$LOGS/$name.log" 2>&1) &
+  echo "$!" >"$PIDS/$name.pid"
+  echo "$port" >"$PIDS/$name.port"
+}
+
+wait_until_ready() {
+  local deadline=$((SECONDS + READY_TIMEOUT)) pending name code
+  pending=("${SERVICES[@]}")
+  while ((${#pending[@]})); do
+    local still=()
+    for name in "${pending[@]}"; do
+      if ! pid_alive "$(service_pid "$name")"; then
+        show_log_tail "$name"
+        die "${PROJECTS[$name]} exited during startup"
+      fi
+      code=$(health_code "$(service_port "$name")")
+      if [[ $code == 200 ]]; then
+        log "${PROJECTS[$name]} ready"
+      else
+        still+=("$name")
+      fi
+    done
+    pending=("${still[@]}")
+    ((${#pending[@]})) || break
+    if ((SECONDS >= deadline)); then
+      for name in "${pending[@]}"; do show_log_tail "$name"; done
+      die "not ready after ${READY_TIMEOUT}s: ${pending[*]}"
+    fi
+    sleep 0.5
+  done
+}
+
+show_log_tail() {
+  echo "---- last lines of $LOGS/$1.log" >&2
+  tail -n 30 "$LOGS/$1.log" >&2 || true
+}
+
+stop_services() {
+  local name pid deadline any=0
+  for name in "${SERVICES[@]}"; do
+    pid=$(service_pid "$name" || true)
+    if pid_alive "$pid"; then
+      kill -TERM "$pid" 2>/dev/null || true
+      any=1
+    fi
+  done
+  deadline=$((SECONDS + STOP_TIMEOUT))
+  for name in "${SERVICES[@]}"; do
+    pid=$(service_pid "$name" || true)
+    while pid_alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
+    if pid_alive "$pid"; then
+      log "${PROJECTS[$name]} did not stop within ${STOP_TIMEOUT}s: killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$PIDS/$name.pid" "$PIDS/$name.port"
+  done
+  ((any == 0)) || log "services stopped"
+}
+
+print_summary() {
+  local name
+  cat <<EOF
+
+The Backup stack is up.
+  Health (GET /health/ready):
+EOF
+  for name in "${SERVICES[@]}"; do
+    printf '    %-18s http://127.0.0.1:%s/health/ready\n' "${PROJECTS[$name]}" "$(service_port "$name")"
+  done
+  cat <<EOF
+  RabbitMQ management:  http://127.0.0.1:$BACKUP_RABBITMQ_MANAGEMENT_PORT/  (user $BACKUP_RABBITMQ_USER, password in $SECRETS/RabbitMq__Password)
+  PostgreSQL:           127.0.0.1:$BACKUP_PG_PORT  (catalog: backup_catalog, demo source: demo_app)
+  Artifacts land in:    $ARTIFACTS/<source>/...
+  Email lands in:       $MAIL/*.eml
+  Logs:                 $LOGS/<service>.log
+
+Next:
+  deploy/local/stack.sh backup demo     request a backup now and wait for its outcome
+  deploy/local/stack.sh status          services, health and the newest runs
+  deploy/local/stack.sh down            stop everything (--purge also deletes artifacts and mail)
+EOF
+}
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------------------------
+
+cmd_up() {
+  local name ports i=0
+  mkdir -p "$STATE" "$LOGS" "$PIDS" "$ARTIFACTS" "$MAIL"
+  chmod 0711 "$STATE" # traversable for infra.sh's PostgreSQL user, not listable
+  chmod 0700 "$ARTIFACTS" "$MAIL" "$LOGS" "$PIDS"
+  stop_services # a re-run of `up` restarts the services on a fresh build
+  ensure_infra
+  prepare_databases_and_secrets
+  service_environment
+  build_solution
+  run_migrator
+  read -r -a ports < <(free_ports "${#SERVICES[@]}")
+  for name in "${SERVICES[@]}"; do
+    start_service "$name" "${ports[i]}"
+    i=$((i + 1))
+  done
+  wait_until_ready
+  print_summary
+}
+
+cmd_down() {
+  stop_services
+  bash "$INFRA" down "$INFRA_DIR"
+  rm -rf "$SECRETS" "$PIDS" "$PGPASS" "$CURL_CONFIG"
+  if [[ ${1:-} == --purge ]]; then
+    rm -rf "$ARTIFACTS" "$MAIL" "$LOGS"
+    rmdir "$STATE" 2>/dev/null || true
+    log "stack down; artifacts, mail and logs deleted"
+  else
+    log "stack down; kept $ARTIFACTS and $MAIL (use down --purge to delete them)"
+  fi
+}
+
+cmd_status() {
+  local name pid port code
+  echo "Services:"
+  for name in "${SERVICES[@]}"; do
+    pid=$(service_pid "$name" || true)
+    port=$(service_port "$name" || true)
+    if pid_alive "$pid"; then
+      code=$(health_code "$port")
+      if [[ $code == 200 ]]; then code="ready"; else code="not ready (HTTP ${code:-none})"; fi
+      printf '  %-18s up    pid %-7s http://127.0.0.1:%s  %s\n' "${PROJECTS[$name]}" "$pid" "$port" "$code"
+    else
+      printf '  %-18s down\n' "${PROJECTS[$name]}"
+    fi
+  done
+  if ! infra_is_up; then
+    echo "Infrastructure: down"
+    return 0
+  fi
+  load_infra_env
+  echo "Infrastructure: RabbitMQ 127.0.0.1:$BACKUP_RABBITMQ_PORT (management http://127.0.0.1:$BACKUP_RABBITMQ_MANAGEMENT_PORT/), PostgreSQL 127.0.0.1:$BACKUP_PG_PORT"
+  echo
+  echo "Newest runs:"
+  run_psql backup_catalog backup_catalog -P pager=off -c \
+    "SELECT correlation_id AS run_id, source, current_state, requested_at, completed_at, size_bytes, left(sha256,16) AS sha256, failure_reason FROM backup_runs ORDER BY requested_at DESC NULLS LAST LIMIT 10" ||
+    echo "  (could not read the catalog)"
+}
+
+# MassTransit's JSON envelope, published as a string payload through the management API.
+publish_backup_requested() { # publish_backup_requested SOURCE RUN_ID
+  local source=$1 run_id=$2 message_id now envelope body
+  message_id=$(new_uuid)
+  now=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+  envelope="{\"messageId\":\"$message_id\",\"messageType\":[\"urn:message:Backup.Contracts:BackupRequested\"],\"message\":{\"runId\":\"$run_id\",\"source\":\"$source\",\"requestedAt\":\"$now\",\"requestedBy\":\"stack.sh\"}}"
+  envelope=${envelope//\\/\\\\}
+  envelope=${envelope//\"/\\\"}
+  body="{\"properties\":{\"content_type\":\"application/vnd.masstransit+json\",\"delivery_mode\":2,\"message_id\":\"$message_id\"},\"routing_key\":\"\",\"payload\":\"$envelope\",\"payload_encoding\":\"string\"}"
+  printf '%s' "$body" | curl -sS --max-time 10 -K "$CURL_CONFIG" \
+    -H 'content-type: application/json' --data-binary @- \
+    "http://127.0.0.1:$BACKUP_RABBITMQ_MANAGEMENT_PORT/api/exchanges/%2F/Backup.Contracts%3ABackupRequested/publish"
+}
+
+run_state() { # run_state RUN_ID
+  run_psql backup_catalog backup_catalog -A -t -c \
+    "SELECT current_state FROM backup_runs WHERE correlation_id = '$1'" 2>/dev/null || true
+}
+
+cmd_backup() {
+  local source=${1:-} run_id response state deadline
+  [[ $source =~ ^[a-z0-9][a-z0-9_-]{0,62}$ ]] ||
+    die "a source name is 1-63 of a-z 0-9 _ - (starting with a letter or digit): '${source}'"
+  load_infra_env
+  [[ -f $CURL_CONFIG && -f $PGPASS ]] || die "the stack is not up: run stack.sh up"
+  run_id=$(new_uuid)
+  response=$(publish_backup_requested "$source" "$run_id") || die "could not reach the RabbitMQ management API: $response"
+  case $response in
+    *'"routed":true'*) ;;
+    *NOT_FOUND*) die "the exchange Backup.Contracts:BackupRequested does not exist yet: the services have not started (stack.sh up)" ;;
+    *'"routed":false'*) die "published, but no queue is bound to Backup.Contracts:BackupRequested yet: are the services up? (stack.sh status)" ;;
+    *) die "unexpected answer from RabbitMQ: $response" ;;
+  esac
+  echo "Requested a backup of '$source': run $run_id"
+  deadline=$((SECONDS + 60))
+  state=""
+  while ((SECONDS < deadline)); do
+    state=$(run_state "$run_id")
+    case $state in
+      "" | Requested | Running) sleep 1 ;;
+      *) break ;;
+    esac
+  done
+  case $state in
+    "") die "run $run_id does not appear in the catalog after 60s (see stack.sh logs catalog)" ;;
+    Requested | Running) die "run $run_id is still $state after 60s (see stack.sh status)" ;;
+  esac
+  echo "Run $run_id: $state"
+  run_psql backup_catalog backup_catalog -P pager=off -c \
+    "SELECT correlation_id AS run_id, source, current_state, requested_at, completed_at, size_bytes, left(sha256,16) AS sha256, failure_reason FROM backup_runs WHERE correlation_id = '$run_id'" || true
+  [[ $state != Failed ]]
+}
+
+cmd_logs() {
+  local files=() name=${1:-}
+  if [[ -n $name ]]; then
+    name=${name#Backup.}
+    name=${name,,}
+    [[ -f $LOGS/$name.log ]] || die "no log for '$1' in $LOGS"
+    files=("$LOGS/$name.log")
+  else
+    shopt -s nullglob
+    files=("$LOGS"/*.log)
+    ((${#files[@]})) || die "no logs in $LOGS"
+  fi
+  if [[ -t 1 ]]; then
+    exec tail -n 50 -F "${files[@]}"
+  else
+    tail -n 50 "${files[@]}"
+  fi
+}
+
+main() {
+  (($# >= 1)) || usage
+  case $1 in
+    up) (($# == 1)) || usage; cmd_up ;;
+    down) cmd_down "${2:-}" ;;
+    status) cmd_status ;;
+    backup) (($# == 2)) || usage; cmd_backup "$2" ;;
+    logs) cmd_logs "${2:-}" ;;
+    *) usage ;;
+  esac
+}
+
+main "$@"
