@@ -116,8 +116,10 @@ sealed class EntityFrameworkSagaRepositoryContext<TSaga, TMessage, TDbContext> :
             ?? throw new InvalidOperationException($"{typeof(TSaga).Name} is not part of {typeof(TDbContext).Name}'s model.");
         var table = entity.GetSchemaQualifiedTableName()!;
         var key = entity.FindPrimaryKey()!.Properties.Single().GetColumnName();
-        // Table and column names come from the EF model, never from a message; the id is a parameter.
-        var sql = "SELECT * FROM \"" + table + "\" WHERE \"" + key + "\" = {0} FOR UPDATE";
+        // Every mapped column by name: "*" would leave out system columns such as xmin, the row version.
+        var columns = string.Join(", ", entity.GetProperties().Select(p => "\"" + p.GetColumnName() + "\""));
+        // Names come from the EF model, never from a message; the id is a parameter.
+        var sql = "SELECT " + columns + " FROM \"" + table + "\" WHERE \"" + key + "\" = {0} FOR UPDATE";
         var rows = await db.Set<TSaga>()
             .FromSqlRaw(sql, correlationId)
             .AsTracking()

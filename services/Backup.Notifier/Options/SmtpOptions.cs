@@ -1,0 +1,25 @@
+using System.ComponentModel.DataAnnotations;
+using Backup.ServiceDefaults.Options;
+
+namespace Backup.Notifier.Options;
+
+public enum SmtpSecurity { None, StartTls, SslOnConnect }
+
+/// <summary>The mail server. Leave Host empty to write .eml files to Notifier:PickupDirectory instead.</summary>
+public sealed class SmtpOptions : IConfigurationSection<SmtpOptions>
+{
+    public static string Section => "Smtp";
+
+    public string Host { get; set; } = "";
+    [Range(1, 65535)] public int Port { get; set; } = 587;
+    public SmtpSecurity Security { get; set; } = SmtpSecurity.StartTls;
+
+    /// <summary>Empty: no authentication.</summary>
+    public string Username { get; set; } = "";
+
+    /// <summary>A secret: from a secret file or the environment.</summary>
+    public string Password { get; set; } = "";
+
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+}

@@ -1,0 +1,24 @@
+using Backup.Catalog.Data;
+using Backup.Retention.Cleanup;
+using Backup.Retention.Consumers;
+using Backup.Retention.Options;
+using Backup.ServiceDefaults;
+using Backup.ServiceDefaults.Options;
+using Backup.Storage;
+
+namespace Backup.Retention;
+
+public static class Extensions
+{
+    /// <summary>Retention: deletes old artifacts on a timer and after each completed backup.</summary>
+    public static IHostApplicationBuilder AddRetention(this IHostApplicationBuilder builder)
+    {
+        builder.AddValidatedOptions<RetentionOptions>();
+        builder.AddCatalogDatabase();
+        builder.AddArtifactStore();
+        builder.Services.AddScoped<RetentionSweep>();
+        builder.Services.AddHostedService<RetentionWorker>();
+        builder.AddBackupBus(bus => bus.AddConsumer<SweepAfterBackupConsumer>(typeof(SweepAfterBackupConsumerDefinition)));
+        return builder;
+    }
+}

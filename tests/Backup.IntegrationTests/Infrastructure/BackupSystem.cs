@@ -1,0 +1,177 @@
+using System.Security.Cryptography;
+using Backup.Catalog.Data;
+using Backup.ServiceDefaults;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Backup.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// One test's private world on the shared real infrastructure: its own RabbitMQ virtual host, its own catalog
+/// database (migrated), its own seeded source database ("demo", the schema of deploy/demo/demo-source.sql), its own
+/// artifact store folder and SMTP server. Services are started in-process through the same AddServiceDefaults() and
+/// Add&lt;Service&gt;() calls as their Program.cs, on configuration like the stack's.
+/// </summary>
+public sealed class BackupSystem : IAsyncDisposable
+{
+    readonly TestInfrastructure infrastructure;
+    readonly string id = Guid.NewGuid().ToString("N")[..12];
+    readonly List<WebApplication> running = [];
+
+    BackupSystem(TestInfrastructure infrastructure) => this.infrastructure = infrastructure;
+
+    public string VirtualHost { get; private set; } = "";
+    public string CatalogDatabase => $"catalog_{id}";
+    public string SourceDatabase => $"source_{id}";
+    public string SourceRole => $"source_{id}";
+    public string SourcePassword { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+    public string StoreRoot { get; } = Directory.CreateTempSubdirectory("backup-store-").FullName;
+    public SmtpSink Mail { get; } = new();
+    public PostgresEndpoint Postgres => infrastructure.Postgres;
+    public BrokerEndpoint Broker => infrastructure.Broker;
+    public string CatalogConnectionString => Postgres.ConnectionString(CatalogDatabase);
+
+    public static readonly string[] Administrators = ["ops@example.com", "dba@example.com"];
+
+    public static async Task<BackupSystem> CreateAsync(TestInfrastructure infrastructure)
+    {
+        var system = new BackupSystem(infrastructure);
+        system.VirtualHost = await infrastructure.Broker.CreateVirtualHostAsync();
+        await system.CreateCatalogAsync();
+        await system.CreateSourceAsync();
+        return system;
+    }
+
+    /// <summary>The configuration every service of this system gets; each reads what it needs.</summary>
+    public Dictionary<string, string?> Configuration() => new()
+    {
+        ["RabbitMq:Host"] = Broker.Host,
+        ["RabbitMq:Port"] = Broker.Port.ToString(),
+        ["RabbitMq:VirtualHost"] = VirtualHost,
+        ["RabbitMq:Username"] = Broker.Username,
+        ["RabbitMq:Password"] = Broker.Password,
+        ["ConnectionStrings:Catalog"] = CatalogConnectionString,
+        ["Storage:Root"] = StoreRoot,
+        ["Dumper:PgBinDirectory"] = Postgres.BinDirectory,
+        ["Sources:demo:Host"] = Postgres.Host,
+        ["Sources:demo:Port"] = Postgres.Port.ToString(),
+        ["Sources:demo:Database"] = SourceDatabase,
+        ["Sources:demo:Username"] = SourceRole,
+        ["Sources:demo:Password"] = SourcePassword,
+        ["Sources:demo:IncludeSchemas:0"] = "public",
+        ["Sources:demo:IncludeSchemas:1"] = "billing",
+        ["Sources:demo:ExcludeTables:0"] = "public.audit_log",
+        ["Sources:demo:ExcludeTables:1"] = "public.sessions",
+        ["Notifier:Administrators:0"] = Administrators[0],
+        ["Notifier:Administrators:1"] = Administrators[1],
+        ["Notifier:From"] = "backup@example.com",
+        ["Smtp:Host"] = "127.0.0.1",
+        ["Smtp:Port"] = Mail.Port.ToString(),
+        ["Smtp:Security"] = "None",
+    };
+
+    /// <summary>Starts a service and waits until its /health/ready says the broker (and database) are there.</summary>
+    public async Task<WebApplication> StartAsync(string applicationName, Action<IHostApplicationBuilder> addService,
+        Action<Dictionary<string, string?>>? configure = null, Action<IServiceCollection>? services = null)
+    {
+        var app = Build(applicationName, addService, configure, services);
+        await app.StartAsync();
+        running.Add(app);
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+        await Eventually.True(async () => (await http.GetAsync(BackupHostDefaults.ReadyPath)).IsSuccessStatusCode,
+            $"{applicationName} to report ready");
+        return app;
+    }
+
+    public WebApplication Build(string applicationName, Action<IHostApplicationBuilder> addService,
+        Action<Dictionary<string, string?>>? configure = null, Action<IServiceCollection>? services = null)
+    {
+        var settings = Configuration();
+        configure?.Invoke(settings);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = applicationName,
+            EnvironmentName = "Testing",
+        });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.AddServiceDefaults();
+        addService(builder);
+        services?.Invoke(builder.Services);
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        return app;
+    }
+
+    public CatalogDbContext Catalog()
+    {
+        var options = new DbContextOptionsBuilder<CatalogDbContext>();
+        Backup.Catalog.Data.CatalogDatabase.Configure(options, CatalogConnectionString);
+        return new CatalogDbContext(options.Options);
+    }
+
+    public async Task<BackupRun?> RunAsync(Guid runId)
+    {
+        await using var catalog = Catalog();
+        return await catalog.BackupRuns.AsNoTracking().SingleOrDefaultAsync(r => r.CorrelationId == runId);
+    }
+
+    public Task<BackupRun> WaitForStateAsync(Guid runId, string state, TimeSpan? deadline = null) =>
+        Eventually.Get(async () =>
+        {
+            var run = await RunAsync(runId);
+            return run?.CurrentState == state ? run : null;
+        }, $"run {runId} to reach {state}", deadline);
+
+    /// <summary>
+    /// Restores an artifact into a new database with stock pg_restore, exactly as README and the backup email say
+    /// (--clean --if-exists: a dump that names the public schema recreates it), and returns the database's name.
+    /// </summary>
+    public async Task<string> RestoreAsync(string artifactPath)
+    {
+        var database = $"restored_{id}_{Guid.NewGuid():N}"[..40];
+        await Postgres.ExecuteAsync("postgres", $"CREATE DATABASE \"{database}\"");
+        restored.Add(database);
+        await PgTools.RunAsync(Postgres, "pg_restore", "--no-owner", "--clean", "--if-exists", "--exit-on-error", $"--dbname={database}", artifactPath);
+        return database;
+    }
+
+    readonly List<string> restored = [];
+
+    async Task CreateCatalogAsync()
+    {
+        await Postgres.ExecuteAsync("postgres", $"CREATE DATABASE \"{CatalogDatabase}\"");
+        await using var catalog = Catalog();
+        await catalog.Database.MigrateAsync();
+    }
+
+    async Task CreateSourceAsync()
+    {
+        await Postgres.ExecuteAsync("postgres", $"CREATE ROLE \"{SourceRole}\" LOGIN PASSWORD '{SourcePassword}'");
+        await Postgres.ExecuteAsync("postgres", $"CREATE DATABASE \"{SourceDatabase}\" OWNER \"{SourceRole}\"");
+        var seed = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot.Path, "deploy", "demo", "demo-source.sql"));
+        await using var connection = new Npgsql.NpgsqlConnection(Postgres.ConnectionString(SourceDatabase, SourceRole, SourcePassword));
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(seed, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var app in Enumerable.Reverse(running))
+        {
+            try { await app.StopAsync(); } catch (OperationCanceledException) { }
+            await app.DisposeAsync();
+        }
+        await Mail.DisposeAsync();
+        await Broker.DeleteVirtualHostAsync(VirtualHost);
+        foreach (var database in restored.Append(CatalogDatabase).Append(SourceDatabase))
+            await Postgres.ExecuteAsync("postgres", $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+        await Postgres.ExecuteAsync("postgres", $"DROP ROLE IF EXISTS \"{SourceRole}\"");
+        Directory.Delete(StoreRoot, recursive: true);
+    }
+}

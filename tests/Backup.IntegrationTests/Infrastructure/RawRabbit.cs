@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+
+namespace Backup.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The plain RabbitMQ client, as a platform service written in any language would use it: publishes JSON bytes to
+/// the documented exchange and listens on an exchange with a queue of its own. No MassTransit involved.
+/// </summary>
+public sealed class RawRabbit : IAsyncDisposable
+{
+    readonly IConnection connection;
+    readonly IChannel channel;
+
+    RawRabbit(IConnection connection, IChannel channel)
+    {
+        this.connection = connection;
+        this.channel = channel;
+    }
+
+    public static async Task<RawRabbit> ConnectAsync(BackupSystem system)
+    {
+        var factory = new ConnectionFactory
+        {
+            HostName = system.Broker.Host,
+            Port = system.Broker.Port,
+            UserName = system.Broker.Username,
+            Password = system.Broker.Password,
+            VirtualHost = system.VirtualHost,
+        };
+        var connection = await factory.CreateConnectionAsync();
+        return new RawRabbit(connection, await connection.CreateChannelAsync());
+    }
+
+    public async Task PublishAsync(string exchange, string json, string contentType = "application/vnd.masstransit+json")
+    {
+        var properties = new BasicProperties
+        {
+            ContentType = contentType,
+            DeliveryMode = DeliveryModes.Persistent,
+            MessageId = Guid.NewGuid().ToString(),
+        };
+        await channel.BasicPublishAsync(exchange, routingKey: "", mandatory: false, properties, Encoding.UTF8.GetBytes(json));
+    }
+
+    /// <summary>Binds a private queue to a contract's exchange and collects every message's JSON "message" part.</summary>
+    public async Task<ConcurrentQueue<JsonElement>> ListenAsync(string exchange)
+    {
+        var received = new ConcurrentQueue<JsonElement>();
+        await channel.ExchangeDeclareAsync(exchange, ExchangeType.Fanout, durable: true);
+        var queue = await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true);
+        await channel.QueueBindAsync(queue.QueueName, exchange, "");
+        var consumer = new AsyncEventingBasicConsumer(channel);
+        consumer.ReceivedAsync += (_, delivery) =>
+        {
+            using var document = JsonDocument.Parse(delivery.Body);
+            received.Enqueue(document.RootElement.GetProperty("message").Clone());
+            return Task.CompletedTask;
+        };
+        await channel.BasicConsumeAsync(queue.QueueName, autoAck: true, consumer);
+        return received;
+    }
+
+    /// <summary>Takes one message off a queue, if there is one (for looking into _error queues).</summary>
+    public async Task<string?> GetAsync(string queue)
+    {
+        var result = await channel.BasicGetAsync(queue, autoAck: true);
+        return result is null ? null : Encoding.UTF8.GetString(result.Body.Span);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await channel.DisposeAsync();
+        await connection.DisposeAsync();
+    }
+}

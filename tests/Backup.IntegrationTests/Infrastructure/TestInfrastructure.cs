@@ -1,0 +1,124 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using Npgsql;
+using Testcontainers.PostgreSql;
+using Testcontainers.RabbitMq;
+
+namespace Backup.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The real RabbitMQ and PostgreSQL the integration tests run against. deploy/local/test.sh starts throwaway
+/// instances and exports BACKUP_RABBITMQ_* and BACKUP_PG_*; without those, Testcontainers starts them where a Docker
+/// engine answers. No in-memory transport and no fake database.
+/// </summary>
+public sealed class TestInfrastructure : IAsyncLifetime
+{
+    RabbitMqContainer? rabbitContainer;
+    PostgreSqlContainer? postgresContainer;
+
+    public BrokerEndpoint Broker { get; private set; } = null!;
+    public PostgresEndpoint Postgres { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var env = Environment.GetEnvironmentVariables();
+        if (env.Contains("BACKUP_RABBITMQ_PORT") && env.Contains("BACKUP_PG_PORT"))
+        {
+            Broker = new BrokerEndpoint(Var("BACKUP_RABBITMQ_HOST"), int.Parse(Var("BACKUP_RABBITMQ_PORT")),
+                int.Parse(Var("BACKUP_RABBITMQ_MANAGEMENT_PORT")), Var("BACKUP_RABBITMQ_USER"), Var("BACKUP_RABBITMQ_PASSWORD"));
+            Postgres = new PostgresEndpoint(Var("BACKUP_PG_HOST"), int.Parse(Var("BACKUP_PG_PORT")),
+                Var("BACKUP_PG_USER"), Var("BACKUP_PG_PASSWORD"), Var("BACKUP_PG_BIN"));
+            return;
+        }
+
+        try
+        {
+            rabbitContainer = new RabbitMqBuilder("rabbitmq:3.13-management").WithPortBinding(15672, true).Build();
+            postgresContainer = new PostgreSqlBuilder("postgres:15").Build();
+            await Task.WhenAll(rabbitContainer.StartAsync(), postgresContainer.StartAsync());
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException(
+                "No broker and database for the integration tests: run them with deploy/local/test.sh (it starts RabbitMQ " +
+                "and PostgreSQL 15 without Docker), or on a host with a Docker engine for Testcontainers.", e);
+        }
+        var rabbit = new Uri(rabbitContainer.GetConnectionString());
+        var credentials = Uri.UnescapeDataString(rabbit.UserInfo).Split(':', 2);
+        Broker = new BrokerEndpoint(rabbitContainer.Hostname, rabbitContainer.GetMappedPublicPort(5672),
+            rabbitContainer.GetMappedPublicPort(15672), credentials[0], credentials[1]);
+        var pg = new NpgsqlConnectionStringBuilder(postgresContainer.GetConnectionString());
+        Postgres = new PostgresEndpoint(pg.Host!, pg.Port, pg.Username!, pg.Password!,
+            Environment.GetEnvironmentVariable("BACKUP_PG_BIN") ?? "/usr/lib/postgresql/15/bin");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (rabbitContainer is not null) await rabbitContainer.DisposeAsync();
+        if (postgresContainer is not null) await postgresContainer.DisposeAsync();
+    }
+
+    static string Var(string name) => Environment.GetEnvironmentVariable(name)
+        ?? throw new InvalidOperationException($"{name} is not set: run the tests with deploy/local/test.sh.");
+}
+
+public sealed record BrokerEndpoint(string Host, int Port, int ManagementPort, string Username, string Password)
+{
+    /// <summary>A fresh virtual host per test, so tests never see each other's exchanges, queues or messages.</summary>
+    public async Task<string> CreateVirtualHostAsync()
+    {
+        var name = $"test-{Guid.NewGuid():N}";
+        using var http = Management();
+        (await http.PutAsync($"api/vhosts/{name}", null)).EnsureSuccessStatusCode();
+        (await http.PutAsJsonAsync($"api/permissions/{name}/{Uri.EscapeDataString(Username)}",
+            new { configure = ".*", write = ".*", read = ".*" })).EnsureSuccessStatusCode();
+        return name;
+    }
+
+    public async Task DeleteVirtualHostAsync(string name)
+    {
+        using var http = Management();
+        await http.DeleteAsync($"api/vhosts/{name}");
+    }
+
+    HttpClient Management()
+    {
+        var http = new HttpClient { BaseAddress = new Uri($"http://{Host}:{ManagementPort}/") };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Username}:{Password}")));
+        return http;
+    }
+}
+
+public sealed record PostgresEndpoint(string Host, int Port, string Username, string Password, string BinDirectory)
+{
+    public string ConnectionString(string database, string? username = null, string? password = null) =>
+        new NpgsqlConnectionStringBuilder
+        {
+            Host = Host, Port = Port, Database = database,
+            Username = username ?? Username, Password = password ?? Password, Pooling = false,
+        }.ConnectionString;
+
+    public async Task ExecuteAsync(string database, string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString(database));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public async Task<T> ScalarAsync<T>(string database, string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString(database));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SystemCollection : ICollectionFixture<TestInfrastructure>
+{
+    public const string Name = "real broker and database";
+}
