@@ -1,0 +1,142 @@
+using Backup.Storage;
+
+namespace Backup.Dumper.Tests.Storage;
+
+/// <summary>A <see cref="FileSystemArtifactStore"/> on a fresh temporary folder, removed afterwards.</summary>
+sealed class TemporaryStore : IDisposable
+{
+    public static readonly ArtifactKey Key =
+        ArtifactKey.Create("demo", Guid.Parse("0f8fad5b-d9cb-469f-a165-70867728950e"), new DateTimeOffset(2026, 11, 24, 2, 0, 0, TimeSpan.Zero));
+
+    public TemporaryStore(string? rootSuffix = null)
+    {
+        Root = Path.Combine(Path.GetTempPath(), $"backup-store-tests-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Root);
+        Store = new FileSystemArtifactStore(Microsoft.Extensions.Options.Options.Create(
+            new StorageOptions { Root = Root + rootSuffix }));
+    }
+
+    public string Root { get; }
+
+    public FileSystemArtifactStore Store { get; }
+
+    /// <summary>Every file anywhere under the root, hidden ones included, as paths relative to the root.</summary>
+    public string[] Files() =>
+        Directory.GetFiles(Root, "*", SearchOption.AllDirectories)
+            .Select(path => Path.GetRelativePath(Root, path).Replace(Path.DirectorySeparatorChar, '/'))
+            .Order(StringComparer.Ordinal)
+            .ToArray();
+
+    public static byte[] RandomBytes(int count, int seed)
+    {
+        var bytes = new byte[count];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    public async Task<ArtifactKey> WriteAsync(byte[] content)
+    {
+        await using var write = await Store.BeginWriteAsync(Key, CancellationToken.None);
+        await write.Content.WriteAsync(content);
+        await write.CommitAsync(CancellationToken.None);
+        return Key;
+    }
+
+    public async Task<byte[]> ReadAsync(ArtifactKey key)
+    {
+        await using var stream = Store.OpenRead(key);
+        using var copy = new MemoryStream();
+        await stream.CopyToAsync(copy);
+        return copy.ToArray();
+    }
+
+    public void Dispose() => Directory.Delete(Root, recursive: true);
+}
+
+public class When_a_write_is_disposed_without_commit
+{
+    [Fact]
+    public async Task It_leaves_no_file_anywhere_in_the_store()
+    {
+        using var store = new TemporaryStore();
+
+        await using (var write = await store.Store.BeginWriteAsync(TemporaryStore.Key, CancellationToken.None))
+        {
+            await write.Content.WriteAsync(TemporaryStore.RandomBytes(300_000, seed: 1));
+            var partial = Assert.Single(store.Files());
+            Assert.StartsWith("demo/2026/11/24/.20261124T020000Z-", partial);
+            Assert.Contains(".partial-", partial);
+            Assert.False(store.Store.Exists(TemporaryStore.Key));
+        }
+
+        Assert.Empty(store.Files());
+        Assert.False(store.Store.Exists(TemporaryStore.Key));
+        Assert.Throws<FileNotFoundException>(() => store.Store.OpenRead(TemporaryStore.Key));
+    }
+}
+
+public class When_a_write_is_committed
+{
+    [Fact]
+    public async Task It_reads_back_the_same_bytes_under_its_key()
+    {
+        using var store = new TemporaryStore();
+        var content = TemporaryStore.RandomBytes(300_000, seed: 2);
+
+        var key = await store.WriteAsync(content);
+
+        Assert.Equal([key.Value], store.Files());
+        Assert.True(store.Store.Exists(key));
+        Assert.Equal(content, await store.ReadAsync(key));
+    }
+}
+
+public class When_a_second_write_commits_to_an_existing_key
+{
+    [Fact]
+    public async Task It_fails_and_keeps_the_first_artifact()
+    {
+        using var store = new TemporaryStore();
+        var first = TemporaryStore.RandomBytes(100_000, seed: 3);
+        var key = await store.WriteAsync(first);
+
+        await using (var second = await store.Store.BeginWriteAsync(key, CancellationToken.None))
+        {
+            await second.Content.WriteAsync(TemporaryStore.RandomBytes(50_000, seed: 4));
+            await Assert.ThrowsAsync<IOException>(() => second.CommitAsync(CancellationToken.None));
+        }
+
+        Assert.Equal([key.Value], store.Files());
+        Assert.Equal(first, await store.ReadAsync(key));
+    }
+}
+
+public class When_an_artifact_is_deleted
+{
+    [Fact]
+    public async Task It_answers_true_then_false()
+    {
+        using var store = new TemporaryStore();
+        var key = await store.WriteAsync(TemporaryStore.RandomBytes(1_000, seed: 5));
+
+        Assert.True(await store.Store.DeleteAsync(key, CancellationToken.None));
+        Assert.False(await store.Store.DeleteAsync(key, CancellationToken.None));
+        Assert.Empty(store.Files());
+        Assert.False(store.Store.Exists(key));
+    }
+}
+
+public class When_the_store_root_is_configured_with_a_trailing_separator
+{
+    [Fact]
+    public async Task It_stores_and_reads_artifacts_all_the_same()
+    {
+        using var store = new TemporaryStore(rootSuffix: Path.DirectorySeparatorChar.ToString());
+        var content = TemporaryStore.RandomBytes(1_000, seed: 6);
+
+        var key = await store.WriteAsync(content);
+
+        Assert.Equal([key.Value], store.Files());
+        Assert.Equal(content, await store.ReadAsync(key));
+    }
+}
