@@ -267,7 +267,7 @@ wait_for_rabbit() {
   deadline=$((SECONDS + STARTUP_TIMEOUT))
   if ! rabbitmqctl_with_deadline $((STARTUP_TIMEOUT + 10)) wait --timeout "$STARTUP_TIMEOUT" "$r/rabbitmq.pid"; then
     dump_rabbit_logs
-    die "RabbitMQ did not start within ${STARTUP_TIMEOUT}s"
+    die "RabbitMQ did not start (it stopped, or was not ready within ${STARTUP_TIMEOUT}s)"
   fi
   # The broker is up; make sure AMQP and the management API answer too.
   while :; do
