@@ -8,7 +8,7 @@ namespace Backup.ServiceDefaults;
 /// </summary>
 public static partial class SourceNames
 {
-    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,62}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9_-]{0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex Shape();
 
     public static bool IsValid(string? name) => name is not null && Shape().IsMatch(name);

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Backup.ServiceDefaults;
 
@@ -11,7 +12,7 @@ namespace Backup.Storage;
 /// </summary>
 public sealed partial record ArtifactKey
 {
-    [GeneratedRegex(@"^[a-z0-9][a-z0-9_-]{0,62}/\d{4}/\d{2}/\d{2}/\d{8}T\d{6}Z-[0-9a-f]{32}\.dump$",
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9_-]{0,62}/\d{4}/\d{2}/\d{2}/\d{8}T\d{6}Z-[0-9a-f]{32}\.dump\z",
         RegexOptions.CultureInvariant)]
     private static partial Regex Shape();
 
@@ -28,7 +29,8 @@ public sealed partial record ArtifactKey
         if (!SourceNames.IsValid(source))
             throw new ArgumentException($"'{source}' is not a valid source name ({SourceNames.Rule}).", nameof(source));
         var utc = at.ToUniversalTime();
-        return new ArtifactKey($"{source}/{utc:yyyy}/{utc:MM}/{utc:dd}/{utc:yyyyMMdd'T'HHmmss'Z'}-{runId:N}.dump");
+        return new ArtifactKey(string.Create(CultureInfo.InvariantCulture,
+            $"{source}/{utc:yyyy}/{utc:MM}/{utc:dd}/{utc:yyyyMMdd'T'HHmmss'Z'}-{runId:N}.dump"));
     }
 
     public static bool TryParse(string? value, [NotNullWhen(true)] out ArtifactKey? key)

@@ -10,7 +10,7 @@ public sealed class FileSystemArtifactStore(IOptions<StorageOptions> options) : 
 {
     const string PartialMarker = ".partial-";
 
-    readonly string root = Path.GetFullPath(options.Value.Root);
+    readonly string root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.Value.Root));
 
     public Task<IArtifactWrite> BeginWriteAsync(ArtifactKey key, CancellationToken cancellationToken)
     {
@@ -48,7 +48,7 @@ public sealed class FileSystemArtifactStore(IOptions<StorageOptions> options) : 
     {
         var path = Path.GetFullPath(Path.Combine(root, key.Value));
         // ArtifactKey's shape already forbids "..", this is the second lock on the door.
-        if (!path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        if (!path.StartsWith(Path.EndsInDirectorySeparator(root) ? root : root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             throw new InvalidOperationException("Artifact key resolves outside the store.");
         return path;
     }

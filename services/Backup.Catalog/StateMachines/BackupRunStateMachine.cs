@@ -8,7 +8,9 @@ namespace Backup.Catalog.StateMachines;
 /// Records each run in the catalog: Requested → Running → Completed or Failed; Completed → Delivered;
 /// Completed or Delivered → Expired. Every event is correlated by its run id. An event may arrive before the one
 /// that logically precedes it (the dumper's BackupStarted can overtake the scheduler's BackupRequested on another
-/// queue), so any of Requested, Started, Completed and Failed may open a run. Duplicates are ignored explicitly.
+/// queue), so any of Requested, Started, Completed, Failed and Delivered may open a run. A BackupDelivered that
+/// overtakes BackupCompleted is recorded, and the completion then takes the run straight to Delivered, keeping the
+/// artifact's details. Duplicates are ignored explicitly.
 /// </summary>
 public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
 {
@@ -35,19 +37,12 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
         Event(() => BackupStarted, e => e.CorrelateById(m => m.Message.RunId));
         Event(() => BackupCompleted, e => e.CorrelateById(m => m.Message.RunId));
         Event(() => BackupFailed, e => e.CorrelateById(m => m.Message.RunId));
-        Event(() => BackupDelivered, e =>
-        {
-            e.CorrelateById(m => m.Message.RunId);
-            e.OnMissingInstance(m => m.Discard()); // a delivery for a run the catalog never saw: nothing to update
-        });
-        Event(() => BackupDeliveryFailed, e =>
-        {
-            e.CorrelateById(m => m.Message.RunId);
-            e.OnMissingInstance(m => m.Discard());
-        });
+        Event(() => BackupDelivered, e => e.CorrelateById(m => m.Message.RunId));
+        Event(() => BackupDeliveryFailed, e => e.CorrelateById(m => m.Message.RunId));
         Event(() => BackupExpired, e =>
         {
             e.CorrelateById(m => m.Message.RunId);
+            // Retention only expires runs the catalog lists as Completed or Delivered: an unknown one has nothing to update.
             e.OnMissingInstance(m => m.Discard());
         });
 
@@ -55,25 +50,34 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
             When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Requested),
             When(BackupStarted).Then(c => RecordStart(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Running),
             When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Completed),
-            When(BackupFailed).Then(c => RecordFailure(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Failed));
+            When(BackupFailed).Then(c => RecordFailure(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Failed),
+            When(BackupDelivered).Then(c => RecordDelivery(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Running),
+            When(BackupDeliveryFailed).Then(c => RecordDeliveryFailure(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Running));
 
         During(Requested,
             Ignore(BackupRequested),
             When(BackupStarted).Then(c => RecordStart(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Running),
             When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Completed),
-            When(BackupFailed).Then(c => RecordFailure(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Failed));
+            When(BackupFailed).Then(c => RecordFailure(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Failed),
+            When(BackupDelivered).Then(c => RecordDelivery(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Running),
+            When(BackupDeliveryFailed).Then(c => RecordDeliveryFailure(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Running));
 
         During(Running,
             Ignore(BackupStarted),
             When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch(clock)),
-            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Completed),
-            When(BackupFailed).Then(c => RecordFailure(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Failed));
+            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Touch(clock))
+                .IfElse(c => c.Saga.DeliveredAt is not null,
+                    delivered => delivered.TransitionTo(Delivered),
+                    notYet => notYet.TransitionTo(Completed)),
+            When(BackupFailed).Then(c => RecordFailure(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Failed),
+            When(BackupDelivered).Then(c => RecordDelivery(c.Saga, c.Message)).Then(Touch(clock)),
+            When(BackupDeliveryFailed).Then(c => RecordDeliveryFailure(c.Saga, c.Message)).Then(Touch(clock)));
 
         During(Completed,
             Ignore(BackupStarted), Ignore(BackupCompleted), Ignore(BackupFailed),
             When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch(clock)),
-            When(BackupDelivered).Then(c => c.Saga.DeliveredAt = c.Message.DeliveredAt).Then(Touch(clock)).TransitionTo(Delivered),
-            When(BackupDeliveryFailed).Then(c => c.Saga.DeliveryError = c.Message.Reason).Then(Touch(clock)),
+            When(BackupDelivered).Then(c => RecordDelivery(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Delivered),
+            When(BackupDeliveryFailed).Then(c => RecordDeliveryFailure(c.Saga, c.Message)).Then(Touch(clock)),
             When(BackupExpired).Then(c => RecordExpiry(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Expired));
 
         During(Delivered,
@@ -124,6 +128,19 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
         run.FailedAt = message.FailedAt;
         run.FailureCode = message.ErrorCode;
         run.FailureReason = message.Reason;
+    }
+
+    static void RecordDelivery(BackupRun run, BackupDelivered message)
+    {
+        if (run.Source.Length == 0) run.Source = message.Source;
+        run.DeliveredAt = message.DeliveredAt;
+        run.DeliveryError = null;
+    }
+
+    static void RecordDeliveryFailure(BackupRun run, BackupDeliveryFailed message)
+    {
+        if (run.Source.Length == 0) run.Source = message.Source;
+        if (run.DeliveredAt is null) run.DeliveryError = message.Reason;
     }
 
     static void RecordExpiry(BackupRun run, BackupExpired message)

@@ -39,16 +39,16 @@ public sealed partial class SourceOptions : ISelfValidatingOptions
 
     // Names end up as pg_dump arguments: they must be plain (optionally '*'-patterned) identifiers, so that no value
     // can start with '-', carry '=' or a connection string, or spell anything but a name.
-    [GeneratedRegex(@"^[A-Za-z_*][A-Za-z0-9_$*]{0,62}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Za-z_*][A-Za-z0-9_$*]{0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex Identifier();
 
-    [GeneratedRegex(@"^([A-Za-z_*][A-Za-z0-9_$*]{0,62}\.)?[A-Za-z_*][A-Za-z0-9_$*]{0,62}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^([A-Za-z_*][A-Za-z0-9_$*]{0,62}\.)?[A-Za-z_*][A-Za-z0-9_$*]{0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex QualifiedName();
 
-    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9_.$-]{0,62}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9_.$-]{0,62}\z", RegexOptions.CultureInvariant)]
     private static partial Regex PlainName();
 
-    [GeneratedRegex(@"^[A-Za-z0-9_.:\[\]][A-Za-z0-9_.:\[\]-]{0,252}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Za-z0-9_.:\[\]][A-Za-z0-9_.:\[\]-]{0,252}\z", RegexOptions.CultureInvariant)]
     private static partial Regex HostName();
 
     public IEnumerable<(string Key, string Problem)> Validate()

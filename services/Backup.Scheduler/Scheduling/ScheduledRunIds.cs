@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -11,7 +12,8 @@ public static class ScheduledRunIds
 {
     public static Guid For(string source, DateTimeOffset occurrence)
     {
-        var name = $"backup-schedule:{source}:{occurrence.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}";
+        var name = string.Create(CultureInfo.InvariantCulture,
+            $"backup-schedule:{source}:{occurrence.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}");
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes(name), hash);
         var bytes = hash[..16].ToArray();

@@ -71,7 +71,8 @@ public static class ValidatedOptions
 
         foreach (var property in options.GetType().GetProperties())
         {
-            if (property.GetIndexParameters().Length > 0 || !property.CanRead) continue;
+            // Only bound (settable) properties are configuration; computed ones may throw on bad input.
+            if (property.GetIndexParameters().Length > 0 || !property.CanRead || !property.CanWrite) continue;
             var value = property.GetValue(options);
             if (value is IDictionary dictionary)
             {
