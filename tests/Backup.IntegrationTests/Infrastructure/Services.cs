@@ -11,14 +11,14 @@ namespace Backup.IntegrationTests.Infrastructure;
 /// <summary>Each service's own composition, exactly what its Program.cs calls.</summary>
 public static class Services
 {
-    public static Task StartCatalog(this BackupSystem system) => system.StartAsync("Backup.Catalog", b => b.AddCatalog());
-    public static Task StartDumper(this BackupSystem system, Action<Dictionary<string, string?>>? configure = null) =>
+    public static Task<Microsoft.AspNetCore.Builder.WebApplication> StartCatalog(this BackupSystem system) => system.StartAsync("Backup.Catalog", b => b.AddCatalog());
+    public static Task<Microsoft.AspNetCore.Builder.WebApplication> StartDumper(this BackupSystem system, Action<Dictionary<string, string?>>? configure = null) =>
         system.StartAsync("Backup.Dumper", b => b.AddDumper(), configure);
-    public static Task StartNotifier(this BackupSystem system) => system.StartAsync("Backup.Notifier", b => b.AddNotifier());
-    public static Task StartRetention(this BackupSystem system, TimeProvider? clock = null) =>
+    public static Task<Microsoft.AspNetCore.Builder.WebApplication> StartNotifier(this BackupSystem system) => system.StartAsync("Backup.Notifier", b => b.AddNotifier());
+    public static Task<Microsoft.AspNetCore.Builder.WebApplication> StartRetention(this BackupSystem system, TimeProvider? clock = null) =>
         system.StartAsync("Backup.Retention", b => b.AddRetention(),
             services: s => { if (clock is not null) s.AddSingleton(clock); });
-    public static Task StartScheduler(this BackupSystem system, TimeProvider? clock = null) =>
+    public static Task<Microsoft.AspNetCore.Builder.WebApplication> StartScheduler(this BackupSystem system, TimeProvider? clock = null) =>
         system.StartAsync("Backup.Scheduler", b => b.AddScheduler(),
             services: s => { if (clock is not null) s.AddSingleton(clock); });
 }
