@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Backup.Catalog.Data;
 
@@ -6,6 +7,19 @@ namespace Backup.Catalog.Data;
 public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options) : DbContext(options)
 {
     public DbSet<BackupRun> BackupRuns => Set<BackupRun>();
+
+    /// <summary>
+    /// Times arrive with any offset (a scheduler publishes local occurrences, other services what they like);
+    /// PostgreSQL's timestamptz takes UTC only, so every DateTimeOffset is stored as the same instant in UTC.
+    /// </summary>
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UtcDateTimeOffsetConverter>();
+        configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<UtcDateTimeOffsetConverter>();
+    }
+
+    sealed class UtcDateTimeOffsetConverter() : ValueConverter<DateTimeOffset, DateTimeOffset>(
+        value => value.ToUniversalTime(), value => value);
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

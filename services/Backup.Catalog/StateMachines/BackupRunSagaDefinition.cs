@@ -1,4 +1,5 @@
 using Backup.Catalog.Data;
+using Backup.Contracts;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -6,9 +7,10 @@ using Npgsql;
 namespace Backup.Catalog.StateMachines;
 
 /// <summary>
-/// The saga's endpoint: two first events of one run racing to insert its row, or a database blip, fail the
-/// transaction; the message is retried a bounded number of times with a fresh transaction, then goes to the
-/// endpoint's _error queue rather than being lost.
+/// The saga's endpoint. Within one instance, events of the same run are handled one at a time (partitioned by run
+/// id), events of different runs in parallel. Across instances, two first events of one run may still race to
+/// insert its row: the loser's transaction fails and the message is retried with a fresh one, as after a database
+/// blip; after the bounded retries it goes to the endpoint's _error queue rather than being lost.
 /// </summary>
 public sealed class BackupRunSagaDefinition : SagaDefinition<BackupRun>
 {
@@ -21,5 +23,14 @@ public sealed class BackupRunSagaDefinition : SagaDefinition<BackupRun>
             retry.Handle<NpgsqlException>();
             retry.Incremental(8, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200));
         });
+
+        var partition = endpoint.CreatePartitioner(32);
+        saga.Message<BackupRequested>(m => m.UsePartitioner(partition, c => c.Message.RunId));
+        saga.Message<BackupStarted>(m => m.UsePartitioner(partition, c => c.Message.RunId));
+        saga.Message<BackupCompleted>(m => m.UsePartitioner(partition, c => c.Message.RunId));
+        saga.Message<BackupFailed>(m => m.UsePartitioner(partition, c => c.Message.RunId));
+        saga.Message<BackupDelivered>(m => m.UsePartitioner(partition, c => c.Message.RunId));
+        saga.Message<BackupDeliveryFailed>(m => m.UsePartitioner(partition, c => c.Message.RunId));
+        saga.Message<BackupExpired>(m => m.UsePartitioner(partition, c => c.Message.RunId));
     }
 }

@@ -49,6 +49,7 @@ public sealed class BackupSystem : IAsyncDisposable
     /// <summary>The configuration every service of this system gets; each reads what it needs.</summary>
     public Dictionary<string, string?> Configuration() => new()
     {
+        ["Logging:LogLevel:Default"] = "Warning",
         ["RabbitMq:Host"] = Broker.Host,
         ["RabbitMq:Port"] = Broker.Port.ToString(),
         ["RabbitMq:VirtualHost"] = VirtualHost,
