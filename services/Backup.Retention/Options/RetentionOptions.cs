@@ -8,7 +8,7 @@ public sealed class RetentionOptions : IConfigurationSection<RetentionOptions>
     public static string Section => "Retention";
 
     /// <summary>Artifacts of runs completed longer ago than this are deleted (the newest good one of each source never is).</summary>
-    [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]
+    [Range(typeof(TimeSpan), "00:01:00", "3650.00:00:00")]
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>How often the sweep runs on its own; it also runs after every completed backup.</summary>
