@@ -55,7 +55,7 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
             When(BackupDeliveryFailed).Then(c => RecordDeliveryFailure(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Running));
 
         During(Requested,
-            Ignore(BackupRequested),
+            Ignore(BackupRequested), Ignore(BackupExpired),
             When(BackupStarted).Then(c => RecordStart(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Running),
             When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Completed),
             When(BackupFailed).Then(c => RecordFailure(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Failed),
@@ -63,7 +63,7 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
             When(BackupDeliveryFailed).Then(c => RecordDeliveryFailure(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Running));
 
         During(Running,
-            Ignore(BackupStarted),
+            Ignore(BackupStarted), Ignore(BackupExpired),
             When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch(clock)),
             When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Touch(clock))
                 .IfElse(c => c.Saga.DeliveredAt is not null,
@@ -86,9 +86,12 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
             When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch(clock)),
             When(BackupExpired).Then(c => RecordExpiry(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Expired));
 
+        // A run that failed may still succeed when its request is delivered again (a redelivery, a retry with the
+        // same run id): its artifact then exists and must be known to the catalog, or retention would never see it.
         During(Failed,
-            Ignore(BackupStarted), Ignore(BackupCompleted), Ignore(BackupFailed),
+            Ignore(BackupStarted), Ignore(BackupFailed),
             Ignore(BackupDelivered), Ignore(BackupDeliveryFailed), Ignore(BackupExpired),
+            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Completed),
             When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch(clock)));
 
         During(Expired,
@@ -101,51 +104,56 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
     // A late BackupRequested only fills in what the run didn't know yet; it never moves the run back.
     static void RecordRequest(BackupRun run, BackupRequested message)
     {
-        run.Source = message.Source;
+        if (run.Source.Length == 0) run.Source = Clip(message.Source, 63);
         run.RequestedAt ??= message.RequestedAt;
-        run.RequestedBy ??= message.RequestedBy;
+        run.RequestedBy ??= Clip(message.RequestedBy, 200);
     }
 
     static void RecordStart(BackupRun run, BackupStarted message)
     {
-        run.Source = message.Source;
+        run.Source = Clip(message.Source, 63);
         run.StartedAt = message.StartedAt;
     }
 
     static void RecordCompletion(BackupRun run, BackupCompleted message)
     {
-        run.Source = message.Source;
+        run.Source = Clip(message.Source, 63);
         run.StartedAt ??= message.StartedAt;
         run.CompletedAt = message.CompletedAt;
-        run.ArtifactKey = message.ArtifactKey;
+        run.ArtifactKey = Clip(message.ArtifactKey, 300);
         run.SizeBytes = message.SizeBytes;
-        run.Sha256 = message.Sha256;
+        run.Sha256 = Clip(message.Sha256, 64);
+        run.FailureCode = null;
+        run.FailureReason = null;
     }
 
     static void RecordFailure(BackupRun run, BackupFailed message)
     {
-        run.Source = message.Source;
+        run.Source = Clip(message.Source, 63);
         run.FailedAt = message.FailedAt;
-        run.FailureCode = message.ErrorCode;
-        run.FailureReason = message.Reason;
+        run.FailureCode = Clip(message.ErrorCode, 64);
+        run.FailureReason = Clip(message.Reason, 2000);
     }
 
     static void RecordDelivery(BackupRun run, BackupDelivered message)
     {
-        if (run.Source.Length == 0) run.Source = message.Source;
+        if (run.Source.Length == 0) run.Source = Clip(message.Source, 63);
         run.DeliveredAt = message.DeliveredAt;
         run.DeliveryError = null;
     }
 
     static void RecordDeliveryFailure(BackupRun run, BackupDeliveryFailed message)
     {
-        if (run.Source.Length == 0) run.Source = message.Source;
-        if (run.DeliveredAt is null) run.DeliveryError = message.Reason;
+        if (run.Source.Length == 0) run.Source = Clip(message.Source, 63);
+        if (run.DeliveredAt is null) run.DeliveryError = Clip(message.Reason, 2000);
     }
 
     static void RecordExpiry(BackupRun run, BackupExpired message)
     {
         run.ExpiredAt = message.ExpiredAt;
-        run.ExpiryReason = message.Reason;
+        run.ExpiryReason = Clip(message.Reason, 500);
     }
+
+    /// <summary>Text from a message is cut to its column's size: an over-long reason must not keep a run out of the catalog.</summary>
+    static string Clip(string value, int length) => value.Length <= length ? value : value[..length];
 }

@@ -41,16 +41,17 @@ public sealed class DumpDatabaseConsumer(
         }
 
         var startedAt = clock.GetUtcNow();
-        await context.Publish(new BackupStarted { RunId = request.RunId, Source = request.Source, StartedAt = startedAt });
-        Log.DumpStarted(logger, request.RunId, request.Source);
-
         var key = ArtifactKey.Create(request.Source, request.RunId, request.RequestedAt);
         if (store.Exists(key))
         {
-            // A redelivered request whose artifact was already stored: report it again, don't dump twice.
+            // A request delivered again after its artifact was stored (the first BackupCompleted may have been lost
+            // with the process): report the stored artifact again, don't dump twice.
             await PublishCompletion(context, key, startedAt, await HashExistingAsync(key, context.CancellationToken));
             return;
         }
+
+        await context.Publish(new BackupStarted { RunId = request.RunId, Source = request.Source, StartedAt = startedAt });
+        Log.DumpStarted(logger, request.RunId, request.Source);
 
         var stopwatch = Stopwatch.StartNew();
         DumpOutcome outcome;
@@ -67,7 +68,7 @@ public sealed class DumpDatabaseConsumer(
                 written = (hashing.BytesWritten, Convert.ToHexStringLower(sha256.GetHashAndReset()));
             }
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             outcome = DumpOutcome.Failure(DumpErrorCodes.StorageFailed,
                 $"Could not write the artifact of source '{request.Source}' to the store: {e.Message}. Check free space and permissions under Storage:Root. Older backups were not touched.");

@@ -10,7 +10,7 @@ namespace Backup.Dumper.Dumping;
 /// pg_dump through a per-run PGPASSFILE readable only by this user, never through the command line or the
 /// environment; other PG* variables of this process are not passed on.
 /// </summary>
-public sealed class PgDumpProcess(IOptions<DumperOptions> options, ILogger<PgDumpProcess> logger)
+public sealed class PgDumpProcess(IOptions<DumperOptions> options)
 {
     static readonly byte[] CustomFormatMagic = "PGDMP"u8.ToArray();
 
@@ -51,7 +51,6 @@ public sealed class PgDumpProcess(IOptions<DumperOptions> options, ILogger<PgDum
                 return DumpOutcome.Failure(DumpErrorCodes.DumpFailed,
                     $"pg_dump of source '{sourceName}' exited 0 but wrote {(bytes == 0 ? "nothing" : "something that is not a custom-format archive")}.");
 
-            logger.LogInformation("pg_dump of {Source} wrote {Bytes} bytes", sourceName, bytes);
             return DumpOutcome.Success;
         }
         catch (System.ComponentModel.Win32Exception e)
@@ -113,7 +112,8 @@ public sealed class PgDumpProcess(IOptions<DumperOptions> options, ILogger<PgDum
     static async Task<string> ReadTailAsync(StreamReader reader, CancellationToken cancellationToken)
     {
         var text = await reader.ReadToEndAsync(cancellationToken);
-        return text.Length <= 4000 ? text.Trim() : text[^4000..].Trim();
+        // The tail is where pg_dump says why it stopped; the whole reason must fit BackupFailed's 2000 characters.
+        return text.Length <= 1200 ? text.Trim() : "…" + text[^1200..].Trim();
     }
 
     static DumpOutcome Classify(string sourceName, SourceOptions source, int exitCode, string stderr)

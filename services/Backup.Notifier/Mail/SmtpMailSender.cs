@@ -10,22 +10,21 @@ using Polly.Retry;
 namespace Backup.Notifier.Mail;
 
 /// <summary>
-/// Sends through MailKit. Connection-level faults (server down, connection dropped before the message was
-/// accepted) are retried in the call with backoff; when those retries are spent the exception reaches
-/// MassTransit, whose retry and error queue keep the event.
+/// Sends through MailKit. Only connecting and authenticating are retried in the call (with backoff): they are safe
+/// to repeat. The send itself is not, because a connection dropped after the server took the message would send it
+/// twice; a failed send reaches MassTransit, whose endpoint retry and error queue keep the event.
 /// </summary>
 public sealed class SmtpMailSender(IOptions<SmtpOptions> options) : IMailSender
 {
-    readonly ResiliencePipeline retry = new ResiliencePipelineBuilder()
+    readonly ResiliencePipeline connectRetry = new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
             Name = "smtp-connect",
             ShouldHandle = new PredicateBuilder()
                 .Handle<System.Net.Sockets.SocketException>()
                 .Handle<SmtpProtocolException>()
-                .Handle<ServiceNotConnectedException>()
                 .Handle<IOException>(),
-            MaxRetryAttempts = 3,
+            MaxRetryAttempts = 2,
             BackoffType = DelayBackoffType.Exponential,
             Delay = TimeSpan.FromMilliseconds(500),
             UseJitter = true,
@@ -37,9 +36,10 @@ public sealed class SmtpMailSender(IOptions<SmtpOptions> options) : IMailSender
     public async Task SendAsync(MimeMessage message, CancellationToken cancellationToken)
     {
         var smtp = options.Value;
-        await retry.ExecuteAsync(async token =>
+        using var client = new SmtpClient { Timeout = (int)smtp.Timeout.TotalMilliseconds };
+        await connectRetry.ExecuteAsync(async token =>
         {
-            using var client = new SmtpClient { Timeout = (int)smtp.Timeout.TotalMilliseconds };
+            if (client.IsConnected) await client.DisconnectAsync(quit: false, token);
             await client.ConnectAsync(smtp.Host, smtp.Port, smtp.Security switch
             {
                 SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
@@ -48,8 +48,8 @@ public sealed class SmtpMailSender(IOptions<SmtpOptions> options) : IMailSender
             }, token);
             if (smtp.Username.Length > 0)
                 await client.AuthenticateAsync(smtp.Username, smtp.Password, token);
-            await client.SendAsync(message, token);
-            await client.DisconnectAsync(quit: true, token);
         }, cancellationToken);
+        await client.SendAsync(message, cancellationToken);
+        await client.DisconnectAsync(quit: true, cancellationToken);
     }
 }

@@ -159,17 +159,22 @@ public class When_the_dump_fails
     }
 
     [Fact]
-    public async Task It_stays_Failed_when_a_stray_completion_arrives_later()
+    public async Task It_becomes_Completed_when_the_same_run_later_succeeds()
     {
+        // A redelivered or retried request of the same run produced an artifact after all: the catalog must know
+        // it, or retention would never see that file.
         await using var run = await BackupRunUnderTest.StartAsync();
         await run.Publish(run.Failed(BackupRunUnderTest.Start.AddSeconds(17)));
         await run.LoadIn(run.Machine.Failed);
 
-        await run.Publish(run.Completed(BackupRunUnderTest.Start, BackupRunUnderTest.Start.AddMinutes(4)));
-        var failed = await run.LoadIn(run.Machine.Failed);
+        var completion = run.Completed(BackupRunUnderTest.Start, BackupRunUnderTest.Start.AddMinutes(4));
+        await run.Publish(completion);
+        var completed = await run.LoadIn(run.Machine.Completed);
 
-        Assert.Null(failed.ArtifactKey);
-        Assert.Equal("AuthenticationFailed", failed.FailureCode);
+        Assert.Equal(completion.ArtifactKey, completed.ArtifactKey);
+        Assert.Equal(completion.Sha256, completed.Sha256);
+        Assert.Null(completed.FailureCode);
+        Assert.Null(completed.FailureReason);
         Assert.Empty(run.Faults());
     }
 }
@@ -229,5 +234,21 @@ public class When_BackupDelivered_overtakes_BackupCompleted
         var delivered = await run.LoadIn(run.Machine.Delivered);
         Assert.Equal(completedAt.AddSeconds(30), delivered.DeliveredAt);
         Assert.Equal(run.Completed(startedAt, completedAt).ArtifactKey, delivered.ArtifactKey);
+    }
+}
+
+public class When_a_failure_reason_is_longer_than_its_column
+{
+    [Fact]
+    public async Task It_is_cut_to_fit_so_the_run_is_still_recorded()
+    {
+        await using var run = await BackupRunUnderTest.StartAsync();
+        var reason = new string('x', 5000);
+        await run.Publish(run.Failed(BackupRunUnderTest.Start) with { Reason = reason });
+        var failed = await run.LoadIn(run.Machine.Failed);
+
+        Assert.Equal(2000, failed.FailureReason!.Length);
+        Assert.StartsWith(reason[..2000], failed.FailureReason);
+        Assert.Empty(run.Faults());
     }
 }

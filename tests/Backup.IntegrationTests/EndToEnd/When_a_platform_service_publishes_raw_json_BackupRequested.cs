@@ -32,18 +32,11 @@ public sealed class When_a_platform_service_publishes_raw_json_BackupRequested(T
         rabbit = await RawRabbit.ConnectAsync(system);
         var completions = await rabbit.ListenAsync("Backup.Contracts:BackupCompleted");
 
-        await rabbit.PublishAsync("Backup.Contracts:BackupRequested", $$"""
-            {
-              "messageId": "{{Guid.NewGuid()}}",
-              "messageType": ["urn:message:Backup.Contracts:BackupRequested"],
-              "message": {
-                "runId": "{{runId}}",
-                "source": "demo",
-                "requestedAt": "{{DateTimeOffset.UtcNow:O}}",
-                "requestedBy": "billing-service"
-              }
-            }
-            """);
+        // Exactly the example of specs/011-automated-backup/asyncapi.yaml, with a run id of this test's own.
+        var envelope = AsyncApiExamples.Payload("BackupRequested", "request-a-backup");
+        envelope["message"]!["runId"] = runId.ToString();
+        await rabbit.PublishAsync("Backup.Contracts:BackupRequested", envelope.ToJsonString(),
+            AsyncApiExamples.ContentType("BackupRequested"));
 
         completed = await Eventually.Get(
             () => Task.FromResult(completions.Where(m => m.GetProperty("runId").GetGuid() == runId).Select(m => (object)m).FirstOrDefault()),
