@@ -18,6 +18,9 @@ readonly PG_SYSTEM_USER=backup-infra
 readonly PG_SUPERUSER=postgres
 readonly STARTUP_TIMEOUT=60
 
+# shellcheck source=deploy/local/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
 log() { printf '[infra] %s\n' "$*" >&2; }
 die() { printf '[infra] error: %s\n' "$*" >&2; exit 1; }
 
@@ -41,38 +44,14 @@ as_root() {
   fi
 }
 
-random_alnum() { # random_alnum LENGTH
-  local s
-  s=$(head -c 64 /dev/urandom | base64 -w0 | tr -d '/+=')
-  printf '%s' "${s:0:$1}"
-}
-
 random_hex8() {
   local u
   u=$(</proc/sys/kernel/random/uuid)
   printf '%s' "${u:0:8}"
 }
 
-# Prints COUNT distinct free TCP ports on 127.0.0.1. All sockets are bound at once so the
-# kernel hands out distinct ports; perl-base is Essential on Debian, so it is always there.
-free_ports() { # free_ports COUNT
-  perl -MIO::Socket::INET -e '
-    my @s = map { IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0,
-                                        Proto => "tcp", Listen => 1) or die "bind: $!\n" } 1 .. $ARGV[0];
-    print join(" ", map { $_->sockport } @s), "\n";' "$1"
-}
-
 port_is_listening() { # port_is_listening PORT
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# True for a live process; a zombie (which an init that does not reap may leave) counts as gone.
-pid_alive() {
-  local stat
-  [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null || return 1
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  [[ ${stat:0:1} != Z ]]
 }
 
 # ---------------------------------------------------------------------------------------------

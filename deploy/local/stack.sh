@@ -14,6 +14,8 @@
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=deploy/local/common.sh
+. "$SCRIPT_DIR/common.sh"
 REPO=$(cd "$SCRIPT_DIR/../.." && pwd)
 INFRA="$SCRIPT_DIR/infra.sh"
 
@@ -49,32 +51,11 @@ usage() {
   exit 2
 }
 
-random_alnum() { # random_alnum LENGTH
-  local s
-  s=$(head -c 64 /dev/urandom | base64 -w0 | tr -d '/+=')
-  printf '%s' "${s:0:$1}"
-}
-
 new_uuid() { cat /proc/sys/kernel/random/uuid; }
-
-free_ports() { # free_ports COUNT: distinct free TCP ports on 127.0.0.1
-  perl -MIO::Socket::INET -e '
-    my @s = map { IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0,
-                                        Proto => "tcp", Listen => 1) or die "bind: $!\n" } 1 .. $ARGV[0];
-    print join(" ", map { $_->sockport } @s), "\n";' "$1"
-}
 
 write_secret() { # write_secret PATH VALUE  (no trailing newline, mode 0600)
   (umask 077 && printf '%s' "$2" >"$1")
   chmod 0600 "$1"
-}
-
-pid_alive() {
-  local stat
-  [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null || return 1
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  [[ ${stat:0:1} != Z ]]
 }
 
 # ---------------------------------------------------------------------------------------------
