@@ -63,6 +63,8 @@ missing_packages() {
   [[ -x $PG_BIN/initdb && -x $PG_BIN/pg_ctl ]] || echo postgresql-15
   [[ -x $PG_BIN/psql && -x $PG_BIN/pg_dump ]] || echo postgresql-client-15
   command -v curl >/dev/null 2>&1 || echo curl
+  command -v zstd >/dev/null 2>&1 || echo zstd # the stock-tools restore: zstd -dc X | pg_restore
+  command -v gpg >/dev/null 2>&1 || echo gnupg # decrypting artifacts, and the encryption tests
 }
 
 # Runs as root. A temporary policy-rc.d (exit 101) stops the packages' postinst scripts from

@@ -15,7 +15,8 @@ public static class Extensions
         builder.AddValidatedOptions<DumperOptions>();
         builder.AddValidatedOptions<SourcesOptions>();
         builder.AddArtifactStore();
-        builder.Services.AddSingleton<PgDumpProcess>();
+        builder.Services.AddSingleton<PgDumpTool>();
+        builder.Services.AddSingleton<DumpPipeline>();
         builder.AddBackupBus(bus => bus.AddConsumer<DumpDatabaseConsumer>(typeof(DumpDatabaseConsumerDefinition)));
         return builder;
     }

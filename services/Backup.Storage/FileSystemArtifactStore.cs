@@ -1,12 +1,14 @@
+using System.Text.Json;
 using Microsoft.Extensions.Options;
 
 namespace Backup.Storage;
 
 /// <summary>
 /// Artifacts as files under <see cref="StorageOptions.Root"/>. A write goes to ".&lt;name&gt;.partial-&lt;id&gt;" in
-/// the artifact's folder, is fsynced, and is renamed to its final name only when complete.
+/// the artifact's folder, is fsynced, and is renamed to its final name only when complete; the manifest is written
+/// the same way, after the artifact.
 /// </summary>
-public sealed class FileSystemArtifactStore(IOptions<StorageOptions> options) : IArtifactStore
+public sealed class FileSystemArtifactStore(IOptions<StorageOptions> options, TimeProvider clock) : IArtifactStore
 {
     const string PartialMarker = ".partial-";
 
@@ -14,9 +16,69 @@ public sealed class FileSystemArtifactStore(IOptions<StorageOptions> options) : 
 
     public Task<IArtifactWrite> BeginWriteAsync(ArtifactKey key, CancellationToken cancellationToken)
     {
-        var final = PathOf(key);
+        cancellationToken.ThrowIfCancellationRequested();
+        var (stream, temporary) = CreateTemporary(PathOf(key.Value));
+        return Task.FromResult<IArtifactWrite>(new FileWrite(stream, temporary, PathOf(key.Value)));
+    }
+
+    public async Task WriteManifestAsync(ArtifactManifest manifest, CancellationToken cancellationToken)
+    {
+        var key = ArtifactKey.Parse(manifest.ArtifactKey);
+        var final = PathOf(key.ManifestPath);
+        var (stream, temporary) = CreateTemporary(final);
+        await using var write = new FileWrite(stream, temporary, final);
+        await JsonSerializer.SerializeAsync(stream, manifest, ArtifactManifest.Json, cancellationToken);
+        await write.CommitAsync(cancellationToken);
+    }
+
+    public async Task<ArtifactManifest?> ReadManifestAsync(ArtifactKey key, CancellationToken cancellationToken)
+    {
+        var path = PathOf(key.ManifestPath);
+        if (!File.Exists(path)) return null;
+        await using var stream = File.OpenRead(path);
+        return await JsonSerializer.DeserializeAsync<ArtifactManifest>(stream, ArtifactManifest.Json, cancellationToken);
+    }
+
+    public Stream OpenRead(ArtifactKey key) =>
+        new FileStream(PathOf(key.Value), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
+
+    public bool Exists(ArtifactKey key) => File.Exists(PathOf(key.Value));
+
+    public IEnumerable<ArtifactKey> List()
+    {
+        if (!Directory.Exists(root)) yield break;
+        foreach (var file in Directory.EnumerateFiles(root, "*.dump*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            if (ArtifactKey.TryParse(Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/'), out var key))
+                yield return key;
+    }
+
+    public Task<bool> DeleteAsync(ArtifactKey key, CancellationToken cancellationToken)
+    {
+        File.Delete(PathOf(key.ManifestPath));
+        var path = PathOf(key.Value);
+        if (!File.Exists(path)) return Task.FromResult(false);
+        File.Delete(path);
+        return Task.FromResult(true);
+    }
+
+    public IReadOnlyList<string> RemoveLeftovers(TimeSpan olderThan)
+    {
+        if (!Directory.Exists(root)) return [];
+        var removed = new List<string>();
+        var cutoff = clock.GetUtcNow().UtcDateTime - olderThan;
+        foreach (var file in Directory.EnumerateFiles(root, $".*{PartialMarker}*", SearchOption.AllDirectories))
+        {
+            if (File.GetLastWriteTimeUtc(file) > cutoff) continue;
+            File.Delete(file);
+            removed.Add(Path.GetRelativePath(root, file));
+        }
+        return removed;
+    }
+
+    static (FileStream Stream, string Temporary) CreateTemporary(string final)
+    {
         Directory.CreateDirectory(Path.GetDirectoryName(final)!);
-        var temporary = Path.Combine(Path.GetDirectoryName(final)!, $".{key.FileName}{PartialMarker}{Guid.NewGuid():N}");
+        var temporary = Path.Combine(Path.GetDirectoryName(final)!, $".{Path.GetFileName(final)}{PartialMarker}{Guid.NewGuid():N}");
         var fileOptions = new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
@@ -27,26 +89,12 @@ public sealed class FileSystemArtifactStore(IOptions<StorageOptions> options) : 
         };
         if (!OperatingSystem.IsWindows())
             fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead;
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult<IArtifactWrite>(new FileWrite(new FileStream(temporary, fileOptions), temporary, final));
+        return (new FileStream(temporary, fileOptions), temporary);
     }
 
-    public Stream OpenRead(ArtifactKey key) =>
-        new FileStream(PathOf(key), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
-
-    public bool Exists(ArtifactKey key) => File.Exists(PathOf(key));
-
-    public Task<bool> DeleteAsync(ArtifactKey key, CancellationToken cancellationToken)
+    string PathOf(string relative)
     {
-        var path = PathOf(key);
-        if (!File.Exists(path)) return Task.FromResult(false);
-        File.Delete(path);
-        return Task.FromResult(true);
-    }
-
-    string PathOf(ArtifactKey key)
-    {
-        var path = Path.GetFullPath(Path.Combine(root, key.Value));
+        var path = Path.GetFullPath(Path.Combine(root, relative));
         // ArtifactKey's shape already forbids "..", this is the second lock on the door.
         if (!path.StartsWith(Path.EndsInDirectorySeparator(root) ? root : root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             throw new InvalidOperationException("Artifact key resolves outside the store.");

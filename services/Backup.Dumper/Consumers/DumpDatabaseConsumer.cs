@@ -10,19 +10,21 @@ using Microsoft.Extensions.Options;
 namespace Backup.Dumper.Consumers;
 
 /// <summary>
-/// Takes a BackupRequested for a configured source, runs pg_dump into the artifact store while hashing the bytes,
-/// and publishes BackupStarted, then BackupCompleted or BackupFailed. A failed backup is an outcome, not a fault:
-/// it is published so the run ends and the administrators are alerted. The artifact's key is made here from the
-/// validated source name, the run id and the request time: nothing in the message becomes a path.
+/// Takes a BackupRequested for a configured source, streams the dump into the artifact store while hashing the
+/// stored bytes, writes the manifest last, and publishes BackupStarted, then BackupCompleted or BackupFailed. A
+/// failed backup is an outcome, not a fault: it is published so the run ends and the administrators are alerted.
+/// The artifact's key is made here from the validated source name, the run id and the request time: nothing in the
+/// message becomes a path.
 /// </summary>
 public sealed class DumpDatabaseConsumer(
     IOptionsMonitor<SourcesOptions> sources,
-    PgDumpProcess pgDump,
+    IOptions<DumperOptions> options,
+    DumpPipeline pipeline,
     IArtifactStore store,
     TimeProvider clock,
     ILogger<DumpDatabaseConsumer> logger) : IConsumer<BackupRequested>
 {
-    public const string Format = "pg_dump-custom";
+    public const string Format = "pg_dump-custom+zstd";
 
     public async Task Consume(ConsumeContext<BackupRequested> context)
     {
@@ -35,89 +37,121 @@ public sealed class DumpDatabaseConsumer(
         if (!sources.CurrentValue.TryGetValue(request.Source, out var source) || !Backup.ServiceDefaults.SourceNames.IsValid(request.Source))
         {
             Log.UnknownSource(logger, request.RunId);
-            await PublishFailure(context, DumpOutcome.Failure(DumpErrorCodes.UnknownSource,
+            await PublishFailure(context, DumpResult.Failure(DumpErrorCodes.UnknownSource,
                 $"No source named '{Truncate(request.Source)}' is configured in the dumper. Configured sources: {string.Join(", ", sources.CurrentValue.Keys.Order())}. Add it under Sources:<name> or fix the request."));
             return;
         }
 
         var startedAt = clock.GetUtcNow();
-        var key = ArtifactKey.Create(request.Source, request.RunId, request.RequestedAt);
-        if (store.Exists(key))
+        var key = ArtifactKey.Create(request.Source, request.RunId, request.RequestedAt, ArtifactEncoding.Zstd);
+        if (await store.ReadManifestAsync(key, context.CancellationToken) is { } stored && store.Exists(key))
         {
-            // A request delivered again after its artifact was stored (the first BackupCompleted may have been lost
+            // A request delivered again after its backup was stored (the first BackupCompleted may have been lost
             // with the process): report the stored artifact again, don't dump twice.
-            await PublishCompletion(context, key, startedAt, await HashExistingAsync(key, context.CancellationToken));
+            await PublishCompletion(context, stored);
             return;
         }
+        if (store.Exists(key))
+            await store.DeleteAsync(key, context.CancellationToken); // an artifact without its manifest: an interrupted run
 
         await context.Publish(new BackupStarted { RunId = request.RunId, Source = request.Source, StartedAt = startedAt });
         Log.DumpStarted(logger, request.RunId, request.Source);
 
         var stopwatch = Stopwatch.StartNew();
-        DumpOutcome outcome;
-        (long Size, string Sha256) written = default;
-        try
-        {
-            await using var write = await store.BeginWriteAsync(key, context.CancellationToken);
-            using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var hashing = new HashingStream(write.Content, sha256);
-            outcome = await pgDump.DumpAsync(request.Source, source, hashing, context.CancellationToken);
-            if (outcome.Succeeded)
-            {
-                await write.CommitAsync(context.CancellationToken);
-                written = (hashing.BytesWritten, Convert.ToHexStringLower(sha256.GetHashAndReset()));
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            outcome = DumpOutcome.Failure(DumpErrorCodes.StorageFailed,
-                $"Could not write the artifact of source '{request.Source}' to the store: {e.Message}. Check free space and permissions under Storage:Root. Older backups were not touched.");
-        }
+        var (result, manifest) = await DumpToStoreAsync(request, source, key, startedAt, context.CancellationToken);
 
         activity?.SetTag("backup.duration_ms", stopwatch.ElapsedMilliseconds);
-        activity?.SetTag("backup.outcome", outcome.Succeeded ? "completed" : outcome.ErrorCode);
-        if (!outcome.Succeeded)
+        activity?.SetTag("backup.outcome", result.Succeeded ? "completed" : result.ErrorCode);
+        if (manifest is null)
         {
-            Log.DumpFailed(logger, request.RunId, request.Source, outcome.ErrorCode);
-            await PublishFailure(context, outcome);
+            Log.DumpFailed(logger, request.RunId, request.Source, result.ErrorCode);
+            await PublishFailure(context, result);
             return;
         }
 
-        activity?.SetTag("backup.size_bytes", written.Size);
-        Log.DumpCompleted(logger, request.RunId, request.Source, written.Size, stopwatch.ElapsedMilliseconds);
-        await PublishCompletion(context, key, startedAt, written);
+        activity?.SetTag("backup.raw_bytes", manifest.RawSizeBytes);
+        activity?.SetTag("backup.stored_bytes", manifest.StoredSizeBytes);
+        Log.DumpCompleted(logger, request.RunId, request.Source, manifest.StoredSizeBytes, stopwatch.ElapsedMilliseconds);
+        await PublishCompletion(context, manifest);
     }
 
-    Task PublishCompletion(ConsumeContext<BackupRequested> context, ArtifactKey key, DateTimeOffset startedAt,
-        (long Size, string Sha256) artifact) =>
+    async Task<(DumpResult, ArtifactManifest?)> DumpToStoreAsync(BackupRequested request, SourceOptions source,
+        ArtifactKey key, DateTimeOffset startedAt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            long stored;
+            string sha256;
+            DumpResult result;
+            await using (var write = await store.BeginWriteAsync(key, cancellationToken))
+            {
+                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                var hashing = new HashingStream(write.Content, hash);
+                result = await pipeline.RunAsync(request.Source, source, hashing, cancellationToken);
+                if (!result.Succeeded) return (result, null);
+                await write.CommitAsync(cancellationToken);
+                (stored, sha256) = (hashing.BytesWritten, Convert.ToHexStringLower(hash.GetHashAndReset()));
+            }
+
+            var manifest = new ArtifactManifest
+            {
+                RunId = request.RunId,
+                Source = request.Source,
+                ArtifactKey = key.Value,
+                Format = Format,
+                StartedAt = startedAt,
+                CompletedAt = clock.GetUtcNow(),
+                Database = source.Database,
+                ServerVersion = result.ServerVersion,
+                PgDumpVersion = result.PgDumpVersion,
+                Tables = result.Tables,
+                SchemaOnlyTables = result.SchemaOnlyTables,
+                Warnings = result.Warnings,
+                RawSizeBytes = result.RawSizeBytes,
+                StoredSizeBytes = stored,
+                Compression = new ManifestCompression("zstd", options.Value.CompressionLevel),
+                Sha256 = sha256,
+            };
+            try
+            {
+                await store.WriteManifestAsync(manifest, cancellationToken);
+            }
+            catch
+            {
+                await store.DeleteAsync(key, CancellationToken.None); // never leave an artifact that isn't a whole backup
+                throw;
+            }
+            return (result, manifest);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (DumpResult.Failure(DumpErrorCodes.StorageFailed,
+                $"Could not write the artifact of source '{request.Source}' to the store: {e.Message}. Check free space and permissions under Storage:Root. Older backups were not touched."), null);
+        }
+    }
+
+    Task PublishCompletion(ConsumeContext<BackupRequested> context, ArtifactManifest manifest) =>
         context.Publish(new BackupCompleted
         {
             RunId = context.Message.RunId,
             Source = context.Message.Source,
-            StartedAt = startedAt,
-            CompletedAt = clock.GetUtcNow(),
-            ArtifactKey = key.Value,
-            SizeBytes = artifact.Size,
-            Sha256 = artifact.Sha256,
-            Format = Format,
+            StartedAt = manifest.StartedAt,
+            CompletedAt = manifest.CompletedAt,
+            ArtifactKey = manifest.ArtifactKey,
+            SizeBytes = manifest.StoredSizeBytes,
+            Sha256 = manifest.Sha256,
+            Format = manifest.Format,
         });
 
-    Task PublishFailure(ConsumeContext<BackupRequested> context, DumpOutcome outcome) =>
+    Task PublishFailure(ConsumeContext<BackupRequested> context, DumpResult result) =>
         context.Publish(new BackupFailed
         {
             RunId = context.Message.RunId,
             Source = Truncate(context.Message.Source),
             FailedAt = clock.GetUtcNow(),
-            ErrorCode = outcome.ErrorCode,
-            Reason = outcome.Reason,
+            ErrorCode = result.ErrorCode,
+            Reason = result.Reason,
         });
-
-    async Task<(long, string)> HashExistingAsync(ArtifactKey key, CancellationToken cancellationToken)
-    {
-        await using var stream = store.OpenRead(key);
-        var hash = await SHA256.HashDataAsync(stream, cancellationToken);
-        return (stream.Length, Convert.ToHexStringLower(hash));
-    }
 
     static string Truncate(string value) => value.Length <= 63 ? value : value[..63];
 }

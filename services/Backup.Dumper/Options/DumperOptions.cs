@@ -14,6 +14,12 @@ public sealed class DumperOptions : IConfigurationSection<DumperOptions>
     [Range(typeof(TimeSpan), "00:00:05", "2.00:00:00")]
     public TimeSpan DumpTimeout { get; set; } = TimeSpan.FromHours(2);
 
+    /// <summary>zstd level of the artifact: 1 (fastest) to 19; 3 is zstd's own default.</summary>
+    [Range(1, 19)] public int CompressionLevel { get; set; } = 3;
+
+    /// <summary>zstd worker threads compressing beside the copy; 0 compresses on the copying thread.</summary>
+    [Range(0, 16)] public int CompressionThreads { get; set; } = 2;
+
     /// <summary>How many dumps this instance runs at once.</summary>
     [Range(1, 16)] public int ConcurrentDumps { get; set; } = 2;
 }

@@ -37,6 +37,15 @@ public sealed partial class SourceOptions : ISelfValidatingOptions
     public string[] IncludeTables { get; set; } = [];
     public string[] ExcludeTables { get; set; } = [];
 
+    /// <summary>Tables whose definition is kept but whose rows are left out (pg_dump --exclude-table-data).</summary>
+    public string[] ExcludeTableData { get; set; } = [];
+
+    /// <summary>
+    /// Fail the backup, rather than only warn in the manifest, when an archived table has a foreign key to a table
+    /// (or to rows) left out of it: such an archive does not restore cleanly.
+    /// </summary>
+    public bool Strict { get; set; }
+
     // Names end up as pg_dump arguments: they must be plain (optionally '*'-patterned) identifiers, so that no value
     // can start with '-', carry '=' or a connection string, or spell anything but a name.
     [GeneratedRegex(@"^[A-Za-z_*][A-Za-z0-9_$*]{0,62}\z", RegexOptions.CultureInvariant)]
@@ -66,6 +75,8 @@ public sealed partial class SourceOptions : ISelfValidatingOptions
         foreach (var problem in Names(nameof(IncludeTables), IncludeTables, QualifiedName()))
             yield return problem;
         foreach (var problem in Names(nameof(ExcludeTables), ExcludeTables, QualifiedName()))
+            yield return problem;
+        foreach (var problem in Names(nameof(ExcludeTableData), ExcludeTableData, QualifiedName()))
             yield return problem;
     }
 

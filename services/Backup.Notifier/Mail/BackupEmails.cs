@@ -11,7 +11,7 @@ public static class BackupEmails
         string fileName, Stream artifact)
     {
         var duration = backup.CompletedAt - backup.StartedAt;
-        var restore = $"createdb restored_{backup.Source} && pg_restore --no-owner --clean --if-exists --dbname=restored_{backup.Source} {fileName}";
+        var restore = RestoreCommand(backup.Format, fileName, $"restored_{backup.Source}");
         var facts = new (string Name, string Value)[]
         {
             ("Source", backup.Source),
@@ -93,6 +93,14 @@ public static class BackupEmails
         message.Body = body.ToMessageBody();
         return message;
     }
+
+    /// <summary>The stock-tools restore of an artifact of this format into a new database.</summary>
+    public static string RestoreCommand(string format, string fileName, string database) => format switch
+    {
+        "pg_dump-custom" => $"createdb {database} && pg_restore --no-owner --clean --if-exists --dbname={database} {fileName}",
+        "pg_dump-custom+zstd+openpgp" => $"createdb {database} && gpg --decrypt {fileName} | zstd -dc | pg_restore --no-owner --clean --if-exists --dbname={database}",
+        _ => $"createdb {database} && zstd -dc {fileName} | pg_restore --no-owner --clean --if-exists --dbname={database}",
+    };
 
     static string FirstCheck(string errorCode) => errorCode switch
     {

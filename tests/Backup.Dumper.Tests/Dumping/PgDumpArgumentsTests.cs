@@ -24,6 +24,7 @@ public class When_pg_dump_arguments_are_made_for_a_source
         string[] expected =
         [
             "--format=custom",
+            "--compress=0",
             "--no-password",
             "--host=db.internal",
             "--port=5433",
@@ -48,7 +49,7 @@ public class When_pg_dump_arguments_are_made_for_a_source
         var source = new SourceOptions { Host = "10.0.0.7", Database = "demo_app", Username = "backup" };
 
         string[] expected =
-            ["--format=custom", "--no-password", "--host=10.0.0.7", "--port=5432", "--username=backup", "--", "demo_app"];
+            ["--format=custom", "--compress=0", "--no-password", "--host=10.0.0.7", "--port=5432", "--username=backup", "--", "demo_app"];
         Assert.Equal(expected, PgDumpArguments.For(source));
     }
 
@@ -81,4 +82,26 @@ public class When_a_pgpass_line_is_written
 
         Assert.Equal(@"\:\:1:6432:demo_app:backup:pw", PgDumpArguments.PgPassLine(source));
     }
+}
+
+public class When_pg_dump_is_given_the_exported_snapshot
+{
+    static readonly SourceOptions Source = new() { Host = "db", Database = "demo_app", Username = "backup", ExcludeTableData = ["public.audit_log"] };
+
+    [Fact]
+    public void It_dumps_that_snapshot_and_keeps_the_schema_of_tables_whose_data_is_left_out()
+    {
+        var arguments = PgDumpArguments.For(Source, "00000003-0000001B-1");
+
+        Assert.Contains("--snapshot=00000003-0000001B-1", arguments);
+        Assert.Contains("--exclude-table-data=public.audit_log", arguments);
+        Assert.Equal(["--", "demo_app"], arguments.TakeLast(2));
+    }
+
+    [Theory]
+    [InlineData("--evil")]
+    [InlineData("00000003-0000001B-1 --file=/etc/passwd")]
+    [InlineData("x")]
+    public void It_refuses_anything_that_is_not_a_snapshot_id(string snapshot) =>
+        Assert.Throws<ArgumentException>(() => PgDumpArguments.For(Source, snapshot));
 }

@@ -15,12 +15,30 @@ public class When_an_artifact_key_is_made_from_a_UTC_time
     [Fact]
     public void It_names_the_source_folder_the_day_the_time_and_the_run()
     {
-        var key = ArtifactKey.Create("demo", Keys.RunId, new DateTimeOffset(2026, 11, 24, 2, 0, 0, TimeSpan.Zero));
+        var key = ArtifactKey.Create("demo", Keys.RunId, new DateTimeOffset(2026, 11, 24, 2, 0, 0, TimeSpan.Zero),
+            ArtifactEncoding.Plain);
 
         Assert.Equal(Keys.Demo, key.Value);
         Assert.Equal("demo", key.Source);
         Assert.Equal("20261124T020000Z-0f8fad5bd9cb469fa16570867728950e.dump", key.FileName);
         Assert.Equal(Keys.Demo, key.ToString());
+    }
+
+    [Fact]
+    public void It_ends_in_the_encoding_s_extension_and_names_its_manifest_beside_it()
+    {
+        var at = new DateTimeOffset(2026, 11, 24, 2, 0, 0, TimeSpan.Zero);
+        var zstd = ArtifactKey.Create("demo", Keys.RunId, at);
+        var encrypted = ArtifactKey.Create("demo", Keys.RunId, at, ArtifactEncoding.ZstdOpenPgp);
+
+        Assert.Equal(Keys.Demo + ".zst", zstd.Value);
+        Assert.Equal(ArtifactEncoding.Zstd, zstd.Encoding);
+        Assert.Equal(Keys.Demo + ".zst.gpg", encrypted.Value);
+        Assert.Equal(ArtifactEncoding.ZstdOpenPgp, encrypted.Encoding);
+        Assert.Equal(Keys.Demo[..^5] + ".manifest.json", zstd.ManifestPath);
+        Assert.Equal(zstd.ManifestPath, encrypted.ManifestPath);
+        Assert.True(ArtifactKey.TryParse(encrypted.Value, out _));
+        Assert.False(ArtifactKey.TryParse(Keys.Demo + ".gpg", out _));
     }
 
     [Fact]
@@ -40,7 +58,7 @@ public class When_an_artifact_key_is_made_from_a_time_with_an_offset
     {
         var berlin = new DateTimeOffset(2026, 11, 24, 3, 0, 0, TimeSpan.FromHours(1));
 
-        Assert.Equal(Keys.Demo, ArtifactKey.Create("demo", Keys.RunId, berlin).Value);
+        Assert.Equal(Keys.Demo, ArtifactKey.Create("demo", Keys.RunId, berlin, ArtifactEncoding.Plain).Value);
     }
 
     [Fact]
@@ -49,7 +67,7 @@ public class When_an_artifact_key_is_made_from_a_time_with_an_offset
         var tokyoMorning = new DateTimeOffset(2026, 11, 25, 1, 30, 0, TimeSpan.FromHours(9));
 
         Assert.Equal("demo/2026/11/24/20261124T163000Z-0f8fad5bd9cb469fa16570867728950e.dump",
-            ArtifactKey.Create("demo", Keys.RunId, tokyoMorning).Value);
+            ArtifactKey.Create("demo", Keys.RunId, tokyoMorning, ArtifactEncoding.Plain).Value);
     }
 }
 
@@ -62,7 +80,7 @@ public class When_the_process_culture_uses_another_calendar
         try
         {
             CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo("th-TH"); // Thai Buddhist calendar: 2026 is 2569
-            var key = ArtifactKey.Create("demo", Keys.RunId, new DateTimeOffset(2026, 11, 24, 2, 0, 0, TimeSpan.Zero));
+            var key = ArtifactKey.Create("demo", Keys.RunId, new DateTimeOffset(2026, 11, 24, 2, 0, 0, TimeSpan.Zero), ArtifactEncoding.Plain);
 
             Assert.Equal(Keys.Demo, key.Value);
         }

@@ -13,7 +13,7 @@ sealed class TemporaryStore : IDisposable
         Root = Path.Combine(Path.GetTempPath(), $"backup-store-tests-{Guid.NewGuid():N}");
         Directory.CreateDirectory(Root);
         Store = new FileSystemArtifactStore(Microsoft.Extensions.Options.Options.Create(
-            new StorageOptions { Root = Root + rootSuffix }));
+            new StorageOptions { Root = Root + rootSuffix }), TimeProvider.System);
     }
 
     public string Root { get; }

@@ -53,6 +53,7 @@ public sealed class When_a_malformed_BackupRequested_arrives(TestInfrastructure 
         Assert.Contains(kept, m => m.Contains(missingSource.ToString()));
         Assert.Contains(kept, m => m.Contains("this is not json"));
         Assert.Null(await system.RunAsync(missingSource));
-        Assert.Single(Directory.EnumerateFiles(system.StoreRoot, "*.dump", SearchOption.AllDirectories));
+        Assert.Single(Directory.EnumerateFiles(system.StoreRoot, "*.dump.zst", SearchOption.AllDirectories));
+        Assert.Single(Directory.EnumerateFiles(system.StoreRoot, "*.manifest.json", SearchOption.AllDirectories));
     }
 }

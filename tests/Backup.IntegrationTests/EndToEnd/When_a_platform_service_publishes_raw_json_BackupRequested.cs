@@ -56,8 +56,35 @@ public sealed class When_a_platform_service_publishes_raw_json_BackupRequested(T
         var bytes = await File.ReadAllBytesAsync(artifactPath);
         Assert.Equal(completed.GetProperty("sizeBytes").GetInt64(), bytes.LongLength);
         Assert.Equal(completed.GetProperty("sha256").GetString(), Convert.ToHexStringLower(SHA256.HashData(bytes)));
-        Assert.Equal("PGDMP", System.Text.Encoding.ASCII.GetString(bytes, 0, 5));
+        Assert.Equal([0x28, 0xB5, 0x2F, 0xFD], bytes[..4]); // a zstd frame…
+        using var archive = new ZstdSharp.DecompressionStream(new MemoryStream(bytes));
+        var head = new byte[5];
+        archive.ReadExactly(head);
+        Assert.Equal("PGDMP", System.Text.Encoding.ASCII.GetString(head)); // …holding a pg_dump custom archive
         Assert.StartsWith("demo/", completed.GetProperty("artifactKey").GetString());
+        Assert.EndsWith(".dump.zst", completed.GetProperty("artifactKey").GetString());
+    }
+
+    [Fact]
+    public async Task It_writes_a_manifest_beside_it_with_the_tables_their_row_counts_and_the_checksum()
+    {
+        var manifestPath = artifactPath[..artifactPath.IndexOf(".dump", StringComparison.Ordinal)] + ".manifest.json";
+        var manifest = System.Text.Json.JsonSerializer.Deserialize<Backup.Storage.ArtifactManifest>(
+            await File.ReadAllTextAsync(manifestPath), Backup.Storage.ArtifactManifest.Json)!;
+
+        Assert.Equal(runId, manifest.RunId);
+        Assert.Equal(completed.GetProperty("sha256").GetString(), manifest.Sha256);
+        Assert.Equal(new FileInfo(artifactPath).Length, manifest.StoredSizeBytes);
+        Assert.True(manifest.RawSizeBytes > manifest.StoredSizeBytes, "zstd made the archive smaller");
+        Assert.Equal(new Backup.Storage.ManifestCompression("zstd", 3), manifest.Compression);
+        Assert.Null(manifest.Encryption);
+        Assert.StartsWith("15", manifest.ServerVersion);
+        Assert.Contains("pg_dump (PostgreSQL) 15", manifest.PgDumpVersion);
+        Assert.Equal(["billing.invoices", "public.customers", "public.orders"],
+            manifest.Tables.Select(t => $"{t.Schema}.{t.Name}").Order());
+        foreach (var table in manifest.Tables)
+            Assert.Equal(await system.Postgres.ScalarAsync<long>(system.SourceDatabase, $"SELECT count(*) FROM {table.Schema}.{table.Name}"), table.Rows);
+        Assert.Empty(manifest.Warnings);
     }
 
     [Fact]

@@ -129,15 +129,15 @@ public sealed class BackupSystem : IAsyncDisposable
         }, $"run {runId} to reach {state}", deadline);
 
     /// <summary>
-    /// Restores an artifact into a new database with stock pg_restore, exactly as README and the backup email say
-    /// (--clean --if-exists: a dump that names the public schema recreates it), and returns the database's name.
+    /// Restores an artifact into a new database by running the README's stock-tools line itself
+    /// (zstd -dc "$ARTIFACT" | pg_restore … --dbname="$TARGET"), and returns the database's name.
     /// </summary>
     public async Task<string> RestoreAsync(string artifactPath)
     {
         var database = $"restored_{id}_{Guid.NewGuid():N}"[..40];
         await Postgres.ExecuteAsync("postgres", $"CREATE DATABASE \"{database}\"");
         restored.Add(database);
-        await PgTools.RunAsync(Postgres, "pg_restore", "--no-owner", "--clean", "--if-exists", "--exit-on-error", $"--dbname={database}", artifactPath);
+        await PgTools.RunReadmeRestoreLineAsync(Postgres, artifactPath, database);
         return database;
     }
 

@@ -5,6 +5,42 @@ namespace Backup.IntegrationTests.Infrastructure;
 /// <summary>The stock PostgreSQL client tools, run the way an operator would, with the password in a 0600 PGPASSFILE.</summary>
 public static class PgTools
 {
+    /// <summary>The README's one-line restore with stock tools, as it is written there.</summary>
+    public static string ReadmeRestoreLine { get; } = File.ReadAllLines(System.IO.Path.Combine(RepositoryRoot.Path, "README.md"))
+        .Single(line => line.StartsWith("zstd -dc \"$ARTIFACT\" | pg_restore ", StringComparison.Ordinal));
+
+    /// <summary>Runs <see cref="ReadmeRestoreLine"/> in bash (with pipefail) with ARTIFACT, TARGET and the PG* connection set.</summary>
+    public static async Task RunReadmeRestoreLineAsync(PostgresEndpoint postgres, string artifact, string target)
+    {
+        var passFile = System.IO.Path.GetTempFileName();
+        File.SetUnixFileMode(passFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await File.WriteAllTextAsync(passFile, $"*:*:*:{postgres.Username}:{postgres.Password}\n");
+        try
+        {
+            var start = new ProcessStartInfo("bash") { RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var argument in new[] { "-o", "pipefail", "-c", ReadmeRestoreLine })
+                start.ArgumentList.Add(argument);
+            start.Environment["ARTIFACT"] = artifact;
+            start.Environment["TARGET"] = target;
+            start.Environment["PGHOST"] = postgres.Host;
+            start.Environment["PGPORT"] = postgres.Port.ToString();
+            start.Environment["PGUSER"] = postgres.Username;
+            start.Environment["PGPASSFILE"] = passFile;
+            start.Environment["PATH"] = postgres.BinDirectory + ":" + Environment.GetEnvironmentVariable("PATH");
+            using var process = Process.Start(start)!;
+            var errors = process.StandardError.ReadToEndAsync();
+            await process.StandardOutput.ReadToEndAsync();
+            using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await process.WaitForExitAsync(deadline.Token);
+            if (process.ExitCode != 0)
+                throw new InvalidOperationException($"The README's restore line exited {process.ExitCode}: {await errors}");
+        }
+        finally
+        {
+            File.Delete(passFile);
+        }
+    }
+
     public static async Task<string> RunAsync(PostgresEndpoint postgres, string tool, params string[] arguments)
     {
         var passFile = System.IO.Path.GetTempFileName();
