@@ -13,6 +13,9 @@ static partial class Log
 
     [LoggerMessage(1004, LogLevel.Warning, "Run {RunId} asked for a source that is not configured")]
     public static partial void UnknownSource(ILogger logger, Guid runId);
+
+    [LoggerMessage(1005, LogLevel.Warning, "Dump of source {Source} for run {RunId} failed to connect (attempt {Attempt}); it will be tried again")]
+    public static partial void DumpWillRetry(ILogger logger, Guid runId, string source, int attempt);
 }
 
 static class DumperTelemetry

@@ -10,4 +10,7 @@ static partial class Log
 
     [LoggerMessage(3003, LogLevel.Error, "Run {RunId} has an artifact key this service did not make; left alone")]
     public static partial void UnusableKey(ILogger logger, Guid runId);
+
+    [LoggerMessage(3004, LogLevel.Information, "Removed {Leftover}, left behind by an interrupted write")]
+    public static partial void LeftoverRemoved(ILogger logger, string leftover);
 }

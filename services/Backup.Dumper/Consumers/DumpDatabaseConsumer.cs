@@ -62,6 +62,12 @@ public sealed class DumpDatabaseConsumer(
 
         activity?.SetTag("backup.duration_ms", stopwatch.ElapsedMilliseconds);
         activity?.SetTag("backup.outcome", result.Succeeded ? "completed" : result.ErrorCode);
+        if (manifest is null && result.ErrorCode == DumpErrorCodes.ConnectionFailed
+            && context.GetRetryAttempt() < options.Value.EffectiveRetryDelays.Count)
+        {
+            Log.DumpWillRetry(logger, request.RunId, request.Source, context.GetRetryAttempt() + 1);
+            throw new TransientDumpException(result.Reason);
+        }
         if (manifest is null)
         {
             Log.DumpFailed(logger, request.RunId, request.Source, result.ErrorCode);

@@ -20,6 +20,16 @@ public sealed class DumperOptions : IConfigurationSection<DumperOptions>
     /// <summary>zstd worker threads compressing beside the copy; 0 compresses on the copying thread.</summary>
     [Range(0, 16)] public int CompressionThreads { get; set; } = 2;
 
+    /// <summary>
+    /// Waits before trying again after a transient failure (the source refused or dropped the connection); when they
+    /// are spent the run fails. Permanent failures (credentials, unknown source, versions, disk) fail at once.
+    /// </summary>
+    /// <remarks>Empty means the defaults, 5 s, 30 s and 2 min (a default in a bound array would be appended to, not replaced).</remarks>
+    public TimeSpan[] RetryDelays { get; set; } = [];
+
+    public IReadOnlyList<TimeSpan> EffectiveRetryDelays =>
+        RetryDelays.Length > 0 ? RetryDelays : [TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2)];
+
     /// <summary>How many dumps this instance runs at once.</summary>
     [Range(1, 16)] public int ConcurrentDumps { get; set; } = 2;
 }

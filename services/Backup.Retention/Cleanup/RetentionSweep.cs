@@ -56,6 +56,11 @@ public sealed class RetentionSweep(
         }
 
         Log.SweepDone(logger, done.Count, cutoff);
+
+        // What interrupted writes left (hidden ".partial-" files) is never taken for a backup; after a day it can't
+        // belong to a dump still running either.
+        foreach (var leftover in store.RemoveLeftovers(TimeSpan.FromDays(1)))
+            Log.LeftoverRemoved(logger, leftover);
         return done;
     }
 }

@@ -46,6 +46,12 @@ public sealed class RawRabbit : IAsyncDisposable
         await channel.BasicPublishAsync(exchange, routingKey: "", mandatory: false, properties, Encoding.UTF8.GetBytes(json));
     }
 
+    /// <summary>Publishes a BackupRequested envelope as a non-.NET service would.</summary>
+    public Task RequestBackupAsync(Guid runId, string source) => PublishAsync("Backup.Contracts:BackupRequested", $$"""
+        {"messageType":["urn:message:Backup.Contracts:BackupRequested"],
+         "message":{"runId":"{{runId}}","source":"{{source}}","requestedAt":"{{DateTimeOffset.UtcNow:O}}","requestedBy":"test" } }
+        """);
+
     /// <summary>Binds a private queue to a contract's exchange and collects every message's JSON "message" part.</summary>
     public async Task<ConcurrentQueue<JsonElement>> ListenAsync(string exchange)
     {
