@@ -1,0 +1,95 @@
+using System.Text.Json;
+using Backup.Catalog.Data;
+using Backup.IntegrationTests.Infrastructure;
+using Backup.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Backup.IntegrationTests.Dumping;
+
+/// <summary>
+/// kill -9 of the dumper process in the middle of a dump: nothing it wrote can be taken for a backup, the broker
+/// hands the unacknowledged request to the next dumper, and the run completes, once, with one whole artifact.
+/// </summary>
+[Collection(SystemCollection.Name)]
+public sealed class When_the_dumper_is_killed_mid_dump(TestInfrastructure infrastructure) : IAsyncLifetime
+{
+    static readonly HashSet<string> Secrets = ["RabbitMq:Password", "Sources:demo:Password", "ConnectionStrings:Catalog"];
+    BackupSystem system = null!;
+    RawRabbit rabbit = null!;
+    readonly Guid runId = Guid.NewGuid();
+    System.Collections.Concurrent.ConcurrentQueue<JsonElement> completions = null!;
+    IReadOnlyList<string> partialsSeenWhenKilled = [];
+
+    public async Task InitializeAsync()
+    {
+        system = await BackupSystem.CreateAsync(infrastructure);
+        // Enough data that the dump takes a while: about 150 MB of barely compressible text.
+        await system.Postgres.ExecuteAsync(system.SourceDatabase, $"""
+            CREATE TABLE public.documents (id bigint PRIMARY KEY, body text NOT NULL);
+            INSERT INTO public.documents SELECT g, md5(g::text) || repeat(md5((g * 7)::text), 4) FROM generate_series(1, 800000) g;
+            ALTER TABLE public.documents OWNER TO "{system.SourceRole}";
+            """);
+        await system.StartCatalog();
+        rabbit = await RawRabbit.ConnectAsync(system);
+        completions = await rabbit.ListenAsync("Backup.Contracts:BackupCompleted");
+
+        var settings = system.Configuration();
+        settings["Dumper:CompressionThreads"] = "0";
+        await using (var first = await ServiceProcess.StartAsync("Backup.Dumper", settings, Secrets))
+        {
+            await rabbit.RequestBackupAsync(runId, "demo");
+            partialsSeenWhenKilled = await Eventually.Get(() => Task.FromResult<IReadOnlyList<string>?>(
+                Directory.EnumerateFiles(system.StoreRoot, ".*partial-*", SearchOption.AllDirectories)
+                    .Where(f => new FileInfo(f).Length > 1_000_000).ToList() is { Count: > 0 } found ? found : null),
+                "the first dumper to be writing its artifact");
+            first.KillHard();
+        }
+
+        await using var second = await ServiceProcess.StartAsync("Backup.Dumper", settings, Secrets);
+        await system.WaitForStateAsync(runId, BackupRunStates.Completed, TimeSpan.FromMinutes(3));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await rabbit.DisposeAsync();
+        await system.DisposeAsync();
+    }
+
+    [Fact]
+    public void It_was_killed_while_writing()
+    {
+        Assert.NotEmpty(partialsSeenWhenKilled);
+    }
+
+    [Fact]
+    public async Task It_completes_with_exactly_one_whole_artifact_and_its_manifest()
+    {
+        var store = new FileSystemArtifactStore(Options.Create(new StorageOptions { Root = system.StoreRoot }), TimeProvider.System);
+        var key = Assert.Single(store.List());
+        var manifest = await store.ReadManifestAsync(key, CancellationToken.None);
+        Assert.NotNull(manifest);
+        Assert.Equal(runId, manifest.RunId);
+        await using var artifact = store.OpenRead(key);
+        Assert.Equal(manifest.Sha256, Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(artifact)));
+        Assert.Contains(manifest.Tables, t => t.Name == "documents" && t.Rows == 800_000);
+
+        var run = await system.RunAsync(runId);
+        Assert.Equal(key.Value, run!.ArtifactKey);
+        Assert.Single(completions, m => m.GetProperty("runId").GetGuid() == runId);
+    }
+
+    [Fact]
+    public void It_leaves_the_killed_write_hidden_where_only_the_leftover_cleanup_sees_it()
+    {
+        var store = new FileSystemArtifactStore(Options.Create(new StorageOptions { Root = system.StoreRoot }), TimeProvider.System);
+        var leftovers = Directory.EnumerateFiles(system.StoreRoot, ".*partial-*", SearchOption.AllDirectories).ToList();
+        Assert.Subset(partialsSeenWhenKilled.ToHashSet(), leftovers.ToHashSet());
+        Assert.DoesNotContain(store.List(), k => leftovers.Any(l => l.EndsWith(k.FileName, StringComparison.Ordinal)));
+
+        var later = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(2));
+        var cleaner = new FileSystemArtifactStore(Options.Create(new StorageOptions { Root = system.StoreRoot }), later);
+        Assert.Equal(leftovers.Count, cleaner.RemoveLeftovers(TimeSpan.FromDays(1)).Count);
+        Assert.Empty(Directory.EnumerateFiles(system.StoreRoot, ".*partial-*", SearchOption.AllDirectories));
+        Assert.Single(store.List());
+    }
+}
