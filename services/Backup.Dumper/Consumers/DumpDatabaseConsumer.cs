@@ -4,6 +4,7 @@ using Backup.Contracts;
 using Backup.Dumper.Dumping;
 using Backup.Dumper.Options;
 using Backup.Storage;
+using Backup.Storage.Encryption;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -20,11 +21,13 @@ public sealed class DumpDatabaseConsumer(
     IOptionsMonitor<SourcesOptions> sources,
     IOptions<DumperOptions> options,
     DumpPipeline pipeline,
+    OpenPgpEncryptor encryptor,
     IArtifactStore store,
     TimeProvider clock,
     ILogger<DumpDatabaseConsumer> logger) : IConsumer<BackupRequested>
 {
     public const string Format = "pg_dump-custom+zstd";
+    public const string EncryptedFormat = "pg_dump-custom+zstd+openpgp";
 
     public async Task Consume(ConsumeContext<BackupRequested> context)
     {
@@ -43,7 +46,8 @@ public sealed class DumpDatabaseConsumer(
         }
 
         var startedAt = clock.GetUtcNow();
-        var key = ArtifactKey.Create(request.Source, request.RunId, request.RequestedAt, ArtifactEncoding.Zstd);
+        var key = ArtifactKey.Create(request.Source, request.RunId, request.RequestedAt,
+            encryptor.Enabled ? ArtifactEncoding.ZstdOpenPgp : ArtifactEncoding.Zstd);
         if (await store.ReadManifestAsync(key, context.CancellationToken) is { } stored && store.Exists(key))
         {
             // A request delivered again after its backup was stored (the first BackupCompleted may have been lost
@@ -89,13 +93,29 @@ public sealed class DumpDatabaseConsumer(
             long stored;
             string sha256;
             DumpResult result;
+            IReadOnlyList<string> recipients = [];
             await using (var write = await store.BeginWriteAsync(key, cancellationToken))
             {
                 using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
                 var hashing = new HashingStream(write.Content, hash);
-                result = await pipeline.RunAsync(request.Source, source, hashing, cancellationToken);
-                if (!result.Succeeded) return (result, null);
-                await write.CommitAsync(cancellationToken);
+                Stream? encrypting = null;
+                try
+                {
+                    // Encryption configured but unusable (a key file gone or broken): fail before a single byte is
+                    // written, so no plaintext artifact ever exists.
+                    if (encryptor.Enabled) encrypting = encryptor.Encrypt(hashing, out recipients);
+                }
+                catch (EncryptionUnavailableException e)
+                {
+                    return (DumpResult.Failure(DumpErrorCodes.EncryptionFailed,
+                        $"Encryption is configured but can't be used, so nothing was dumped: {e.Message} Check Encryption:RecipientKeyFiles and the secret Encryption:Passphrase."), null);
+                }
+                await using (encrypting)
+                {
+                    result = await pipeline.RunAsync(request.Source, source, encrypting ?? hashing, cancellationToken);
+                    if (!result.Succeeded) return (result, null);
+                }
+                await write.CommitAsync(cancellationToken); // after the OpenPGP packets are finished
                 (stored, sha256) = (hashing.BytesWritten, Convert.ToHexStringLower(hash.GetHashAndReset()));
             }
 
@@ -104,7 +124,7 @@ public sealed class DumpDatabaseConsumer(
                 RunId = request.RunId,
                 Source = request.Source,
                 ArtifactKey = key.Value,
-                Format = Format,
+                Format = encryptor.Enabled ? EncryptedFormat : Format,
                 StartedAt = startedAt,
                 CompletedAt = clock.GetUtcNow(),
                 Database = source.Database,
@@ -116,6 +136,7 @@ public sealed class DumpDatabaseConsumer(
                 RawSizeBytes = result.RawSizeBytes,
                 StoredSizeBytes = stored,
                 Compression = new ManifestCompression("zstd", options.Value.CompressionLevel),
+                Encryption = encryptor.Enabled ? new ManifestEncryption("openpgp", recipients) : null,
                 Sha256 = sha256,
             };
             try

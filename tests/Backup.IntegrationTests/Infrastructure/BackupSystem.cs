@@ -132,12 +132,16 @@ public sealed class BackupSystem : IAsyncDisposable
     /// Restores an artifact into a new database by running the README's stock-tools line itself
     /// (zstd -dc "$ARTIFACT" | pg_restore … --dbname="$TARGET"), and returns the database's name.
     /// </summary>
-    public async Task<string> RestoreAsync(string artifactPath)
+    public async Task<string> RestoreAsync(string artifactPath, GpgHome? gpg = null)
     {
         var database = $"restored_{id}_{Guid.NewGuid():N}"[..40];
         await Postgres.ExecuteAsync("postgres", $"CREATE DATABASE \"{database}\"");
         restored.Add(database);
-        await PgTools.RunReadmeRestoreLineAsync(Postgres, artifactPath, database);
+        if (gpg is null)
+            await PgTools.RunReadmeRestoreLineAsync(Postgres, artifactPath, database);
+        else
+            await PgTools.RunReadmeRestoreLineAsync(Postgres, artifactPath, database, "gpg --decrypt \"$ARTIFACT\"",
+                new Dictionary<string, string> { ["GNUPGHOME"] = gpg.Directory });
         return database;
     }
 

@@ -5,12 +5,14 @@ namespace Backup.IntegrationTests.Infrastructure;
 /// <summary>The stock PostgreSQL client tools, run the way an operator would, with the password in a 0600 PGPASSFILE.</summary>
 public static class PgTools
 {
-    /// <summary>The README's one-line restore with stock tools, as it is written there.</summary>
-    public static string ReadmeRestoreLine { get; } = File.ReadAllLines(System.IO.Path.Combine(RepositoryRoot.Path, "README.md"))
-        .Single(line => line.StartsWith("zstd -dc \"$ARTIFACT\" | pg_restore ", StringComparison.Ordinal));
+    /// <summary>The README's one-line restore with stock tools, as it is written there ("zstd -dc …" or "gpg --decrypt …").</summary>
+    public static string ReadmeRestoreLine(string startingWith) =>
+        File.ReadAllLines(System.IO.Path.Combine(RepositoryRoot.Path, "README.md"))
+            .Single(line => line.StartsWith(startingWith, StringComparison.Ordinal) && line.Contains("| pg_restore ", StringComparison.Ordinal));
 
-    /// <summary>Runs <see cref="ReadmeRestoreLine"/> in bash (with pipefail) with ARTIFACT, TARGET and the PG* connection set.</summary>
-    public static async Task RunReadmeRestoreLineAsync(PostgresEndpoint postgres, string artifact, string target)
+    /// <summary>Runs a README restore line in bash (with pipefail) with ARTIFACT, TARGET, the PG* connection and extra variables set.</summary>
+    public static async Task RunReadmeRestoreLineAsync(PostgresEndpoint postgres, string artifact, string target,
+        string startingWith = "zstd -dc \"$ARTIFACT\"", IReadOnlyDictionary<string, string>? environment = null)
     {
         var passFile = System.IO.Path.GetTempFileName();
         File.SetUnixFileMode(passFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -18,7 +20,7 @@ public static class PgTools
         try
         {
             var start = new ProcessStartInfo("bash") { RedirectStandardError = true, RedirectStandardOutput = true };
-            foreach (var argument in new[] { "-o", "pipefail", "-c", ReadmeRestoreLine })
+            foreach (var argument in new[] { "-o", "pipefail", "-c", ReadmeRestoreLine(startingWith) })
                 start.ArgumentList.Add(argument);
             start.Environment["ARTIFACT"] = artifact;
             start.Environment["TARGET"] = target;
@@ -27,6 +29,8 @@ public static class PgTools
             start.Environment["PGUSER"] = postgres.Username;
             start.Environment["PGPASSFILE"] = passFile;
             start.Environment["PATH"] = postgres.BinDirectory + ":" + Environment.GetEnvironmentVariable("PATH");
+            foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+                start.Environment[name] = value;
             using var process = Process.Start(start)!;
             var errors = process.StandardError.ReadToEndAsync();
             await process.StandardOutput.ReadToEndAsync();
