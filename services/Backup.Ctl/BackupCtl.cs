@@ -1,0 +1,43 @@
+using System.CommandLine;
+using Backup.Ctl.Commands;
+using Spectre.Console;
+
+namespace Backup.Ctl;
+
+/// <summary>
+/// backupctl's command line. Everything it needs is the artifact store folder (and, to restore, pg_restore and a
+/// PostgreSQL server): no broker, no catalog, no running service.
+/// </summary>
+public static class BackupCtl
+{
+    public static RootCommand CreateRootCommand(Terminal terminal) =>
+        new("Disaster recovery for Backup artifacts, from the store folder alone. " + ExitCodes.Summary)
+        {
+            new ListCommand(terminal),
+            new VerifyCommand(terminal),
+            new RestoreCommand(terminal),
+            new DecryptCommand(terminal),
+        };
+
+    /// <summary>Parses and runs one command line; returns its exit code (<see cref="ExitCodes"/>).</summary>
+    public static Task<int> RunAsync(string[] args, Terminal terminal, CancellationToken cancellationToken = default) =>
+        CreateRootCommand(terminal)
+            .Parse(args)
+            .InvokeAsync(new InvocationConfiguration { Output = terminal.OutText, Error = terminal.ErrorText }, cancellationToken);
+
+    /// <summary>A command's action that turns a <see cref="CommandFailure"/> into its message on standard error and its exit code.</summary>
+    public static Func<ParseResult, CancellationToken, Task<int>> Guarded(Terminal terminal,
+        Func<ParseResult, CancellationToken, Task<int>> action) =>
+        async (result, cancellationToken) =>
+        {
+            try
+            {
+                return await action(result, cancellationToken);
+            }
+            catch (CommandFailure failure)
+            {
+                terminal.Errors.MarkupLine($"[red]backupctl: {Markup.Escape(failure.Message)}[/]");
+                return failure.ExitCode;
+            }
+        };
+}

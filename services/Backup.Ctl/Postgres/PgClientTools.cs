@@ -1,0 +1,77 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Text;
+
+namespace Backup.Ctl.Postgres;
+
+/// <summary>
+/// Where pg_restore is and how it starts: from --pg-bin when given; otherwise the one on PATH, or failing that
+/// Debian's PostgreSQL 15 client folder. Always an argument list, never a shell; the password only through a
+/// PGPASSFILE that this tool wrote.
+/// </summary>
+public sealed class PgClientTools
+{
+    public const string DebianPostgres15Bin = "/usr/lib/postgresql/15/bin";
+
+    /// <summary>Connection settings of the caller's environment that would override the ones this tool passes.</summary>
+    static readonly string[] OverridingVariables =
+        ["PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD", "PGPASSFILE", "PGSERVICE", "PGSERVICEFILE"];
+
+    PgClientTools(string pgRestore) => PgRestore = pgRestore;
+
+    /// <summary>The full path of the pg_restore that runs.</summary>
+    public string PgRestore { get; }
+
+    public static PgClientTools Locate(string? pgBin)
+    {
+        if (!string.IsNullOrWhiteSpace(pgBin))
+        {
+            var given = Path.Combine(Path.GetFullPath(pgBin), "pg_restore");
+            return File.Exists(given)
+                ? new PgClientTools(given)
+                : throw CommandFailure.Usage($"--pg-bin '{pgBin}' has no pg_restore in it; give the bin folder of a PostgreSQL client (e.g. {DebianPostgres15Bin}).");
+        }
+
+        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(folder => Path.Combine(folder, "pg_restore"))
+            .FirstOrDefault(File.Exists);
+        if (onPath is not null) return new PgClientTools(onPath);
+        var debian = Path.Combine(DebianPostgres15Bin, "pg_restore");
+        if (File.Exists(debian)) return new PgClientTools(debian);
+        throw CommandFailure.Database(
+            $"No pg_restore on PATH nor in {DebianPostgres15Bin}. Install the PostgreSQL client (postgresql-client-15) or give --pg-bin DIR.");
+    }
+
+    /// <summary>Starts pg_restore with its output and errors redirected, and standard input when <paramref name="feedInput"/>.</summary>
+    public Process StartPgRestore(IEnumerable<string> arguments, bool feedInput, string? passFile = null)
+    {
+        var start = new ProcessStartInfo(PgRestore)
+        {
+            RedirectStandardInput = feedInput,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+        foreach (var name in OverridingVariables)
+            start.Environment.Remove(name);
+        if (passFile is not null) start.Environment["PGPASSFILE"] = passFile;
+        start.Environment["PGAPPNAME"] = "backupctl";
+        start.Environment["PGCONNECT_TIMEOUT"] = "15";
+        try
+        {
+            return Process.Start(start) ?? throw new InvalidOperationException("pg_restore did not start.");
+        }
+        catch (Win32Exception e)
+        {
+            throw CommandFailure.Database($"Could not run {PgRestore}: {e.Message}. Give the PostgreSQL client's bin folder with --pg-bin DIR.");
+        }
+    }
+
+    /// <summary>The last part of what a program wrote to standard error: where it says why it stopped.</summary>
+    public static string Tail(string text) => text.Length <= 2000 ? text.Trim() : "…" + text[^2000..].Trim();
+}

@@ -1,0 +1,47 @@
+namespace Backup.Ctl.Restore;
+
+/// <summary>
+/// A folder only this user can enter (0700) for the decoded archive and the pgpass file of one restore; deleted,
+/// with everything in it, when disposed.
+/// </summary>
+public sealed class PrivateTempFolder : IDisposable
+{
+    PrivateTempFolder(string path) => Path = path;
+
+    public string Path { get; }
+
+    /// <summary>A new folder under <paramref name="parent"/> (default: the system's temp folder, TMPDIR).</summary>
+    public static PrivateTempFolder Create(string? parent)
+    {
+        var under = parent is null ? System.IO.Path.GetTempPath() : System.IO.Path.GetFullPath(parent);
+        if (!Directory.Exists(under))
+            throw CommandFailure.Usage($"--temp-dir '{under}' does not exist.");
+        var path = System.IO.Path.Combine(under, $"backupctl-{Guid.NewGuid():N}");
+        if (OperatingSystem.IsWindows())
+            Directory.CreateDirectory(path);
+        else
+            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return new PrivateTempFolder(path);
+    }
+
+    /// <summary>A new file in the folder, readable and writable by this user only.</summary>
+    public FileStream CreateFile(string name)
+    {
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            BufferSize = 1 << 16,
+            Options = FileOptions.Asynchronous,
+        };
+        if (!OperatingSystem.IsWindows())
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        return new FileStream(System.IO.Path.Combine(Path, name), options);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(Path))
+            Directory.Delete(Path, recursive: true);
+    }
+}

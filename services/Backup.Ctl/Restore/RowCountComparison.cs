@@ -1,0 +1,37 @@
+using Backup.Ctl.Postgres;
+using Backup.Storage;
+using Npgsql;
+
+namespace Backup.Ctl.Restore;
+
+/// <summary>One table of the manifest: the rows it had in the dump's snapshot, and the rows the restored database has (null: no such table).</summary>
+public sealed record RowCount(string Table, long Expected, long? Restored)
+{
+    public bool Matches => Restored == Expected;
+}
+
+/// <summary>Counts, with <c>SELECT count(*)</c>, every table of the manifest in the restored database.</summary>
+public static class RowCountComparison
+{
+    public static async Task<IReadOnlyList<RowCount>> CountAsync(NpgsqlConnection restored, IReadOnlyList<ManifestTable> tables,
+        CancellationToken cancellationToken)
+    {
+        var counts = new List<RowCount>();
+        foreach (var table in tables)
+        {
+            var name = $"{DatabaseNames.Quote(table.Schema)}.{DatabaseNames.Quote(table.Name)}";
+            await using var command = new NpgsqlCommand($"SELECT count(*) FROM {name}", restored);
+            long? restoredRows;
+            try
+            {
+                restoredRows = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
+            {
+                restoredRows = null;
+            }
+            counts.Add(new RowCount($"{table.Schema}.{table.Name}", table.Rows, restoredRows));
+        }
+        return counts;
+    }
+}

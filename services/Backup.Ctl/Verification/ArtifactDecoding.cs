@@ -1,0 +1,59 @@
+using System.Security.Cryptography;
+using Backup.Storage;
+using Backup.Storage.Encryption;
+using ZstdSharp;
+
+namespace Backup.Ctl.Verification;
+
+/// <summary>
+/// Reads the pg_dump archive out of an artifact's stored bytes, as they are read: OpenPGP decryption for ".gpg",
+/// then zstd for ".zst" — the reverse of the dumper's pipeline, the same as "gpg -d | zstd -d".
+/// </summary>
+public static class ArtifactDecoding
+{
+    /// <summary>
+    /// The decrypted bytes (still zstd-compressed unless the artifact is plain). Fails with
+    /// <see cref="ExitCodes.ArtifactFailed"/> when the artifact is encrypted and the keys don't open it.
+    /// </summary>
+    public static Stream OpenDecrypted(Stream stored, ArtifactKey key, DecryptionKeys? keys)
+    {
+        if (key.Encoding != ArtifactEncoding.ZstdOpenPgp) return stored;
+        if (keys is null)
+            throw CommandFailure.Usage(
+                $"{key} is encrypted: give --passphrase-file F, or --secret-key-file F (with --secret-key-passphrase-file F when the key has a passphrase).");
+        try
+        {
+            return OpenPgpEncryptor.Decrypt(stored, keys);
+        }
+        catch (CryptographicException e)
+        {
+            throw CommandFailure.Artifact($"Cannot decrypt {key}: {e.Message}");
+        }
+        catch (InvalidDataException e)
+        {
+            throw CommandFailure.Artifact($"Cannot decrypt {key}: {e.Message}");
+        }
+    }
+
+    /// <summary>The pg_dump archive itself: decrypted, then decompressed.</summary>
+    public static Stream OpenArchive(Stream stored, ArtifactKey key, DecryptionKeys? keys)
+    {
+        var decrypted = OpenDecrypted(stored, key, keys);
+        return key.Encoding == ArtifactEncoding.Plain ? decrypted : new DecompressionStream(decrypted, leaveOpen: false);
+    }
+
+    /// <summary>What a failure while reading decoded bytes means, for the operator.</summary>
+    public static CommandFailure Explain(Exception error, ArtifactKey key) => error switch
+    {
+        EndOfStreamException => CommandFailure.Artifact(
+            $"Truncated: the zstd stream of {key} ends in the middle of a frame; the archive inside was cut short. Do not restore it."),
+        ZstdException zstd => CommandFailure.Artifact(
+            $"Corrupt zstd: {key} does not decompress ({zstd.Message}); its compressed bytes are damaged or it is not zstd at all. Do not restore it."),
+        InvalidDataException invalid => CommandFailure.Artifact($"Damaged encrypted data in {key}: {invalid.Message}"),
+        CryptographicException crypto => CommandFailure.Artifact($"Cannot decrypt {key}: {crypto.Message}"),
+        _ => CommandFailure.Artifact($"Cannot read {key}: {error.Message}"),
+    };
+
+    public static bool IsDecodingError(Exception error) =>
+        error is EndOfStreamException or ZstdException or InvalidDataException or CryptographicException;
+}

@@ -1,0 +1,72 @@
+using Backup.Ctl.Tests.Infrastructure;
+
+namespace Backup.Ctl.Tests;
+
+/// <summary>
+/// The disaster: nothing left but the store folder. The built tool runs as its own process, with no BACKUP_*
+/// setting, no broker and no service; the password comes from a PGPASSFILE, as an operator keeps it.
+/// </summary>
+[Collection(DemoSourceCollection.Name)]
+public sealed class When_restoring_from_a_bare_store(DemoSource source) : IDisposable
+{
+    readonly TestStore store = new();
+
+    [Fact]
+    public async Task It_recreates_the_tables_with_the_manifests_row_counts_and_rows()
+    {
+        var key = await store.AddAsync(source, DateTimeOffset.UtcNow);
+        var target = source.NewTargetName();
+        var temp = Directory.CreateDirectory(Path.Combine(store.Workspace, "tmp")).FullName;
+
+        var run = await Backupctl.RunProcessAsync(
+            new Dictionary<string, string> { ["PGPASSFILE"] = source.Postgres.WritePassFile(store.Workspace) },
+            ["restore", "--store", store.Root, key.Value, "--target-database", target, "--jobs", "2", "--temp-dir", temp,
+             .. Connection.To(source.Postgres)]);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        await RestoredDatabase.AssertEqualToSourceAsync(source, target);
+        foreach (var table in source.Tables)
+            Assert.Matches($@"│ {table.Schema}\.{table.Name}\s*│\s*{table.Rows} │\s*{table.Rows} │ yes\s*│", run.Output);
+        Assert.Matches($@"Restored {key} into database {target} in \d\d:\d\d:\d\d\.\d", run.Output);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(temp)); // the decoded archive and the pgpass file are gone
+    }
+
+    [Fact]
+    public async Task It_refuses_a_target_database_that_exists_and_leaves_it_untouched()
+    {
+        var key = await store.AddAsync(source, DateTimeOffset.UtcNow);
+        var target = source.NewTargetName();
+        await source.Postgres.ExecuteAsync("postgres", $"CREATE DATABASE {target}");
+        await source.Postgres.ExecuteAsync(target, "CREATE TABLE precious (id int); INSERT INTO precious VALUES (1), (2)");
+
+        var run = await RestoreAsync(key.Value, target);
+
+        Assert.True(run.ExitCode == ExitCodes.DatabaseFailed, run.ToString());
+        Assert.Contains($"Database {target} already exists", run.Errors);
+        Assert.Contains("--overwrite", run.Errors);
+        Assert.Equal(2, await source.Postgres.CountAsync(target, "precious"));
+    }
+
+    [Fact]
+    public async Task It_drops_and_recreates_a_target_database_that_exists_with_overwrite()
+    {
+        var key = await store.AddAsync(source, DateTimeOffset.UtcNow);
+        var target = source.NewTargetName();
+        await source.Postgres.ExecuteAsync("postgres", $"CREATE DATABASE {target}");
+        await source.Postgres.ExecuteAsync(target, "CREATE TABLE precious (id int)");
+
+        var run = await RestoreAsync(key.Value, target, "--overwrite");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains($"dropped and recreated database {target}", run.Output);
+        Assert.True(await source.Postgres.ScalarAsync<bool>(target, "SELECT to_regclass('public.precious') IS NULL"));
+        await RestoredDatabase.AssertEqualToSourceAsync(source, target);
+    }
+
+    Task<CtlRun> RestoreAsync(string key, string target, params string[] more) =>
+        Backupctl.RunProcessAsync(
+            new Dictionary<string, string> { ["PGPASSFILE"] = source.Postgres.WritePassFile(store.Workspace) },
+            ["restore", "--store", store.Root, key, "--target-database", target, .. Connection.To(source.Postgres), .. more]);
+
+    public void Dispose() => store.Dispose();
+}
