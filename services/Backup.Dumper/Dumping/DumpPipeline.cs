@@ -168,6 +168,8 @@ public sealed partial class DumpPipeline(IOptions<DumperOptions> options, PgDump
         var teeing = true;
         await using (var zstd = new CompressionStream(destination, options.Value.CompressionLevel, leaveOpen: true))
         {
+            // zstd's own content checksum: damage inside the compressed bytes is caught on decompression too.
+            zstd.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
             if (options.Value.CompressionThreads > 0)
                 zstd.SetParameter(ZSTD_cParameter.ZSTD_c_nbWorkers, options.Value.CompressionThreads);
             int read;
