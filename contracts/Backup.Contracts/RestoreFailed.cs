@@ -9,7 +9,8 @@ public sealed record RestoreFailed
 
     /// <summary>
     /// ArtifactNotFound, ManifestMissing, IntegrityCheckFailed (size or SHA-256 differ), DecryptionFailed,
-    /// TargetExists, RestoreFailed (pg_restore said no), RowCountMismatch, InvalidRequest.
+    /// TargetExists, ConnectionFailed (the restore server did not answer or refused the login), RestoreFailed
+    /// (pg_restore said no), RowCountMismatch, InvalidRequest.
     /// </summary>
     public required string ErrorCode { get; init; }
 

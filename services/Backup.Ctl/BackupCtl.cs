@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Backup.Ctl.Commands;
+using Backup.Recovery;
 using Spectre.Console;
 
 namespace Backup.Ctl;
@@ -19,13 +20,30 @@ public static class BackupCtl
             new DecryptCommand(terminal),
         };
 
+    /// <summary>backupctl as the recovery core's caller: its messages name backupctl's options.</summary>
+    public static RecoveryCaller Caller { get; } = new()
+    {
+        Name = "backupctl",
+        TargetDatabase = "--target-database",
+        PgBin = "--pg-bin",
+        TempDirectory = "--temp-dir",
+        GiveDecryptionKeys = "give --passphrase-file F, or --secret-key-file F (with --secret-key-passphrase-file F when the key has a passphrase)",
+        ChooseAnotherTarget = "Choose another --target-database, or add --overwrite to drop and recreate it.",
+        AfterFailedRestore = "drop it, or run again with --overwrite",
+        CheckConnection = "Check --host, --port and --username, and give the password through PGPASSFILE, ~/.pgpass or --password-file.",
+        FindTheKey = root => $"Check the key with 'backupctl list --store {root}'.",
+    };
+
     /// <summary>Parses and runs one command line; returns its exit code (<see cref="ExitCodes"/>).</summary>
     public static Task<int> RunAsync(string[] args, Terminal terminal, CancellationToken cancellationToken = default) =>
         CreateRootCommand(terminal)
             .Parse(args)
             .InvokeAsync(new InvocationConfiguration { Output = terminal.OutText, Error = terminal.ErrorText }, cancellationToken);
 
-    /// <summary>A command's action that turns a <see cref="CommandFailure"/> into its message on standard error and its exit code.</summary>
+    /// <summary>
+    /// A command's action that turns a <see cref="CommandFailure"/> or a <see cref="RecoveryException"/> into its
+    /// message on standard error and its exit code.
+    /// </summary>
     public static Func<ParseResult, CancellationToken, Task<int>> Guarded(Terminal terminal,
         Func<ParseResult, CancellationToken, Task<int>> action) =>
         async (result, cancellationToken) =>
@@ -38,6 +56,11 @@ public static class BackupCtl
             {
                 terminal.Errors.MarkupLine($"[red]backupctl: {Markup.Escape(failure.Message)}[/]");
                 return failure.ExitCode;
+            }
+            catch (RecoveryException failure)
+            {
+                terminal.Errors.MarkupLine($"[red]backupctl: {Markup.Escape(failure.Message)}[/]");
+                return ExitCodes.For(failure.Code);
             }
         };
 }

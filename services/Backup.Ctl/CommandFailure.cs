@@ -2,7 +2,9 @@ namespace Backup.Ctl;
 
 /// <summary>
 /// A command stops with a message for the operator and an exit code (<see cref="ExitCodes"/>). Thrown where the
-/// problem is found; <see cref="BackupCtl"/> prints the message to standard error and returns the code.
+/// problem is found; <see cref="BackupCtl"/> prints the message to standard error and returns the code. For
+/// backupctl's own problems (its options and files); the recovery core throws
+/// <see cref="Backup.Recovery.RecoveryException"/>, whose code maps to an exit code through <see cref="ExitCodes.For"/>.
 /// </summary>
 public sealed class CommandFailure(int exitCode, string message) : Exception(message)
 {
@@ -11,6 +13,4 @@ public sealed class CommandFailure(int exitCode, string message) : Exception(mes
     public static CommandFailure Usage(string message) => new(ExitCodes.Usage, message);
 
     public static CommandFailure Artifact(string message) => new(ExitCodes.ArtifactFailed, message);
-
-    public static CommandFailure Database(string message) => new(ExitCodes.DatabaseFailed, message);
 }

@@ -1,3 +1,5 @@
+using Backup.Recovery;
+
 namespace Backup.Ctl;
 
 /// <summary>What backupctl's exit code means, so that a script can tell a damaged backup from a busy database.</summary>
@@ -16,6 +18,17 @@ public static class ExitCodes
 
     /// <summary>pg_restore finished, but the restored row counts differ from the manifest's.</summary>
     public const int RowCountsDiffer = 4;
+
+    /// <summary>The exit code of a recovery that stopped with <paramref name="code"/>.</summary>
+    public static int For(RecoveryErrorCode code) => code switch
+    {
+        RecoveryErrorCode.InvalidRequest => Usage,
+        RecoveryErrorCode.ArtifactNotFound or RecoveryErrorCode.ManifestMissing
+            or RecoveryErrorCode.IntegrityCheckFailed or RecoveryErrorCode.DecryptionFailed => ArtifactFailed,
+        RecoveryErrorCode.TargetExists or RecoveryErrorCode.ConnectionFailed or RecoveryErrorCode.RestoreFailed => DatabaseFailed,
+        RecoveryErrorCode.RowCountMismatch => RowCountsDiffer,
+        _ => throw new ArgumentOutOfRangeException(nameof(code), code, null),
+    };
 
     public const string Summary =
         "Exit codes: 0 all good; 1 wrong usage; 2 artifact missing, incomplete, damaged or undecryptable; " +

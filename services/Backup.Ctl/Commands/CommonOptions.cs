@@ -19,7 +19,7 @@ public static class CommonOptions
 
     public static Option<string?> PgBin() => new("--pg-bin")
     {
-        Description = $"Folder of the PostgreSQL client programs (pg_restore). Default: PATH, else {Postgres.PgClientTools.DebianPostgres15Bin}.",
+        Description = $"Folder of the PostgreSQL client programs (pg_restore). Default: PATH, else {Backup.Recovery.Postgres.PgClientTools.DebianPostgres15Bin}.",
         HelpName = "DIR",
     };
 }

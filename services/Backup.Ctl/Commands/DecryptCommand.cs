@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Backup.Ctl.Store;
-using Backup.Ctl.Verification;
+using Backup.Recovery.Verification;
 using Backup.Storage;
 using Spectre.Console;
 
@@ -44,8 +44,7 @@ public sealed class DecryptCommand : Command
         if (artifact.Encoding != ArtifactEncoding.ZstdOpenPgp && !plain)
             throw CommandFailure.Usage($"{artifact} is not encrypted: nothing to decrypt. Add --decompress to write its plain pg_dump archive.");
         if (artifact.Encoding == ArtifactEncoding.ZstdOpenPgp && decryptionKeys is null)
-            throw CommandFailure.Usage(
-                $"{artifact} is encrypted: give --passphrase-file F, or --secret-key-file F (with --secret-key-passphrase-file F when the key has a passphrase).");
+            throw CommandFailure.Usage($"{artifact} is encrypted: {BackupCtl.Caller.GiveDecryptionKeys}.");
         var destination = Path.GetFullPath(result.GetValue(output)!);
         if (File.Exists(destination) || Directory.Exists(destination))
             throw CommandFailure.Usage($"--out '{destination}' already exists; give a new file name.");

@@ -1,5 +1,6 @@
 using Backup.Ctl.Store;
-using Backup.Ctl.Verification;
+using Backup.Recovery.Verification;
+using Backup.Storage;
 using Spectre.Console;
 
 namespace Backup.Ctl.Commands;
@@ -10,13 +11,17 @@ namespace Backup.Ctl.Commands;
 /// </summary>
 public static class HashingProgress
 {
-    public static async Task CheckStoredBytesAsync(Terminal terminal, StoreFolder folder, Backup.Storage.ArtifactKey key,
-        Backup.Storage.ArtifactManifest manifest, CancellationToken cancellationToken)
+    public static Task CheckStoredBytesAsync(Terminal terminal, StoreFolder folder, ArtifactKey key, ArtifactManifest manifest,
+        CancellationToken cancellationToken) =>
+        ShowAsync(terminal, key, manifest, progress => StoredBytesCheck.RunAsync(folder.Store, key, manifest, progress, cancellationToken));
+
+    /// <summary>Shows <paramref name="check"/>, a run of <see cref="StoredBytesCheck"/> that reports the bytes hashed so far.</summary>
+    public static async Task ShowAsync(Terminal terminal, ArtifactKey key, ArtifactManifest manifest, Func<IProgress<long>?, Task> check)
     {
         if (!terminal.ShowsProgress)
         {
             terminal.Out.WriteLine($"Checking size and SHA-256 of {key} ({Sizes.Describe(manifest.StoredSizeBytes)})…");
-            await StoredBytesCheck.RunAsync(folder.Store, key, manifest, progress: null, cancellationToken);
+            await check(null);
             terminal.Out.WriteLine($"  size and SHA-256 {manifest.Sha256} as in the manifest");
             return;
         }
@@ -27,7 +32,7 @@ public static class HashingProgress
             .StartAsync(async context =>
             {
                 var task = context.AddTask($"SHA-256 {Markup.Escape(key.FileName)}", maxValue: Math.Max(1, manifest.StoredSizeBytes));
-                await StoredBytesCheck.RunAsync(folder.Store, key, manifest, new Reporter(hashed => task.Value = hashed), cancellationToken);
+                await check(new Reporter(hashed => task.Value = hashed));
                 task.Value = task.MaxValue;
             });
         terminal.Out.MarkupLine($"  size and SHA-256 [green]{manifest.Sha256}[/] as in the manifest");

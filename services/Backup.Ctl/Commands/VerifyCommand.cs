@@ -1,7 +1,8 @@
 using System.CommandLine;
-using Backup.Ctl.Postgres;
 using Backup.Ctl.Store;
-using Backup.Ctl.Verification;
+using Backup.Recovery;
+using Backup.Recovery.Postgres;
+using Backup.Recovery.Verification;
 using Backup.Storage;
 using Backup.Storage.Encryption;
 using Spectre.Console;
@@ -47,7 +48,7 @@ public sealed class VerifyCommand : Command
     {
         var folder = StoreFolder.Open(result.GetValue(store));
         var decryptionKeys = keys.Read(result);
-        var tools = new Lazy<PgClientTools>(() => PgClientTools.Locate(result.GetValue(pgBin)));
+        var tools = new Lazy<PgClientTools>(() => PgClientTools.Locate(result.GetValue(pgBin), BackupCtl.Caller));
 
         if (!result.GetValue(all))
         {
@@ -67,7 +68,7 @@ public sealed class VerifyCommand : Command
             {
                 await VerifyAsync(terminal, folder, entry.Key, decryptionKeys, tools, cancellationToken);
             }
-            catch (CommandFailure failure) when (failure.ExitCode == ExitCodes.ArtifactFailed)
+            catch (RecoveryException failure) when (ExitCodes.For(failure.Code) == ExitCodes.ArtifactFailed)
             {
                 failed++;
                 terminal.Out.MarkupLine($"[red]FAILED[/] {Markup.Escape(entry.Key.Value)}");

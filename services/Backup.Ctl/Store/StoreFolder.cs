@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Backup.Recovery.Verification;
 using Backup.Storage;
 using Microsoft.Extensions.Options;
 
@@ -43,26 +44,12 @@ public sealed class StoreFolder
     }
 
     /// <summary>
-    /// The manifest of an artifact that must be complete. Fails (<see cref="ExitCodes.ArtifactFailed"/>) when the
-    /// artifact or its manifest is missing, or the manifest is unreadable or belongs to another artifact.
+    /// The manifest of an artifact that must be complete (<see cref="ManifestCheck"/>): fails when the artifact or its
+    /// manifest is missing, or the manifest is unreadable or belongs to another artifact (exit code
+    /// <see cref="ExitCodes.ArtifactFailed"/>).
     /// </summary>
-    public async Task<ArtifactManifest> ReadCompleteAsync(ArtifactKey key, CancellationToken cancellationToken)
-    {
-        var hasManifest = File.Exists(PathOf(key.ManifestPath));
-        if (!Store.Exists(key))
-            throw CommandFailure.Artifact(hasManifest
-                ? $"Missing artifact: {key} is not in the store, though its manifest ({key.ManifestPath}) is: the artifact file was deleted or moved. Nothing to verify or restore."
-                : $"Missing artifact: {key} is not in the store '{Root}', and neither is its manifest. Check the key with 'backupctl list --store {Root}'.");
-        if (!hasManifest)
-            throw CommandFailure.Artifact(
-                $"Missing manifest: {key} has no manifest ({key.ManifestPath}). Either the backup never completed (the manifest is written last) " +
-                "or the manifest was deleted; without it the artifact's size, SHA-256 and row counts can't be checked, so it is not trusted.");
-
-        var (manifest, problem) = await TryReadManifestAsync(key, cancellationToken);
-        if (manifest is null)
-            throw CommandFailure.Artifact($"Unreadable manifest: {key.ManifestPath} ({problem}); the artifact can't be checked against it.");
-        return manifest;
-    }
+    public Task<ArtifactManifest> ReadCompleteAsync(ArtifactKey key, CancellationToken cancellationToken) =>
+        ManifestCheck.RunAsync(Store, Root, key, BackupCtl.Caller, cancellationToken);
 
     /// <summary>Every backup in the folder: artifacts with or without a manifest, and manifests whose artifact is gone.</summary>
     public async Task<IReadOnlyList<StoreEntry>> ListAsync(CancellationToken cancellationToken)
@@ -77,7 +64,7 @@ public sealed class StoreFolder
                 entries.Add(new StoreEntry(key, null, ArtifactPresent: true));
                 continue;
             }
-            var (manifest, problem) = await TryReadManifestAsync(key, cancellationToken);
+            var (manifest, problem) = await ManifestCheck.TryReadAsync(Store, key, cancellationToken);
             entries.Add(new StoreEntry(key, manifest, ArtifactPresent: true, problem));
         }
 
@@ -90,25 +77,6 @@ public sealed class StoreFolder
         }
 
         return entries;
-    }
-
-    async Task<(ArtifactManifest? Manifest, string? Problem)> TryReadManifestAsync(ArtifactKey key, CancellationToken cancellationToken)
-    {
-        ArtifactManifest? manifest;
-        try
-        {
-            manifest = await Store.ReadManifestAsync(key, cancellationToken);
-        }
-        catch (JsonException e)
-        {
-            return (null, $"not valid manifest JSON: {e.Message}");
-        }
-        if (manifest is null) return (null, "it is gone");
-        if (manifest.ArtifactKey != key.Value)
-            return (null, $"it describes {manifest.ArtifactKey}, not {key}");
-        if (manifest.Sha256 is not { Length: 64 } || manifest.StoredSizeBytes < 0)
-            return (null, "it has no valid SHA-256 or size");
-        return (manifest, null);
     }
 
     /// <summary>A manifest file with no artifact beside it, when it is one the service wrote (its key is its own place).</summary>

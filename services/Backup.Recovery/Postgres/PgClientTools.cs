@@ -2,45 +2,57 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
 
-namespace Backup.Ctl.Postgres;
+namespace Backup.Recovery.Postgres;
 
 /// <summary>
-/// Where pg_restore is and how it starts: from --pg-bin when given; otherwise the one on PATH, or failing that
-/// Debian's PostgreSQL 15 client folder. Always an argument list, never a shell; the password only through a
-/// PGPASSFILE that this tool wrote.
+/// Where pg_restore is and how it starts: from the caller's bin folder setting when given; otherwise the one on PATH,
+/// or failing that Debian's PostgreSQL 15 client folder. Always an argument list, never a shell; the password only
+/// through a PGPASSFILE that this process wrote.
 /// </summary>
 public sealed class PgClientTools
 {
     public const string DebianPostgres15Bin = "/usr/lib/postgresql/15/bin";
 
-    /// <summary>Connection settings of the caller's environment that would override the ones this tool passes.</summary>
+    /// <summary>Connection settings of the caller's environment that would override the ones passed here.</summary>
     static readonly string[] OverridingVariables =
         ["PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD", "PGPASSFILE", "PGSERVICE", "PGSERVICEFILE"];
 
-    PgClientTools(string pgRestore) => PgRestore = pgRestore;
+    readonly RecoveryCaller caller;
+
+    PgClientTools(string pgRestore, RecoveryCaller caller)
+    {
+        PgRestore = pgRestore;
+        this.caller = caller;
+    }
 
     /// <summary>The full path of the pg_restore that runs.</summary>
     public string PgRestore { get; }
 
-    public static PgClientTools Locate(string? pgBin)
+    /// <summary>
+    /// pg_restore in <paramref name="pgBin"/>, or (empty) on PATH or in <see cref="DebianPostgres15Bin"/>. Fails with
+    /// <see cref="RecoveryErrorCode.InvalidRequest"/> when the folder given has none, and
+    /// <see cref="RecoveryErrorCode.RestoreFailed"/> when there is none anywhere.
+    /// </summary>
+    public static PgClientTools Locate(string? pgBin, RecoveryCaller caller)
     {
         if (!string.IsNullOrWhiteSpace(pgBin))
         {
             var given = Path.Combine(Path.GetFullPath(pgBin), "pg_restore");
             return File.Exists(given)
-                ? new PgClientTools(given)
-                : throw CommandFailure.Usage($"--pg-bin '{pgBin}' has no pg_restore in it; give the bin folder of a PostgreSQL client (e.g. {DebianPostgres15Bin}).");
+                ? new PgClientTools(given, caller)
+                : throw new RecoveryException(RecoveryErrorCode.InvalidRequest,
+                    $"{caller.PgBin} '{pgBin}' has no pg_restore in it; give the bin folder of a PostgreSQL client (e.g. {DebianPostgres15Bin}).");
         }
 
         var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "")
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(folder => Path.Combine(folder, "pg_restore"))
             .FirstOrDefault(File.Exists);
-        if (onPath is not null) return new PgClientTools(onPath);
+        if (onPath is not null) return new PgClientTools(onPath, caller);
         var debian = Path.Combine(DebianPostgres15Bin, "pg_restore");
-        if (File.Exists(debian)) return new PgClientTools(debian);
-        throw CommandFailure.Database(
-            $"No pg_restore on PATH nor in {DebianPostgres15Bin}. Install the PostgreSQL client (postgresql-client-15) or give --pg-bin DIR.");
+        if (File.Exists(debian)) return new PgClientTools(debian, caller);
+        throw new RecoveryException(RecoveryErrorCode.RestoreFailed,
+            $"No pg_restore on PATH nor in {DebianPostgres15Bin}. Install the PostgreSQL client (postgresql-client-15) or give {caller.PgBin} DIR.");
     }
 
     /// <summary>Starts pg_restore with its output and errors redirected, and standard input when <paramref name="feedInput"/>.</summary>
@@ -60,7 +72,7 @@ public sealed class PgClientTools
         foreach (var name in OverridingVariables)
             start.Environment.Remove(name);
         if (passFile is not null) start.Environment["PGPASSFILE"] = passFile;
-        start.Environment["PGAPPNAME"] = "backupctl";
+        start.Environment["PGAPPNAME"] = caller.Name;
         start.Environment["PGCONNECT_TIMEOUT"] = "15";
         try
         {
@@ -68,7 +80,8 @@ public sealed class PgClientTools
         }
         catch (Win32Exception e)
         {
-            throw CommandFailure.Database($"Could not run {PgRestore}: {e.Message}. Give the PostgreSQL client's bin folder with --pg-bin DIR.");
+            throw new RecoveryException(RecoveryErrorCode.RestoreFailed,
+                $"Could not run {PgRestore}: {e.Message}. Give the PostgreSQL client's bin folder with {caller.PgBin} DIR.");
         }
     }
 

@@ -1,8 +1,8 @@
 using System.Text.RegularExpressions;
-using Backup.Ctl.Postgres;
+using Backup.Recovery.Postgres;
 using Backup.Storage;
 
-namespace Backup.Ctl.Verification;
+namespace Backup.Recovery.Verification;
 
 /// <summary>What reading an artifact's archive to the end showed.</summary>
 public sealed record ArchiveFacts(long RawBytes, IReadOnlyList<string>? TablesWithData);
@@ -25,7 +25,8 @@ public static partial class ArchiveCheck
     /// <summary>
     /// Reads <paramref name="archive"/> (decoded bytes) to its end, writing them to <paramref name="copyTo"/> when given,
     /// and checks them; with <paramref name="tools"/> null the table of contents is not read. Fails with
-    /// <see cref="ExitCodes.ArtifactFailed"/> on the first problem.
+    /// <see cref="RecoveryErrorCode.IntegrityCheckFailed"/> (or, for encrypted bytes, <see cref="RecoveryErrorCode.DecryptionFailed"/>)
+    /// on the first problem.
     /// </summary>
     public static async Task<ArchiveFacts> RunAsync(Stream archive, ArtifactKey key, ArtifactManifest manifest, Stream? copyTo,
         PgClientTools? tools, CancellationToken cancellationToken)
@@ -38,18 +39,18 @@ public static partial class ArchiveCheck
             var raw = await CopyAsync(archive, key, toc?.StandardInput.BaseStream, copyTo, cancellationToken);
 
             if (manifest.RawSizeBytes > 0 && raw != manifest.RawSizeBytes)
-                throw CommandFailure.Artifact(
+                throw Damaged(
                     $"Wrong archive size: {key} decompresses to {raw:N0} bytes but its manifest says pg_dump wrote {manifest.RawSizeBytes:N0}. Do not restore it.");
             if (toc is null) return new ArchiveFacts(raw, null);
 
             await toc.WaitForExitAsync(cancellationToken);
             if (toc.ExitCode != 0)
-                throw CommandFailure.Artifact(
+                throw Damaged(
                     $"Unreadable archive: pg_restore --list rejected the archive in {key}: {PgClientTools.Tail(await errors!)}");
             var tables = TableDataEntry().Matches(await listing!).Select(m => $"{m.Groups[1].Value}.{m.Groups[2].Value}").ToList();
             var missing = manifest.Tables.Select(t => $"{t.Schema}.{t.Name}").Except(tables, StringComparer.Ordinal).ToList();
             if (missing.Count > 0)
-                throw CommandFailure.Artifact(
+                throw Damaged(
                     $"Incomplete archive: the manifest of {key} lists {string.Join(", ", missing)}, but the archive's table of contents holds no data for {(missing.Count == 1 ? "it" : "them")}.");
             return new ArchiveFacts(raw, tables);
         }
@@ -101,9 +102,11 @@ public static partial class ArchiveCheck
         return raw;
     }
 
-    static CommandFailure NotAnArchive(ArtifactKey key, byte[] head) => CommandFailure.Artifact(
+    static RecoveryException NotAnArchive(ArtifactKey key, byte[] head) => Damaged(
         $"Not a pg_dump archive: {key} decodes to bytes starting with {(head.Length == 0 ? "nothing" : Convert.ToHexString(head))}, " +
         "not \"PGDMP\" (a pg_dump custom-format archive). It was not made by the dumper, or was damaged before it was hashed. Do not restore it.");
+
+    static RecoveryException Damaged(string message) => new(RecoveryErrorCode.IntegrityCheckFailed, message);
 
     // pg_restore --list leaves once it has the table of contents: writing to it fails then, and that is expected.
     static async Task<bool> TryWriteAsync(Stream stream, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)

@@ -1,11 +1,11 @@
 using System.Text;
 
-namespace Backup.Ctl.Postgres;
+namespace Backup.Recovery.Postgres;
 
 /// <summary>
 /// The password file format libpq reads (host:port:database:username:password, '*' for any, '\' escaping ':' and
 /// '\'): looked up like libpq does (PGPASSFILE, else ~/.pgpass; ignored when others can read it), and written, 0600,
-/// for the pg_restore this tool starts.
+/// for the pg_restore a recovery starts.
 /// </summary>
 public static class PgPassFile
 {

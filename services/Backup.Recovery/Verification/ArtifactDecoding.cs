@@ -3,7 +3,7 @@ using Backup.Storage;
 using Backup.Storage.Encryption;
 using ZstdSharp;
 
-namespace Backup.Ctl.Verification;
+namespace Backup.Recovery.Verification;
 
 /// <summary>
 /// Reads the pg_dump archive out of an artifact's stored bytes, as they are read: OpenPGP decryption for ".gpg",
@@ -13,25 +13,25 @@ public static class ArtifactDecoding
 {
     /// <summary>
     /// The decrypted bytes (still zstd-compressed unless the artifact is plain). Fails with
-    /// <see cref="ExitCodes.ArtifactFailed"/> when the artifact is encrypted and the keys don't open it.
+    /// <see cref="RecoveryErrorCode.DecryptionFailed"/> when the artifact is encrypted and the keys don't open it.
+    /// Callers check first that an encrypted artifact comes with keys, and say how to give them.
     /// </summary>
     public static Stream OpenDecrypted(Stream stored, ArtifactKey key, DecryptionKeys? keys)
     {
         if (key.Encoding != ArtifactEncoding.ZstdOpenPgp) return stored;
         if (keys is null)
-            throw CommandFailure.Usage(
-                $"{key} is encrypted: give --passphrase-file F, or --secret-key-file F (with --secret-key-passphrase-file F when the key has a passphrase).");
+            throw new RecoveryException(RecoveryErrorCode.DecryptionFailed, $"{key} is encrypted and no key to decrypt it was given.");
         try
         {
             return OpenPgpEncryptor.Decrypt(stored, keys);
         }
         catch (CryptographicException e)
         {
-            throw CommandFailure.Artifact($"Cannot decrypt {key}: {e.Message}");
+            throw CannotDecrypt(key, e);
         }
         catch (InvalidDataException e)
         {
-            throw CommandFailure.Artifact($"Cannot decrypt {key}: {e.Message}");
+            throw CannotDecrypt(key, e);
         }
     }
 
@@ -43,17 +43,22 @@ public static class ArtifactDecoding
     }
 
     /// <summary>What a failure while reading decoded bytes means, for the operator.</summary>
-    public static CommandFailure Explain(Exception error, ArtifactKey key) => error switch
+    public static RecoveryException Explain(Exception error, ArtifactKey key) => error switch
     {
-        EndOfStreamException => CommandFailure.Artifact(
+        EndOfStreamException => Damaged(
             $"Truncated: the zstd stream of {key} ends in the middle of a frame; the archive inside was cut short. Do not restore it."),
-        ZstdException zstd => CommandFailure.Artifact(
+        ZstdException zstd => Damaged(
             $"Corrupt zstd: {key} does not decompress ({zstd.Message}); its compressed bytes are damaged or it is not zstd at all. Do not restore it."),
-        InvalidDataException invalid => CommandFailure.Artifact($"Damaged encrypted data in {key}: {invalid.Message}"),
-        CryptographicException crypto => CommandFailure.Artifact($"Cannot decrypt {key}: {crypto.Message}"),
-        _ => CommandFailure.Artifact($"Cannot read {key}: {error.Message}"),
+        InvalidDataException invalid => Damaged($"Damaged encrypted data in {key}: {invalid.Message}"),
+        CryptographicException crypto => CannotDecrypt(key, crypto),
+        _ => Damaged($"Cannot read {key}: {error.Message}"),
     };
 
     public static bool IsDecodingError(Exception error) =>
         error is EndOfStreamException or ZstdException or InvalidDataException or CryptographicException;
+
+    static RecoveryException CannotDecrypt(ArtifactKey key, Exception error) =>
+        new(RecoveryErrorCode.DecryptionFailed, $"Cannot decrypt {key}: {error.Message}");
+
+    static RecoveryException Damaged(string message) => new(RecoveryErrorCode.IntegrityCheckFailed, message);
 }

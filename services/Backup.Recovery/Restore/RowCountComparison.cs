@@ -1,12 +1,15 @@
-using Backup.Ctl.Postgres;
+using Backup.Recovery.Postgres;
 using Backup.Storage;
 using Npgsql;
 
-namespace Backup.Ctl.Restore;
+namespace Backup.Recovery.Restore;
 
 /// <summary>One table of the manifest: the rows it had in the dump's snapshot, and the rows the restored database has (null: no such table).</summary>
-public sealed record RowCount(string Table, long Expected, long? Restored)
+public sealed record RowCount(string Schema, string Name, long Expected, long? Restored)
 {
+    /// <summary>"schema.name".</summary>
+    public string Table => $"{Schema}.{Name}";
+
     public bool Matches => Restored == Expected;
 }
 
@@ -30,7 +33,7 @@ public static class RowCountComparison
             {
                 restoredRows = null;
             }
-            counts.Add(new RowCount($"{table.Schema}.{table.Name}", table.Rows, restoredRows));
+            counts.Add(new RowCount(table.Schema, table.Name, table.Rows, restoredRows));
         }
         return counts;
     }

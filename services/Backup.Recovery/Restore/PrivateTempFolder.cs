@@ -1,4 +1,4 @@
-namespace Backup.Ctl.Restore;
+namespace Backup.Recovery.Restore;
 
 /// <summary>
 /// A folder only this user can enter (0700) for the decoded archive and the pgpass file of one restore; deleted,
@@ -10,13 +10,16 @@ public sealed class PrivateTempFolder : IDisposable
 
     public string Path { get; }
 
-    /// <summary>A new folder under <paramref name="parent"/> (default: the system's temp folder, TMPDIR).</summary>
-    public static PrivateTempFolder Create(string? parent)
+    /// <summary>
+    /// A new folder "&lt;caller&gt;-&lt;id&gt;" under <paramref name="parent"/> (default: the system's temp folder,
+    /// TMPDIR); <see cref="RecoveryErrorCode.InvalidRequest"/> when the parent does not exist.
+    /// </summary>
+    public static PrivateTempFolder Create(string? parent, RecoveryCaller caller)
     {
-        var under = parent is null ? System.IO.Path.GetTempPath() : System.IO.Path.GetFullPath(parent);
+        var under = string.IsNullOrEmpty(parent) ? System.IO.Path.GetTempPath() : System.IO.Path.GetFullPath(parent);
         if (!Directory.Exists(under))
-            throw CommandFailure.Usage($"--temp-dir '{under}' does not exist.");
-        var path = System.IO.Path.Combine(under, $"backupctl-{Guid.NewGuid():N}");
+            throw new RecoveryException(RecoveryErrorCode.InvalidRequest, $"{caller.TempDirectory} '{under}' does not exist.");
+        var path = System.IO.Path.Combine(under, $"{caller.Name}-{Guid.NewGuid():N}");
         if (OperatingSystem.IsWindows())
             Directory.CreateDirectory(path);
         else

@@ -1,0 +1,31 @@
+using Backup.Recovery.Postgres;
+
+namespace Backup.Ctl.Postgres;
+
+/// <summary>
+/// The PostgreSQL server to restore into: --host, --port, --username, or PGHOST, PGPORT, PGUSER, or localhost, 5432
+/// and the current user. The password is never a command-line value: it comes from --password-file, or from the
+/// password file libpq would read (PGPASSFILE or ~/.pgpass); with none, the server must not ask for one.
+/// </summary>
+public static class CommandLineServer
+{
+    public static TargetServer Resolve(string? host, int? port, string? username, string? passwordFile, Action<string>? warn)
+    {
+        host ??= NonEmpty("PGHOST") ?? "localhost";
+        if (port is null && NonEmpty("PGPORT") is { } fromEnvironment)
+            port = int.TryParse(fromEnvironment, out var parsed) ? parsed : throw CommandFailure.Usage($"PGPORT '{fromEnvironment}' is not a port number.");
+        if (port is < 1 or > 65535) throw CommandFailure.Usage($"--port {port} is not a port number.");
+        username ??= NonEmpty("PGUSER") ?? Environment.UserName;
+        if (passwordFile is not null && !File.Exists(passwordFile))
+            throw CommandFailure.Usage($"--password-file '{passwordFile}' does not exist.");
+        var resolvedPort = port ?? 5432;
+        // The first line of --password-file, or the matching pgpass entry; null when there is none.
+        return new TargetServer(host, resolvedPort, username, database => passwordFile is not null
+                ? SecretFiles.ReadFirstLine(passwordFile, "--password-file")
+                : PgPassFile.Default() is { } pgpass ? PgPassFile.Lookup(pgpass, host, resolvedPort, database, username, warn) : null,
+            BackupCtl.Caller.Name);
+    }
+
+    static string? NonEmpty(string variable) =>
+        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : null;
+}

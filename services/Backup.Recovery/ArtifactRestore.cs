@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Backup.Recovery.Postgres;
+using Backup.Recovery.Restore;
+using Backup.Recovery.Verification;
+using Backup.Storage;
+using Npgsql;
+
+namespace Backup.Recovery;
+
+/// <summary>
+/// One restore of one artifact, as backupctl's restore command and the restorer service run it: verifies the
+/// artifact (refusing on any mismatch before touching a database), decodes it into a private temporary file while
+/// pg_restore --list reads it, creates a new database (or, with overwrite, drops and recreates an existing one),
+/// runs pg_restore -j N into it, and counts every manifest table's rows there.
+/// </summary>
+public static class ArtifactRestore
+{
+    const string RestoredMark = "Restored by {0} from ";
+
+    /// <summary>
+    /// Restores <paramref name="key"/> into <paramref name="targetDatabase"/>. Fails with a
+    /// <see cref="RecoveryException"/> on the first problem; a restore that ran to its end returns its report, whose
+    /// row counts may still differ from the manifest's (<see cref="RestoreReport.RowCountsMatch"/>).
+    /// </summary>
+    public static async Task<RestoreReport> RunAsync(RestoreSettings settings, ArtifactKey key, string targetDatabase, bool overwrite,
+        RestoreProgress? progress, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.Jobs, 1);
+        progress ??= RestoreProgress.None;
+        var clock = Stopwatch.StartNew();
+        var (server, caller) = (settings.Server, settings.Caller);
+        var target = DatabaseNames.Validate(targetDatabase, caller);
+        if (key.Encoding == ArtifactEncoding.ZstdOpenPgp && settings.DecryptionKeys is null)
+            throw new RecoveryException(RecoveryErrorCode.DecryptionFailed, $"{key} is encrypted: {caller.GiveDecryptionKeys}.");
+
+        progress.Starting(key, target, server);
+        var manifest = await ManifestCheck.RunAsync(settings.Store, settings.StoreRoot, key, caller, cancellationToken);
+        await progress.CheckStoredBytesAsync(key, manifest,
+            hashed => StoredBytesCheck.RunAsync(settings.Store, key, manifest, hashed, cancellationToken));
+
+        var exists = await TargetExistsAsync(settings, target, overwrite, cancellationToken);
+
+        using var temporary = PrivateTempFolder.Create(settings.TempDirectory, caller);
+        var archivePath = await DecodeAsync(settings, key, manifest, temporary, cancellationToken);
+        progress.ArchiveDecoded(new FileInfo(archivePath).Length);
+
+        await CreateAsync(settings, key, target, dropFirst: exists, cancellationToken);
+        progress.DatabaseCreated(target, exists);
+
+        progress.PgRestoreStarting(settings.Jobs, settings.Tools.PgRestore);
+        await PgRestoreAsync(settings, target, archivePath, temporary, cancellationToken);
+        temporary.Dispose();
+
+        IReadOnlyList<RowCount> counts;
+        await using (var connection = await OpenAsync(server, target, caller, cancellationToken))
+            counts = await RowCountComparison.CountAsync(connection, manifest.Tables, cancellationToken);
+        return new RestoreReport(key, manifest, target, exists, counts, clock.Elapsed);
+    }
+
+    /// <summary>Whether the target exists; fails when it does and may not be overwritten.</summary>
+    static async Task<bool> TargetExistsAsync(RestoreSettings settings, string target, bool overwrite, CancellationToken cancellationToken)
+    {
+        var (server, caller) = (settings.Server, settings.Caller);
+        await using var connection = await OpenAsync(server, server.MaintenanceDatabase, caller, cancellationToken);
+        await using var command = new NpgsqlCommand(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = target });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken)) return false;
+        var comment = await reader.IsDBNullAsync(0, cancellationToken) ? null : reader.GetString(0);
+
+        if (!overwrite)
+            throw new RecoveryException(RecoveryErrorCode.TargetExists,
+                $"Database {target} already exists on {server.Describe()}; nothing was changed. {caller.ChooseAnotherTarget}");
+        if (settings.OverwriteOnlyRestoredDatabases && comment?.StartsWith(Mark(caller), StringComparison.Ordinal) != true)
+            throw new RecoveryException(RecoveryErrorCode.TargetExists,
+                $"Database {target} already exists on {server.Describe()} and was not made by a restore of {caller.Name}; nothing was changed. " +
+                $"Only databases it restored are overwritten: choose another {caller.TargetDatabase}, or drop {target} first.");
+        return true;
+    }
+
+    /// <summary>Decodes the artifact into the private folder while checking it; returns the archive's path.</summary>
+    static async Task<string> DecodeAsync(RestoreSettings settings, ArtifactKey key, ArtifactManifest manifest, PrivateTempFolder temporary,
+        CancellationToken cancellationToken)
+    {
+        await using var stored = settings.Store.OpenRead(key);
+        await using var archive = ArtifactDecoding.OpenArchive(stored, key, settings.DecryptionKeys);
+        await using var file = temporary.CreateFile("archive.dump");
+        await ArchiveCheck.RunAsync(archive, key, manifest, file, settings.Tools, cancellationToken);
+        await file.FlushAsync(cancellationToken);
+        return file.Name;
+    }
+
+    static async Task CreateAsync(RestoreSettings settings, ArtifactKey key, string target, bool dropFirst, CancellationToken cancellationToken)
+    {
+        var (server, caller) = (settings.Server, settings.Caller);
+        await using var connection = await OpenAsync(server, server.MaintenanceDatabase, caller, cancellationToken);
+        var name = DatabaseNames.Quote(target);
+        try
+        {
+            if (dropFirst)
+                await ExecuteAsync(connection, $"DROP DATABASE IF EXISTS {name} WITH (FORCE)", cancellationToken);
+            // template0: nothing added to template1 on this server can collide with what the archive creates.
+            await ExecuteAsync(connection, $"CREATE DATABASE {name} TEMPLATE template0", cancellationToken);
+            if (settings.OverwriteOnlyRestoredDatabases)
+                await ExecuteAsync(connection, $"COMMENT ON DATABASE {name} IS {QuoteLiteral(Mark(caller) + key.Value)}", cancellationToken);
+        }
+        catch (PostgresException e)
+        {
+            throw new RecoveryException(RecoveryErrorCode.RestoreFailed,
+                $"Could not {(dropFirst ? "drop and recreate" : "create")} database {target} on {server.Describe()}: {e.MessageText}");
+        }
+    }
+
+    static async Task PgRestoreAsync(RestoreSettings settings, string target, string archivePath, PrivateTempFolder temporary,
+        CancellationToken cancellationToken)
+    {
+        var server = settings.Server;
+        var password = server.PasswordFor(target);
+        var passFile = password is null ? null : PgPassFile.WriteTemporary(temporary.Path, target, server.Username, password);
+        string[] arguments =
+        [
+            $"--host={server.Host}",
+            $"--port={server.Port}",
+            $"--username={server.Username}",
+            "--no-password",
+            $"--dbname={target}",
+            // As the README's stock-tools line: roles of the source need not exist here, and a dump limited to
+            // named schemas recreates "public", which the new database already has.
+            "--no-owner",
+            "--clean",
+            "--if-exists",
+            "--exit-on-error",
+            $"--jobs={settings.Jobs}",
+            archivePath,
+        ];
+        using var restore = settings.Tools.StartPgRestore(arguments, feedInput: false, passFile);
+        var output = restore.StandardOutput.ReadToEndAsync(cancellationToken);
+        var errors = restore.StandardError.ReadToEndAsync(cancellationToken);
+        try
+        {
+            await restore.WaitForExitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            restore.Kill(entireProcessTree: true);
+            throw;
+        }
+        await output;
+        if (restore.ExitCode != 0)
+            throw new RecoveryException(RecoveryErrorCode.RestoreFailed,
+                $"pg_restore exited with code {restore.ExitCode}; database {target} is left as it is for inspection ({settings.Caller.AfterFailedRestore}). " +
+                $"pg_restore said: {PgClientTools.Tail(await errors)}");
+    }
+
+    static async Task<NpgsqlConnection> OpenAsync(TargetServer server, string database, RecoveryCaller caller, CancellationToken cancellationToken)
+    {
+        var connection = server.Connect(database);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException)
+        {
+            await connection.DisposeAsync();
+            var why = e is PostgresException postgres ? postgres.MessageText : e.Message;
+            throw new RecoveryException(RecoveryErrorCode.ConnectionFailed,
+                $"Could not connect to database {database} on {server.Describe()}: {why}. {caller.CheckConnection}");
+        }
+    }
+
+    static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    static string Mark(RecoveryCaller caller) => string.Format(System.Globalization.CultureInfo.InvariantCulture, RestoredMark, caller.Name);
+
+    /// <summary>A string literal for SQL: '…' with any "'" doubled (standard_conforming_strings is on since PostgreSQL 9.1).</summary>
+    static string QuoteLiteral(string value) => "'" + value.Replace("'", "''") + "'";
+}

@@ -1,0 +1,62 @@
+using Npgsql;
+
+namespace Backup.Recovery.Postgres;
+
+/// <summary>
+/// The PostgreSQL server a restore goes to: host, port and role, and where the role's password comes from (asked
+/// per database, once). backupctl resolves it from its options and libpq's variables and files; the restorer from
+/// its Restore settings. The password reaches Npgsql in a connection string and pg_restore through a 0600
+/// PGPASSFILE, never a command line.
+/// </summary>
+public sealed class TargetServer
+{
+    readonly Func<string, string?> passwordFor;
+    readonly Dictionary<string, string?> passwords = new(StringComparer.Ordinal);
+
+    /// <param name="passwordFor">The password for a database, or null when the server asks for none.</param>
+    /// <param name="applicationName">application_name of the connections this server's restores open.</param>
+    /// <param name="maintenanceDatabase">The database to connect to for CREATE and DROP DATABASE.</param>
+    public TargetServer(string host, int port, string username, Func<string, string?> passwordFor, string applicationName,
+        string maintenanceDatabase = "postgres")
+    {
+        Host = host;
+        Port = port;
+        Username = username;
+        this.passwordFor = passwordFor;
+        ApplicationName = applicationName;
+        MaintenanceDatabase = maintenanceDatabase;
+    }
+
+    public string Host { get; }
+
+    public int Port { get; }
+
+    public string Username { get; }
+
+    public string ApplicationName { get; }
+
+    public string MaintenanceDatabase { get; }
+
+    public string Describe() => $"{Username}@{Host}:{Port}";
+
+    /// <summary>The password for <paramref name="database"/>; null when there is none.</summary>
+    public string? PasswordFor(string database)
+    {
+        if (passwords.TryGetValue(database, out var known)) return known;
+        var password = passwordFor(database);
+        passwords[database] = password;
+        return password;
+    }
+
+    public NpgsqlConnection Connect(string database) => new(new NpgsqlConnectionStringBuilder
+    {
+        Host = Host,
+        Port = Port,
+        Username = Username,
+        Password = PasswordFor(database),
+        Database = database,
+        Pooling = false,
+        Timeout = 15,
+        ApplicationName = ApplicationName,
+    }.ConnectionString);
+}

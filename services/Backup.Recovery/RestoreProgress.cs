@@ -1,0 +1,39 @@
+using Backup.Recovery.Postgres;
+using Backup.Storage;
+
+namespace Backup.Recovery;
+
+/// <summary>
+/// What a restore tells its caller as it goes, step by step: backupctl prints it, the restorer logs it. Every step
+/// is optional; this base class does nothing.
+/// </summary>
+public class RestoreProgress
+{
+    public static readonly RestoreProgress None = new();
+
+    /// <summary>The artifact, target and server are settled; nothing has been read yet.</summary>
+    public virtual void Starting(ArtifactKey key, string targetDatabase, TargetServer server)
+    {
+    }
+
+    /// <summary>
+    /// Runs the check of the stored bytes against <paramref name="manifest"/> (size, then SHA-256): call
+    /// <paramref name="check"/> once, with a progress that receives the bytes hashed so far, or null.
+    /// </summary>
+    public virtual Task CheckStoredBytesAsync(ArtifactKey key, ArtifactManifest manifest, Func<IProgress<long>?, Task> check) => check(null);
+
+    /// <summary>The archive is decoded into the private temporary folder, as long as the manifest says, and pg_restore --list read it.</summary>
+    public virtual void ArchiveDecoded(long archiveBytes)
+    {
+    }
+
+    /// <summary>The target database was created empty (or, with <paramref name="recreated"/>, dropped and created).</summary>
+    public virtual void DatabaseCreated(string targetDatabase, bool recreated)
+    {
+    }
+
+    /// <summary>pg_restore is about to run into the new database.</summary>
+    public virtual void PgRestoreStarting(int jobs, string pgRestore)
+    {
+    }
+}
