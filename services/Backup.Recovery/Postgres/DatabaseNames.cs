@@ -13,20 +13,17 @@ public static partial class DatabaseNames
 
     static readonly string[] ServerDatabases = ["postgres", "template0", "template1"];
 
-    /// <summary>True for a name <see cref="Validate"/> accepts.</summary>
-    public static bool IsValid(string? name) => name is not null && PlainIdentifier().IsMatch(name) && !ServerDatabases.Contains(name);
+    /// <summary>What is wrong with <paramref name="name"/> as a target database (naming it as <see cref="RecoveryCaller.TargetDatabase"/>), or null.</summary>
+    public static string? Problem(string? name, RecoveryCaller caller) =>
+        name is null || !PlainIdentifier().IsMatch(name)
+            ? $"{caller.TargetDatabase} '{name}' is not a plain identifier: use lower-case letters, digits and '_', starting with a letter or '_', at most 63 characters."
+            : ServerDatabases.Contains(name)
+                ? $"{caller.TargetDatabase} '{name}' is one of the server's own databases; restore into a new database."
+                : null;
 
-    /// <summary>The name, or <see cref="RecoveryErrorCode.InvalidRequest"/> saying (under <see cref="RecoveryCaller.TargetDatabase"/>) what is wrong with it.</summary>
-    public static string Validate(string? name, RecoveryCaller caller)
-    {
-        if (name is null || !PlainIdentifier().IsMatch(name))
-            throw new RecoveryException(RecoveryErrorCode.InvalidRequest,
-                $"{caller.TargetDatabase} '{name}' is not a plain identifier: use lower-case letters, digits and '_', starting with a letter or '_', at most 63 characters.");
-        if (ServerDatabases.Contains(name))
-            throw new RecoveryException(RecoveryErrorCode.InvalidRequest,
-                $"{caller.TargetDatabase} '{name}' is one of the server's own databases; restore into a new database.");
-        return name;
-    }
+    /// <summary>The name, or <see cref="RecoveryErrorCode.InvalidRequest"/> saying what is wrong with it.</summary>
+    public static string Validate(string? name, RecoveryCaller caller) =>
+        Problem(name, caller) is { } problem ? throw new RecoveryException(RecoveryErrorCode.InvalidRequest, problem) : name!;
 
     /// <summary>A name or identifier quoted for SQL: "name", with any '"' doubled.</summary>
     public static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";

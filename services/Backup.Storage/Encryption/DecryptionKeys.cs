@@ -60,4 +60,11 @@ public sealed class DecryptionKeys
         ArgumentException.ThrowIfNullOrEmpty(passphrase);
         return new DecryptionKeys(secretKeys: null, "", passphrase);
     }
+
+    /// <summary>These secret keys and also <paramref name="passphrase"/>: whichever the artifact was encrypted to opens it.</summary>
+    public DecryptionKeys WithPassphrase(string passphrase)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(passphrase);
+        return new DecryptionKeys(SecretKeys, SecretKeyPassphrase, passphrase);
+    }
 }

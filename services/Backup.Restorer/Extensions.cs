@@ -1,0 +1,25 @@
+using Backup.Restorer.Consumers;
+using Backup.Restorer.Options;
+using Backup.Restorer.Restoring;
+using Backup.ServiceDefaults;
+using Backup.ServiceDefaults.Options;
+using Backup.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Backup.Restorer;
+
+public static class Extensions
+{
+    /// <summary>The restorer: the restore server, pg_restore, the artifact store (read only), and the RestoreRequested consumer.</summary>
+    public static IHostApplicationBuilder AddRestorer(this IHostApplicationBuilder builder)
+    {
+        builder.AddValidatedOptions<RestoreOptions>();
+        builder.AddArtifactStore();
+        builder.Services.AddSingleton<RestorerSetup>();
+        builder.Services.AddHealthChecks().AddNpgSql(
+            services => RestorerSetup.ConnectionString(services.GetRequiredService<IOptions<RestoreOptions>>().Value),
+            name: "restore-server", tags: [BackupHostDefaults.ReadyTag], timeout: TimeSpan.FromSeconds(5));
+        builder.AddBackupBus(bus => bus.AddConsumer<RestoreArtifactConsumer>(typeof(RestoreArtifactConsumerDefinition)));
+        return builder;
+    }
+}

@@ -1,0 +1,33 @@
+namespace Backup.Restorer;
+
+static partial class Log
+{
+    [LoggerMessage(5001, LogLevel.Information, "Restore {RestoreId} of {ArtifactKey} into database {TargetDatabase} started")]
+    public static partial void RestoreStarted(ILogger logger, Guid restoreId, string artifactKey, string targetDatabase);
+
+    [LoggerMessage(5002, LogLevel.Information, "Restore {RestoreId} into database {TargetDatabase} completed: {Tables} tables, row counts as in the manifest, in {ElapsedMs} ms")]
+    public static partial void RestoreCompleted(ILogger logger, Guid restoreId, string targetDatabase, int tables, long elapsedMs);
+
+    [LoggerMessage(5003, LogLevel.Warning, "Restore {RestoreId} failed: {ErrorCode}")]
+    public static partial void RestoreFailed(ILogger logger, Guid restoreId, string errorCode);
+
+    [LoggerMessage(5004, LogLevel.Warning, "Restore {RestoreId} refused: the request names no artifact key or target database this service accepts")]
+    public static partial void RestoreRefused(ILogger logger, Guid restoreId);
+
+    [LoggerMessage(5005, LogLevel.Information, "Restore {RestoreId}: size and SHA-256 of {StoredBytes} stored bytes as in the manifest")]
+    public static partial void StoredBytesVerified(ILogger logger, Guid restoreId, long storedBytes);
+
+    [LoggerMessage(5006, LogLevel.Information, "Restore {RestoreId}: decoded a pg_dump archive of {ArchiveBytes} bytes as in the manifest; pg_restore --list read it")]
+    public static partial void ArchiveDecoded(ILogger logger, Guid restoreId, long archiveBytes);
+
+    [LoggerMessage(5007, LogLevel.Information, "Restore {RestoreId}: {Action} database {TargetDatabase}")]
+    public static partial void DatabaseCreated(ILogger logger, Guid restoreId, string action, string targetDatabase);
+
+    [LoggerMessage(5008, LogLevel.Information, "Restore {RestoreId}: running pg_restore with {Jobs} jobs")]
+    public static partial void PgRestoreStarted(ILogger logger, Guid restoreId, int jobs);
+}
+
+static class RestorerTelemetry
+{
+    public static readonly System.Diagnostics.ActivitySource Source = new("Backup.Restorer");
+}

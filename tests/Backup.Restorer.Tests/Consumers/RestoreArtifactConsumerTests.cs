@@ -1,0 +1,237 @@
+using System.Security.Cryptography;
+using Backup.Contracts;
+using Backup.Restorer.Consumers;
+using Backup.Restorer.Options;
+using Backup.Restorer.Restoring;
+using Backup.ServiceDefaults.Options;
+using Backup.Storage;
+using MassTransit;
+using MassTransit.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Backup.Restorer.Tests.Consumers;
+
+/// <summary>
+/// The consumer as AddRestorer registers it, on MassTransit's in-memory harness, with a real store folder and a
+/// restore server that does not answer (port 1): every outcome that comes before a database is reached.
+/// </summary>
+sealed class RestorerConsumerUnderTest : IAsyncDisposable
+{
+    public const string Password = "s3cret-restore-password";
+
+    readonly IHost host;
+
+    RestorerConsumerUnderTest(IHost host, string root)
+    {
+        this.host = host;
+        Root = root;
+        Harness = host.Services.GetRequiredService<ITestHarness>();
+        Store = host.Services.GetRequiredService<IArtifactStore>();
+    }
+
+    public string Root { get; }
+
+    public ITestHarness Harness { get; }
+
+    public IArtifactStore Store { get; }
+
+    public static async Task<RestorerConsumerUnderTest> StartAsync()
+    {
+        var root = Directory.CreateTempSubdirectory("backup-restorer-store-").FullName;
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:Root"] = root,
+            ["Restore:Host"] = "127.0.0.1",
+            ["Restore:Port"] = "1",
+            ["Restore:Username"] = "restorer",
+            ["Restore:Password"] = Password,
+        });
+        builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero)));
+        builder.AddValidatedOptions<RestoreOptions>();
+        builder.AddArtifactStore();
+        builder.Services.AddSingleton<RestorerSetup>();
+        builder.Services.AddMassTransitTestHarness(bus => bus.AddConsumer<RestoreArtifactConsumer, RestoreArtifactConsumerDefinition>());
+        var host = builder.Build();
+        await host.StartAsync();
+        return new RestorerConsumerUnderTest(host, root);
+    }
+
+    /// <summary>Stores <paramref name="bytes"/> under a new key with a manifest that matches them.</summary>
+    public async Task<ArtifactKey> AddAsync(byte[] bytes, ArtifactEncoding encoding = ArtifactEncoding.Zstd)
+    {
+        var runId = Guid.NewGuid();
+        var at = new DateTimeOffset(2026, 11, 24, 2, 0, 0, TimeSpan.Zero);
+        var key = ArtifactKey.Create("demo", runId, at, encoding);
+        await using (var write = await Store.BeginWriteAsync(key, CancellationToken.None))
+        {
+            await write.Content.WriteAsync(bytes);
+            await write.CommitAsync(CancellationToken.None);
+        }
+        await Store.WriteManifestAsync(new ArtifactManifest
+        {
+            RunId = runId,
+            Source = "demo",
+            ArtifactKey = key.Value,
+            Format = "pg_dump-custom+zstd",
+            StartedAt = at,
+            CompletedAt = at.AddSeconds(3),
+            Database = "demo_app",
+            ServerVersion = "15.0",
+            PgDumpVersion = "pg_dump (PostgreSQL) 15.0",
+            Tables = [new ManifestTable("public", "orders", 2000)],
+            RawSizeBytes = bytes.Length,
+            StoredSizeBytes = bytes.Length,
+            Compression = new ManifestCompression("zstd", 3),
+            Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)),
+        }, CancellationToken.None);
+        return key;
+    }
+
+    public string PathOf(ArtifactKey key) => Path.Combine(Root, key.Value);
+
+    /// <summary>Publishes a request and returns what the restorer published for it.</summary>
+    public async Task<RestoreFailed> FailureOf(string artifactKey, string? targetDatabase = "restored_demo", bool overwrite = false)
+    {
+        var restoreId = Guid.NewGuid();
+        await Harness.Bus.Publish(new RestoreRequested
+        {
+            RestoreId = restoreId,
+            ArtifactKey = artifactKey,
+            TargetDatabase = targetDatabase,
+            Overwrite = overwrite,
+            RequestedAt = DateTimeOffset.UtcNow,
+            RequestedBy = "test",
+        });
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        Assert.True(await Harness.Published.Any<RestoreFailed>(x => x.Context.Message.RestoreId == restoreId, deadline.Token),
+            "RestoreFailed was not published in time.");
+        Assert.False(await Harness.Published.Any<RestoreCompleted>(x => x.Context.Message.RestoreId == restoreId, new CancellationToken(canceled: true)));
+        Assert.Empty(Harness.Published.Select<Fault<RestoreRequested>>(new CancellationToken(canceled: true)));
+        return Harness.Published.Select<RestoreFailed>(x => x.Context.Message.RestoreId == restoreId, new CancellationToken(canceled: true))
+            .Single().Context.Message;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Harness.Stop();
+        await host.StopAsync();
+        host.Dispose();
+        Directory.Delete(Root, recursive: true);
+    }
+}
+
+public class When_a_RestoreRequested_cannot_be_restored
+{
+    [Theory]
+    [InlineData("../../etc/passwd")]
+    [InlineData("demo/2026/11/24/20261124T020000Z-0f8fad5bd9cb469fa16570867728950e.dump.zst/../x")]
+    [InlineData("")]
+    public async Task It_publishes_RestoreFailed_InvalidRequest_for_a_key_the_dumper_did_not_make(string key)
+    {
+        await using var restorer = await RestorerConsumerUnderTest.StartAsync();
+
+        var failed = await restorer.FailureOf(key);
+
+        Assert.Equal("InvalidRequest", failed.ErrorCode);
+        Assert.Contains("is not an artifact key made by the dumper", failed.Reason);
+        Assert.Equal(key, failed.ArtifactKey);
+    }
+
+    [Theory]
+    [InlineData("Restored", "TargetDatabase 'Restored' is not a plain identifier")]
+    [InlineData("template0", "TargetDatabase 'template0' is one of the server's own databases")]
+    public async Task It_publishes_RestoreFailed_InvalidRequest_for_a_target_that_is_not_a_plain_new_name(string target, string reason)
+    {
+        await using var restorer = await RestorerConsumerUnderTest.StartAsync();
+        var key = await restorer.AddAsync("PGDMP and more"u8.ToArray());
+
+        var failed = await restorer.FailureOf(key.Value, target);
+
+        Assert.Equal("InvalidRequest", failed.ErrorCode);
+        Assert.Contains(reason, failed.Reason);
+    }
+
+    [Fact]
+    public async Task It_does_not_echo_a_very_long_target_name_whole()
+    {
+        await using var restorer = await RestorerConsumerUnderTest.StartAsync();
+        var key = await restorer.AddAsync("PGDMP and more"u8.ToArray());
+
+        var failed = await restorer.FailureOf(key.Value, new string('x', 10_000));
+
+        Assert.Equal("InvalidRequest", failed.ErrorCode);
+        Assert.True(failed.Reason.Length < 500, failed.Reason);
+    }
+
+    [Fact]
+    public async Task It_publishes_ArtifactNotFound_when_the_artifact_is_not_in_the_store()
+    {
+        await using var restorer = await RestorerConsumerUnderTest.StartAsync();
+        var key = ArtifactKey.Create("demo", Guid.NewGuid(), DateTimeOffset.UtcNow);
+
+        var failed = await restorer.FailureOf(key.Value);
+
+        Assert.Equal("ArtifactNotFound", failed.ErrorCode);
+        Assert.Contains($"Missing artifact: {key}", failed.Reason);
+        Assert.Contains("BackupCompleted.ArtifactKey", failed.Reason);
+    }
+
+    [Fact]
+    public async Task It_publishes_ManifestMissing_when_the_artifact_has_no_manifest()
+    {
+        await using var restorer = await RestorerConsumerUnderTest.StartAsync();
+        var key = await restorer.AddAsync("PGDMP and more"u8.ToArray());
+        File.Delete(Path.Combine(restorer.Root, key.ManifestPath));
+
+        var failed = await restorer.FailureOf(key.Value);
+
+        Assert.Equal("ManifestMissing", failed.ErrorCode);
+        Assert.Contains("Missing manifest", failed.Reason);
+    }
+
+    [Fact]
+    public async Task It_publishes_IntegrityCheckFailed_when_a_byte_was_flipped()
+    {
+        await using var restorer = await RestorerConsumerUnderTest.StartAsync();
+        var key = await restorer.AddAsync("PGDMP and more"u8.ToArray());
+        var bytes = await File.ReadAllBytesAsync(restorer.PathOf(key));
+        bytes[3] ^= 0x10;
+        await File.WriteAllBytesAsync(restorer.PathOf(key), bytes);
+
+        var failed = await restorer.FailureOf(key.Value);
+
+        Assert.Equal("IntegrityCheckFailed", failed.ErrorCode);
+        Assert.Contains("Hash mismatch", failed.Reason);
+    }
+
+    [Fact]
+    public async Task It_publishes_DecryptionFailed_for_an_encrypted_artifact_when_no_key_is_configured()
+    {
+        await using var restorer = await RestorerConsumerUnderTest.StartAsync();
+        var key = await restorer.AddAsync("ciphertext"u8.ToArray(), ArtifactEncoding.ZstdOpenPgp);
+
+        var failed = await restorer.FailureOf(key.Value);
+
+        Assert.Equal("DecryptionFailed", failed.ErrorCode);
+        Assert.Contains("is encrypted: configure the restorer with Restore:SecretKeyFile", failed.Reason);
+    }
+
+    [Fact]
+    public async Task It_publishes_ConnectionFailed_when_the_restore_server_does_not_answer_without_saying_the_password()
+    {
+        await using var restorer = await RestorerConsumerUnderTest.StartAsync();
+        var key = await restorer.AddAsync("PGDMP and more"u8.ToArray());
+
+        var failed = await restorer.FailureOf(key.Value);
+
+        Assert.Equal("ConnectionFailed", failed.ErrorCode);
+        Assert.Contains("Could not connect to database postgres on restorer@127.0.0.1:1", failed.Reason);
+        Assert.Contains("Restore:Host", failed.Reason);
+        Assert.DoesNotContain(RestorerConsumerUnderTest.Password, failed.Reason);
+    }
+}
