@@ -73,6 +73,12 @@ public sealed class BackupSystem : IAsyncDisposable
         ["Smtp:Host"] = "127.0.0.1",
         ["Smtp:Port"] = Mail.Port.ToString(),
         ["Smtp:Security"] = "None",
+        // The restorer restores into the test PostgreSQL as its superuser (as the local stack does).
+        ["Restore:Host"] = Postgres.Host,
+        ["Restore:Port"] = Postgres.Port.ToString(),
+        ["Restore:Username"] = Postgres.Username,
+        ["Restore:Password"] = Postgres.Password,
+        ["Restore:PgBinDirectory"] = Postgres.BinDirectory,
     };
 
     /// <summary>Starts a service and waits until its /health/ready says the broker (and database) are there.</summary>
@@ -146,6 +152,16 @@ public sealed class BackupSystem : IAsyncDisposable
     }
 
     readonly List<string> restored = [];
+
+    /// <summary>A fresh name for a database a test restores into (or creates); dropped when the system is disposed.</summary>
+    public string NewDatabaseName() => DropAtEnd($"restored_{id}_{restored.Count}");
+
+    /// <summary>Drops <paramref name="database"/> when the system is disposed, if it exists by then.</summary>
+    public string DropAtEnd(string database)
+    {
+        restored.Add(database);
+        return database;
+    }
 
     async Task CreateCatalogAsync()
     {

@@ -52,6 +52,25 @@ public sealed class RawRabbit : IAsyncDisposable
          "message":{"runId":"{{runId}}","source":"{{source}}","requestedAt":"{{DateTimeOffset.UtcNow:O}}","requestedBy":"test" } }
         """);
 
+    /// <summary>Publishes a RestoreRequested envelope as a non-.NET service would; without a target the restorer names one.</summary>
+    public Task RequestRestoreAsync(Guid restoreId, string artifactKey, string? targetDatabase = null, bool overwrite = false)
+    {
+        var message = new Dictionary<string, object?>
+        {
+            ["restoreId"] = restoreId,
+            ["artifactKey"] = artifactKey,
+            ["overwrite"] = overwrite,
+            ["requestedAt"] = DateTimeOffset.UtcNow,
+            ["requestedBy"] = "test",
+        };
+        if (targetDatabase is not null) message["targetDatabase"] = targetDatabase;
+        return PublishAsync("Backup.Contracts:RestoreRequested", JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["messageType"] = new[] { "urn:message:Backup.Contracts:RestoreRequested" },
+            ["message"] = message,
+        }));
+    }
+
     /// <summary>Binds a private queue to a contract's exchange and collects every message's JSON "message" part.</summary>
     public async Task<ConcurrentQueue<JsonElement>> ListenAsync(string exchange)
     {

@@ -1,6 +1,7 @@
 using Backup.Catalog;
 using Backup.Dumper;
 using Backup.Notifier;
+using Backup.Restorer;
 using Backup.Retention;
 using Backup.Scheduler;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,6 +18,10 @@ public static class Services
     public static Task<Microsoft.AspNetCore.Builder.WebApplication> StartNotifier(this BackupSystem system) => system.StartAsync("Backup.Notifier", b => b.AddNotifier());
     public static Task<Microsoft.AspNetCore.Builder.WebApplication> StartRetention(this BackupSystem system, TimeProvider? clock = null) =>
         system.StartAsync("Backup.Retention", b => b.AddRetention(),
+            services: s => { if (clock is not null) s.AddSingleton(clock); });
+    public static Task<Microsoft.AspNetCore.Builder.WebApplication> StartRestorer(this BackupSystem system,
+        Action<Dictionary<string, string?>>? configure = null, TimeProvider? clock = null) =>
+        system.StartAsync("Backup.Restorer", b => b.AddRestorer(), configure,
             services: s => { if (clock is not null) s.AddSingleton(clock); });
     public static Task<Microsoft.AspNetCore.Builder.WebApplication> StartScheduler(this BackupSystem system, TimeProvider? clock = null) =>
         system.StartAsync("Backup.Scheduler", b => b.AddScheduler(),
