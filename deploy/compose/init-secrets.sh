@@ -66,6 +66,7 @@ derived() {
 kept_password postgres_password       # the postgres superuser (POSTGRES_PASSWORD_FILE)
 kept_password catalog_db_password     # role backup_catalog, owner of database backup_catalog
 kept_password demo_backup_password    # role demo_backup, read-only on demo_app (Sources__demo__Password)
+kept_password restorer_db_password    # role backup_restorer, CREATEDB, restores into new databases (Restore__Password)
 kept_password rabbitmq_password       # broker user "backup" (RabbitMq__Password)
 
 # ConnectionStrings__Catalog for the catalog, retention and the migrator.

@@ -6,7 +6,8 @@
 #
 # SERVICE       the project folder under services/ (and its assembly name), e.g. Backup.Catalog
 # APT_PACKAGES  Ubuntu packages the runtime needs: curl for the compose healthcheck, and for the
-#               dumper postgresql-client-16 (pg_dump 16 in /usr/lib/postgresql/16/bin).
+#               dumper and the restorer postgresql-client-16 (pg_dump and pg_restore 16 in
+#               /usr/lib/postgresql/16/bin).
 # The build context is the repository root (see .dockerignore).
 
 ARG DOTNET_VERSION=10.0

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs the whole Backup system locally, without Docker: a throwaway RabbitMQ + PostgreSQL
-# (infra.sh), the catalog and demo databases, the migrator, then the five services.
+# (infra.sh), the catalog and demo databases, the migrator, then the six services.
 #
 #   stack.sh up                 start everything (rebuilds and restarts the services)
 #   stack.sh status             services and their health, the 10 newest runs
 #   stack.sh backup SOURCE      request a backup of SOURCE now and wait for its outcome
-#   stack.sh logs [SERVICE]     tail the logs (all, or scheduler|dumper|catalog|notifier|retention|migrator)
+#   stack.sh restore KEY [TARGET] [--overwrite]   restore an artifact into a new database, wait for the outcome
+#   stack.sh logs [SERVICE]     tail the logs (all, or scheduler|dumper|catalog|notifier|retention|restorer|migrator)
 #   stack.sh down [--purge]     stop everything; --purge also deletes artifacts, mail and logs
 #
 # State lives in REPO/.local/stack. Secrets are files in .local/stack/secrets (one per
@@ -36,9 +37,11 @@ declare -A PROJECTS=(
   [catalog]=Backup.Catalog
   [notifier]=Backup.Notifier
   [retention]=Backup.Retention
+  [restorer]=Backup.Restorer
 )
-SERVICES=(scheduler dumper catalog notifier retention)
+SERVICES=(scheduler dumper catalog notifier retention restorer)
 READY_TIMEOUT=60
+RESTORE_TIMEOUT=600
 STOP_TIMEOUT=20
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -47,7 +50,7 @@ log() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-  sed -n '5,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '5,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -136,6 +139,8 @@ write_secrets() {
   write_secret "$SECRETS/ConnectionStrings__Catalog" \
     "Host=127.0.0.1;Port=$BACKUP_PG_PORT;Database=backup_catalog;Username=backup_catalog;Password=$CATALOG_PASSWORD"
   write_secret "$SECRETS/Sources__demo__Password" "$DEMO_PASSWORD"
+  # The restorer restores into this PostgreSQL as its superuser (a throwaway local server).
+  write_secret "$SECRETS/Restore__Password" "$BACKUP_PG_PASSWORD"
   (umask 077 && printf 'user = "%s:%s"\n' "$BACKUP_RABBITMQ_USER" "$BACKUP_RABBITMQ_PASSWORD" >"$CURL_CONFIG")
   chmod 0600 "$CURL_CONFIG"
 }
@@ -178,6 +183,10 @@ service_environment() {
     Notifier__From=backup@localhost
     Notifier__PickupDirectory="$MAIL"
     Retention__MaxAge=30.00:00:00
+    Restore__Host=127.0.0.1
+    Restore__Port="$BACKUP_PG_PORT"
+    Restore__Username="$BACKUP_PG_USER"
+    Restore__PgBinDirectory="$BACKUP_PG_BIN"
     BACKUP_SECRETS_DIR="$SECRETS"
   )
 }
@@ -296,6 +305,7 @@ EOF
 
 Next:
   deploy/local/stack.sh backup demo     request a backup now and wait for its outcome
+  deploy/local/stack.sh restore KEY     restore an artifact (its key as 'status' shows it) into a new database
   deploy/local/stack.sh status          services, health and the newest runs
   deploy/local/stack.sh down            stop everything (--purge also deletes artifacts and mail)
 EOF
@@ -361,7 +371,7 @@ cmd_status() {
   echo
   echo "Newest runs:"
   run_psql backup_catalog backup_catalog -P pager=off -c \
-    "SELECT correlation_id AS run_id, source, current_state, requested_at, completed_at, size_bytes, left(sha256,16) AS sha256, failure_reason FROM backup_runs ORDER BY requested_at DESC NULLS LAST LIMIT 10" ||
+    "SELECT correlation_id AS run_id, source, current_state, requested_at, completed_at, size_bytes, left(sha256,16) AS sha256, artifact_key, failure_reason FROM backup_runs ORDER BY requested_at DESC NULLS LAST LIMIT 10" ||
     echo "  (could not read the catalog)"
 }
 
@@ -414,8 +424,121 @@ cmd_backup() {
   esac
   echo "Run $run_id: $state"
   run_psql backup_catalog backup_catalog -P pager=off -c \
-    "SELECT correlation_id AS run_id, source, current_state, requested_at, completed_at, size_bytes, left(sha256,16) AS sha256, failure_reason FROM backup_runs WHERE correlation_id = '$run_id'" || true
+    "SELECT correlation_id AS run_id, source, current_state, requested_at, completed_at, size_bytes, left(sha256,16) AS sha256, artifact_key, failure_reason FROM backup_runs WHERE correlation_id = '$run_id'" || true
   [[ $state != Failed ]]
+}
+
+# The shape of the keys the dumper makes (ArtifactKey): "demo/2026/11/24/20261124T020000Z-<run id>.dump.zst".
+ARTIFACT_KEY_RE='^[a-z0-9][a-z0-9_-]{0,62}/[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{8}T[0-9]{6}Z-[0-9a-f]{32}\.dump(\.zst(\.gpg)?)?$'
+
+management() { # management METHOD PATH [JSON]: the RabbitMQ management API; the body of its answer on stdout
+  local url="http://127.0.0.1:$BACKUP_RABBITMQ_MANAGEMENT_PORT/api/$2"
+  if (($# == 3)); then
+    printf '%s' "$3" | curl -sS --fail-with-body --max-time 10 -K "$CURL_CONFIG" -X "$1" \
+      -H 'content-type: application/json' --data-binary @- "$url"
+  else
+    curl -sS --fail-with-body --max-time 10 -K "$CURL_CONFIG" -X "$1" "$url"
+  fi
+}
+
+# MassTransit's JSON envelope of a RestoreRequested, published as a string payload through the management API.
+publish_restore_requested() { # publish_restore_requested RESTORE_ID KEY TARGET OVERWRITE
+  local message_id now target_field="" envelope body
+  message_id=$(new_uuid)
+  now=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+  [[ -z $3 ]] || target_field="\"targetDatabase\":\"$3\","
+  envelope="{\"messageId\":\"$message_id\",\"messageType\":[\"urn:message:Backup.Contracts:RestoreRequested\"],\"message\":{\"restoreId\":\"$1\",\"artifactKey\":\"$2\",$target_field\"overwrite\":$4,\"requestedAt\":\"$now\",\"requestedBy\":\"stack.sh\"}}"
+  envelope=${envelope//\\/\\\\}
+  envelope=${envelope//\"/\\\"}
+  body="{\"properties\":{\"content_type\":\"application/vnd.masstransit+json\",\"delivery_mode\":2,\"message_id\":\"$message_id\"},\"routing_key\":\"\",\"payload\":\"$envelope\",\"payload_encoding\":\"string\"}"
+  management POST "exchanges/%2F/Backup.Contracts%3ARestoreRequested/publish" "$body"
+}
+
+# A JSON string field of a MassTransit message, unescaped: json_field NAME < MESSAGE
+json_field() {
+  local raw
+  raw=$(sed -n "s/.*\"$1\":\"\(\([^\"\\\\]\|\\\\.\)*\)\".*/\1/p")
+  printf '%b' "${raw//\\\"/\"}"
+}
+
+cmd_restore() {
+  local key=${1:-} target="" overwrite=false restore_id queue exchange response payload message="" event="" deadline
+  shift
+  while (($#)); do
+    case $1 in
+      --overwrite) overwrite=true ;;
+      -*) usage ;;
+      *) [[ -z $target ]] || usage; target=$1 ;;
+    esac
+    shift
+  done
+  [[ $key =~ $ARTIFACT_KEY_RE ]] ||
+    die "'$key' is not an artifact key: give it as the dumper made it (stack.sh status shows the newest), e.g. demo/2026/11/24/20261124T020000Z-<run id>.dump.zst"
+  [[ -z $target || $target =~ ^[a-z_][a-z0-9_]{0,62}$ ]] ||
+    die "a target database is a plain identifier: 1-63 of a-z 0-9 _, not starting with a digit: '$target'"
+  load_infra_env
+  [[ -f $CURL_CONFIG ]] || die "the stack is not up: run stack.sh up"
+
+  restore_id=$(new_uuid)
+  queue="stack.sh-restore-$restore_id"
+  # A private queue for the outcome, on both outcome exchanges (declared here too, in case no restore has run yet);
+  # it expires by itself if this script is interrupted.
+  management PUT "queues/%2F/$queue" '{"durable":false,"auto_delete":false,"arguments":{"x-expires":900000}}' >/dev/null ||
+    die "could not reach the RabbitMQ management API (is the stack up? stack.sh status)"
+  trap 'management DELETE "queues/%2F/$queue" >/dev/null 2>&1; exit 130' INT TERM
+  for exchange in RestoreCompleted RestoreFailed; do
+    management PUT "exchanges/%2F/Backup.Contracts%3A$exchange" '{"type":"fanout","durable":true,"auto_delete":false}' >/dev/null &&
+      management POST "bindings/%2F/e/Backup.Contracts%3A$exchange/q/$queue" '{"routing_key":""}' >/dev/null ||
+      { management DELETE "queues/%2F/$queue" >/dev/null 2>&1 || true; die "could not listen on Backup.Contracts:$exchange"; }
+  done
+
+  response=$(publish_restore_requested "$restore_id" "$key" "$target" "$overwrite" 2>&1) || response="${response:-no answer}"
+  case $response in
+    *'"routed":true'*) ;;
+    *)
+      management DELETE "queues/%2F/$queue" >/dev/null 2>&1 || true
+      case $response in
+        *NOT_FOUND* | *'"routed":false'*) die "nothing takes RestoreRequested yet: is the restorer up? (stack.sh status)" ;;
+        *) die "unexpected answer from RabbitMQ: $response" ;;
+      esac
+      ;;
+  esac
+  echo "Requested a restore of $key into ${target:-a new database (named by the restorer)}: restore $restore_id"
+
+  deadline=$((SECONDS + RESTORE_TIMEOUT))
+  while [[ -z $message ]] && ((SECONDS < deadline)); do
+    response=$(management POST "queues/%2F/$queue/get" '{"count":10,"ackmode":"ack_requeue_false","encoding":"base64"}' 2>/dev/null) || response=""
+    while read -r payload; do
+      [[ -n $payload ]] || continue
+      # MassTransit indents its JSON: one line, and no space after a field name's colon.
+      payload=$(printf '%s' "$payload" | base64 -d 2>/dev/null | tr -d '\n' | sed 's/"\([A-Za-z]*\)": */"\1":/g') || continue
+      [[ $payload == *"\"restoreId\":\"$restore_id\""* ]] || continue
+      message=$payload
+      case $payload in *'urn:message:Backup.Contracts:RestoreCompleted'*) event=RestoreCompleted ;; *) event=RestoreFailed ;; esac
+    done < <(grep -o '"payload":"[^"]*"' <<<"$response" | sed 's/^"payload":"\(.*\)"$/\1/')
+    [[ -n $message ]] || sleep 1
+  done
+  management DELETE "queues/%2F/$queue" >/dev/null 2>&1 || true
+  trap - INT TERM
+  [[ -n $message ]] || die "no outcome of restore $restore_id after ${RESTORE_TIMEOUT}s (see stack.sh logs restorer)"
+
+  if [[ $event == RestoreCompleted ]]; then
+    target=$(json_field targetDatabase <<<"$message")
+    echo "Restore $restore_id: RestoreCompleted into database $target (127.0.0.1:$BACKUP_PG_PORT)"
+    local schemas names expected restored i
+    mapfile -t schemas < <(grep -o '"schema":"[^"]*"' <<<"$message" | cut -d'"' -f4)
+    mapfile -t names < <(grep -o '"name":"[^"]*"' <<<"$message" | cut -d'"' -f4)
+    mapfile -t expected < <(grep -o '"expectedRows":[0-9]*' <<<"$message" | cut -d: -f2)
+    mapfile -t restored < <(grep -o '"restoredRows":[0-9]*' <<<"$message" | cut -d: -f2)
+    for i in "${!schemas[@]}"; do
+      printf '  %s.%s: %s rows expected, %s restored\n' "${schemas[i]}" "${names[i]}" "${expected[i]}" "${restored[i]}"
+    done
+    echo "Look inside: PGPASSFILE=$PGPASS $PSQL -h 127.0.0.1 -p $BACKUP_PG_PORT -U $BACKUP_PG_USER -d $target"
+    return 0
+  fi
+  echo "Restore $restore_id: RestoreFailed $(json_field errorCode <<<"$message")"
+  echo "  $(json_field reason <<<"$message")"
+  return 1
 }
 
 cmd_logs() {
@@ -444,6 +567,7 @@ main() {
     down) cmd_down "${2:-}" ;;
     status) cmd_status ;;
     backup) (($# == 2)) || usage; cmd_backup "$2" ;;
+    restore) (($# >= 2 && $# <= 4)) || usage; cmd_restore "${@:2}" ;;
     logs) cmd_logs "${2:-}" ;;
     *) usage ;;
   esac

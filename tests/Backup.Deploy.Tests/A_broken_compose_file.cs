@@ -137,4 +137,15 @@ public sealed class A_broken_compose_file
         Reported(ComposeRules.PgDumpMatchesTheSource(Broken("image: postgres:16", "image: postgres:17")), "Sources__demo__Host is PostgreSQL 17, newer than its pg_dump 16");
         Reported(ComposeRules.PgDumpMatchesTheSource(Broken("Dumper__PgBinDirectory: /usr/lib/postgresql/16/bin", "Dumper__PgBinDirectory: /usr/lib/postgresql/15/bin")), "does not install postgresql-client-15");
     }
+
+    [Fact]
+    public void Is_reported_when_pg_restore_is_missing_or_older_than_pg_dump()
+    {
+        Reported(ComposeRules.PgRestoreReadsWhatPgDumpWrites(Broken("Restore__PgBinDirectory: /usr/lib/postgresql/16/bin", "Restore__PgBinDirectory: /usr/lib/postgresql/15/bin")),
+            "restorer: looks for pg_restore in /usr/lib/postgresql/15/bin, but its image does not install postgresql-client-15");
+        Reported(ComposeRules.PgRestoreReadsWhatPgDumpWrites(Broken("Restore__PgBinDirectory: /usr/lib/postgresql/16/bin", "Restore__PgBinDirectory: /usr/lib/postgresql/15/bin")),
+            "restorer: its pg_restore 15 can't read the archives of dumper's pg_dump 16");
+        Reported(ComposeRules.PgRestoreReadsWhatPgDumpWrites(Broken("Restore__PgBinDirectory: /usr/lib/postgresql/16/bin", "Restore__PgBinDirectory: /usr/bin")),
+            "restorer: Restore__PgBinDirectory /usr/bin is not /usr/lib/postgresql/<major>/bin");
+    }
 }

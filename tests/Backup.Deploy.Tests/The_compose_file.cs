@@ -10,7 +10,7 @@ public sealed class The_compose_file
     [Fact]
     public void Runs_the_whole_system()
     {
-        string[] expected = ["rabbitmq", "postgres", "mailpit", "jaeger", "migrator", "scheduler", "dumper", "catalog", "notifier", "retention"];
+        string[] expected = ["rabbitmq", "postgres", "mailpit", "jaeger", "migrator", "scheduler", "dumper", "catalog", "notifier", "retention", "restorer"];
         Assert.Equal(expected.Order(), Compose.Services.Select(service => service.Name).Order());
         Assert.False(Compose.Root.ContainsKey("version"), "the compose spec has no version: key");
     }
@@ -62,11 +62,11 @@ public sealed class The_compose_file
     public void Every_host_name_in_the_services_settings_is_a_service_of_the_file() => Expect.NoViolations(ComposeRules.HostNamesAreServices(Compose));
 
     [Fact]
-    public void The_dumper_notifier_and_retention_share_one_artifact_volume()
+    public void The_dumper_notifier_retention_and_restorer_share_one_artifact_volume()
     {
         Expect.NoViolations(ComposeRules.ArtifactStore(Compose));
         var users = Compose.Services.Where(service => service.Environment.ContainsKey("Storage__Root")).Select(service => service.Name);
-        Assert.Equal(["dumper", "notifier", "retention"], users.Order());
+        Assert.Equal(["dumper", "notifier", "restorer", "retention"], users.Order());
     }
 
     [Fact]
@@ -74,6 +74,20 @@ public sealed class The_compose_file
 
     [Fact]
     public void The_dumpers_pg_dump_is_installed_and_not_older_than_the_server() => Expect.NoViolations(ComposeRules.PgDumpMatchesTheSource(Compose));
+
+    [Fact]
+    public void The_restorers_pg_restore_is_installed_and_reads_what_the_dumpers_pg_dump_writes() =>
+        Expect.NoViolations(ComposeRules.PgRestoreReadsWhatPgDumpWrites(Compose));
+
+    [Fact]
+    public void The_restorer_restores_into_postgres_as_a_role_that_is_not_the_superuser()
+    {
+        var restorer = Compose.Service("restorer")!;
+        Assert.Equal("postgres", restorer.Environment["Restore__Host"]);
+        Assert.NotEqual(Compose.Service("postgres")!.Environment["POSTGRES_USER"], restorer.Environment["Restore__Username"]);
+        Assert.Contains(restorer.Secrets, secret => secret.Target == "Restore__Password");
+        Assert.All(restorer.Volumes.Where(volume => volume.Source == "artifacts"), volume => Assert.True(volume.ReadOnly, "the restorer only reads artifacts"));
+    }
 
     [Fact]
     public void The_demo_source_backs_up_public_and_billing_without_the_noisy_tables()

@@ -6,6 +6,8 @@
 #   role + database backup_catalog   the catalog; the migrator creates its tables
 #   database demo_app                 the demo source, seeded from deploy/demo/demo-source.sql
 #   role demo_backup                  what the dumper logs in as: read-only on schemas public and billing
+#   role backup_restorer              what the restorer logs in as: CREATEDB, nothing else; it owns (and so
+#                                     may replace) only the databases it restores
 #
 # Passwords come from the compose secrets in /run/secrets. psql reads each file itself
 # (\set name `cat file`) and quotes the value itself (:'name'), so no password is ever on a
@@ -18,7 +20,8 @@ set -Eeuo pipefail
 secrets_dir="${BACKUP_INIT_SECRETS_DIR:-/run/secrets}"
 demo_source_sql="${DEMO_SOURCE_SQL:-/opt/backup/demo/demo-source.sql}"
 
-for required in "$secrets_dir/catalog_db_password" "$secrets_dir/demo_backup_password" "$demo_source_sql"; do
+for required in "$secrets_dir/catalog_db_password" "$secrets_dir/demo_backup_password" \
+    "$secrets_dir/restorer_db_password" "$demo_source_sql"; do
     if [[ ! -r "$required" ]]; then
         echo "backup init: cannot read $required (run deploy/compose/init-secrets.sh before the first start)" >&2
         exit 1
@@ -32,9 +35,11 @@ run_psql() {
 echo "backup init: roles and databases"
 run_psql --dbname postgres \
     --set catalog_password_file="$secrets_dir/catalog_db_password" \
-    --set demo_backup_password_file="$secrets_dir/demo_backup_password" <<'SQL'
+    --set demo_backup_password_file="$secrets_dir/demo_backup_password" \
+    --set restorer_password_file="$secrets_dir/restorer_db_password" <<'SQL'
 \set catalog_password `cat :'catalog_password_file'`
 \set demo_backup_password `cat :'demo_backup_password_file'`
+\set restorer_password `cat :'restorer_password_file'`
 
 SELECT format('CREATE ROLE backup_catalog LOGIN PASSWORD %L', :'catalog_password')
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'backup_catalog') \gexec
@@ -44,8 +49,15 @@ SELECT format('CREATE ROLE demo_backup LOGIN PASSWORD %L', :'demo_backup_passwor
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'demo_backup') \gexec
 SELECT format('ALTER ROLE demo_backup LOGIN PASSWORD %L', :'demo_backup_password') \gexec
 
+-- CREATEDB only: the restorer creates the databases it restores into and so owns them; it can't read
+-- or drop anyone else's (CONNECT on backup_catalog and demo_app is revoked from PUBLIC below).
+SELECT format('CREATE ROLE backup_restorer LOGIN CREATEDB PASSWORD %L', :'restorer_password')
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'backup_restorer') \gexec
+SELECT format('ALTER ROLE backup_restorer LOGIN CREATEDB NOSUPERUSER PASSWORD %L', :'restorer_password') \gexec
+
 \unset catalog_password
 \unset demo_backup_password
+\unset restorer_password
 
 SELECT 'CREATE DATABASE backup_catalog OWNER backup_catalog'
 WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'backup_catalog') \gexec

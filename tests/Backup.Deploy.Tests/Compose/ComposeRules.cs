@@ -345,6 +345,43 @@ public static partial class ComposeRules
         }
     }
 
+    /// <summary>
+    /// pg_restore must be where the restorer looks for it, and not older than any dumper's pg_dump: pg_restore reads
+    /// archives of its own major version and older ones only.
+    /// </summary>
+    public static IEnumerable<string> PgRestoreReadsWhatPgDumpWrites(ComposeFile compose)
+    {
+        var dumpers = DotnetServices(compose)
+            .Select(service => (service.Name, Major: ClientMajor(service.Environment.GetValueOrDefault("Dumper__PgBinDirectory"))))
+            .Where(dumper => dumper.Major is not null)
+            .ToList();
+        foreach (var service in DotnetServices(compose).Where(service => service.Environment.ContainsKey("Restore__PgBinDirectory")))
+        {
+            var binDirectory = service.Environment["Restore__PgBinDirectory"] ?? "";
+            if (ClientMajor(binDirectory) is not { } clientMajor)
+            {
+                yield return $"{service.Name}: Restore__PgBinDirectory {binDirectory} is not /usr/lib/postgresql/<major>/bin";
+                continue;
+            }
+
+            var dockerfile = LoadDockerfile(compose, service);
+            if (dockerfile is not null && !Installs(dockerfile.FinalRunCommands(service.Build!.Args), $"postgresql-client-{clientMajor}"))
+            {
+                yield return $"{service.Name}: looks for pg_restore in {binDirectory}, but its image does not install postgresql-client-{clientMajor}";
+            }
+
+            foreach (var (dumper, dumperMajor) in dumpers.Where(dumper => dumper.Major > clientMajor))
+            {
+                yield return $"{service.Name}: its pg_restore {clientMajor} can't read the archives of {dumper}'s pg_dump {dumperMajor}";
+            }
+        }
+    }
+
+    private static int? ClientMajor(string? binDirectory) =>
+        binDirectory is not null && PostgresBin().Match(binDirectory) is { Success: true } match
+            ? int.Parse(match.Groups["major"].Value, System.Globalization.CultureInfo.InvariantCulture)
+            : null;
+
     private static Dockerfile? LoadDockerfile(ComposeFile compose, ComposeService service)
     {
         var path = Path.Combine(compose.FullPath(service.Build!.Context), service.Build.Dockerfile);
