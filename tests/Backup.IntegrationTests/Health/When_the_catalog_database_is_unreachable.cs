@@ -60,7 +60,7 @@ public sealed class When_the_broker_and_database_are_up(TestInfrastructure infra
         var apps = new[]
         {
             await system.StartCatalog(), await system.StartDumper(), await system.StartNotifier(),
-            await system.StartRetention(), await system.StartScheduler(),
+            await system.StartRetention(), await system.StartScheduler(), await system.StartRestorer(),
         };
         foreach (var app in apps)
         {
