@@ -8,7 +8,10 @@ public sealed record BackupCompleted
     public required DateTimeOffset StartedAt { get; init; }
     public required DateTimeOffset CompletedAt { get; init; }
 
-    /// <summary>Store-relative key made by the dumper, for example "demo/2026/11/24/20261124T020000Z-&lt;run id&gt;.dump".</summary>
+    /// <summary>
+    /// Store-relative key made by the dumper, for example "demo/2026/11/24/20261124T020000Z-&lt;run id&gt;.dump.zst"
+    /// (".dump.zst.gpg" when encrypted). Its manifest is beside it: "&lt;same stem&gt;.manifest.json".
+    /// </summary>
     public required string ArtifactKey { get; init; }
 
     public required long SizeBytes { get; init; }
@@ -16,6 +19,9 @@ public sealed record BackupCompleted
     /// <summary>Lower-case hex SHA-256 of the artifact's bytes as stored.</summary>
     public required string Sha256 { get; init; }
 
-    /// <summary>"pg_dump-custom": restore with pg_restore.</summary>
+    /// <summary>
+    /// "pg_dump-custom+zstd" (restore with "zstd -dc | pg_restore") or "pg_dump-custom+zstd+openpgp"
+    /// ("gpg --decrypt | zstd -dc | pg_restore").
+    /// </summary>
     public required string Format { get; init; }
 }

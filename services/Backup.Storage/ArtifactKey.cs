@@ -14,7 +14,7 @@ namespace Backup.Storage;
 /// </summary>
 public sealed partial record ArtifactKey
 {
-    [GeneratedRegex(@"^[a-z0-9][a-z0-9_-]{0,62}/\d{4}/\d{2}/\d{2}/\d{8}T\d{6}Z-[0-9a-f]{32}\.dump(\.zst(\.gpg)?)?\z",
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9_-]{0,62}/[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{8}T[0-9]{6}Z-[0-9a-f]{32}\.dump(\.zst(\.gpg)?)?\z",
         RegexOptions.CultureInvariant)]
     private static partial Regex Shape();
 

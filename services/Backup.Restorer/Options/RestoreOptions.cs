@@ -21,7 +21,10 @@ public sealed partial class RestoreOptions : IConfigurationSection<RestoreOption
 
     [Range(1, 65535)] public int Port { get; set; } = 5432;
 
-    /// <summary>The role that creates the target databases: it needs CREATEDB (a superuser works, but can overwrite more).</summary>
+    /// <summary>
+    /// The role that creates the target databases: it needs CREATEDB. Whatever its rights, the restorer replaces
+    /// (Overwrite) only databases a restore made.
+    /// </summary>
     [Required] public string Username { get; set; } = "";
 
     /// <summary>A secret: from a secret file or the environment, never appsettings. Reaches pg_restore through a 0600 PGPASSFILE.</summary>
@@ -30,7 +33,10 @@ public sealed partial class RestoreOptions : IConfigurationSection<RestoreOption
     /// <summary>The database the restorer connects to for CREATE and DROP DATABASE.</summary>
     [Required] public string MaintenanceDatabase { get; set; } = "postgres";
 
-    /// <summary>Folder holding pg_restore, for example /usr/lib/postgresql/16/bin. Empty: pg_restore from PATH.</summary>
+    /// <summary>
+    /// Folder holding pg_restore, for example /usr/lib/postgresql/16/bin. Empty: pg_restore from PATH, else
+    /// /usr/lib/postgresql/15/bin.
+    /// </summary>
     public string PgBinDirectory { get; set; } = "";
 
     /// <summary>pg_restore's parallel jobs (--jobs) for each restore.</summary>
