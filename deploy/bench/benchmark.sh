@@ -1,0 +1,766 @@
+#!/usr/bin/env bash
+# Measures the dumper's streaming pipeline against stock tools on a seeded database.
+#
+#   benchmark.sh [--scale N] [--runs N] [--keep]
+#
+#   --scale N   pgbench scale of the seeded database (default 60: about 1.2 GB; 8: about 160 MB).
+#               The documents table grows with it: 5,000 rows per unit (300,000 at 60).
+#   --runs N    how many times each variant runs, round-robin (default 3); the table shows the
+#               median wall and CPU time and the highest peak RSS.
+#   --keep      leave the temporary folder, the databases and RabbitMQ/PostgreSQL running at the end
+#               (the script prints how to stop them).
+#
+# It starts its own RabbitMQ + PostgreSQL 15 (deploy/local/infra.sh), builds the solution in Release,
+# seeds a database, then times with /usr/bin/time (wall, user+sys CPU, peak RSS) and sizes:
+# pg_dump -Fc; pg_dump -Fc -Z0; pg_dump -Fc -Z0 | zstd -3 -T2 | tee | sha256sum; the real dumper
+# service answering one BackupRequested (and the same with encryption, once the dumper has it);
+# pg_restore -j2 of the -Fc file against the dumper's artifact restored with stock tools. It prints one
+# table and the targets with PASS/FAIL. It exits 0 when everything ran, whatever the targets say;
+# non-zero only when something broke.
+#
+# The dumper inherits this script's environment, so its settings can be varied from outside, e.g.
+#   Dumper__CompressionThreads=0 Dumper__CompressionLevel=1 deploy/bench/benchmark.sh --scale 8
+# (Dumper__* and DOTNET_gc* variables in effect are printed in the header).
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$SCRIPT_DIR/../.." && pwd)
+INFRA="$REPO/deploy/local/infra.sh"
+# shellcheck source=deploy/local/common.sh
+. "$REPO/deploy/local/common.sh"
+
+readonly PG_BIN=/usr/lib/postgresql/15/bin
+readonly DB=bench
+readonly SOURCE_ROLE=bench_backup
+readonly READY_TIMEOUT=90
+readonly STOP_TIMEOUT=30
+# pg_restore's options for every restore below, so that they differ only in how the archive arrives.
+readonly RESTORE_FLAGS=(--no-owner --clean --if-exists --exit-on-error)
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+SCALE=60
+RUNS=3
+KEEP=0
+WORK=""
+DUMPER_PID=""
+FAILED_STEPS=()
+
+log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
+die() {
+  printf '[bench] error: %s\n' "$*" >&2
+  exit 1
+}
+
+usage() {
+  sed -n '4,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+while (($#)); do
+  case $1 in
+    --scale)
+      [[ ${2:-} =~ ^[1-9][0-9]{0,3}$ ]] || die "--scale takes a whole number from 1 to 9999"
+      SCALE=$2
+      shift 2
+      ;;
+    --runs)
+      [[ ${2:-} =~ ^[1-9]$ ]] || die "--runs takes a whole number from 1 to 9"
+      RUNS=$2
+      shift 2
+      ;;
+    --keep) KEEP=1; shift ;;
+    -h | --help) usage ;;
+    *) usage ;;
+  esac
+done
+readonly DOC_ROWS=$((5000 * SCALE))
+
+# ---------------------------------------------------------------------------------------------
+# Setup and teardown
+# ---------------------------------------------------------------------------------------------
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo "$@"; else die "need root (or sudo) for: $*"; fi
+}
+
+ensure_tools() {
+  local missing=()
+  [[ -x /usr/bin/time ]] || missing+=(time)
+  command -v zstd >/dev/null 2>&1 || missing+=(zstd)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  [[ -x $PG_BIN/pgbench ]] || missing+=(postgresql-contrib-15 postgresql-client-15)
+  ((${#missing[@]} == 0)) && return 0
+  log "installing: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  command -v dotnet >/dev/null 2>&1 || die "dotnet (the .NET 10 SDK) is not on PATH"
+}
+
+stop_dumper() {
+  [[ -n $DUMPER_PID ]] || return 0
+  if pid_alive "$DUMPER_PID"; then
+    kill -TERM "$DUMPER_PID" 2>/dev/null || true
+    local deadline=$((SECONDS + STOP_TIMEOUT))
+    while pid_alive "$DUMPER_PID" && ((SECONDS < deadline)); do sleep 0.2; done
+    if pid_alive "$DUMPER_PID"; then kill -KILL "$DUMPER_PID" 2>/dev/null || true; fi
+  fi
+  wait "$DUMPER_PID" 2>/dev/null || true
+  DUMPER_PID=""
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_dumper
+  [[ -n $WORK && -d $WORK ]] || exit "$rc"
+  if ((KEEP)); then
+    log "kept $WORK; RabbitMQ and PostgreSQL are still running (connection in $WORK/infra/infra.env, passwords in $WORK/pgpass)"
+    log "stop and remove them with: $INFRA down $WORK/infra && rm -rf $WORK"
+  else
+    bash "$INFRA" down "$WORK/infra" >/dev/null 2>&1 || log "infra.sh down failed; check $WORK/infra"
+    rm -rf "$WORK"
+  fi
+  exit "$rc"
+}
+
+write_secret() { # write_secret PATH VALUE  (no trailing newline, mode 0600)
+  (umask 077 && printf '%s' "$2" >"$1")
+  chmod 0600 "$1"
+}
+
+check_disk() {
+  local need_mb avail_mb
+  # Source database, an -Fc file, a -Z0 file, zstd files, one restored copy and a decompressed archive at a time.
+  need_mb=$((SCALE * 110 + 1500))
+  avail_mb=$(df -Pm "$WORK" | awk 'NR == 2 { print $4 }')
+  log "disk: ${avail_mb} MB free where $WORK is; this run needs about ${need_mb} MB"
+  ((avail_mb >= need_mb)) || die "not enough free disk space under $(dirname "$WORK"): ${avail_mb} MB free, about ${need_mb} MB needed"
+}
+
+start_infra() {
+  log "starting RabbitMQ and PostgreSQL 15 (deploy/local/infra.sh up $WORK/infra)"
+  bash "$INFRA" up "$WORK/infra" 2>"$WORK/logs/infra.log" || {
+    tail -n 30 "$WORK/logs/infra.log" >&2
+    die "infra.sh up failed"
+  }
+  # shellcheck disable=SC1091
+  . "$WORK/infra/infra.env"
+  SOURCE_PASSWORD=$(random_alnum 32)
+  (umask 077 && cat >"$WORK/pgpass") <<EOF
+127.0.0.1:$BACKUP_PG_PORT:*:$BACKUP_PG_USER:$BACKUP_PG_PASSWORD
+127.0.0.1:$BACKUP_PG_PORT:*:$SOURCE_ROLE:$SOURCE_PASSWORD
+EOF
+  chmod 0600 "$WORK/pgpass"
+  (umask 077 && printf 'user = "%s:%s"\n' "$BACKUP_RABBITMQ_USER" "$BACKUP_RABBITMQ_PASSWORD" >"$WORK/rabbitmq.curl")
+  chmod 0600 "$WORK/rabbitmq.curl"
+  # Client programs get the connection from the environment and the passwords from the 0600 PGPASSFILE.
+  PG_ENV=(PGHOST=127.0.0.1 PGPORT="$BACKUP_PG_PORT" PGUSER="$BACKUP_PG_USER" PGPASSFILE="$WORK/pgpass"
+    PGCONNECT_TIMEOUT=10 PGOPTIONS="-c client_min_messages=warning")
+}
+
+build_solution() {
+  log "building Backup.sln (Release)"
+  (cd "$REPO" && dotnet build Backup.sln -c Release -nologo -v q -clp:ErrorsOnly </dev/null >"$WORK/logs/build.log" 2>&1) || {
+    tail -n 40 "$WORK/logs/build.log" >&2
+    die "build failed"
+  }
+  DUMPER_DLL="$REPO/services/Backup.Dumper/bin/Release/net10.0/Backup.Dumper.dll"
+  [[ -f $DUMPER_DLL ]] || die "$DUMPER_DLL not found after the build"
+}
+
+pg() { env "${PG_ENV[@]}" "$@"; }
+psql_as() { # psql_as USER DATABASE ARGS...  (SQL on stdin or through -c)
+  pg "$PG_BIN/psql" -X -q -w -v ON_ERROR_STOP=1 -U "$1" -d "$2" "${@:3}"
+}
+scalar() { psql_as "$BACKUP_PG_USER" "$1" -A -t -c "$2"; }
+
+# ---------------------------------------------------------------------------------------------
+# The database
+# ---------------------------------------------------------------------------------------------
+
+seed_database() {
+  local started=$SECONDS
+  log "seeding database '$DB': pgbench -i -s $SCALE, then $DOC_ROWS documents"
+  psql_as "$BACKUP_PG_USER" postgres <<EOF
+CREATE ROLE $SOURCE_ROLE LOGIN PASSWORD '$SOURCE_PASSWORD';
+CREATE DATABASE $DB;
+EOF
+  pg "$PG_BIN/pgbench" -i -q -s "$SCALE" -U "$BACKUP_PG_USER" "$DB" >"$WORK/logs/pgbench.log" 2>&1 || {
+    tail -n 20 "$WORK/logs/pgbench.log" >&2
+    die "pgbench -i failed"
+  }
+  # Documents: a few hundred bytes of prose from a vocabulary, a jsonb document of a few keys, a hash.
+  psql_as "$BACKUP_PG_USER" "$DB" >"$WORK/logs/seed.log" 2>&1 <<EOF || { cat "$WORK/logs/seed.log" >&2; die "seeding the documents table failed"; }
+CREATE TABLE documents (
+    id          bigint PRIMARY KEY,
+    created_at  timestamptz NOT NULL,
+    customer    text NOT NULL,
+    title       text NOT NULL,
+    body        text NOT NULL,
+    attributes  jsonb NOT NULL
+);
+CREATE TEMP TABLE vocabulary AS
+SELECT string_to_array('invoice order customer payment shipment delivered pending refund account balance '
+    || 'warehouse carrier tracking address street city postal region priority standard express return '
+    || 'damaged replaced quantity discount coupon subscription renewal monthly annual contract signed '
+    || 'reviewed approved rejected escalated support ticket resolved the a of to and for with on in '
+    || 'was is has been will please thank you regards team update status note request received', ' ') AS w;
+INSERT INTO documents
+SELECT i,
+       timestamptz '2024-01-01 00:00:00+00' + i * interval '97 seconds',
+       'customer-' || lpad((i::bigint * 7919 % 20000)::text, 5, '0'),
+       initcap(v.w[1 + (i % 23)]) || ' ' || v.w[1 + (i * 31 % array_length(v.w, 1))] || ' #' || i,
+       array_to_string(ARRAY(
+           SELECT v.w[1 + floor(random() * array_length(v.w, 1))::int]
+           FROM generate_series(1, 35 + i % 40)), ' ')
+         || '. Reference ' || md5(i::text) || '.',
+       jsonb_build_object(
+           'sku', 'SKU-' || (i % 4999),
+           'status', (ARRAY['new', 'paid', 'shipped', 'delivered', 'returned'])[1 + i % 5],
+           'quantity', 1 + i % 17,
+           'price', round((random() * 500)::numeric, 2),
+           'currency', (ARRAY['EUR', 'USD', 'GBP'])[1 + i % 3],
+           'tags', jsonb_build_array(v.w[1 + i % 50], v.w[1 + i * 3 % 50]),
+           'shipping', jsonb_build_object('carrier', (ARRAY['dhl', 'ups', 'fedex', 'post'])[1 + i % 4],
+                                          'postal', lpad((i::bigint * 104729 % 99999)::text, 5, '0')),
+           'note', array_to_string(ARRAY(
+               SELECT v.w[1 + floor(random() * array_length(v.w, 1))::int]
+               FROM generate_series(1, 8 + i % 12)), ' '))
+FROM generate_series(1, $DOC_ROWS) AS i, vocabulary AS v;
+CREATE INDEX documents_customer ON documents (customer);
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO $SOURCE_ROLE;
+EOF
+  psql_as "$BACKUP_PG_USER" "$DB" -c 'VACUUM (ANALYZE)' -c 'CHECKPOINT' >>"$WORK/logs/seed.log" 2>&1 ||
+    { cat "$WORK/logs/seed.log" >&2; die "VACUUM/CHECKPOINT failed"; }
+  # Autovacuum would otherwise wake up on every freshly restored database and land in the next measurement.
+  psql_as "$BACKUP_PG_USER" postgres -c 'ALTER SYSTEM SET autovacuum = off' -c 'SELECT pg_reload_conf()' >>"$WORK/logs/seed.log" 2>&1 ||
+    { cat "$WORK/logs/seed.log" >&2; die "could not turn autovacuum off"; }
+  DB_BYTES=$(scalar "$DB" "SELECT pg_database_size('$DB')")
+  ACCOUNTS_ROWS=$(scalar "$DB" 'SELECT count(*) FROM pgbench_accounts')
+  DOCUMENTS_ROWS=$(scalar "$DB" 'SELECT count(*) FROM documents')
+  log "seeded in $((SECONDS - started))s: $(mb "$DB_BYTES") MB ($(scalar "$DB" "SELECT pg_size_pretty(pg_database_size('$DB'))")), pgbench_accounts $ACCOUNTS_ROWS rows, documents $DOCUMENTS_ROWS rows"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Measurements: WALL, CPU, RSS (MB), SIZE (bytes) per variant
+# ---------------------------------------------------------------------------------------------
+
+declare -A WALL CPU RSS SIZE NOTE
+
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+
+# ---- the machine is shared: what else ran, and what the PostgreSQL server spent --------------
+
+HZ=$(getconf CLK_TCK)
+readonly HZ
+QUIET_WAITED=0
+
+# machine_sample -> "busy total" CPU seconds of the whole machine so far (/proc/stat; busy leaves out idle and iowait)
+machine_sample() { awk -v hz="$HZ" 'NR == 1 { printf "%.2f %.2f\n", ($2 + $3 + $4 + $7 + $8 + $9) / hz, ($2 + $3 + $4 + $5 + $6 + $7 + $8 + $9) / hz; exit }' /proc/stat; }
+
+# server_cpu -> CPU seconds of the PostgreSQL server so far: the postmaster, its live children, and the
+# children it has reaped (backends that have exited: cutime + cstime of the postmaster).
+server_cpu() {
+  local pm p
+  pm=$(head -n 1 "$WORK/infra/pg/data/postmaster.pid")
+  {
+    sed 's/^.*) /P /' "/proc/$pm/stat"
+    for p in $(pgrep -P "$pm"); do sed 's/^.*) /C /' "/proc/$p/stat" 2>/dev/null || true; done
+  } | awk -v hz="$HZ" '{ t += $13 + $14; if ($1 == "P") t += $15 + $16 } END { printf "%.2f\n", t / hz }'
+}
+
+# wait_for_quiet: before a run, wait (up to QUIET_TIMEOUT seconds in all) until the machine is nearly idle,
+# so that another program's build or tests do not land in the measurement.
+readonly QUIET_TIMEOUT=${BENCH_QUIET_TIMEOUT:-900}
+wait_for_quiet() {
+  local b0 t0 b1 t1 said=0
+  while :; do
+    read -r b0 t0 < <(machine_sample)
+    sleep 2
+    read -r b1 t1 < <(machine_sample)
+    awk -v b="$(awk -v x="$b0" -v y="$b1" 'BEGIN { print y - x }')" -v t="$(awk -v x="$t0" -v y="$t1" 'BEGIN { print y - x }')" \
+      'BEGIN { exit !(t > 0 && b / t < 0.10) }' && break
+    if ((QUIET_WAITED >= QUIET_TIMEOUT)); then
+      ((said)) || log "the machine is still busy after ${QUIET_TIMEOUT}s of waiting in all; measuring anyway"
+      return 0
+    fi
+    ((said)) || log "the machine is busy (another program is using the CPU); waiting for it to go quiet"
+    said=1
+    QUIET_WAITED=$((QUIET_WAITED + 2))
+  done
+}
+
+# Before each run: a CHECKPOINT and a sync, so that no run pays for writing out what the one before it left
+# dirty (the restores write over 2 GB each), then a quiet machine.
+begin_sample() {
+  psql_as "$BACKUP_PG_USER" postgres -c CHECKPOINT >/dev/null
+  sync
+  wait_for_quiet
+  read -r SAMPLE_BUSY _ < <(machine_sample)
+  SAMPLE_SERVER=$(server_cpu)
+}
+# end_sample CLIENT_CPU -> sets SERVER_CPU (the server's CPU over the run) and OTHER_CPU (what the rest
+# of the machine used over the run: busy - client - server; RabbitMQ and this script are in it too)
+end_sample() {
+  local busy server
+  read -r busy _ < <(machine_sample)
+  server=$(server_cpu)
+  SERVER_CPU=$(awk -v a="$SAMPLE_SERVER" -v b="$server" 'BEGIN { printf "%.2f", b - a }')
+  OTHER_CPU=$(awk -v a="$SAMPLE_BUSY" -v b="$busy" -v c="$1" -v s="$SERVER_CPU" 'BEGIN { o = b - a - c - s; printf "%.2f", o < 0 ? 0 : o }')
+}
+
+# Every run of a variant appends "wall cpu rss_mb server_cpu other_cpu" to WORK/runs.NAME; summarize()
+# makes the table's values from them: the median wall, CPU and server CPU, the highest peak RSS.
+record_run() { # record_run NAME WALL CPU RSS_MB   (after end_sample)
+  local noisy=""
+  printf '%s %s %s %s %s\n' "$2" "$3" "$4" "$SERVER_CPU" "$OTHER_CPU" >>"$WORK/runs.$1"
+  awk -v o="$OTHER_CPU" -v w="$2" -v n="$(nproc)" 'BEGIN { exit !(o > 0.1 * w * n) }' && noisy=" (other programs used ${OTHER_CPU} s of CPU meanwhile)"
+  log "$1 (run $(wc -l <"$WORK/runs.$1")/$RUNS): $2 s wall, $3 s CPU, $4 MB peak RSS; PostgreSQL server $SERVER_CPU s CPU$noisy"
+}
+median_of() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+declare -A SERVER OTHER
+summarize() { # summarize NAME
+  local f="$WORK/runs.$1"
+  WALL[$1]=$(awk '{ print $1 }' "$f" | median_of)
+  CPU[$1]=$(awk '{ print $2 }' "$f" | median_of)
+  RSS[$1]=$(awk '{ print $3 }' "$f" | sort -g | tail -n 1)
+  SERVER[$1]=$(awk '{ print $4 }' "$f" | median_of)
+  OTHER[$1]=$(awk '{ print $5 }' "$f" | median_of)
+}
+# The walls of every run; a run during which other programs used more than 10% of the machine is starred.
+runs_of() { awk -v n="$(nproc)" '{ printf "%s%s%s", sep, $1, ($5 > 0.1 * $1 * n ? "*" : ""); sep = " " }' "$WORK/runs.$1"; }
+
+# measure NAME COMMAND...  one run of COMMAND under /usr/bin/time, with the PostgreSQL client environment.
+measure() {
+  local name=$1 out="$WORK/time.$1"
+  shift
+  begin_sample
+  if ! env "${PG_ENV[@]}" /usr/bin/time -o "$out" -f '%e %U %S %M' "$@" >"$WORK/logs/$name.log" 2>&1; then
+    tail -n 20 "$WORK/logs/$name.log" >&2
+    die "$name failed: $*"
+  fi
+  local e u s m cpu
+  read -r e u s m < <(tail -n 1 "$out")
+  cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
+  end_sample "$cpu"
+  record_run "$name" "$e" "$cpu" "$(awk -v k="$m" 'BEGIN { printf "%.1f", k / 1024 }')"
+}
+
+measure_stock_dumps() {
+  local r
+  log "warming the cache: pg_dump -Fc -Z0 > /dev/null (not timed)"
+  pg "$PG_BIN/pg_dump" -U "$SOURCE_ROLE" -Fc -Z0 "$DB" >/dev/null
+  for ((r = 1; r <= RUNS; r++)); do
+    rm -f "$WORK/fc.dump"
+    measure fc "$PG_BIN/pg_dump" -U "$SOURCE_ROLE" -Fc -f "$WORK/fc.dump" "$DB"
+    SIZE[fc]=$(stat -c %s "$WORK/fc.dump")
+
+    measure z0 "$PG_BIN/pg_dump" -U "$SOURCE_ROLE" -Fc -Z0 -f "$WORK/z0.dump" "$DB"
+    SIZE[z0]=$(stat -c %s "$WORK/z0.dump")
+    rm -f "$WORK/z0.dump"
+
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    measure stock bash -c 'set -euo pipefail
+      "$1" -U "$2" -Fc -Z0 "$3" | zstd -q -3 -T2 | tee "$4" | sha256sum >"$4.sha256"' \
+      _ "$PG_BIN/pg_dump" "$SOURCE_ROLE" "$DB" "$WORK/stock.dump.zst"
+    SIZE[stock]=$(stat -c %s "$WORK/stock.dump.zst")
+    rm -f "$WORK/stock.dump.zst"
+  done
+  summarize fc
+  summarize z0
+  summarize stock
+}
+
+# ---------------------------------------------------------------------------------------------
+# The dumper service
+# ---------------------------------------------------------------------------------------------
+
+encryption_available() {
+  [[ -d $REPO/services/Backup.Storage/Encryption ]] &&
+    grep -rqsE 'EncryptionOptions|Encryption(Extensions)?\.|AddArtifactEncryption|AddEncryption' \
+      --include='*.cs' "$REPO/services/Backup.Dumper" "$REPO/services/Backup.Storage/StorageExtensions.cs"
+}
+
+# start_dumper NAME [EXTRA_ENV...]  starts the real service, waits for /health/ready.
+start_dumper() {
+  local name=$1 port secrets="$WORK/secrets-$1" deadline code
+  shift
+  mkdir -p "$secrets" "$WORK/store-$name"
+  chmod 0700 "$secrets" "$WORK/store-$name"
+  write_secret "$secrets/RabbitMq__Password" "$BACKUP_RABBITMQ_PASSWORD"
+  write_secret "$secrets/Sources__${DB}__Password" "$SOURCE_PASSWORD"
+  port=$(free_ports 1)
+  local env_vars=(
+    DOTNET_ENVIRONMENT=Production
+    RabbitMq__Host=127.0.0.1
+    RabbitMq__Port="$BACKUP_RABBITMQ_PORT"
+    RabbitMq__Username="$BACKUP_RABBITMQ_USER"
+    RabbitMq__VirtualHost=/
+    Storage__Root="$WORK/store-$name"
+    Dumper__PgBinDirectory="$PG_BIN"
+    "Sources__${DB}__Host=127.0.0.1"
+    "Sources__${DB}__Port=$BACKUP_PG_PORT"
+    "Sources__${DB}__Database=$DB"
+    "Sources__${DB}__Username=$SOURCE_ROLE"
+    BACKUP_SECRETS_DIR="$secrets"
+    ASPNETCORE_URLS="http://127.0.0.1:$port"
+  )
+  local extra
+  for extra in "$@"; do
+    case $extra in
+      secret:*) extra=${extra#secret:}; write_secret "$secrets/${extra%%=*}" "${extra#*=}" ;;
+      *) env_vars+=("$extra") ;;
+    esac
+  done
+  log "starting Backup.Dumper ($name) on 127.0.0.1:$port"
+  (cd "$WORK" && exec env "${env_vars[@]}" dotnet "$DUMPER_DLL" </dev/null >"$WORK/logs/dumper-$name.log" 2>&1) &
+  DUMPER_PID=$!
+  deadline=$((SECONDS + READY_TIMEOUT))
+  while :; do
+    pid_alive "$DUMPER_PID" || { tail -n 30 "$WORK/logs/dumper-$name.log" >&2; die "Backup.Dumper ($name) exited during startup"; }
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/health/ready" || true)
+    [[ $code == 200 ]] && break
+    ((SECONDS < deadline)) || { tail -n 30 "$WORK/logs/dumper-$name.log" >&2; die "Backup.Dumper ($name) not ready after ${READY_TIMEOUT}s"; }
+    sleep 0.3
+  done
+  [[ $(cat "/proc/$DUMPER_PID/comm") == dotnet ]] || die "pid $DUMPER_PID is $(cat "/proc/$DUMPER_PID/comm"), not dotnet"
+}
+
+# proc_cpu PID  ->  "self children" CPU seconds (utime+stime, cutime+cstime: pg_dump and pg_restore --list once reaped)
+proc_cpu() {
+  local stat
+  stat=$(<"/proc/$1/stat")
+  stat=${stat##*) }
+  awk -v hz="$HZ" '{ printf "%.2f %.2f\n", ($12 + $13) / hz, ($14 + $15) / hz }' <<<"$stat"
+}
+proc_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; } # proc_kb PID VmHWM|VmRSS
+
+json_string() { sed -n "s/^  \"$2\": \"\\(.*\\)\",\{0,1\}\$/\\1/p" "$1" | head -n 1; }
+json_number() { sed -n "s/^  \"$2\": \\([0-9.]*\\),\{0,1\}\$/\\1/p" "$1" | head -n 1; }
+epoch() { date -d "$1" +%s.%N; }
+
+publish_backup_requested() { # publish_backup_requested RUN_ID
+  local run_id=$1 message_id now envelope body
+  message_id=$(cat /proc/sys/kernel/random/uuid)
+  now=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+  envelope="{\"messageId\":\"$message_id\",\"messageType\":[\"urn:message:Backup.Contracts:BackupRequested\"],\"message\":{\"runId\":\"$run_id\",\"source\":\"$DB\",\"requestedAt\":\"$now\",\"requestedBy\":\"benchmark.sh\"}}"
+  envelope=${envelope//\\/\\\\}
+  envelope=${envelope//\"/\\\"}
+  body="{\"properties\":{\"content_type\":\"application/vnd.masstransit+json\",\"delivery_mode\":2,\"message_id\":\"$message_id\"},\"routing_key\":\"\",\"payload\":\"$envelope\",\"payload_encoding\":\"string\"}"
+  printf '%s' "$body" | curl -sS --max-time 10 -K "$WORK/rabbitmq.curl" \
+    -H 'content-type: application/json' --data-binary @- \
+    "http://127.0.0.1:$BACKUP_RABBITMQ_MANAGEMENT_PORT/api/exchanges/%2F/Backup.Contracts%3ABackupRequested/publish"
+}
+
+# run_dumper NAME [EXTRA_ENV...]: RUNS backups, one after the other, through one real service process;
+# fills WALL/CPU/RSS/SIZE/NOTE/ARTIFACT[NAME]. Wall is the manifest's completedAt - startedAt; CPU the
+# process's utime+stime plus its reaped children's (pg_dump, pg_restore --list) over the run; peak RSS
+# the process's VmHWM after the run (a high-water mark since the process started).
+run_dumper() {
+  local name=$1 store="$WORK/store-$1" r run_id response t0 t1 deadline manifest previous=""
+  local idle_rss idle_hwm self0 kids0 self1 kids1 hwm waits="" selfs="" kids="" hwms=""
+  local started completed key raw sha counted format
+  start_dumper "$@"
+  sleep 2 # let the idle service settle before the baseline
+  idle_rss=$(proc_kb "$DUMPER_PID" VmRSS)
+  idle_hwm=$(proc_kb "$DUMPER_PID" VmHWM)
+
+  for ((r = 1; r <= RUNS; r++)); do
+    begin_sample
+    read -r self0 kids0 < <(proc_cpu "$DUMPER_PID")
+    run_id=$(cat /proc/sys/kernel/random/uuid)
+    t0=$(date +%s.%N)
+    response=$(publish_backup_requested "$run_id") || die "could not reach the RabbitMQ management API: $response"
+    [[ $response == *'"routed":true'* ]] || die "BackupRequested was not routed to the dumper's queue: $response"
+    deadline=$((SECONDS + 600 + 30 * SCALE))
+    while :; do
+      manifest=$(find "$store" -name "*-${run_id//-/}.manifest.json" -print -quit 2>/dev/null)
+      [[ -n $manifest ]] && break
+      if grep -q "failed for run $run_id" "$WORK/logs/dumper-$name.log"; then
+        tail -n 30 "$WORK/logs/dumper-$name.log" >&2
+        die "the dumper ($name) reports that run $run_id failed"
+      fi
+      pid_alive "$DUMPER_PID" || { tail -n 30 "$WORK/logs/dumper-$name.log" >&2; die "Backup.Dumper ($name) exited"; }
+      ((SECONDS < deadline)) || die "no manifest for run $run_id after $((600 + 30 * SCALE))s (log: $WORK/logs/dumper-$name.log)"
+      sleep 0.1
+    done
+    t1=$(date +%s.%N)
+    read -r self1 kids1 < <(proc_cpu "$DUMPER_PID")
+    hwm=$(proc_kb "$DUMPER_PID" VmHWM)
+
+    started=$(json_string "$manifest" startedAt)
+    completed=$(json_string "$manifest" completedAt)
+    key=$(json_string "$manifest" artifactKey)
+    [[ -n $started && -n $completed && -n $key ]] || die "unreadable manifest $manifest"
+    [[ -f $store/$key ]] || die "the manifest names $key, which is not in the store"
+    SIZE[$name]=$(json_number "$manifest" storedSizeBytes)
+    raw=$(json_number "$manifest" rawSizeBytes)
+    sha=$(json_string "$manifest" sha256)
+    [[ $(sha256sum <"$store/$key" | cut -d' ' -f1) == "$sha" ]] || die "the artifact's SHA-256 differs from its manifest's"
+    counted=$(tr -d ' \n' <"$manifest" | grep -o '"schema":"public","name":"pgbench_accounts","rows":[0-9]*' | grep -o '[0-9]*$' || true)
+    [[ $counted == "$ACCOUNTS_ROWS" ]] || die "the manifest counts ${counted:-no} rows of pgbench_accounts, the source has $ACCOUNTS_ROWS"
+
+    format=$(json_string "$manifest" format)
+    format=${format//\\u002B/+} # System.Text.Json writes '+' as \u002B
+    if [[ -n ${EXPECT_FORMAT:-} && $format != "$EXPECT_FORMAT" ]]; then
+      die "the manifest says format '$format', expected '$EXPECT_FORMAT'"
+    fi
+    waits+=" $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
+    hwms+=" $(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }')"
+    selfs+=" $(awk -v a="$self0" -v b="$self1" 'BEGIN { printf "%.2f", b - a }')"
+    kids+=" $(awk -v a="$kids0" -v b="$kids1" 'BEGIN { printf "%.2f", b - a }')"
+    end_sample "$(awk -v a="$self0" -v b="$self1" -v c="$kids0" -v d="$kids1" 'BEGIN { printf "%.2f", (b - a) + (d - c) }')"
+    record_run "$name" "$(awk -v a="$(epoch "$started")" -v b="$(epoch "$completed")" 'BEGIN { printf "%.2f", b - a }')" \
+      "$(awk -v a="$self0" -v b="$self1" -v c="$kids0" -v d="$kids1" 'BEGIN { printf "%.2f", (b - a) + (d - c) }')" \
+      "$(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }')"
+    # Keep the newest artifact (the restores use it), not the older ones.
+    [[ -n $previous ]] && rm -f "$previous" "${previous%%.dump*}.manifest.json"
+    previous="$store/$key"
+  done
+  ARTIFACT[$name]=$previous
+  summarize "$name"
+  NOTE[$name]=$(printf 'format %s; publish->manifest (s):%s; CPU in the service (s):%s, in pg_dump + pg_restore --list (s):%s; VmHWM after each run (MB):%s; idle service before the runs %s MB RSS (VmHWM %s MB); raw archive %s MB; every artifact matched its SHA-256 and row count' \
+    "$format" "$waits" "$selfs" "$kids" "$hwms" \
+    "$(awk -v k="$idle_rss" 'BEGIN { printf "%.1f", k / 1024 }')" \
+    "$(awk -v k="$idle_hwm" 'BEGIN { printf "%.1f", k / 1024 }')" "$(mb "$raw")")
+  log "$name: ${NOTE[$name]}"
+  stop_dumper
+}
+
+declare -A ARTIFACT
+
+# A run's results, kept in a file so that a run in a subshell (the encrypted one) can hand them back.
+save_result() { # save_result NAME
+  declare -p WALL CPU RSS SIZE NOTE ARTIFACT SERVER OTHER >"$WORK/result.$1"
+}
+load_result() { # load_result NAME
+  local name=$1 line
+  line=$(
+    # shellcheck disable=SC1090
+    . "$WORK/result.$name"
+    printf '%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s' "${WALL[$name]}" "${CPU[$name]}" "${RSS[$name]}" "${SIZE[$name]}" \
+      "${SERVER[$name]}" "${OTHER[$name]}" "${NOTE[$name]}" "${ARTIFACT[$name]}"
+  )
+  IFS=$'\x1f' read -r "WALL[$name]" "CPU[$name]" "RSS[$name]" "SIZE[$name]" "SERVER[$name]" "OTHER[$name]" "NOTE[$name]" "ARTIFACT[$name]" <<<"$line"
+}
+
+measure_dumper() {
+  run_dumper dumper
+}
+
+# check_decrypts ARTIFACT PASSPHRASE: stock gpg | zstd -dc gives a pg_dump archive (a throwaway GNUPGHOME, killed after).
+check_decrypts() {
+  local home="$WORK/gnupg" magic
+  if ! command -v gpg >/dev/null 2>&1; then
+    NOTE[dumper_enc]+="; gpg not installed: decryption not checked"
+    return 0
+  fi
+  mkdir -p "$home"
+  chmod 0700 "$home"
+  write_secret "$home/passphrase" "$2"
+  magic=$(gpg --homedir "$home" --batch --quiet --pinentry-mode loopback --passphrase-file "$home/passphrase" \
+    --decrypt "$1" 2>>"$WORK/logs/gpg.log" | zstd -dc 2>/dev/null | head -c 5 || true)
+  gpgconf --homedir "$home" --kill gpg-agent 2>/dev/null || true
+  if [[ $magic == PGDMP ]]; then
+    NOTE[dumper_enc]+="; gpg --decrypt | zstd -dc of the last artifact gives a pg_dump archive"
+  else
+    FAILED_STEPS+=("decrypting the encrypted artifact")
+    NOTE[dumper_enc]+="; gpg --decrypt | zstd -dc of the last artifact did NOT give a pg_dump archive (see logs/gpg.log)"
+  fi
+}
+
+# Last, and in a subshell: encryption is being built while this is written, and a failure of it
+# should not throw away the other measurements (it still makes the script exit non-zero).
+measure_dumper_encrypted() {
+  if ! encryption_available; then
+    NOTE[dumper_enc]="encryption: not available yet"
+    return 0
+  fi
+  local passphrase
+  passphrase=$(random_alnum 32)
+  if (
+    trap stop_dumper EXIT
+    EXPECT_FORMAT=pg_dump-custom+zstd+openpgp
+    run_dumper dumper_enc "secret:Encryption__Passphrase=$passphrase"
+    save_result dumper_enc
+  ); then
+    load_result dumper_enc
+    check_decrypts "${ARTIFACT[dumper_enc]}" "$passphrase"
+  else
+    FAILED_STEPS+=("dumper with encryption")
+    NOTE[dumper_enc]="encryption: the run failed (see the messages above)"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Restores
+# ---------------------------------------------------------------------------------------------
+
+check_restored() { # check_restored DATABASE LAST_ROUND(0|1)  (then drops it, unless --keep and the last round)
+  local accounts documents
+  accounts=$(scalar "$1" 'SELECT count(*) FROM pgbench_accounts')
+  documents=$(scalar "$1" 'SELECT count(*) FROM documents')
+  [[ $accounts == "$ACCOUNTS_ROWS" && $documents == "$DOCUMENTS_ROWS" ]] ||
+    die "$1: pgbench_accounts $accounts rows (source $ACCOUNTS_ROWS), documents $documents rows (source $DOCUMENTS_ROWS)"
+  if ((KEEP == 0 || $2 == 0)); then pg "$PG_BIN/dropdb" -U "$BACKUP_PG_USER" "$1"; fi
+}
+
+fresh_database() { # fresh_database NAME
+  pg "$PG_BIN/dropdb" -U "$BACKUP_PG_USER" --if-exists "$1"
+  pg "$PG_BIN/createdb" -U "$BACKUP_PG_USER" "$1"
+}
+
+measure_restores() {
+  local artifact=${ARTIFACT[dumper]} r
+  for ((r = 1; r <= RUNS; r++)); do
+    fresh_database restore_fc
+    measure restore_fc "$PG_BIN/pg_restore" -U "$BACKUP_PG_USER" -j2 "${RESTORE_FLAGS[@]}" -d restore_fc "$WORK/fc.dump"
+    check_restored restore_fc $((r == RUNS))
+
+    fresh_database restore_stream
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    measure restore_stream bash -c 'set -euo pipefail
+      zstd -dc "$1" | "$2" -U "$3" "${@:5}" -d "$4"' \
+      _ "$artifact" "$PG_BIN/pg_restore" "$BACKUP_PG_USER" restore_stream "${RESTORE_FLAGS[@]}"
+    check_restored restore_stream $((r == RUNS))
+
+    fresh_database restore_file
+    # shellcheck disable=SC2016
+    measure restore_file bash -c 'set -euo pipefail
+      zstd -q -dc "$1" >"$2"
+      "$3" -U "$4" -j2 "${@:6}" -d "$5" "$2"' \
+      _ "$artifact" "$WORK/restore.dump" "$PG_BIN/pg_restore" "$BACKUP_PG_USER" restore_file "${RESTORE_FLAGS[@]}"
+    rm -f "$WORK/restore.dump"
+    check_restored restore_file $((r == RUNS))
+  done
+  summarize restore_fc
+  summarize restore_stream
+  summarize restore_file
+}
+
+# ---------------------------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------------------------
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+
+machine_line() {
+  local cpu mem pg_server pg_dump_v dotnet_sdk dotnet_rt zstd_v
+  cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+  mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+  pg_server=$(scalar postgres 'SHOW server_version' | awk '{ print $1 }')
+  pg_dump_v=$("$PG_BIN/pg_dump" --version | awk '{ print $3 }')
+  dotnet_sdk=$(dotnet --version 2>/dev/null || echo '?')
+  dotnet_rt=$(dotnet --list-runtimes 2>/dev/null | awk '/Microsoft.NETCore.App/ { v = $2 } END { print v }')
+  zstd_v=$(zstd --version | grep -o 'v[0-9.]*' | head -n 1)
+  printf 'machine: %s cores (nproc), %s RAM, %s, Linux %s; PostgreSQL %s, pg_dump %s; .NET SDK %s, runtime %s; zstd %s\n' \
+    "$(nproc)" "$mem" "$cpu" "$(uname -r)" "$pg_server" "$pg_dump_v" "$dotnet_sdk" "$dotnet_rt" "$zstd_v"
+}
+
+row() { # row NAME LABEL [dump|restore]
+  local name=$1 label=$2 kind=$3 wall cpu rss size wr sr
+  if [[ -z ${WALL[$name]:-} ]]; then
+    printf '%-44s  %s\n' "$label" "${NOTE[$name]:-not measured}"
+    return
+  fi
+  wall=${WALL[$name]} cpu=${CPU[$name]} rss=${RSS[$name]}
+  if [[ $kind == dump ]]; then
+    size=$(mb "${SIZE[$name]}")
+    wr=$(ratio "$wall" "${WALL[z0]}")
+    sr=$(ratio "${SIZE[$name]}" "${SIZE[fc]}")
+  else
+    size=- wr=- sr=-
+  fi
+  printf '%-44s %8.2f %8.2f %9.1f %9s %9s %9s\n' "$label" "$wall" "$cpu" "$rss" "$size" "$wr" "$sr"
+}
+
+target() { # target LABEL VALUE LIMIT DESCRIPTION
+  local verdict
+  if [[ -z $2 || $2 == - ]]; then verdict="n/a "; elif le "$2" "$3"; then verdict=PASS; else verdict=FAIL; fi
+  printf '  %s  %-52s %s\n' "$verdict" "$1" "$4"
+}
+
+report() {
+  local overrides
+  overrides=$(env | grep -E '^(Dumper__|DOTNET_gc|DOTNET_GC)' | sort | tr '\n' ' ' || true)
+  echo
+  echo "Backup dumper benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD -- services 2>/dev/null || echo ' (services/ has uncommitted changes)')"
+  machine_line
+  printf 'database: pgbench scale %s + %s documents = %s MB (pg_database_size); pgbench_accounts %s rows\n' \
+    "$SCALE" "$DOC_ROWS" "$(mb "$DB_BYTES")" "$ACCOUNTS_ROWS"
+  echo "machine load while measuring: ${QUIET_WAITED}s spent waiting for other programs to go quiet"
+  echo "dumper settings: ${overrides:-defaults (Dumper:CompressionLevel 3, Dumper:CompressionThreads 2)}"
+  echo
+  printf '%-44s %8s %8s %9s %9s %9s %9s\n' variant "wall s" "CPU s" "peak MB" "size MB" "wall/Z0" "size/Fc"
+  printf '%s\n' "$(printf '%.0s-' {1..102})"
+  row fc 'pg_dump -Fc -f file' dump
+  row z0 'pg_dump -Fc -Z0 -f file' dump
+  row stock 'pg_dump -Fc -Z0 | zstd -3 -T2 | tee | sha256' dump
+  row dumper 'dumper service (zstd, SHA-256, manifest)' dump
+  row dumper_enc 'dumper service with encryption' dump
+  row restore_fc 'restore: pg_restore -j2 of the -Fc file' restore
+  row restore_stream 'restore: zstd -dc artifact | pg_restore' restore
+  row restore_file 'restore: zstd -dc > file; pg_restore -j2' restore
+  echo
+  echo "CPU s: the client side (pg_dump, zstd, sha256sum, pg_restore; for the dumper its process and the pg_dump and pg_restore --list it ran)."
+  echo "peak MB: /usr/bin/time's maximum RSS (of the largest process of a pipeline); for the dumper its VmHWM."
+  echo "each variant ran $RUNS times, round-robin; wall, CPU and server CPU are medians, peak RSS the highest."
+  echo "wall of every run (s), PostgreSQL server CPU (s, median), CPU used by other programs meanwhile (s, median; * marks a run where they used over 10% of the machine):"
+  local name
+  for name in fc z0 stock dumper dumper_enc restore_fc restore_stream restore_file; do
+    if [[ -f $WORK/runs.$name ]]; then
+      printf '  %-15s %-34s server %6s   others %6s\n' "$name" "$(runs_of "$name")" "${SERVER[$name]}" "${OTHER[$name]}"
+    fi
+  done
+  echo "dumper: ${NOTE[dumper]}"
+  [[ -n ${WALL[dumper_enc]:-} ]] && echo "dumper with encryption: ${NOTE[dumper_enc]}"
+  echo "restores: every restored database held the source's row counts (pgbench_accounts $ACCOUNTS_ROWS, documents $DOCUMENTS_ROWS)"
+  echo
+  echo "targets:"
+  target 'dumper wall <= 1.15 x pg_dump -Fc -Z0' "$(ratio "${WALL[dumper]}" "${WALL[z0]}")" 1.15 \
+    "($(ratio "${WALL[dumper]}" "${WALL[z0]}") x: ${WALL[dumper]} s vs ${WALL[z0]} s)"
+  target 'dumper artifact <= 0.85 x pg_dump -Fc file' "$(ratio "${SIZE[dumper]}" "${SIZE[fc]}")" 0.85 \
+    "($(ratio "${SIZE[dumper]}" "${SIZE[fc]}") x: $(mb "${SIZE[dumper]}") MB vs $(mb "${SIZE[fc]}") MB)"
+  if [[ -n ${WALL[dumper_enc]:-} ]]; then
+    target 'dumper with encryption wall <= 1.25 x -Z0' "$(ratio "${WALL[dumper_enc]}" "${WALL[z0]}")" 1.25 \
+      "($(ratio "${WALL[dumper_enc]}" "${WALL[z0]}") x: ${WALL[dumper_enc]} s vs ${WALL[z0]} s)"
+  else
+    target 'dumper with encryption wall <= 1.25 x -Z0' - 1.25 "(${NOTE[dumper_enc]})"
+  fi
+  target 'dumper peak RSS <= 200 MB' "${RSS[dumper]}" 200 "(${RSS[dumper]} MB VmHWM)"
+  target 'restore, streamed: <= 1.1 x pg_restore -j2 of -Fc' "$(ratio "${WALL[restore_stream]}" "${WALL[restore_fc]}")" 1.1 \
+    "($(ratio "${WALL[restore_stream]}" "${WALL[restore_fc]}") x: ${WALL[restore_stream]} s vs ${WALL[restore_fc]} s)"
+  target 'restore, file + -j2: <= 1.1 x pg_restore -j2 of -Fc' "$(ratio "${WALL[restore_file]}" "${WALL[restore_fc]}")" 1.1 \
+    "($(ratio "${WALL[restore_file]}" "${WALL[restore_fc]}") x: ${WALL[restore_file]} s vs ${WALL[restore_fc]} s)"
+}
+
+# ---------------------------------------------------------------------------------------------
+
+main() {
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  ensure_tools
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/backup-bench.XXXXXXXX")
+  chmod 0711 "$WORK" # traversable by infra.sh's PostgreSQL user, not listable
+  mkdir -p "$WORK/logs"
+  chmod 0700 "$WORK/logs"
+  log "working in $WORK (scale $SCALE)"
+  check_disk
+  start_infra
+  build_solution
+  seed_database
+  measure_stock_dumps
+  measure_dumper
+  measure_restores
+  measure_dumper_encrypted
+  report
+  if ((${#FAILED_STEPS[@]})); then
+    log "broken: ${FAILED_STEPS[*]}"
+    return 1
+  fi
+}
+
+main "$@"
