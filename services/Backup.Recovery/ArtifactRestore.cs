@@ -84,7 +84,7 @@ public static class ArtifactRestore
     static async Task<string> DecodeAsync(RestoreSettings settings, ArtifactKey key, ArtifactManifest manifest, PrivateTempFolder temporary,
         CancellationToken cancellationToken)
     {
-        await using var stored = settings.Store.OpenRead(key);
+        await using var stored = await settings.Store.OpenReadAsync(key, cancellationToken);
         await using var archive = ArtifactDecoding.OpenArchive(stored, key, settings.DecryptionKeys);
         await using var file = temporary.CreateFile("archive.dump");
         await ArchiveCheck.RunAsync(archive, key, manifest, file, settings.Tools, cancellationToken);

@@ -9,7 +9,7 @@ public sealed record RestoreSettings
 {
     public required IArtifactStore Store { get; init; }
 
-    /// <summary>The store's folder, for messages.</summary>
+    /// <summary>Where the store is (<see cref="IArtifactStore.Location"/>), for messages.</summary>
     public required string StoreRoot { get; init; }
 
     public required TargetServer Server { get; init; }

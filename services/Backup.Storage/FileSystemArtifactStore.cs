@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 
@@ -13,6 +14,8 @@ public sealed class FileSystemArtifactStore(IOptions<StorageOptions> options, Ti
     const string PartialMarker = ".partial-";
 
     readonly string root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.Value.Root));
+
+    public string Location => root;
 
     public Task<IArtifactWrite> BeginWriteAsync(ArtifactKey key, CancellationToken cancellationToken)
     {
@@ -39,17 +42,26 @@ public sealed class FileSystemArtifactStore(IOptions<StorageOptions> options, Ti
         return await JsonSerializer.DeserializeAsync<ArtifactManifest>(stream, ArtifactManifest.Json, cancellationToken);
     }
 
-    public Stream OpenRead(ArtifactKey key) =>
-        new FileStream(PathOf(key.Value), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
-
-    public bool Exists(ArtifactKey key) => File.Exists(PathOf(key.Value));
-
-    public IEnumerable<ArtifactKey> List()
+    public Task<Stream> OpenReadAsync(ArtifactKey key, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult<Stream>(new FileStream(PathOf(key.Value), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16,
+            FileOptions.Asynchronous));
+    }
+
+    public Task<bool> ExistsAsync(ArtifactKey key, CancellationToken cancellationToken) =>
+        Task.FromResult(File.Exists(PathOf(key.Value)));
+
+    public async IAsyncEnumerable<ArtifactKey> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await Task.CompletedTask;
         if (!Directory.Exists(root)) yield break;
         foreach (var file in Directory.EnumerateFiles(root, "*.dump*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
             if (ArtifactKey.TryParse(Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/'), out var key))
                 yield return key;
+        }
     }
 
     public Task<bool> DeleteAsync(ArtifactKey key, CancellationToken cancellationToken)
@@ -61,18 +73,19 @@ public sealed class FileSystemArtifactStore(IOptions<StorageOptions> options, Ti
         return Task.FromResult(true);
     }
 
-    public IReadOnlyList<string> RemoveLeftovers(TimeSpan olderThan)
+    public Task<IReadOnlyList<string>> RemoveLeftoversAsync(TimeSpan olderThan, CancellationToken cancellationToken)
     {
-        if (!Directory.Exists(root)) return [];
+        if (!Directory.Exists(root)) return Task.FromResult<IReadOnlyList<string>>([]);
         var removed = new List<string>();
         var cutoff = clock.GetUtcNow().UtcDateTime - olderThan;
         foreach (var file in Directory.EnumerateFiles(root, $".*{PartialMarker}*", SearchOption.AllDirectories))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             if (File.GetLastWriteTimeUtc(file) > cutoff) continue;
             File.Delete(file);
             removed.Add(Path.GetRelativePath(root, file));
         }
-        return removed;
+        return Task.FromResult<IReadOnlyList<string>>(removed);
     }
 
     static (FileStream Stream, string Temporary) CreateTemporary(string final)

@@ -1,12 +1,17 @@
 namespace Backup.Storage;
 
 /// <summary>
-/// Where artifacts live. An artifact becomes visible only once it is completely written, and it counts as a backup
-/// only once its manifest, written last, is there too.
+/// Where artifacts live: a folder (<see cref="FileSystemArtifactStore"/>) or an S3-compatible bucket. An artifact
+/// becomes visible only once it is completely written, and it counts as a backup only once its manifest, written
+/// last, is there too. Every call may fail with <see cref="ArtifactStoreException"/>, which says whether trying
+/// again can help.
 /// </summary>
 public interface IArtifactStore
 {
-    /// <summary>Starts writing an artifact under a hidden temporary name; nothing is visible until <see cref="IArtifactWrite.CommitAsync"/>.</summary>
+    /// <summary>Where the store is, for people: a folder's path or "s3://bucket/prefix". Never holds a secret.</summary>
+    string Location { get; }
+
+    /// <summary>Starts writing an artifact; nothing is visible under its key until <see cref="IArtifactWrite.CommitAsync"/>.</summary>
     Task<IArtifactWrite> BeginWriteAsync(ArtifactKey key, CancellationToken cancellationToken);
 
     /// <summary>Writes the manifest beside its artifact, atomically.</summary>
@@ -15,26 +20,33 @@ public interface IArtifactStore
     /// <summary>The artifact's manifest, or null when there is none (an artifact without one is not a complete backup).</summary>
     Task<ArtifactManifest?> ReadManifestAsync(ArtifactKey key, CancellationToken cancellationToken);
 
-    /// <summary>Opens a complete artifact for reading; throws <see cref="FileNotFoundException"/> when it is absent.</summary>
-    Stream OpenRead(ArtifactKey key);
+    /// <summary>
+    /// Opens a complete artifact for reading, streamed (never buffered whole); the stream's Length is the artifact's
+    /// size. Throws <see cref="FileNotFoundException"/> when it is absent.
+    /// </summary>
+    Task<Stream> OpenReadAsync(ArtifactKey key, CancellationToken cancellationToken);
 
-    bool Exists(ArtifactKey key);
+    /// <summary>True when a complete artifact is stored under the key (its manifest may still be missing).</summary>
+    Task<bool> ExistsAsync(ArtifactKey key, CancellationToken cancellationToken);
 
     /// <summary>Every artifact in the store (with or without a manifest), in key order.</summary>
-    IEnumerable<ArtifactKey> List();
+    IAsyncEnumerable<ArtifactKey> ListAsync(CancellationToken cancellationToken);
 
     /// <summary>Deletes the manifest, then the artifact; true when the artifact existed.</summary>
     Task<bool> DeleteAsync(ArtifactKey key, CancellationToken cancellationToken);
 
-    /// <summary>Removes what interrupted writes left behind, if older than <paramref name="olderThan"/>; returns their names.</summary>
-    IReadOnlyList<string> RemoveLeftovers(TimeSpan olderThan);
+    /// <summary>
+    /// Removes what interrupted writes left behind (temporary files, unfinished uploads), if older than
+    /// <paramref name="olderThan"/>; returns their names.
+    /// </summary>
+    Task<IReadOnlyList<string>> RemoveLeftoversAsync(TimeSpan olderThan, CancellationToken cancellationToken);
 }
 
-/// <summary>An artifact being written. Disposing it without committing removes everything it wrote.</summary>
+/// <summary>An artifact being written. Disposing it without committing removes (or aborts) everything it wrote.</summary>
 public interface IArtifactWrite : IAsyncDisposable
 {
     Stream Content { get; }
 
-    /// <summary>Flushes to disk and makes the artifact visible under its key. Fails if the key already exists.</summary>
+    /// <summary>Makes the artifact durable and visible under its key. Fails if the key already exists.</summary>
     Task CommitAsync(CancellationToken cancellationToken);
 }

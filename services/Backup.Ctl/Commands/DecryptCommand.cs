@@ -58,7 +58,7 @@ public sealed class DecryptCommand : Command
         try
         {
             long written;
-            await using (var stored = folder.Store.OpenRead(artifact))
+            await using (var stored = await folder.Store.OpenReadAsync(artifact, cancellationToken))
             await using (var file = CreatePrivateFile(partial))
             {
                 if (plain)

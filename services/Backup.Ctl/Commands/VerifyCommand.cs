@@ -93,7 +93,7 @@ public sealed class VerifyCommand : Command
             return;
         }
 
-        await using var stored = folder.Store.OpenRead(artifact);
+        await using var stored = await folder.Store.OpenReadAsync(artifact, cancellationToken);
         await using var archive = ArtifactDecoding.OpenArchive(stored, artifact, decryptionKeys);
         var facts = await ArchiveCheck.RunAsync(archive, artifact, manifest, copyTo: null, tools.Value, cancellationToken);
         terminal.Out.WriteLine(

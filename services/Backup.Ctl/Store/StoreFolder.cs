@@ -56,7 +56,7 @@ public sealed class StoreFolder
     {
         var entries = new List<StoreEntry>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var key in Store.List())
+        await foreach (var key in Store.ListAsync(cancellationToken))
         {
             seen.Add(key.ManifestPath);
             if (!File.Exists(PathOf(key.ManifestPath)))

@@ -48,14 +48,14 @@ public sealed class DumpDatabaseConsumer(
         var startedAt = clock.GetUtcNow();
         var key = ArtifactKey.Create(request.Source, request.RunId, request.RequestedAt,
             encryptor.Enabled ? ArtifactEncoding.ZstdOpenPgp : ArtifactEncoding.Zstd);
-        if (await store.ReadManifestAsync(key, context.CancellationToken) is { } stored && store.Exists(key))
+        if (await store.ReadManifestAsync(key, context.CancellationToken) is { } stored && await store.ExistsAsync(key, context.CancellationToken))
         {
             // A request delivered again after its backup was stored (the first BackupCompleted may have been lost
             // with the process): report the stored artifact again, don't dump twice.
             await PublishCompletion(context, stored);
             return;
         }
-        if (store.Exists(key))
+        if (await store.ExistsAsync(key, context.CancellationToken))
             await store.DeleteAsync(key, context.CancellationToken); // an artifact without its manifest: an interrupted run
 
         await context.Publish(new BackupStarted { RunId = request.RunId, Source = request.Source, StartedAt = startedAt });

@@ -35,7 +35,7 @@ public sealed class SendBackupEmailConsumer(
         activity?.SetTag("backup.size_bytes", backup.SizeBytes);
         try
         {
-            await using var artifact = store.OpenRead(key);
+            await using var artifact = await store.OpenReadAsync(key, context.CancellationToken);
             var message = BackupEmails.Completed(options.Value.From, options.Value.Administrators, backup, key.FileName, artifact);
             await mail.SendAsync(message, context.CancellationToken);
         }

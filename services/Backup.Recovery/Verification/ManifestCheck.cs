@@ -19,7 +19,7 @@ public static class ManifestCheck
         CancellationToken cancellationToken)
     {
         var (manifest, problem, hasManifest) = await ReadAsync(store, key, cancellationToken);
-        if (!store.Exists(key))
+        if (!await store.ExistsAsync(key, cancellationToken))
             throw new RecoveryException(RecoveryErrorCode.ArtifactNotFound, hasManifest
                 ? $"Missing artifact: {key} is not in the store, though its manifest ({key.ManifestPath}) is: the artifact file was deleted or moved. Nothing to verify or restore."
                 : $"Missing artifact: {key} is not in the store '{root}', and neither is its manifest. {caller.FindTheKey(root)}");

@@ -15,7 +15,7 @@ public static class StoredBytesCheck
     public static async Task RunAsync(IArtifactStore store, ArtifactKey key, ArtifactManifest manifest, IProgress<long>? progress,
         CancellationToken cancellationToken)
     {
-        await using var stored = store.OpenRead(key);
+        await using var stored = await store.OpenReadAsync(key, cancellationToken);
         var size = stored.Length;
         if (size != manifest.StoredSizeBytes)
             throw new RecoveryException(RecoveryErrorCode.IntegrityCheckFailed, size < manifest.StoredSizeBytes

@@ -13,7 +13,7 @@ namespace Backup.Restorer.Restoring;
 /// (read only), the restore server, pg_restore, and, for an encrypted artifact, the keys, read for that restore (a
 /// key file replaced since the start is used; one gone fails that restore with DecryptionFailed).
 /// </summary>
-public sealed class RestorerSetup(IOptions<RestoreOptions> options, IOptions<StorageOptions> storage, IArtifactStore store)
+public sealed class RestorerSetup(IOptions<RestoreOptions> options, IArtifactStore store)
 {
     /// <summary>The restore server's maintenance database, for the readiness check.</summary>
     public static string ConnectionString(RestoreOptions options) => new NpgsqlConnectionStringBuilder
@@ -34,7 +34,7 @@ public sealed class RestorerSetup(IOptions<RestoreOptions> options, IOptions<Sto
         return new RestoreSettings
         {
             Store = store,
-            StoreRoot = storage.Value.Root,
+            StoreRoot = store.Location,
             Server = new TargetServer(restore.Host, restore.Port, restore.Username, _ => password, RestorerCaller.Instance.Name,
                 restore.MaintenanceDatabase),
             Tools = PgClientTools.Locate(restore.PgBinDirectory, RestorerCaller.Instance),

@@ -59,7 +59,7 @@ public sealed class RetentionSweep(
 
         // What interrupted writes left (hidden ".partial-" files) is never taken for a backup; after a day it can't
         // belong to a dump still running either.
-        foreach (var leftover in store.RemoveLeftovers(TimeSpan.FromDays(1)))
+        foreach (var leftover in await store.RemoveLeftoversAsync(TimeSpan.FromDays(1), cancellationToken))
             Log.LeftoverRemoved(logger, leftover);
         return done;
     }

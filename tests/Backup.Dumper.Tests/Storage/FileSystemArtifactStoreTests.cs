@@ -44,7 +44,7 @@ sealed class TemporaryStore : IDisposable
 
     public async Task<byte[]> ReadAsync(ArtifactKey key)
     {
-        await using var stream = Store.OpenRead(key);
+        await using var stream = await Store.OpenReadAsync(key, CancellationToken.None);
         using var copy = new MemoryStream();
         await stream.CopyToAsync(copy);
         return copy.ToArray();
@@ -66,12 +66,12 @@ public class When_a_write_is_disposed_without_commit
             var partial = Assert.Single(store.Files());
             Assert.StartsWith("demo/2026/11/24/.20261124T020000Z-", partial);
             Assert.Contains(".partial-", partial);
-            Assert.False(store.Store.Exists(TemporaryStore.Key));
+            Assert.False(await store.Store.ExistsAsync(TemporaryStore.Key, CancellationToken.None));
         }
 
         Assert.Empty(store.Files());
-        Assert.False(store.Store.Exists(TemporaryStore.Key));
-        Assert.Throws<FileNotFoundException>(() => store.Store.OpenRead(TemporaryStore.Key));
+        Assert.False(await store.Store.ExistsAsync(TemporaryStore.Key, CancellationToken.None));
+        await Assert.ThrowsAsync<FileNotFoundException>(() => store.Store.OpenReadAsync(TemporaryStore.Key, CancellationToken.None));
     }
 }
 
@@ -86,7 +86,7 @@ public class When_a_write_is_committed
         var key = await store.WriteAsync(content);
 
         Assert.Equal([key.Value], store.Files());
-        Assert.True(store.Store.Exists(key));
+        Assert.True(await store.Store.ExistsAsync(key, CancellationToken.None));
         Assert.Equal(content, await store.ReadAsync(key));
     }
 }
@@ -122,7 +122,7 @@ public class When_an_artifact_is_deleted
         Assert.True(await store.Store.DeleteAsync(key, CancellationToken.None));
         Assert.False(await store.Store.DeleteAsync(key, CancellationToken.None));
         Assert.Empty(store.Files());
-        Assert.False(store.Store.Exists(key));
+        Assert.False(await store.Store.ExistsAsync(key, CancellationToken.None));
     }
 }
 

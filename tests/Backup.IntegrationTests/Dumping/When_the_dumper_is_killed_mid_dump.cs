@@ -65,11 +65,11 @@ public sealed class When_the_dumper_is_killed_mid_dump(TestInfrastructure infras
     public async Task It_completes_with_exactly_one_whole_artifact_and_its_manifest()
     {
         var store = new FileSystemArtifactStore(Options.Create(new StorageOptions { Root = system.StoreRoot }), TimeProvider.System);
-        var key = Assert.Single(store.List());
+        var key = Assert.Single(await store.ListAsync(CancellationToken.None).ToListAsync());
         var manifest = await store.ReadManifestAsync(key, CancellationToken.None);
         Assert.NotNull(manifest);
         Assert.Equal(runId, manifest.RunId);
-        await using var artifact = store.OpenRead(key);
+        await using var artifact = await store.OpenReadAsync(key, CancellationToken.None);
         Assert.Equal(manifest.Sha256, Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(artifact)));
         Assert.Contains(manifest.Tables, t => t.Name == "documents" && t.Rows == 800_000);
 
@@ -79,17 +79,17 @@ public sealed class When_the_dumper_is_killed_mid_dump(TestInfrastructure infras
     }
 
     [Fact]
-    public void It_leaves_the_killed_write_hidden_where_only_the_leftover_cleanup_sees_it()
+    public async Task It_leaves_the_killed_write_hidden_where_only_the_leftover_cleanup_sees_it()
     {
         var store = new FileSystemArtifactStore(Options.Create(new StorageOptions { Root = system.StoreRoot }), TimeProvider.System);
         var leftovers = Directory.EnumerateFiles(system.StoreRoot, ".*partial-*", SearchOption.AllDirectories).ToList();
         Assert.Subset(partialsSeenWhenKilled.ToHashSet(), leftovers.ToHashSet());
-        Assert.DoesNotContain(store.List(), k => leftovers.Any(l => l.EndsWith(k.FileName, StringComparison.Ordinal)));
+        Assert.DoesNotContain(await store.ListAsync(CancellationToken.None).ToListAsync(), k => leftovers.Any(l => l.EndsWith(k.FileName, StringComparison.Ordinal)));
 
         var later = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(2));
         var cleaner = new FileSystemArtifactStore(Options.Create(new StorageOptions { Root = system.StoreRoot }), later);
-        Assert.Equal(leftovers.Count, cleaner.RemoveLeftovers(TimeSpan.FromDays(1)).Count);
+        Assert.Equal(leftovers.Count, (await cleaner.RemoveLeftoversAsync(TimeSpan.FromDays(1), CancellationToken.None)).Count);
         Assert.Empty(Directory.EnumerateFiles(system.StoreRoot, ".*partial-*", SearchOption.AllDirectories));
-        Assert.Single(store.List());
+        Assert.Single(await store.ListAsync(CancellationToken.None).ToListAsync());
     }
 }
