@@ -23,14 +23,24 @@ public static class CatalogDatabase
     /// <summary>The catalog DbContext on Npgsql, and a ready check that the database answers.</summary>
     public static IHostApplicationBuilder AddCatalogDatabase(this IHostApplicationBuilder builder)
     {
-        builder.AddValidatedOptions<CatalogDatabaseOptions>();
+        builder.AddCatalogConnection();
         builder.Services.AddDbContext<CatalogDbContext>((services, options) =>
             Configure(options, services.GetRequiredService<IOptions<CatalogDatabaseOptions>>().Value.Catalog));
+        return builder;
+    }
+
+    /// <summary>ConnectionStrings:Catalog, validated at start, and the ready check that the database answers; once per host.</summary>
+    internal static void AddCatalogConnection(this IHostApplicationBuilder builder)
+    {
+        if (builder.Services.Any(service => service.ServiceType == typeof(CatalogConnectionAdded))) return;
+        builder.Services.AddSingleton<CatalogConnectionAdded>();
+        builder.AddValidatedOptions<CatalogDatabaseOptions>();
         builder.Services.AddHealthChecks().AddNpgSql(
             services => services.GetRequiredService<IOptions<CatalogDatabaseOptions>>().Value.Catalog,
             name: "catalog-database", tags: [BackupHostDefaults.ReadyTag], timeout: TimeSpan.FromSeconds(5));
-        return builder;
     }
+
+    sealed class CatalogConnectionAdded;
 
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string connectionString) =>
         options.UseNpgsql(connectionString).UseSnakeCaseNamingConvention();

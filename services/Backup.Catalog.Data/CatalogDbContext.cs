@@ -1,12 +1,17 @@
+using Backup.Catalog.Data.Jobs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Backup.Catalog.Data;
 
-/// <summary>The catalog: what runs exist and where each one stands. Tables and columns are snake_case.</summary>
+/// <summary>
+/// The catalog: what runs exist and where each one stands (backup_runs), and the long work services have accepted and
+/// are doing under a claim (jobs). Tables and columns are snake_case.
+/// </summary>
 public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options) : DbContext(options)
 {
     public DbSet<BackupRun> BackupRuns => Set<BackupRun>();
+    public DbSet<Job> Jobs => Set<Job>();
 
     /// <summary>
     /// Times arrive with any offset (a scheduler publishes local occurrences, other services what they like);
@@ -39,5 +44,17 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
         run.Property(r => r.Version).IsRowVersion();
         run.HasIndex(r => new { r.Source, r.CompletedAt });
         run.HasIndex(r => new { r.CurrentState, r.CompletedAt });
+
+        var job = modelBuilder.Entity<Job>();
+        job.ToTable("jobs");
+        job.HasKey(j => new { j.Kind, j.Key });
+        job.Property(j => j.Kind).HasMaxLength(32);
+        job.Property(j => j.Key).HasMaxLength(100);
+        job.Property(j => j.Payload).HasColumnType("jsonb");
+        job.Property(j => j.State).HasMaxLength(16);
+        job.Property(j => j.ClaimedBy).HasMaxLength(200);
+        job.Property(j => j.TraceParent).HasMaxLength(64);
+        job.Property(j => j.LastError).HasMaxLength(2000);
+        job.HasIndex(j => new { j.Kind, j.State, j.NotBefore });
     }
 }

@@ -52,6 +52,7 @@ public static class BackupHostDefaults
             .WithTracing(tracing => tracing
                 .AddSource(serviceName)
                 .AddSource("MassTransit")
+                .AddSource("Backup.Jobs") // the claimed work of the dumper and the restorer
                 .AddNpgsql()
                 .AddAspNetCoreInstrumentation(options =>
                     options.Filter = http => !http.Request.Path.StartsWithSegments("/health")))

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -28,7 +29,7 @@ public static class ValidatedOptions
     public static OptionsBuilder<T> AddValidatedOptions<T>(this IHostApplicationBuilder builder)
         where T : class, IConfigurationSection<T>
     {
-        builder.Services.AddSingleton<IValidateOptions<T>, SectionValidator<T>>();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<T>, SectionValidator<T>>());
         return builder.Services.AddOptions<T>().BindConfiguration(T.Section).ValidateOnStart();
     }
 
