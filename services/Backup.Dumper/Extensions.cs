@@ -1,3 +1,4 @@
+using Backup.Catalog.Data.Jobs;
 using Backup.Dumper.Consumers;
 using Backup.Dumper.Dumping;
 using Backup.Dumper.Options;
@@ -10,7 +11,7 @@ namespace Backup.Dumper;
 
 public static class Extensions
 {
-    /// <summary>The dumper: configured sources, pg_dump, the artifact store, and the BackupRequested consumer.</summary>
+    /// <summary>The dumper: configured sources, pg_dump, the artifact store, the BackupRequested consumer and the dump jobs' worker.</summary>
     public static IHostApplicationBuilder AddDumper(this IHostApplicationBuilder builder)
     {
         builder.AddValidatedOptions<DumperOptions>();
@@ -24,6 +25,12 @@ public static class Extensions
             services.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<PgDumpTool>();
         builder.Services.AddSingleton<DumpPipeline>();
+        builder.AddJobWorker<DumpDatabaseJob>(services =>
+        {
+            var dumper = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DumperOptions>>().Value;
+            // A transient failure is retried after each of the delays; the attempts of a worker that died count too.
+            return new JobWorkerSettings(DumpDatabaseJob.Kind, dumper.ConcurrentDumps, MaxAttempts: dumper.EffectiveRetryDelays.Count + 1);
+        });
         builder.AddBackupBus(bus => bus.AddConsumer<DumpDatabaseConsumer>(typeof(DumpDatabaseConsumerDefinition)));
         return builder;
     }

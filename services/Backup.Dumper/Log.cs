@@ -14,8 +14,14 @@ static partial class Log
     [LoggerMessage(1004, LogLevel.Warning, "Run {RunId} asked for a source that is not configured")]
     public static partial void UnknownSource(ILogger logger, Guid runId);
 
-    [LoggerMessage(1005, LogLevel.Warning, "Dump of source {Source} for run {RunId} failed to connect (attempt {Attempt}); it will be tried again")]
+    [LoggerMessage(1005, LogLevel.Warning, "Dump of source {Source} for run {RunId} failed transiently (attempt {Attempt}); it will be tried again")]
     public static partial void DumpWillRetry(ILogger logger, Guid runId, string source, int attempt);
+
+    [LoggerMessage(1006, LogLevel.Information, "Backup of source {Source} for run {RunId} accepted; queued as a dump job")]
+    public static partial void DumpQueued(ILogger logger, Guid runId, string source);
+
+    [LoggerMessage(1007, LogLevel.Information, "Backup request for run {RunId} arrived again; its dump job already exists")]
+    public static partial void DuplicateRequest(ILogger logger, Guid runId);
 }
 
 static class DumperTelemetry

@@ -7,7 +7,4 @@ static partial class Log
 
     [LoggerMessage(4002, LogLevel.Information, "Requested backup of {Source}, run {RunId}, occurrence {Occurrence:o}")]
     public static partial void Requested(ILogger logger, string source, Guid runId, DateTimeOffset occurrence);
-
-    [LoggerMessage(4003, LogLevel.Error, "Could not publish the backup request of {Source} (run {RunId}, attempt {Attempt}); trying again")]
-    public static partial void PublishFailed(ILogger logger, string source, Guid runId, int attempt, Exception exception);
 }

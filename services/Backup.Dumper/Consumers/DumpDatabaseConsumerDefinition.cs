@@ -1,37 +1,30 @@
-using Backup.Dumper.Options;
 using MassTransit;
-using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Backup.Dumper.Consumers;
 
 /// <summary>
-/// At most Dumper:ConcurrentDumps dumps at once per instance; the queue holds the rest. A transient failure is
-/// tried again after each of Dumper:RetryDelays (the consumer throws <see cref="TransientDumpException"/> while
-/// delays remain, and publishes BackupFailed on the last attempt).
+/// Accepting a request only stores a job, so messages are taken a few at a time and acknowledged within
+/// milliseconds; how many dumps run at once is Dumper:ConcurrentDumps, in the job worker. If the catalog database
+/// is away, storing the job is tried again a few times, then the message goes to dump-database_error, where
+/// nothing is lost (MassTransit's move-to-error-queue).
 /// </summary>
 public sealed class DumpDatabaseConsumerDefinition : ConsumerDefinition<DumpDatabaseConsumer>
 {
-    readonly TimeSpan[] retryDelays;
-
-    public DumpDatabaseConsumerDefinition(IOptions<DumperOptions> options)
+    public DumpDatabaseConsumerDefinition()
     {
         EndpointName = "dump-database";
-        ConcurrentMessageLimit = options.Value.ConcurrentDumps;
-        retryDelays = [.. options.Value.EffectiveRetryDelays];
+        ConcurrentMessageLimit = 4;
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
         IConsumerConfigurator<DumpDatabaseConsumer> consumer, IRegistrationContext context)
     {
-        endpoint.PrefetchCount = ConcurrentMessageLimit ?? 2;
-        if (retryDelays.Length > 0)
-            endpoint.UseMessageRetry(retry =>
-            {
-                retry.Handle<TransientDumpException>();
-                retry.Intervals(retryDelays);
-            });
+        endpoint.PrefetchCount = 4;
+        endpoint.UseMessageRetry(retry =>
+        {
+            retry.Handle<NpgsqlException>();
+            retry.Intervals(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30));
+        });
     }
 }
-
-/// <summary>A failure worth trying again (the source refused or dropped the connection); carries the reason.</summary>
-public sealed class TransientDumpException(string reason) : Exception(reason);

@@ -1,6 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
-using System.Text.RegularExpressions;
+using Backup.Archive;
 using Backup.Dumper.Options;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -12,21 +12,13 @@ namespace Backup.Dumper.Dumping;
 /// <summary>
 /// One backup in one streaming pass. A session on the source checks credentials and versions and exports a
 /// snapshot; pg_dump dumps that snapshot in custom format without its own compression; its output is read once and
-/// goes, chunk by chunk, to zstd (worker threads compress beside the copy) and on to <c>destination</c> (the store,
-/// through encryption and hashing), while its first bytes also go to <c>pg_restore --list</c>, which reads the
-/// archive's table of contents. The archived tables' rows are counted in the same snapshot while the dump runs.
-/// Memory stays flat: a fixed buffer, whatever the database's size.
+/// goes through <see cref="ArchiveRewriter"/>, which reads its table of contents, merges pg_dump's one-chunk-per-row
+/// data into ~1 MiB chunks and counts every table's rows as they pass, to zstd (worker threads compress beside the
+/// copy) and on to <c>destination</c> (the store, through encryption and hashing). The foreign-key check runs in the
+/// same snapshot. Memory stays flat: fixed buffers, whatever the database's size.
 /// </summary>
-public sealed partial class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool tools)
+public sealed class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool tools)
 {
-    static readonly byte[] CustomFormatMagic = "PGDMP"u8.ToArray();
-
-    [GeneratedRegex(@"^\d+; \d+ \d+ TABLE DATA (\S+) (\S+) ", RegexOptions.CultureInvariant | RegexOptions.Multiline)]
-    private static partial Regex TableDataEntry();
-
-    [GeneratedRegex(@"^\d+; \d+ \d+ TABLE (\S+) (\S+) ", RegexOptions.CultureInvariant | RegexOptions.Multiline)]
-    private static partial Regex TableEntry();
-
     public async Task<DumpResult> RunAsync(string sourceName, SourceOptions source, Stream destination,
         CancellationToken cancellationToken)
     {
@@ -89,63 +81,56 @@ public sealed partial class DumpPipeline(IOptions<DumperOptions> options, PgDump
             using var dump = Process.Start(tools.Start("pg_dump", PgDumpArguments.For(source, session.Snapshot), passFile))
                 ?? throw new InvalidOperationException("pg_dump did not start.");
             dump.StandardInput.Close();
-            using var toc = Process.Start(tools.Start("pg_restore", ["--list"]))
-                ?? throw new InvalidOperationException("pg_restore did not start.");
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.Value.DumpTimeout);
 
             var dumpErrors = ReadTailAsync(dump.StandardError, timeout.Token);
-            var contents = ReadContentsAsync(toc, timeout.Token);
-            var counting = CountAndCheckAsync(session, contents, timeout.Token);
-
-            long raw;
-            bool archive;
+            RewrittenArchive? archive = null;
+            InvalidDataException? unreadable = null;
+            var stoppedByUs = false;
             try
             {
-                (raw, archive) = await CopyCompressedAsync(dump.StandardOutput.BaseStream, toc.StandardInput.BaseStream,
-                    destination, timeout.Token);
+                try
+                {
+                    archive = await CompressAsync(dump.StandardOutput.BaseStream, destination, timeout.Token);
+                }
+                catch (InvalidDataException e)
+                {
+                    unreadable = e;
+                    stoppedByUs = await StopAsync(dump, timeout.Token);
+                }
                 await dump.WaitForExitAsync(timeout.Token);
             }
             catch (OperationCanceledException)
             {
                 dump.Kill(entireProcessTree: true);
-                toc.Kill(entireProcessTree: true);
                 if (cancellationToken.IsCancellationRequested) throw;
                 return DumpResult.Failure(DumpErrorCodes.TimedOut,
                     $"pg_dump of source '{sourceName}' ran longer than Dumper:DumpTimeout ({options.Value.DumpTimeout}) and was stopped.");
             }
 
             var errors = await dumpErrors;
-            if (dump.ExitCode != 0)
+            if (dump.ExitCode != 0 && !(unreadable is not null && stoppedByUs))
                 return Classify(sourceName, where, dump.ExitCode, errors);
-            if (raw == 0 || !archive)
+            if (archive is null)
                 return DumpResult.Failure(DumpErrorCodes.DumpFailed,
-                    $"pg_dump of source '{sourceName}' exited 0 but wrote {(raw == 0 ? "nothing" : "something that is not a custom-format archive")}.");
-
-            ArchiveContents archived;
-            try
-            {
-                archived = await contents;
-            }
-            catch (InvalidDataException e)
-            {
-                return DumpResult.Failure(DumpErrorCodes.DumpFailed,
-                    $"The archive pg_dump wrote for source '{sourceName}' has no readable table of contents: {e.Message}");
-            }
-            if (archived.TablesWithData.Count == 0)
+                    $"pg_dump of source '{sourceName}' wrote an archive the dumper could not read: {unreadable!.Message}");
+            if (archive.TablesWithData.Count == 0)
                 return DumpResult.Failure(DumpErrorCodes.DumpFailed,
                     $"The archive of source '{sourceName}' holds no table data: its selection (Sources:{sourceName}:IncludeSchemas, IncludeTables, ExcludeTables) matched no table.");
 
-            var (tables, warnings) = await counting;
+            // The rows were counted in the archive itself; the foreign keys are checked in the dump's snapshot.
+            var tables = archive.TableRows.Select(t => new Backup.Storage.ManifestTable(t.Schema, t.Name, t.Rows)).ToList();
+            var warnings = await session.ForeignKeysLeavingAsync(archive.Tables.ToHashSet(), archive.TablesWithData.ToHashSet(), cancellationToken);
             if (warnings.Count > 0 && source.Strict)
                 return DumpResult.Failure(DumpErrorCodes.IncompleteSelection,
                     $"Source '{sourceName}' is strict and its backup would not restore cleanly: {string.Join(" ", warnings)} Add the referenced tables to the selection, or turn off Sources:{sourceName}:Strict.");
 
             return new DumpResult
             {
-                RawSizeBytes = raw,
+                RawSizeBytes = archive.BytesWritten,
                 Tables = tables,
-                SchemaOnlyTables = archived.Tables.Except(archived.TablesWithData).Order(StringComparer.Ordinal).ToList(),
+                SchemaOnlyTables = archive.Tables.Except(archive.TablesWithData).Order(StringComparer.Ordinal).ToList(),
                 Warnings = warnings,
             };
         }
@@ -156,88 +141,38 @@ public sealed partial class DumpPipeline(IOptions<DumperOptions> options, PgDump
     }
 
     /// <summary>
-    /// Copies pg_dump's output once: into zstd and on to the destination, and (until it has read enough and left)
-    /// into pg_restore --list. Returns the raw size and whether it starts like a custom-format archive.
+    /// After an unreadable archive: pg_dump that is still writing is stopped; one that has closed its output (a cut
+    /// archive) is given a moment to exit with its own reason. Returns whether it had to be stopped.
     /// </summary>
-    async Task<(long Raw, bool Archive)> CopyCompressedAsync(Stream dump, Stream tableOfContents, Stream destination,
-        CancellationToken cancellationToken)
+    static async Task<bool> StopAsync(Process dump, CancellationToken cancellationToken)
     {
-        var buffer = new byte[1 << 20];
-        var head = new byte[CustomFormatMagic.Length];
-        long raw = 0;
-        var teeing = true;
-        await using (var zstd = new CompressionStream(destination, options.Value.CompressionLevel, leaveOpen: true))
-        {
-            // zstd's own content checksum: damage inside the compressed bytes is caught on decompression too.
-            zstd.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
-            if (options.Value.CompressionThreads > 0)
-                zstd.SetParameter(ZSTD_cParameter.ZSTD_c_nbWorkers, options.Value.CompressionThreads);
-            int read;
-            while ((read = await dump.ReadAsync(buffer, cancellationToken)) > 0)
-            {
-                if (raw < head.Length)
-                    buffer.AsSpan(0, (int)Math.Min(read, head.Length - raw)).CopyTo(head.AsSpan((int)raw));
-                raw += read;
-                if (teeing)
-                    teeing = await TryWriteAsync(tableOfContents, buffer.AsMemory(0, read), cancellationToken);
-                await zstd.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-            }
-        }
-        if (teeing)
-            await TryCloseAsync(tableOfContents);
-        return (raw, raw >= head.Length && head.AsSpan().SequenceEqual(CustomFormatMagic));
-    }
-
-    // pg_restore --list stops reading once it has the table of contents: writing to it then fails, and that's fine.
-    static async Task<bool> TryWriteAsync(Stream stream, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-    {
+        using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        grace.CancelAfter(TimeSpan.FromSeconds(5));
         try
         {
-            await stream.WriteAsync(data, cancellationToken);
-            return true;
-        }
-        catch (IOException)
-        {
+            await dump.WaitForExitAsync(grace.Token);
             return false;
         }
-    }
-
-    static async Task TryCloseAsync(Stream stream)
-    {
-        try { await stream.DisposeAsync(); } catch (IOException) { }
-    }
-
-    sealed record ArchiveContents(IReadOnlySet<string> Tables, IReadOnlySet<string> TablesWithData,
-        IReadOnlyList<(string Schema, string Name)> DataEntries);
-
-    async Task<ArchiveContents> ReadContentsAsync(Process toc, CancellationToken cancellationToken)
-    {
-        var listing = toc.StandardOutput.ReadToEndAsync(cancellationToken);
-        var errors = toc.StandardError.ReadToEndAsync(cancellationToken);
-        await toc.WaitForExitAsync(cancellationToken);
-        if (toc.ExitCode != 0)
-            throw new InvalidDataException($"pg_restore --list said: {(await errors).Trim()}");
-        var text = await listing;
-        var data = TableDataEntry().Matches(text).Select(m => (m.Groups[1].Value, m.Groups[2].Value)).ToList();
-        var tables = TableEntry().Matches(text).Select(m => $"{m.Groups[1].Value}.{m.Groups[2].Value}").ToHashSet(StringComparer.Ordinal);
-        return new ArchiveContents(tables, data.Select(d => $"{d.Item1}.{d.Item2}").ToHashSet(StringComparer.Ordinal), data);
-    }
-
-    static async Task<(IReadOnlyList<Backup.Storage.ManifestTable>, IReadOnlyList<string>)> CountAndCheckAsync(
-        SourceSession session, Task<ArchiveContents> contents, CancellationToken cancellationToken)
-    {
-        ArchiveContents archived;
-        try
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            archived = await contents;
+            dump.Kill(entireProcessTree: true);
+            return true;
         }
-        catch (InvalidDataException)
-        {
-            return ([], []); // reported by the caller
-        }
-        var counts = await session.CountRowsAsync(archived.DataEntries, cancellationToken);
-        var warnings = await session.ForeignKeysLeavingAsync(archived.Tables.ToHashSet(), archived.TablesWithData.ToHashSet(), cancellationToken);
-        return (counts, warnings);
+    }
+
+    /// <summary>
+    /// Reads pg_dump's output once, through <see cref="ArchiveRewriter"/> (its chunks merged, its rows counted) into
+    /// zstd and on to the destination.
+    /// </summary>
+    async Task<RewrittenArchive> CompressAsync(Stream dump, Stream destination, CancellationToken cancellationToken)
+    {
+        await using var zstd = new CompressionStream(destination, options.Value.CompressionLevel, leaveOpen: true);
+        // zstd's own content checksum: damage inside the compressed bytes is caught on decompression too.
+        zstd.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
+        if (options.Value.CompressionThreads > 0)
+            zstd.SetParameter(ZSTD_cParameter.ZSTD_c_nbWorkers, options.Value.CompressionThreads);
+        return await ArchiveRewriter.RewriteAsync(dump, (bytes, token) => zstd.WriteAsync(bytes, token), copyUnreadable: false,
+            cancellationToken);
     }
 
     static async Task<string> WritePassFileAsync(SourceOptions source, CancellationToken cancellationToken)

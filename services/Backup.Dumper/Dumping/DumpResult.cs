@@ -16,7 +16,21 @@ public sealed record DumpResult
     public string ServerVersion { get; init; } = "";
     public string PgDumpVersion { get; init; } = "";
 
-    public static DumpResult Failure(string errorCode, string reason) => new() { ErrorCode = errorCode, Reason = reason };
+    /// <summary>Trying again later may succeed without anyone changing anything (the source refused the connection, the store was busy).</summary>
+    public bool Transient { get; init; }
+
+    public bool WorthRetrying => !Succeeded && (Transient || ErrorCode == DumpErrorCodes.ConnectionFailed);
+
+    public static DumpResult Failure(string errorCode, string reason, bool transient = false) =>
+        new() { ErrorCode = errorCode, Reason = reason, Transient = transient };
+
+    /// <summary>The request names a source this dumper has no settings for.</summary>
+    public static DumpResult UnknownSource(string source, IEnumerable<string> configured) => Failure(DumpErrorCodes.UnknownSource,
+        $"No source named '{ClipName(source)}' is configured in the dumper. Configured sources: {string.Join(", ", configured.Order())}. " +
+        "Add it under Sources:<name> or fix the request.");
+
+    /// <summary>A source name as it may be echoed in an event: at most 63 characters (a longer one is not a valid name anyway).</summary>
+    public static string ClipName(string value) => value.Length <= 63 ? value : value[..63];
 }
 
 /// <summary>Stable error codes published in BackupFailed.ErrorCode.</summary>

@@ -6,8 +6,8 @@ namespace Backup.Dumper.Dumping;
 
 /// <summary>
 /// A read-only REPEATABLE READ transaction on the source that exports its snapshot: pg_dump dumps that snapshot
-/// (--snapshot), and the manifest's row counts and foreign-key check are taken in it too, so they describe exactly
-/// what the archive holds. Opened before pg_dump starts, so wrong credentials and version problems are found first.
+/// (--snapshot), and the foreign-key check is taken in it too, so it describes exactly what the archive holds (the
+/// row counts come from the archive itself). Opened before pg_dump starts, so wrong credentials and version problems are found first.
 /// </summary>
 public sealed class SourceSession : IAsyncDisposable
 {
@@ -62,22 +62,6 @@ public sealed class SourceSession : IAsyncDisposable
         }
     }
 
-    /// <summary>Exact row counts of the archived tables, in the dump's snapshot.</summary>
-    public async Task<IReadOnlyList<Backup.Storage.ManifestTable>> CountRowsAsync(IEnumerable<(string Schema, string Name)> tables,
-        CancellationToken cancellationToken)
-    {
-        var counts = new List<Backup.Storage.ManifestTable>();
-        foreach (var (schema, name) in tables)
-        {
-            // Names come from the archive's own table of contents; quoted as identifiers, never spliced raw.
-            await using var command = new NpgsqlCommand(
-                $"SELECT count(*) FROM {QuoteIdentifier(schema)}.{QuoteIdentifier(name)}", connection, transaction);
-            var rows = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-            counts.Add(new Backup.Storage.ManifestTable(schema, name, rows));
-        }
-        return counts;
-    }
-
     /// <summary>Foreign keys from a table in the archive to a table whose definition is not in it.</summary>
     public async Task<IReadOnlyList<string>> ForeignKeysLeavingAsync(ISet<string> archivedTables, ISet<string> tablesWithData,
         CancellationToken cancellationToken)
@@ -104,8 +88,6 @@ public sealed class SourceSession : IAsyncDisposable
         }
         return problems;
     }
-
-    static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"") + "\"";
 
     public async ValueTask DisposeAsync()
     {

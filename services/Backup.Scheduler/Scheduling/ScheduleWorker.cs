@@ -1,5 +1,6 @@
 using Backup.Contracts;
 using Backup.Scheduler.Options;
+using Backup.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -40,28 +41,11 @@ public sealed class ScheduleWorker(
                 RequestedAt = next.Value,
                 RequestedBy = RequestedBy,
             };
-            await PublishUntilSentAsync(request, stoppingToken);
+            // A broker outage must not end a source's schedule: the same occurrence is tried until sent. Its run id is
+            // derived from the occurrence, so a publish that did go through before the error was reported is harmless to repeat.
+            await bus.PublishUntilSentAsync(request, clock, logger, stoppingToken);
             Log.Requested(logger, source, request.RunId, next.Value);
             from = next.Value;
-        }
-    }
-
-    // A broker outage must not end a source's schedule: keep trying the same occurrence. Its run id is derived from
-    // the occurrence, so a publish that did go through before the error was reported is harmless to repeat.
-    async Task PublishUntilSentAsync(BackupRequested request, CancellationToken stoppingToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await bus.Publish(request, stoppingToken);
-                return;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                Log.PublishFailed(logger, request.Source, request.RunId, attempt, e);
-                await Task.Delay(TimeSpan.FromSeconds(Math.Min(60, 5 * attempt)), clock, stoppingToken);
-            }
         }
     }
 

@@ -7,8 +7,8 @@ using Microsoft.Extensions.Options;
 namespace Backup.IntegrationTests.Dumping;
 
 /// <summary>
-/// kill -9 of the dumper process in the middle of a dump: nothing it wrote can be taken for a backup, the broker
-/// hands the unacknowledged request to the next dumper, and the run completes, once, with one whole artifact.
+/// kill -9 of the dumper process in the middle of a dump: nothing it wrote can be taken for a backup, the next dumper
+/// takes the dump job over once the dead one's claim has gone stale, and the run completes, once, with one whole artifact.
 /// </summary>
 [Collection(SystemCollection.Name)]
 public sealed class When_the_dumper_is_killed_mid_dump(TestInfrastructure infrastructure) : IAsyncLifetime
@@ -35,6 +35,8 @@ public sealed class When_the_dumper_is_killed_mid_dump(TestInfrastructure infras
 
         var settings = system.Configuration();
         settings["Dumper:CompressionThreads"] = "0";
+        settings["Jobs:HeartbeatInterval"] = "00:00:01";
+        settings["Jobs:StaleAfter"] = "00:00:05";
         await using (var first = await ServiceProcess.StartAsync("Backup.Dumper", settings, Secrets))
         {
             await rabbit.RequestBackupAsync(runId, "demo");
