@@ -1,15 +1,33 @@
 using Backup.ServiceDefaults.Options;
+using Backup.Storage.S3;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Polly;
 
 namespace Backup.Storage;
 
 public static class StorageExtensions
 {
+    /// <summary>
+    /// The artifact store chosen by Storage:Backend (FileSystem, the default, or S3), with its settings validated at
+    /// start, and for S3 the named pipeline that retries part uploads.
+    /// </summary>
     public static IHostApplicationBuilder AddArtifactStore(this IHostApplicationBuilder builder)
     {
         builder.AddValidatedOptions<StorageOptions>();
-        builder.Services.AddSingleton<IArtifactStore, FileSystemArtifactStore>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        var backend = builder.Configuration[$"{StorageOptions.Section}:{nameof(StorageOptions.Backend)}"];
+        if (string.Equals(backend, nameof(StorageBackend.S3), StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Services.AddResiliencePipeline(S3UploadResilience.PipelineName,
+                pipeline => S3UploadResilience.Configure(pipeline, TimeSpan.FromSeconds(1)));
+            builder.Services.AddSingleton<IArtifactStore, S3ArtifactStore>();
+        }
+        else
+        {
+            builder.Services.AddSingleton<IArtifactStore, FileSystemArtifactStore>();
+        }
         return builder;
     }
 }

@@ -1,0 +1,123 @@
+using Amazon.S3;
+using Amazon.S3.Model;
+using Polly;
+
+namespace Backup.Storage.S3;
+
+/// <summary>
+/// An artifact being written as one multipart upload: <see cref="Content"/> fills a buffer of one part and sends it
+/// whenever it is full, so memory stays at one part whatever the artifact's size. <see cref="CommitAsync"/> sends the
+/// last part and completes the upload, which makes the object appear whole at once; disposing without commit aborts
+/// the upload. Nothing is visible under the key before completion.
+/// </summary>
+sealed class S3MultipartWrite : IArtifactWrite
+{
+    readonly IAmazonS3 client;
+    readonly S3Location target;
+    readonly string uploadId;
+    readonly ResiliencePipeline partUpload;
+    readonly Func<CancellationToken, Task<bool>> keyExists;
+    readonly Action<string, Exception> abortFailed;
+    readonly PartBufferStream content;
+    readonly List<PartETag> parts = [];
+    bool committed;
+
+    public S3MultipartWrite(IAmazonS3 client, S3Location target, string uploadId, int partSizeBytes, ResiliencePipeline partUpload,
+        Func<CancellationToken, Task<bool>> keyExists, Action<string, Exception> abortFailed, CancellationToken cancellationToken)
+    {
+        this.client = client;
+        this.target = target;
+        this.uploadId = uploadId;
+        this.partUpload = partUpload;
+        this.keyExists = keyExists;
+        this.abortFailed = abortFailed;
+        content = new PartBufferStream(partSizeBytes, UploadPartAsync, cancellationToken);
+    }
+
+    public Stream Content => content;
+
+    public async Task CommitAsync(CancellationToken cancellationToken)
+    {
+        await content.SendRemainderAsync(cancellationToken);
+        // An artifact is never overwritten. If-None-Match makes the server refuse a key that exists (AWS S3, MinIO);
+        // the check before covers servers that ignore it.
+        if (await keyExists(cancellationToken))
+            throw AlreadyExists();
+        try
+        {
+            await client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            {
+                BucketName = target.Bucket,
+                Key = target.ObjectKey,
+                UploadId = uploadId,
+                PartETags = parts,
+                IfNoneMatch = "*",
+            }, cancellationToken);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode is System.Net.HttpStatusCode.PreconditionFailed)
+        {
+            throw AlreadyExists();
+        }
+        catch (Exception e) when (S3Failures.IsS3Failure(e))
+        {
+            throw target.Fail(e, "completing the upload of");
+        }
+        committed = true;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await content.DisposeAsync();
+        if (committed) return;
+        try
+        {
+            await client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest
+            {
+                BucketName = target.Bucket,
+                Key = target.ObjectKey,
+                UploadId = uploadId,
+            }, CancellationToken.None);
+        }
+        catch (Exception e) when (S3Failures.IsS3Failure(e))
+        {
+            // Nothing is visible either way; the leftover cleanup aborts the upload later.
+            abortFailed(target.ObjectKey, e);
+        }
+    }
+
+    ArtifactStoreException AlreadyExists() =>
+        new($"An artifact already exists under {target.ObjectKey} in bucket '{target.Bucket}'; artifacts are never overwritten.", transient: false);
+
+    async Task UploadPartAsync(ArraySegment<byte> part, CancellationToken cancellationToken)
+    {
+        var number = parts.Count + 1;
+        try
+        {
+            var response = await partUpload.ExecuteAsync(async (bytes, token) =>
+            {
+                using var body = new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false);
+                return await client.UploadPartAsync(new UploadPartRequest
+                {
+                    BucketName = target.Bucket,
+                    Key = target.ObjectKey,
+                    UploadId = uploadId,
+                    PartNumber = number,
+                    InputStream = body,
+                    PartSize = bytes.Count,
+                    UseChunkEncoding = false,
+                }, token);
+            }, part, cancellationToken);
+            parts.Add(new PartETag(number, response.ETag));
+        }
+        catch (Exception e) when (S3Failures.IsS3Failure(e))
+        {
+            throw target.Fail(e, $"uploading part {number} of");
+        }
+    }
+}
+
+/// <summary>Where an object is: its bucket and key, and how to say what failed there.</summary>
+sealed record S3Location(string Bucket, string ObjectKey, S3StorageOptions Options)
+{
+    public ArtifactStoreException Fail(Exception e, string action) => S3Failures.Translate(e, Options, $"{action} {ObjectKey}");
+}

@@ -1,0 +1,68 @@
+using Amazon.S3.Model;
+
+namespace Backup.Storage.S3;
+
+/// <summary>
+/// An object's bytes as they arrive from the server (never buffered whole), with <see cref="Length"/> from the
+/// response; a connection lost mid-read fails with a transient <see cref="ArtifactStoreException"/>.
+/// </summary>
+sealed class S3ReadStream(GetObjectResponse response, S3Location location) : Stream
+{
+    readonly Stream body = response.ResponseStream;
+    long position;
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => response.ContentLength;
+
+    public override long Position
+    {
+        get => position;
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> destination)
+    {
+        try
+        {
+            var read = body.Read(destination);
+            position += read;
+            return read;
+        }
+        catch (Exception e) when (S3Failures.IsS3Failure(e))
+        {
+            throw location.Fail(e, "reading");
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var read = await body.ReadAsync(destination, cancellationToken);
+            position += read;
+            return read;
+        }
+        catch (Exception e) when (S3Failures.IsS3Failure(e))
+        {
+            throw location.Fail(e, "reading");
+        }
+    }
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) response.Dispose();
+        base.Dispose(disposing);
+    }
+}
