@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Throwaway RabbitMQ + PostgreSQL 15 on free loopback ports, for tests and the local stack.
 #
-#   infra.sh up DIR              install what is missing, start both, write DIR/infra.env
-#   infra.sh down DIR            stop both, kill leftovers of this instance, remove DIR
+#   infra.sh up DIR              install what is missing, start both (and s3rver, see s3rver.sh), write DIR/infra.env
+#   infra.sh down DIR            stop them, kill leftovers of this instance, remove DIR
 #   infra.sh status DIR          exit 0 when both are up
 #   infra.sh rabbitmq-stop DIR   stop the broker only (same node, ports and data kept)
 #   infra.sh rabbitmq-start DIR  start it again and wait until it is ready
@@ -20,6 +20,8 @@ readonly STARTUP_TIMEOUT=60
 
 # shellcheck source=deploy/local/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=deploy/local/s3rver.sh
+. "$(dirname "${BASH_SOURCE[0]}")/s3rver.sh"
 
 log() { printf '[infra] %s\n' "$*" >&2; }
 die() { printf '[infra] error: %s\n' "$*" >&2; exit 1; }
@@ -65,6 +67,7 @@ missing_packages() {
   command -v curl >/dev/null 2>&1 || echo curl
   command -v zstd >/dev/null 2>&1 || echo zstd # the stock-tools restore: zstd -dc X | pg_restore
   command -v gpg >/dev/null 2>&1 || echo gnupg # decrypting artifacts, and the encryption tests
+  s3rver_missing_packages # the S3 artifact store's tests
 }
 
 # Runs as root. A temporary policy-rc.d (exit 101) stops the packages' postinst scripts from
@@ -394,10 +397,12 @@ create_instance() {
   choose_pg_root
   write_rabbit_config
   write_env_files
+  configure_s3rver
 
   start_rabbit_in_background # boots while PostgreSQL is initialised
   init_pg_cluster
   start_pg
+  start_s3rver
   wait_for_rabbit
 }
 
@@ -408,10 +413,11 @@ cmd_up() {
     log "instance in $DIR exists; starting what is not running"
     rabbit_running || { start_rabbit_in_background; wait_for_rabbit; }
     pg_running || start_pg
+    s3rver_running || start_s3rver
   else
     create_instance
   fi
-  log "up in $((SECONDS - started))s: RabbitMQ 127.0.0.1:$BACKUP_RABBITMQ_PORT (management $BACKUP_RABBITMQ_MANAGEMENT_PORT), PostgreSQL 127.0.0.1:$BACKUP_PG_PORT; env in $DIR/infra.env"
+  log "up in $((SECONDS - started))s: RabbitMQ 127.0.0.1:$BACKUP_RABBITMQ_PORT (management $BACKUP_RABBITMQ_MANAGEMENT_PORT), PostgreSQL 127.0.0.1:$BACKUP_PG_PORT${BACKUP_S3_URL:+, s3rver $BACKUP_S3_URL}; env in $DIR/infra.env"
 }
 
 cmd_down() {
@@ -419,6 +425,7 @@ cmd_down() {
   if load_instance; then
     stop_rabbit
     stop_pg
+    stop_s3rver
   fi
   mapfile -t pids < <(instance_pids)
   if ((${#pids[@]})); then
@@ -441,6 +448,9 @@ cmd_status() {
   local ok=0
   if rabbit_running; then echo "rabbitmq: up (127.0.0.1:$BACKUP_RABBITMQ_PORT)"; else echo "rabbitmq: down"; ok=1; fi
   if pg_running; then echo "postgres: up (127.0.0.1:$BACKUP_PG_PORT)"; else echo "postgres: down"; ok=1; fi
+  if [[ -n ${BACKUP_S3_URL:-} ]]; then
+    if s3rver_running; then echo "s3rver: up ($BACKUP_S3_URL)"; else echo "s3rver: down"; ok=1; fi
+  fi
   return "$ok"
 }
 
