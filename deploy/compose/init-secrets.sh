@@ -68,6 +68,8 @@ kept_password catalog_db_password     # role backup_catalog, owner of database b
 kept_password demo_backup_password    # role demo_backup, read-only on demo_app (Sources__demo__Password)
 kept_password restorer_db_password    # role backup_restorer, CREATEDB, restores into new databases (Restore__Password)
 kept_password rabbitmq_password       # broker user "backup" (RabbitMq__Password)
+kept_password minio_access_key        # minio's root user, the services' S3 access key (Storage__S3__AccessKey)
+kept_password minio_secret_key        # its password, the services' S3 secret key (Storage__S3__SecretKey)
 
 # ConnectionStrings__Catalog for the catalog, retention and the migrator.
 derived catalog_connection_string <<CONNECTION

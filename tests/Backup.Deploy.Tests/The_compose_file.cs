@@ -10,14 +10,14 @@ public sealed class The_compose_file
     [Fact]
     public void Runs_the_whole_system()
     {
-        string[] expected = ["rabbitmq", "postgres", "mailpit", "jaeger", "migrator", "scheduler", "dumper", "catalog", "notifier", "retention", "restorer"];
+        string[] expected = ["rabbitmq", "postgres", "mailpit", "jaeger", "minio", "minio-bucket", "migrator", "scheduler", "dumper", "catalog", "notifier", "retention", "restorer"];
         Assert.Equal(expected.Order(), Compose.Services.Select(service => service.Name).Order());
         Assert.False(Compose.Root.ContainsKey("version"), "the compose spec has no version: key");
     }
 
     [Fact]
-    public void Only_the_migrator_is_a_one_shot_step() =>
-        Assert.Equal(["migrator"], Compose.Services.Where(service => service.IsOneShot).Select(service => service.Name));
+    public void Only_the_migrator_and_the_bucket_creation_are_one_shot_steps() =>
+        Assert.Equal(["migrator", "minio-bucket"], Compose.Services.Where(service => service.IsOneShot).Select(service => service.Name).Order());
 
     [Fact]
     public void Every_service_states_its_restart_policy() => Expect.NoViolations(ComposeRules.RestartPolicies(Compose));
@@ -67,6 +67,37 @@ public sealed class The_compose_file
         Expect.NoViolations(ComposeRules.ArtifactStore(Compose));
         var users = Compose.Services.Where(service => service.Environment.ContainsKey("Storage__Root")).Select(service => service.Name);
         Assert.Equal(["dumper", "notifier", "restorer", "retention"], users.Order());
+    }
+
+    [Fact]
+    public void The_store_users_can_be_switched_to_the_minio_bucket_with_its_keys_as_secrets()
+    {
+        var users = Compose.Services.Where(service => service.Environment.ContainsKey("Storage__Backend")).ToList();
+        Assert.Equal(["dumper", "notifier", "restorer", "retention"], users.Select(service => service.Name).Order());
+        foreach (var service in users)
+        {
+            Assert.Equal("${BACKUP_STORAGE_BACKEND:-FileSystem}", service.Environment["Storage__Backend"]);
+            Assert.Equal("http://minio:9000", service.Environment["Storage__S3__ServiceUrl"]);
+            Assert.Equal("backups", service.Environment["Storage__S3__Bucket"]);
+            Assert.Equal(["Storage__S3__AccessKey", "Storage__S3__SecretKey"],
+                service.Secrets.Select(secret => secret.Target).Where(target => target.StartsWith("Storage__S3__", StringComparison.Ordinal)).Order());
+            Assert.Equal("service_completed_successfully", service.DependsOn.GetValueOrDefault("minio-bucket"));
+        }
+    }
+
+    [Fact]
+    public void Minio_is_pinned_keeps_its_data_in_a_volume_and_takes_its_root_user_from_secret_files()
+    {
+        var minio = Compose.Service("minio")!;
+        Assert.Matches(@"^minio/minio:RELEASE\.\d{4}-", minio.Image);
+        Assert.Equal("/run/secrets/minio_access_key", minio.Environment["MINIO_ROOT_USER_FILE"]);
+        Assert.Equal("/run/secrets/minio_secret_key", minio.Environment["MINIO_ROOT_PASSWORD_FILE"]);
+        Assert.Contains(minio.Volumes, volume => volume.Source == "minio-data" && volume.Target == "/data");
+        Assert.Equal(["CMD", "mc", "ready", "local"], minio.HealthcheckTest);
+
+        var bucket = Compose.Service("minio-bucket")!;
+        Assert.Matches(@"^minio/mc:RELEASE\.\d{4}-", bucket.Image);
+        Assert.Equal("service_healthy", bucket.DependsOn["minio"]);
     }
 
     [Fact]
