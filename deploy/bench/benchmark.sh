@@ -20,7 +20,7 @@
 #
 # The dumper inherits this script's environment, so its settings can be varied from outside, e.g.
 #   Dumper__CompressionThreads=0 Dumper__CompressionLevel=1 deploy/bench/benchmark.sh --scale 8
-# (Dumper__* and DOTNET_gc* variables in effect are printed in the header).
+# (Dumper__*, DOTNET_gc* and DOTNET_TC_* variables in effect are printed in the header; MALLOC_ARENA_MAX defaults to 2, as deployed).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -167,6 +167,28 @@ build_solution() {
   }
   DUMPER_DLL="$REPO/services/Backup.Dumper/bin/Release/net10.0/Backup.Dumper.dll"
   [[ -f $DUMPER_DLL ]] || die "$DUMPER_DLL not found after the build"
+  BACKUPCTL_DLL="$REPO/services/Backup.Ctl/bin/Release/net10.0/backupctl.dll"
+  [[ -f $BACKUPCTL_DLL ]] || BACKUPCTL_DLL=$(find "$REPO/services/Backup.Ctl/bin/Release/net10.0" -maxdepth 1 -iname '*ctl.dll' -print -quit)
+  [[ -f $BACKUPCTL_DLL ]] || die "backupctl's dll not found after the build"
+}
+
+# The dumper keeps its dump jobs (claims, heartbeats, retry timers) in the catalog database: one migrated here,
+# reached as the throwaway server's superuser through a secret file.
+prepare_catalog() {
+  local secrets="$WORK/secrets-migrator"
+  psql_as "$BACKUP_PG_USER" postgres -c 'CREATE DATABASE bench_catalog' >/dev/null
+  CATALOG_CONNECTION="Host=127.0.0.1;Port=$BACKUP_PG_PORT;Database=bench_catalog;Username=$BACKUP_PG_USER;Password=$BACKUP_PG_PASSWORD"
+  mkdir -p "$secrets"
+  chmod 0700 "$secrets"
+  write_secret "$secrets/ConnectionStrings__Catalog" "$CATALOG_CONNECTION"
+  write_secret "$secrets/RabbitMq__Password" "$BACKUP_RABBITMQ_PASSWORD"
+  log "migrating the catalog database (Backup.Migrator)"
+  (cd "$WORK" && exec env DOTNET_ENVIRONMENT=Production RabbitMq__Host=127.0.0.1 RabbitMq__Port="$BACKUP_RABBITMQ_PORT" \
+    RabbitMq__Username="$BACKUP_RABBITMQ_USER" RabbitMq__VirtualHost=/ BACKUP_SECRETS_DIR="$secrets" \
+    dotnet "$REPO/services/Backup.Migrator/bin/Release/net10.0/Backup.Migrator.dll" </dev/null >"$WORK/logs/migrator.log" 2>&1) || {
+    tail -n 30 "$WORK/logs/migrator.log" >&2
+    die "the migrator failed"
+  }
 }
 
 pg() { env "${PG_ENV[@]}" "$@"; }
@@ -390,9 +412,12 @@ start_dumper() {
   chmod 0700 "$secrets" "$WORK/store-$name"
   write_secret "$secrets/RabbitMq__Password" "$BACKUP_RABBITMQ_PASSWORD"
   write_secret "$secrets/Sources__${DB}__Password" "$SOURCE_PASSWORD"
+  write_secret "$secrets/ConnectionStrings__Catalog" "$CATALOG_CONNECTION"
   port=$(free_ports 1)
   local env_vars=(
     DOTNET_ENVIRONMENT=Production
+    # As in the Dockerfile and stack.sh: zstd's worker threads otherwise leave their freed buffers in new malloc arenas.
+    MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
     RabbitMq__Host=127.0.0.1
     RabbitMq__Port="$BACKUP_RABBITMQ_PORT"
     RabbitMq__Username="$BACKUP_RABBITMQ_USER"
@@ -427,7 +452,7 @@ start_dumper() {
   [[ $(cat "/proc/$DUMPER_PID/comm") == dotnet ]] || die "pid $DUMPER_PID is $(cat "/proc/$DUMPER_PID/comm"), not dotnet"
 }
 
-# proc_cpu PID  ->  "self children" CPU seconds (utime+stime, cutime+cstime: pg_dump and pg_restore --list once reaped)
+# proc_cpu PID  ->  "self children" CPU seconds (utime+stime, cutime+cstime: pg_dump once reaped)
 proc_cpu() {
   local stat
   stat=$(<"/proc/$1/stat")
@@ -455,7 +480,7 @@ publish_backup_requested() { # publish_backup_requested RUN_ID
 
 # run_dumper NAME [EXTRA_ENV...]: RUNS backups, one after the other, through one real service process;
 # fills WALL/CPU/RSS/SIZE/NOTE/ARTIFACT[NAME]. Wall is the manifest's completedAt - startedAt; CPU the
-# process's utime+stime plus its reaped children's (pg_dump, pg_restore --list) over the run; peak RSS
+# process's utime+stime plus its reaped children's (pg_dump) over the run; peak RSS
 # the process's VmHWM after the run (a high-water mark since the process started).
 run_dumper() {
   local name=$1 store="$WORK/store-$1" r run_id response t0 t1 deadline manifest previous=""
@@ -520,7 +545,7 @@ run_dumper() {
   done
   ARTIFACT[$name]=$previous
   summarize "$name"
-  NOTE[$name]=$(printf 'format %s; publish->manifest (s):%s; CPU in the service (s):%s, in pg_dump + pg_restore --list (s):%s; VmHWM after each run (MB):%s; idle service before the runs %s MB RSS (VmHWM %s MB); raw archive %s MB; every artifact matched its SHA-256 and row count' \
+  NOTE[$name]=$(printf 'format %s; publish->manifest (s):%s; CPU in the service (s):%s, in pg_dump (s):%s; VmHWM after each run (MB):%s; idle service before the runs %s MB RSS (VmHWM %s MB); raw archive %s MB; every artifact matched its SHA-256 and row count' \
     "$format" "$waits" "$selfs" "$kids" "$hwms" \
     "$(awk -v k="$idle_rss" 'BEGIN { printf "%.1f", k / 1024 }')" \
     "$(awk -v k="$idle_hwm" 'BEGIN { printf "%.1f", k / 1024 }')" "$(mb "$raw")")
@@ -612,7 +637,8 @@ fresh_database() { # fresh_database NAME
 }
 
 measure_restores() {
-  local artifact=${ARTIFACT[dumper]} r
+  local artifact=${ARTIFACT[dumper]} r key
+  key=${artifact#"$WORK/store-dumper/"}
   for ((r = 1; r <= RUNS; r++)); do
     fresh_database restore_fc
     measure restore_fc "$PG_BIN/pg_restore" -U "$BACKUP_PG_USER" -j2 "${RESTORE_FLAGS[@]}" -d restore_fc "$WORK/fc.dump"
@@ -633,10 +659,18 @@ measure_restores() {
       _ "$artifact" "$WORK/restore.dump" "$PG_BIN/pg_restore" "$BACKUP_PG_USER" restore_file "${RESTORE_FLAGS[@]}"
     rm -f "$WORK/restore.dump"
     check_restored restore_file $((r == RUNS))
+
+    # The service's own path (the restorer runs the same code): verify size and SHA-256, decode into a private file
+    # with data offsets while pg_restore --list reads it, CREATE DATABASE, pg_restore -j2, compare row counts.
+    pg "$PG_BIN/dropdb" -U "$BACKUP_PG_USER" --if-exists restore_ctl
+    measure restore_ctl dotnet "$BACKUPCTL_DLL" restore --store "$WORK/store-dumper" "$key" --target-database restore_ctl \
+      --host 127.0.0.1 --port "$BACKUP_PG_PORT" --username "$BACKUP_PG_USER" --pg-bin "$PG_BIN" --jobs 2 --temp-dir "$WORK"
+    check_restored restore_ctl $((r == RUNS))
   done
   summarize restore_fc
   summarize restore_stream
   summarize restore_file
+  summarize restore_ctl
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -684,14 +718,14 @@ target() { # target LABEL VALUE LIMIT DESCRIPTION
 
 report() {
   local overrides
-  overrides=$(env | grep -E '^(Dumper__|DOTNET_gc|DOTNET_GC)' | sort | tr '\n' ' ' || true)
+  overrides=$(env | grep -E '^(Dumper__|DOTNET_gc|DOTNET_GC|DOTNET_Tiered|DOTNET_TC_)' | sort | tr '\n' ' ' || true)
   echo
   echo "Backup dumper benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD -- services 2>/dev/null || echo ' (services/ has uncommitted changes)')"
   machine_line
   printf 'database: pgbench scale %s + %s documents = %s MB (pg_database_size); pgbench_accounts %s rows\n' \
     "$SCALE" "$DOC_ROWS" "$(mb "$DB_BYTES")" "$ACCOUNTS_ROWS"
   echo "machine load while measuring: ${QUIET_WAITED}s spent waiting for other programs to go quiet"
-  echo "dumper settings: ${overrides:-defaults (Dumper:CompressionLevel 3, Dumper:CompressionThreads 2)}"
+  echo "dumper settings: ${overrides:-defaults (Dumper:CompressionLevel 3, Dumper:CompressionThreads 1)}, MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}"
   echo
   printf '%-44s %8s %8s %9s %9s %9s %9s\n' variant "wall s" "CPU s" "peak MB" "size MB" "wall/Z0" "size/Fc"
   printf '%s\n' "$(printf '%.0s-' {1..102})"
@@ -703,13 +737,14 @@ report() {
   row restore_fc 'restore: pg_restore -j2 of the -Fc file' restore
   row restore_stream 'restore: zstd -dc artifact | pg_restore' restore
   row restore_file 'restore: zstd -dc > file; pg_restore -j2' restore
+  row restore_ctl 'restore: backupctl restore (-j2, service path)' restore
   echo
-  echo "CPU s: the client side (pg_dump, zstd, sha256sum, pg_restore; for the dumper its process and the pg_dump and pg_restore --list it ran)."
+  echo "CPU s: the client side (pg_dump, zstd, sha256sum, pg_restore; for the dumper its process and the pg_dump it ran; for backupctl its process and its pg_restore runs)."
   echo "peak MB: /usr/bin/time's maximum RSS (of the largest process of a pipeline); for the dumper its VmHWM."
   echo "each variant ran $RUNS times, round-robin; wall, CPU and server CPU are medians, peak RSS the highest."
   echo "wall of every run (s), PostgreSQL server CPU (s, median), CPU used by other programs meanwhile (s, median; * marks a run where they used over 10% of the machine):"
   local name
-  for name in fc z0 stock dumper dumper_enc restore_fc restore_stream restore_file; do
+  for name in fc z0 stock dumper dumper_enc restore_fc restore_stream restore_file restore_ctl; do
     if [[ -f $WORK/runs.$name ]]; then
       printf '  %-15s %-34s server %6s   others %6s\n' "$name" "$(runs_of "$name")" "${SERVER[$name]}" "${OTHER[$name]}"
     fi
@@ -734,6 +769,8 @@ report() {
     "($(ratio "${WALL[restore_stream]}" "${WALL[restore_fc]}") x: ${WALL[restore_stream]} s vs ${WALL[restore_fc]} s)"
   target 'restore, file + -j2: <= 1.1 x pg_restore -j2 of -Fc' "$(ratio "${WALL[restore_file]}" "${WALL[restore_fc]}")" 1.1 \
     "($(ratio "${WALL[restore_file]}" "${WALL[restore_fc]}") x: ${WALL[restore_file]} s vs ${WALL[restore_fc]} s)"
+  target 'restore, backupctl: <= 1.1 x pg_restore -j2 of -Fc' "$(ratio "${WALL[restore_ctl]}" "${WALL[restore_fc]}")" 1.1 \
+    "($(ratio "${WALL[restore_ctl]}" "${WALL[restore_fc]}") x: ${WALL[restore_ctl]} s vs ${WALL[restore_fc]} s; it also verifies the SHA-256 and counts rows)"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -751,6 +788,7 @@ main() {
   check_disk
   start_infra
   build_solution
+  prepare_catalog
   seed_database
   measure_stock_dumps
   measure_dumper

@@ -163,6 +163,8 @@ prepare_databases_and_secrets() {
 service_environment() {
   SERVICE_ENV=(
     DOTNET_ENVIRONMENT=Development
+    # As in the Dockerfile: keeps the dumper's peak RSS flat across backups (zstd's worker threads and malloc arenas).
+    MALLOC_ARENA_MAX=2
     RabbitMq__Host=127.0.0.1
     RabbitMq__Port="$BACKUP_RABBITMQ_PORT"
     RabbitMq__Username="$BACKUP_RABBITMQ_USER"

@@ -17,8 +17,11 @@ public sealed class DumperOptions : IConfigurationSection<DumperOptions>
     /// <summary>zstd level of the artifact: 1 (fastest) to 19; 3 is zstd's own default.</summary>
     [Range(1, 19)] public int CompressionLevel { get; set; } = 3;
 
-    /// <summary>zstd worker threads compressing beside the copy; 0 compresses on the copying thread.</summary>
-    [Range(0, 16)] public int CompressionThreads { get; set; } = 2;
+    /// <summary>
+    /// zstd worker threads compressing beside the copy; 0 compresses on the copying thread. 1 is as fast as 2 on a
+    /// 2-core machine and peaks lower (deploy/bench/README.md); more help only where pg_dump leaves cores idle.
+    /// </summary>
+    [Range(0, 16)] public int CompressionThreads { get; set; } = 1;
 
     /// <summary>
     /// Waits before trying again after a transient failure (the source refused or dropped the connection); when they
