@@ -41,21 +41,11 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
     public async Task<IArtifactWrite> BeginWriteAsync(ArtifactKey key, CancellationToken cancellationToken)
     {
         var target = At(key.Value);
-        try
-        {
-            var upload = await client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
-            {
-                BucketName = options.Bucket,
-                Key = target.ObjectKey,
-            }, cancellationToken);
-            return new S3MultipartWrite(client, target, upload.UploadId, options.PartSizeMiB << 20, partUpload,
-                token => ExistsAsync(key, token), (objectKey, e) => S3Log.AbortFailed(logger, objectKey, e.GetType().Name),
-                cancellationToken);
-        }
-        catch (Exception e) when (S3Failures.IsS3Failure(e))
-        {
-            throw target.Fail(e, "starting the upload of");
-        }
+        var upload = await CallAsync(target, "starting the upload of", () => client.InitiateMultipartUploadAsync(
+            new InitiateMultipartUploadRequest { BucketName = options.Bucket, Key = target.ObjectKey }, cancellationToken));
+        return new S3MultipartWrite(client, target, upload.UploadId, options.PartSizeMiB << 20, partUpload,
+            token => ExistsAsync(key, token), (objectKey, e) => S3Log.AbortFailed(logger, objectKey, e.GetType().Name),
+            cancellationToken);
     }
 
     public async Task WriteManifestAsync(ArtifactManifest manifest, CancellationToken cancellationToken)
@@ -64,21 +54,14 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         using var json = new MemoryStream();
         await JsonSerializer.SerializeAsync(json, manifest, ArtifactManifest.Json, cancellationToken);
         json.Position = 0;
-        try
+        await CallAsync(target, "writing the manifest", () => client.PutObjectAsync(new PutObjectRequest
         {
-            await client.PutObjectAsync(new PutObjectRequest
-            {
-                BucketName = options.Bucket,
-                Key = target.ObjectKey,
-                InputStream = json,
-                ContentType = "application/json",
-                UseChunkEncoding = false,
-            }, cancellationToken);
-        }
-        catch (Exception e) when (S3Failures.IsS3Failure(e))
-        {
-            throw target.Fail(e, "writing the manifest");
-        }
+            BucketName = options.Bucket,
+            Key = target.ObjectKey,
+            InputStream = json,
+            ContentType = "application/json",
+            UseChunkEncoding = false,
+        }, cancellationToken));
     }
 
     public async Task<ArtifactManifest?> ReadManifestAsync(ArtifactKey key, CancellationToken cancellationToken)
@@ -97,20 +80,9 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
     {
         // A listing, not a HEAD: a HEAD's 404 can't tell a missing object from a missing bucket.
         var target = At(key.Value);
-        try
-        {
-            var page = await client.ListObjectsV2Async(new ListObjectsV2Request
-            {
-                BucketName = options.Bucket,
-                Prefix = target.ObjectKey,
-                MaxKeys = 1,
-            }, cancellationToken);
-            return page.S3Objects is [{ } first, ..] && first.Key == target.ObjectKey;
-        }
-        catch (Exception e) when (S3Failures.IsS3Failure(e))
-        {
-            throw target.Fail(e, "looking for");
-        }
+        var page = await CallAsync(target, "looking for", () => client.ListObjectsV2Async(
+            new ListObjectsV2Request { BucketName = options.Bucket, Prefix = target.ObjectKey, MaxKeys = 1 }, cancellationToken));
+        return page.S3Objects is [{ } first, ..] && first.Key == target.ObjectKey;
     }
 
     public async IAsyncEnumerable<ArtifactKey> ListAsync([EnumeratorCancellation] CancellationToken cancellationToken)
@@ -203,15 +175,19 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         }
     }
 
-    async Task DeleteObjectAsync(S3Location target, CancellationToken cancellationToken)
+    Task DeleteObjectAsync(S3Location target, CancellationToken cancellationToken) =>
+        CallAsync(target, "deleting", () => client.DeleteObjectAsync(options.Bucket, target.ObjectKey, cancellationToken));
+
+    /// <summary>One S3 request on <paramref name="target"/>; its failure becomes the store's, saying what was being done.</summary>
+    static async Task<T> CallAsync<T>(S3Location target, string action, Func<Task<T>> request)
     {
         try
         {
-            await client.DeleteObjectAsync(options.Bucket, target.ObjectKey, cancellationToken);
+            return await request();
         }
         catch (Exception e) when (S3Failures.IsS3Failure(e))
         {
-            throw target.Fail(e, "deleting");
+            throw target.Fail(e, action);
         }
     }
 
