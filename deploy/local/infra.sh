@@ -6,6 +6,9 @@
 #   infra.sh status DIR          exit 0 when both are up
 #   infra.sh rabbitmq-stop DIR   stop the broker only (same node, ports and data kept)
 #   infra.sh rabbitmq-start DIR  start it again and wait until it is ready
+#   infra.sh rabbitmq-set DIR KEY MS
+#                                set a timing of the running broker, for tests: consumer_timeout or
+#                                channel_tick_interval (how often a channel checks it), in milliseconds
 #
 # Everything lives under DIR, so several instances (different DIRs) can run side by side.
 # Secrets never appear on a command line: RabbitMQ reads its credentials from rabbitmq.conf,
@@ -29,6 +32,7 @@ die() { printf '[infra] error: %s\n' "$*" >&2; exit 1; }
 usage() {
   cat >&2 <<'EOF'
 usage: infra.sh up|down|status|rabbitmq-stop|rabbitmq-start DIR
+       infra.sh rabbitmq-set DIR consumer_timeout|channel_tick_interval MILLISECONDS
 EOF
   exit 2
 }
@@ -470,8 +474,22 @@ cmd_rabbitmq_start() {
   log "RabbitMQ ready on 127.0.0.1:$BACKUP_RABBITMQ_PORT"
 }
 
+# Changes one of the broker's timings while it runs (channels opened afterwards use it); tests shorten the
+# consumer timeout to seconds this way. Only the two keys below, only digits: nothing else reaches `eval`.
+cmd_rabbitmq_set() { # cmd_rabbitmq_set KEY MILLISECONDS
+  load_instance || die "no instance in $DIR"
+  [[ $1 == consumer_timeout || $1 == channel_tick_interval ]] || die "rabbitmq-set: KEY is consumer_timeout or channel_tick_interval"
+  [[ $2 =~ ^[0-9]{1,10}$ ]] || die "rabbitmq-set: MS must be a number of milliseconds"
+  rabbitmqctl_with_deadline 30 eval "application:set_env(rabbit, $1, $2)." || die "rabbitmqctl eval failed (see $(rabbit_dir)/log/startup.log)"
+  log "RabbitMQ $1 = $2 ms"
+}
+
 main() {
-  (($# == 2)) || usage
+  if [[ ${1:-} == rabbitmq-set ]]; then
+    (($# == 4)) || usage
+  else
+    (($# == 2)) || usage
+  fi
   DIR=$(realpath -m -- "$2")
   [[ $DIR != / ]] || die "refusing DIR=/"
   [[ $DIR =~ ^[A-Za-z0-9_./-]+$ ]] || die "DIR may only contain letters, digits and _ . / -"
@@ -481,6 +499,7 @@ main() {
     status) cmd_status ;;
     rabbitmq-stop) cmd_rabbitmq_stop ;;
     rabbitmq-start) cmd_rabbitmq_start ;;
+    rabbitmq-set) cmd_rabbitmq_set "$3" "$4" ;;
     *) usage ;;
   esac
 }

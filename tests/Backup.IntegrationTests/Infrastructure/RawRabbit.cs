@@ -89,6 +89,34 @@ public sealed class RawRabbit : IAsyncDisposable
         return received;
     }
 
+    /// <summary>
+    /// A consumer that takes one message and never acknowledges it, on a channel of its own. The returned task
+    /// completes when the broker closes that channel for it (RabbitMQ's consumer timeout: PRECONDITION_FAILED), with
+    /// the broker's reply code: proof that the timeout has fired on this broker for a delivery held that long.
+    /// </summary>
+    public async Task<Task<ushort>> HoldOneMessageUnacknowledgedAsync()
+    {
+        var holder = await connection.CreateChannelAsync();
+        var closed = new TaskCompletionSource<ushort>(TaskCreationOptions.RunContinuationsAsynchronously);
+        holder.ChannelShutdownAsync += (_, reason) =>
+        {
+            closed.TrySetResult(reason.ReplyCode);
+            return Task.CompletedTask;
+        };
+        var queue = await holder.QueueDeclareAsync("", durable: false, exclusive: false, autoDelete: false);
+        await holder.BasicPublishAsync("", queue.QueueName, Encoding.UTF8.GetBytes("held"));
+        var delivered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var consumer = new AsyncEventingBasicConsumer(holder);
+        consumer.ReceivedAsync += (_, _) =>
+        {
+            delivered.TrySetResult(); // and never acknowledged
+            return Task.CompletedTask;
+        };
+        await holder.BasicConsumeAsync(queue.QueueName, autoAck: false, consumer);
+        await delivered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        return closed.Task;
+    }
+
     /// <summary>Takes one message off a queue, if there is one (for looking into _error queues).</summary>
     public async Task<string?> GetAsync(string queue)
     {

@@ -53,6 +53,28 @@ public sealed class TestInfrastructure : IAsyncLifetime
             Environment.GetEnvironmentVariable("BACKUP_PG_BIN") ?? "/usr/lib/postgresql/15/bin");
     }
 
+    /// <summary>
+    /// Changes one of the running broker's timings (consumer_timeout or channel_tick_interval, in milliseconds);
+    /// channels opened afterwards use it. Through deploy/local/infra.sh, or rabbitmqctl in the container.
+    /// </summary>
+    public async Task SetBrokerTimingAsync(string key, int milliseconds)
+    {
+        if (rabbitContainer is not null)
+        {
+            var result = await rabbitContainer.ExecAsync(["rabbitmqctl", "eval", $"application:set_env(rabbit, {key}, {milliseconds})."]);
+            if (result.ExitCode != 0) throw new InvalidOperationException($"rabbitmqctl eval failed: {result.Stderr}");
+            return;
+        }
+        var infra = Var("BACKUP_INFRA_DIR");
+        var start = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var argument in new[] { Path.Combine(RepositoryRoot.Path, "deploy", "local", "infra.sh"), "rabbitmq-set", infra, key, milliseconds.ToString() })
+            start.ArgumentList.Add(argument);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var errors = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"infra.sh rabbitmq-set {key} failed: {errors}");
+    }
+
     public async Task DisposeAsync()
     {
         if (rabbitContainer is not null) await rabbitContainer.DisposeAsync();
@@ -80,6 +102,15 @@ public sealed record BrokerEndpoint(string Host, int Port, int ManagementPort, s
     {
         using var http = Management();
         await http.DeleteAsync($"api/vhosts/{name}");
+    }
+
+    /// <summary>Messages in a queue, ready plus delivered and not yet acknowledged (the management API's "messages").</summary>
+    public async Task<long> QueueDepthAsync(string virtualHost, string queue)
+    {
+        using var http = Management();
+        var body = await http.GetFromJsonAsync<System.Text.Json.JsonElement>(
+            $"api/queues/{Uri.EscapeDataString(virtualHost)}/{Uri.EscapeDataString(queue)}?disable_stats=false");
+        return body.TryGetProperty("messages", out var messages) ? messages.GetInt64() : 0;
     }
 
     HttpClient Management()
