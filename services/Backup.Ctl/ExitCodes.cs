@@ -25,7 +25,8 @@ public static class ExitCodes
         RecoveryErrorCode.InvalidRequest => Usage,
         RecoveryErrorCode.ArtifactNotFound or RecoveryErrorCode.ManifestMissing
             or RecoveryErrorCode.IntegrityCheckFailed or RecoveryErrorCode.DecryptionFailed => ArtifactFailed,
-        RecoveryErrorCode.TargetExists or RecoveryErrorCode.ConnectionFailed or RecoveryErrorCode.RestoreFailed => DatabaseFailed,
+        RecoveryErrorCode.TargetExists or RecoveryErrorCode.TargetBusy or RecoveryErrorCode.ConnectionFailed
+            or RecoveryErrorCode.RestoreFailed or RecoveryErrorCode.Interrupted => DatabaseFailed,
         RecoveryErrorCode.RowCountMismatch => RowCountsDiffer,
         _ => throw new ArgumentOutOfRangeException(nameof(code), code, null),
     };

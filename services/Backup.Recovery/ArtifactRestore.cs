@@ -42,7 +42,10 @@ public static class ArtifactRestore
         await progress.CheckStoredBytesAsync(key, manifest,
             hashed => StoredBytesCheck.RunAsync(settings.Store, key, manifest, hashed, cancellationToken));
 
-        var exists = await TargetExistsAsync(settings, target, overwrite, cancellationToken);
+        // Held to the end of the restore: the target lock lives as long as this session.
+        await using var maintenance = await OpenAsync(server, server.MaintenanceDatabase, caller, cancellationToken);
+        await TargetLock.TakeAsync(maintenance, target, server.Describe(), cancellationToken);
+        var exists = await TargetExistsAsync(maintenance, settings, target, overwrite, cancellationToken);
 
         using var temporary = PrivateTempFolder.Create(settings.TempDirectory, caller);
         var archivePath = await DecodeAsync(settings, key, manifest, temporary, cancellationToken);
@@ -62,10 +65,10 @@ public static class ArtifactRestore
     }
 
     /// <summary>Whether the target exists; fails when it does and may not be overwritten.</summary>
-    static async Task<bool> TargetExistsAsync(RestoreSettings settings, string target, bool overwrite, CancellationToken cancellationToken)
+    static async Task<bool> TargetExistsAsync(NpgsqlConnection connection, RestoreSettings settings, string target, bool overwrite,
+        CancellationToken cancellationToken)
     {
         var (server, caller) = (settings.Server, settings.Caller);
-        await using var connection = await OpenAsync(server, server.MaintenanceDatabase, caller, cancellationToken);
         await using var command = new NpgsqlCommand(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = target });

@@ -30,6 +30,12 @@ public enum RecoveryErrorCode
     /// <summary>pg_restore finished, but the restored row counts differ from the manifest's.</summary>
     RowCountMismatch,
 
+    /// <summary>Another restore into the same target database is running (the restorer restores into a database one at a time).</summary>
+    TargetBusy,
+
+    /// <summary>The restore was started but its restorer stopped or died before it finished; the target database may be partial.</summary>
+    Interrupted,
+
     /// <summary>The request itself is wrong: a key the service did not make, a target name that is not a plain identifier, a setting that names nothing.</summary>
     InvalidRequest,
 }

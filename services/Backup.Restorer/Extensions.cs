@@ -1,3 +1,4 @@
+using Backup.Catalog.Data.Jobs;
 using Backup.Restorer.Consumers;
 using Backup.Restorer.Options;
 using Backup.Restorer.Restoring;
@@ -10,7 +11,7 @@ namespace Backup.Restorer;
 
 public static class Extensions
 {
-    /// <summary>The restorer: the restore server, pg_restore, the artifact store (read only), and the RestoreRequested consumer.</summary>
+    /// <summary>The restorer: the restore server, pg_restore, the artifact store (read only), the RestoreRequested consumer and the restore jobs' worker.</summary>
     public static IHostApplicationBuilder AddRestorer(this IHostApplicationBuilder builder)
     {
         builder.AddValidatedOptions<RestoreOptions>();
@@ -19,6 +20,9 @@ public static class Extensions
         builder.Services.AddHealthChecks().AddNpgSql(
             services => RestorerSetup.ConnectionString(services.GetRequiredService<IOptions<RestoreOptions>>().Value),
             name: "restore-server", tags: [BackupHostDefaults.ReadyTag], timeout: TimeSpan.FromSeconds(5));
+        // A restore is not tried again (it would meet the database it left behind); one whose restorer died is reported Interrupted.
+        builder.AddJobWorker<RestoreArtifactJob>(services => new JobWorkerSettings(RestoreArtifactJob.Kind,
+            services.GetRequiredService<IOptions<RestoreOptions>>().Value.ConcurrentRestores, MaxAttempts: 1));
         builder.AddBackupBus(bus => bus.AddConsumer<RestoreArtifactConsumer>(typeof(RestoreArtifactConsumerDefinition)));
         return builder;
     }

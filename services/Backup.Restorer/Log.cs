@@ -23,6 +23,12 @@ static partial class Log
     [LoggerMessage(5007, LogLevel.Information, "Restore {RestoreId}: {Action} database {TargetDatabase}")]
     public static partial void DatabaseCreated(ILogger logger, Guid restoreId, string action, string targetDatabase);
 
+    [LoggerMessage(5009, LogLevel.Information, "Restore {RestoreId} of {ArtifactKey} into database {TargetDatabase} accepted; queued as a restore job")]
+    public static partial void RestoreQueued(ILogger logger, Guid restoreId, string artifactKey, string targetDatabase);
+
+    [LoggerMessage(5010, LogLevel.Information, "Restore request {RestoreId} arrived again; its restore job already exists")]
+    public static partial void DuplicateRestoreRequest(ILogger logger, Guid restoreId);
+
     [LoggerMessage(5008, LogLevel.Information, "Restore {RestoreId}: running pg_restore with {Jobs} jobs")]
     public static partial void PgRestoreStarted(ILogger logger, Guid restoreId, int jobs);
 }

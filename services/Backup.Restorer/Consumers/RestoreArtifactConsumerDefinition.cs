@@ -1,25 +1,29 @@
-using Backup.Restorer.Options;
 using MassTransit;
-using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Backup.Restorer.Consumers;
 
 /// <summary>
-/// At most Restore:ConcurrentRestores restores at once per instance (each runs pg_restore with Restore:Jobs jobs);
-/// the queue "restore-artifact" holds the rest. No retry: a restore that fails has published RestoreFailed, and
-/// running it again could only meet the database it left behind.
+/// Accepting a request only stores a job, so messages are taken a few at a time and acknowledged within
+/// milliseconds; how many restores run at once is Restore:ConcurrentRestores, in the job worker. If the catalog
+/// database is away, storing the job is tried again a few times, then the message goes to restore-artifact_error.
 /// </summary>
 public sealed class RestoreArtifactConsumerDefinition : ConsumerDefinition<RestoreArtifactConsumer>
 {
-    public RestoreArtifactConsumerDefinition(IOptions<RestoreOptions> options)
+    public RestoreArtifactConsumerDefinition()
     {
         EndpointName = "restore-artifact";
-        ConcurrentMessageLimit = options.Value.ConcurrentRestores;
+        ConcurrentMessageLimit = 4;
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
         IConsumerConfigurator<RestoreArtifactConsumer> consumer, IRegistrationContext context)
     {
-        endpoint.PrefetchCount = ConcurrentMessageLimit ?? 1;
+        endpoint.PrefetchCount = 4;
+        endpoint.UseMessageRetry(retry =>
+        {
+            retry.Handle<NpgsqlException>();
+            retry.Intervals(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30));
+        });
     }
 }

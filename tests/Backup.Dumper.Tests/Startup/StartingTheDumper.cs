@@ -25,6 +25,7 @@ sealed class DumperUnderTest : IAsyncDisposable
             ["RabbitMq:Host"] = "127.0.0.1",
             ["RabbitMq:Username"] = "u",
             ["RabbitMq:Password"] = "p",
+            ["ConnectionStrings:Catalog"] = "Host=127.0.0.1;Port=1;Database=catalog;Timeout=1", // jobs: nobody answers, nothing is claimed
             ["Storage:Root"] = storageRoot,
             ["Sources:demo:Host"] = "127.0.0.1",
             ["Sources:demo:Database"] = "demo_app",
@@ -111,5 +112,36 @@ public class When_the_dumper_starts_with_an_invalid_source_name
 
         var error = Assert.IsType<OptionsValidationException>(failure);
         Assert.Contains("Sources:Billing: ", error.Message);
+    }
+}
+
+public class When_the_dumper_starts_with_job_settings_that_would_hand_live_dumps_over
+{
+    [Fact]
+    public async Task It_fails_to_start_naming_the_setting()
+    {
+        await using var dumper = new DumperUnderTest();
+        dumper.Settings["Jobs:HeartbeatInterval"] = "00:00:10";
+        dumper.Settings["Jobs:StaleAfter"] = "00:00:20";
+
+        var failure = await dumper.StartFailure();
+
+        var error = Assert.IsType<OptionsValidationException>(failure);
+        Assert.Contains("Jobs:StaleAfter: must be at least three times HeartbeatInterval", error.Message);
+    }
+}
+
+public class When_the_dumper_starts_without_a_catalog_database
+{
+    [Fact]
+    public async Task It_fails_to_start_naming_the_setting()
+    {
+        await using var dumper = new DumperUnderTest();
+        dumper.Settings.Remove("ConnectionStrings:Catalog");
+
+        var failure = await dumper.StartFailure();
+
+        var error = Assert.IsType<OptionsValidationException>(failure);
+        Assert.Contains("ConnectionStrings:Catalog", error.Message);
     }
 }

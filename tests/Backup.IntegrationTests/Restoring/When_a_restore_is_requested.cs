@@ -92,15 +92,41 @@ public sealed class When_a_restore_is_requested(TestInfrastructure infrastructur
     }
 
     [Fact]
-    public async Task It_names_the_database_after_the_source_and_its_clock_when_no_target_is_given()
+    public async Task It_names_the_database_after_the_source_its_clock_and_the_restore_when_no_target_is_given()
     {
-        var expected = system.DropAtEnd(string.Create(CultureInfo.InvariantCulture, $"demo_restore_{clock.GetUtcNow():yyyyMMddHHmmss}"));
+        var restoreId = Guid.NewGuid();
+        var expected = system.DropAtEnd(string.Create(CultureInfo.InvariantCulture,
+            $"demo_restore_{clock.GetUtcNow():yyyyMMddHHmmss}_{restoreId.ToString("N")[..6]}"));
 
-        var outcome = await RestoreAsync(artifactKey, target: null);
+        await rabbit.RequestRestoreAsync(restoreId, artifactKey, targetDatabase: null);
+        var outcome = await outcomes.WaitAsync(restoreId);
 
         Assert.True(outcome.Completed, outcome.ToString());
         Assert.Equal(expected, outcome.Message.GetProperty("targetDatabase").GetString());
         Assert.Equal(await SourceRowsAsync("public.orders"), await system.Postgres.ScalarAsync<long>(expected, "SELECT count(*) FROM public.orders"));
+    }
+
+    [Fact]
+    public async Task It_refuses_a_target_another_restore_is_filling_and_leaves_it_alone()
+    {
+        var target = system.NewDatabaseName();
+        // Another restore (another restorer instance, or backupctl) holds the target: the lock every restore takes.
+        await using var other = new Npgsql.NpgsqlConnection(system.Postgres.ConnectionString("postgres"));
+        await other.OpenAsync();
+        await using (var take = new Npgsql.NpgsqlCommand("SELECT pg_advisory_lock(hashtextextended('backup-restore:' || $1, 0))", other))
+        {
+            take.Parameters.Add(new Npgsql.NpgsqlParameter { Value = target });
+            await take.ExecuteNonQueryAsync();
+        }
+
+        var outcome = await RestoreAsync(artifactKey, target);
+
+        Assert.Equal("TargetBusy", outcome.ErrorCode);
+        Assert.Contains($"Another restore into database {target}", outcome.Reason);
+        Assert.False(await DatabaseExistsAsync(target));
+
+        await other.CloseAsync(); // the other restore ends: the same request now goes through
+        Assert.True((await RestoreAsync(artifactKey, target)).Completed);
     }
 
     [Fact]

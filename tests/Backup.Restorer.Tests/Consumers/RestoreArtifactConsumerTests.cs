@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using System.Text.Json;
+using Backup.Catalog.Data.Jobs;
 using Backup.Contracts;
 using Backup.Restorer.Consumers;
 using Backup.Restorer.Options;
@@ -12,12 +14,15 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using Npgsql;
 
 namespace Backup.Restorer.Tests.Consumers;
 
 /// <summary>
-/// The consumer as AddRestorer registers it, on MassTransit's in-memory harness, with a real store folder and a
-/// restore server that does not answer (port 1): every outcome that comes before a database is reached.
+/// The consumer and the restore job as AddRestorer registers them, on MassTransit's in-memory harness, with a real
+/// store folder and a restore server that does not answer (port 1): every outcome that comes before a database is
+/// reached. Requests the consumer refuses never reach the jobs table; the others are run as their job would be
+/// (the claim itself is tested on a real database in the integration tests).
 /// </summary>
 sealed class RestorerConsumerUnderTest : IAsyncDisposable
 {
@@ -55,6 +60,11 @@ sealed class RestorerConsumerUnderTest : IAsyncDisposable
         builder.AddValidatedOptions<RestoreOptions>();
         builder.AddArtifactStore();
         builder.Services.AddSingleton<RestorerSetup>();
+        // Refused requests never touch the jobs table: a catalog database that isn't there proves it.
+        builder.Services.AddSingleton(services => new JobQueue(NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Timeout=1"),
+            services.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton<JobSignal>();
+        builder.Services.AddScoped<RestoreArtifactJob>();
         builder.Services.AddMassTransitTestHarness(bus => bus.AddConsumer<RestoreArtifactConsumer, RestoreArtifactConsumerDefinition>());
         var host = builder.Build();
         await host.StartAsync();
@@ -94,19 +104,41 @@ sealed class RestorerConsumerUnderTest : IAsyncDisposable
 
     public string PathOf(ArtifactKey key) => Path.Combine(Root, key.Value);
 
-    /// <summary>Publishes a request and returns what the restorer published for it.</summary>
-    public async Task<RestoreFailed> FailureOf(string artifactKey, string? targetDatabase = "restored_demo", bool overwrite = false)
+    /// <summary>Publishes a request the consumer must refuse and returns the RestoreFailed it published.</summary>
+    public async Task<RestoreFailed> RefusalOf(string artifactKey, string? targetDatabase = "restored_demo")
     {
-        var restoreId = Guid.NewGuid();
-        await Harness.Bus.Publish(new RestoreRequested
+        var request = Request(artifactKey, targetDatabase, overwrite: false);
+        await Harness.Bus.Publish(request);
+        return await OutcomeAsync(request.RestoreId);
+    }
+
+    /// <summary>Runs the restore job of a request and returns the RestoreFailed it published.</summary>
+    public async Task<RestoreFailed> FailureOf(string artifactKey, string targetDatabase = "restored_demo", bool overwrite = false)
+    {
+        var request = Request(artifactKey, targetDatabase, overwrite);
+        var payload = JsonSerializer.Serialize(new RestoreJobPayload(request, targetDatabase, DateTimeOffset.UtcNow), JsonSerializerOptions.Web);
+        await using (var scope = host.Services.CreateAsyncScope())
         {
-            RestoreId = restoreId,
-            ArtifactKey = artifactKey,
-            TargetDatabase = targetDatabase,
-            Overwrite = overwrite,
-            RequestedAt = DateTimeOffset.UtcNow,
-            RequestedBy = "test",
-        });
+            var job = scope.ServiceProvider.GetRequiredService<RestoreArtifactJob>();
+            var outcome = await job.RunAsync(new ClaimedJob(RestoreArtifactJob.Kind, RestoreArtifactJob.KeyOf(request), payload, 1, null, "test"),
+                CancellationToken.None);
+            Assert.IsType<JobOutcome.Finished>(outcome);
+        }
+        return await OutcomeAsync(request.RestoreId);
+    }
+
+    static RestoreRequested Request(string artifactKey, string? targetDatabase, bool overwrite) => new()
+    {
+        RestoreId = Guid.NewGuid(),
+        ArtifactKey = artifactKey,
+        TargetDatabase = targetDatabase,
+        Overwrite = overwrite,
+        RequestedAt = DateTimeOffset.UtcNow,
+        RequestedBy = "test",
+    };
+
+    async Task<RestoreFailed> OutcomeAsync(Guid restoreId)
+    {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         Assert.True(await Harness.Published.Any<RestoreFailed>(x => x.Context.Message.RestoreId == restoreId, deadline.Token),
             "RestoreFailed was not published in time.");
@@ -135,7 +167,7 @@ public class When_a_RestoreRequested_cannot_be_restored
     {
         await using var restorer = await RestorerConsumerUnderTest.StartAsync();
 
-        var failed = await restorer.FailureOf(key);
+        var failed = await restorer.RefusalOf(key);
 
         Assert.Equal("InvalidRequest", failed.ErrorCode);
         Assert.Contains("is not an artifact key made by the dumper", failed.Reason);
@@ -150,7 +182,7 @@ public class When_a_RestoreRequested_cannot_be_restored
         await using var restorer = await RestorerConsumerUnderTest.StartAsync();
         var key = await restorer.AddAsync("PGDMP and more"u8.ToArray());
 
-        var failed = await restorer.FailureOf(key.Value, target);
+        var failed = await restorer.RefusalOf(key.Value, target);
 
         Assert.Equal("InvalidRequest", failed.ErrorCode);
         Assert.Contains(reason, failed.Reason);
@@ -162,7 +194,7 @@ public class When_a_RestoreRequested_cannot_be_restored
         await using var restorer = await RestorerConsumerUnderTest.StartAsync();
         var key = await restorer.AddAsync("PGDMP and more"u8.ToArray());
 
-        var failed = await restorer.FailureOf(key.Value, new string('x', 10_000));
+        var failed = await restorer.RefusalOf(key.Value, new string('x', 10_000));
 
         Assert.Equal("InvalidRequest", failed.ErrorCode);
         Assert.True(failed.Reason.Length < 500, failed.Reason);

@@ -24,6 +24,7 @@ sealed class RestorerUnderTest : IAsyncDisposable
             ["RabbitMq:Host"] = "127.0.0.1",
             ["RabbitMq:Username"] = "u",
             ["RabbitMq:Password"] = "p",
+            ["ConnectionStrings:Catalog"] = "Host=127.0.0.1;Port=1;Database=catalog;Timeout=1", // jobs: nobody answers, nothing is claimed
             ["Storage:Root"] = folder,
             ["Restore:Host"] = "127.0.0.1",
             ["Restore:Username"] = "restorer",
