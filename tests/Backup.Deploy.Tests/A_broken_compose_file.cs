@@ -86,6 +86,12 @@ public sealed class A_broken_compose_file
         Reported(ComposeRules.Dependencies(Broken("      migrator:\n        condition: service_completed_successfully\n    environment: *dotnet-env\n", "    environment: *dotnet-env\n")), "catalog: uses the catalog database but does not wait for migrator");
 
     [Fact]
+    public void Is_reported_when_the_dumper_loses_its_catalog_connection() =>
+        Reported(ComposeRules.CatalogConnections(Broken(
+            "      - source: catalog_connection_string # the dump jobs (claims, heartbeats, retry timers) live in the catalog database\n        target: ConnectionStrings__Catalog\n", "")),
+            "dumper: Backup.Dumper uses the catalog database but gets no ConnectionStrings__Catalog secret");
+
+    [Fact]
     public void Is_reported_when_a_password_is_put_in_the_environment()
     {
         Reported(ComposeRules.SecretsStayOutOfTheEnvironment(Broken("      Smtp__Host: mailpit\n", "      Smtp__Host: mailpit\n      Smtp__Password: hunter2\n")), "notifier: environment Smtp__Password looks like a secret");

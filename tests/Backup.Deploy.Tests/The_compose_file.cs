@@ -45,6 +45,9 @@ public sealed class The_compose_file
     public void Every_dependency_waits_for_health_or_for_the_one_shot_step_to_succeed() => Expect.NoViolations(ComposeRules.Dependencies(Compose));
 
     [Fact]
+    public void Every_service_that_uses_the_catalog_database_gets_its_connection() => Expect.NoViolations(ComposeRules.CatalogConnections(Compose));
+
+    [Fact]
     public void No_secret_is_in_an_environment_variable_or_build_arg() => Expect.NoViolations(ComposeRules.SecretsStayOutOfTheEnvironment(Compose));
 
     [Fact]

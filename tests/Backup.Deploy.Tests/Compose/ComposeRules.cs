@@ -155,6 +155,28 @@ public static partial class ComposeRules
         }
     }
 
+    /// <summary>
+    /// A service whose project uses the catalog database (it references Backup.Catalog.Data: the saga, dump and
+    /// restore jobs) gets ConnectionStrings__Catalog as a secret; without it the service refuses to start.
+    /// </summary>
+    public static IEnumerable<string> CatalogConnections(ComposeFile compose)
+    {
+        foreach (var service in DotnetServices(compose))
+        {
+            var project = service.Build!.Args.GetValueOrDefault("SERVICE");
+            var path = project is null ? null : Path.Combine(compose.FullPath(service.Build.Context), "services", project, project + ".csproj");
+            if (path is null || !File.Exists(path) || !File.ReadAllText(path).Contains("Backup.Catalog.Data.csproj", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (!service.Secrets.Any(secret => secret.Target == "ConnectionStrings__Catalog"))
+            {
+                yield return $"{service.Name}: {project} uses the catalog database but gets no ConnectionStrings__Catalog secret";
+            }
+        }
+    }
+
     public static IEnumerable<string> SecretsStayOutOfTheEnvironment(ComposeFile compose)
     {
         foreach (var service in compose.Services)
