@@ -6,6 +6,8 @@
 #   infra.sh status DIR          exit 0 when both are up
 #   infra.sh rabbitmq-stop DIR   stop the broker only (same node, ports and data kept)
 #   infra.sh rabbitmq-start DIR  start it again and wait until it is ready
+#                                and, as root, a 16 MB tmpfs at DIR/small-disk for full-disk
+#                                tests (BACKUP_SMALL_DISK in infra.env)
 #   infra.sh rabbitmq-set DIR KEY MS
 #                                set a timing of the running broker, for tests: consumer_timeout or
 #                                channel_tick_interval (how often a channel checks it), in milliseconds
@@ -407,7 +409,25 @@ create_instance() {
   init_pg_cluster
   start_pg
   start_s3rver
+  mount_small_disk
   wait_for_rabbit
+}
+
+# A 16 MB filesystem of its own, so tests can fill a disk without touching the machine's: mounted when this
+# process runs as root (as CI does); otherwise the full-disk tests say they were skipped and why.
+small_disk() { printf '%s/small-disk' "$DIR"; }
+mount_small_disk() {
+  mkdir -p "$(small_disk)"
+  if is_root && mount -t tmpfs -o size=16m,mode=0777 backup-small-disk "$(small_disk)" 2>/dev/null; then
+    printf 'BACKUP_SMALL_DISK=%s\n' "$(small_disk)" >>"$DIR/infra.env"
+  else
+    log "could not mount a tmpfs at $(small_disk): the full-disk tests will be skipped"
+  fi
+}
+unmount_small_disk() {
+  if mountpoint -q "$(small_disk)" 2>/dev/null; then
+    umount "$(small_disk)" || log "could not unmount $(small_disk)"
+  fi
 }
 
 cmd_up() {
@@ -431,6 +451,7 @@ cmd_down() {
     stop_pg
     stop_s3rver
   fi
+  unmount_small_disk
   mapfile -t pids < <(instance_pids)
   if ((${#pids[@]})); then
     log "killing what is left of this instance (epmd and such): ${pids[*]}"

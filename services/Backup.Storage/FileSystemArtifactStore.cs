@@ -131,9 +131,15 @@ public sealed class FileSystemArtifactStore(IOptions<StorageOptions> options, Ti
 
         public async ValueTask DisposeAsync()
         {
-            await stream.DisposeAsync();
-            if (!committed && File.Exists(temporary))
-                File.Delete(temporary);
+            try
+            {
+                await stream.DisposeAsync(); // may throw again on a full disk (the buffered rest can't be written)
+            }
+            finally
+            {
+                if (!committed && File.Exists(temporary))
+                    File.Delete(temporary);
+            }
         }
     }
 }
