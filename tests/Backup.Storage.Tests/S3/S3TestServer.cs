@@ -115,7 +115,7 @@ public sealed class S3TestServer : IDisposable
 
     public void Dispose()
     {
-        foreach (var key in ObjectsAsync().GetAwaiter().GetResult())
+        foreach (var key in Url is null ? [] : ObjectsAsync().GetAwaiter().GetResult())
             Raw.DeleteObjectAsync(Bucket, Prefix + key).GetAwaiter().GetResult();
         foreach (var host in hosts) host.Dispose();
         Raw.Dispose();
