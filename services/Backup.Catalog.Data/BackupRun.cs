@@ -4,7 +4,7 @@ namespace Backup.Catalog.Data;
 
 /// <summary>
 /// One backup run as the catalog knows it: the state of the backup-run saga, one row per run id.
-/// States: Requested → Running → Completed | Failed; Completed → Delivered; Completed | Delivered → Expired.
+/// States: Requested → Running → Completed | Failed | TimedOut; Completed → Delivered; Completed | Delivered → Expired.
 /// </summary>
 public sealed class BackupRun : SagaStateMachineInstance
 {
@@ -30,6 +30,17 @@ public sealed class BackupRun : SagaStateMachineInstance
     public string? FailureReason { get; set; }
     public string? DeliveryError { get; set; }
     public string? ExpiryReason { get; set; }
+
+    /// <summary>Dumps started for this run (BackupStarted events, a retry or a takeover each counting one).</summary>
+    public int Attempts { get; set; }
+
+    /// <summary>
+    /// When a run still Requested or Running is given up as TimedOut unless its dump job's claim is alive (a running
+    /// dump extends it by its heartbeat); null once the run has ended.
+    /// </summary>
+    public DateTimeOffset? TimeoutAt { get; set; }
+
+    public DateTimeOffset? TimedOutAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
 

@@ -7,6 +7,7 @@ public static class BackupRunStates
     public const string Running = nameof(Running);
     public const string Completed = nameof(Completed);
     public const string Failed = nameof(Failed);
+    public const string TimedOut = nameof(TimedOut);
     public const string Delivered = nameof(Delivered);
     public const string Expired = nameof(Expired);
 

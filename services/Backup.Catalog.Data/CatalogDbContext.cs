@@ -1,4 +1,6 @@
 using Backup.Catalog.Data.Jobs;
+using Backup.Catalog.Data.Outbox;
+using Backup.Catalog.Data.Scheduling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -12,6 +14,10 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
 {
     public DbSet<BackupRun> BackupRuns => Set<BackupRun>();
     public DbSet<Job> Jobs => Set<Job>();
+    public DbSet<BackupRunTransition> BackupRunTransitions => Set<BackupRunTransition>();
+    public DbSet<Schedule> Schedules => Set<Schedule>();
+    public DbSet<ScheduleOccurrence> ScheduleOccurrences => Set<ScheduleOccurrence>();
+    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
 
     /// <summary>
     /// Times arrive with any offset (a scheduler publishes local occurrences, other services what they like);
@@ -55,6 +61,45 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
         job.Property(j => j.ClaimedBy).HasMaxLength(200);
         job.Property(j => j.TraceParent).HasMaxLength(64);
         job.Property(j => j.LastError).HasMaxLength(2000);
+        job.Property(j => j.Group).HasMaxLength(100);
         job.HasIndex(j => new { j.Kind, j.State, j.NotBefore });
+        job.HasIndex(j => new { j.Kind, j.Group, j.State });
+
+        run.HasIndex(r => r.TimeoutAt).HasFilter("timeout_at IS NOT NULL");
+
+        var transition = modelBuilder.Entity<BackupRunTransition>();
+        transition.ToTable("backup_run_transitions");
+        transition.HasKey(t => t.Id);
+        transition.Property(t => t.Id).UseIdentityAlwaysColumn();
+        transition.Property(t => t.FromState).HasMaxLength(32);
+        transition.Property(t => t.ToState).HasMaxLength(32);
+        transition.Property(t => t.Event).HasMaxLength(64);
+        transition.Property(t => t.Detail).HasMaxLength(500);
+        transition.HasIndex(t => new { t.RunId, t.Id });
+
+        var schedule = modelBuilder.Entity<Schedule>();
+        schedule.ToTable("schedules");
+        schedule.HasKey(s => s.Source);
+        schedule.Property(s => s.Source).HasMaxLength(63);
+        schedule.Property(s => s.Cron).HasMaxLength(100);
+        schedule.Property(s => s.TimeZone).HasMaxLength(64);
+        schedule.Property(s => s.Origin).HasMaxLength(16);
+        schedule.Property(s => s.UpdatedBy).HasMaxLength(200);
+
+        var occurrence = modelBuilder.Entity<ScheduleOccurrence>();
+        occurrence.ToTable("schedule_occurrences");
+        occurrence.HasKey(o => new { o.Source, o.Occurrence });
+        occurrence.Property(o => o.Source).HasMaxLength(63);
+        occurrence.Property(o => o.ClaimedBy).HasMaxLength(200);
+        occurrence.HasIndex(o => o.PublishedAt).HasFilter("published_at IS NULL");
+
+        var outbox = modelBuilder.Entity<OutboxMessage>();
+        outbox.ToTable("outbox_messages");
+        outbox.HasKey(m => m.Id);
+        outbox.Property(m => m.Id).UseIdentityAlwaysColumn();
+        outbox.Property(m => m.MessageType).HasMaxLength(200);
+        outbox.Property(m => m.Payload).HasColumnType("jsonb");
+        outbox.Property(m => m.LastError).HasMaxLength(2000);
+        outbox.HasIndex(m => m.CreatedAt).HasFilter("sent_at IS NULL").HasDatabaseName("ix_outbox_messages_unsent");
     }
 }

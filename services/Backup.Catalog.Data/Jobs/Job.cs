@@ -14,6 +14,12 @@ public sealed class Job
     /// <summary>Identifies the work within its kind (a run id, a restore id); a second request with it is the same job.</summary>
     public required string Key { get; set; }
 
+    /// <summary>
+    /// Jobs with the same group run one at a time (e.g. the source: one dump of a source at once); the others wait
+    /// in the queue behind it. Null: no such limit.
+    /// </summary>
+    public string? Group { get; set; }
+
     /// <summary>The request that made the job, as JSON.</summary>
     public required string Payload { get; set; }
 

@@ -16,40 +16,62 @@ public sealed class JobQueue(NpgsqlDataSource database, TimeProvider clock) : IA
     /// <summary>This process's name on its claims: host, process id and a random part (a restarted process is another holder).</summary>
     public string Holder { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
 
-    /// <summary>Stores a job unless one with the same kind and key exists; true when this call stored it.</summary>
-    public async Task<bool> EnqueueAsync(string kind, string key, string payload, string? traceParent, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores a job unless one with the same kind and key exists; true when this call stored it. Jobs of one
+    /// <paramref name="group"/> run one at a time, in the order they were stored (null: no such limit).
+    /// </summary>
+    public async Task<bool> EnqueueAsync(string kind, string key, string? group, string payload, string? traceParent,
+        CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         return await ExecuteAsync("""
-            INSERT INTO jobs (kind, key, payload, state, attempts, not_before, created_at, trace_parent)
-            VALUES (@kind, @key, @payload::jsonb, 'queued', 0, @now, @now, @trace)
+            INSERT INTO jobs (kind, key, "group", payload, state, attempts, not_before, created_at, trace_parent)
+            VALUES (@kind, @key, @group, @payload::jsonb, 'queued', 0, @now, @now, @trace)
             ON CONFLICT (kind, key) DO NOTHING
-            """, cancellationToken, ("kind", kind), ("key", key), ("payload", payload), ("now", now), ("trace", traceParent)) == 1;
+            """, cancellationToken, ("kind", kind), ("key", key), ("group", group), ("payload", payload), ("now", now), ("trace", traceParent)) == 1;
     }
 
     /// <summary>
-    /// Claims the oldest due job of the kind: a queued one whose time has come, or a running one whose holder has not
-    /// sent a heartbeat for <paramref name="staleAfter"/> (it died or hung). Null when there is none.
+    /// Claims the oldest due job of the kind: a queued one whose time has come and whose group has no live running
+    /// job, or a running one whose holder has not sent a heartbeat for <paramref name="staleAfter"/> (it died or
+    /// hung). Null when there is none. Claims of one kind are taken one at a time (a transaction-scoped advisory
+    /// lock), so two workers can't both start a job of the same group.
     /// </summary>
     public async Task<ClaimedJob?> ClaimAsync(string kind, TimeSpan staleAfter, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        await using var command = database.CreateCommand("""
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var serialize = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('jobs-claim:' || @kind, 0))", connection, transaction))
+        {
+            Add(serialize, ("kind", kind));
+            await serialize.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using var command = new NpgsqlCommand("""
             UPDATE jobs SET state = 'running', claimed_by = @holder, heartbeat_at = @now, attempts = attempts + 1
             WHERE (kind, key) = (
-                SELECT kind, key FROM jobs
+                SELECT kind, key FROM jobs j
                 WHERE kind = @kind
-                  AND ((state = 'queued' AND not_before <= @now) OR (state = 'running' AND heartbeat_at < @stale))
+                  AND ((state = 'queued' AND not_before <= @now
+                        AND (j."group" IS NULL OR NOT EXISTS (
+                            SELECT 1 FROM jobs r
+                            WHERE r.kind = j.kind AND r."group" = j."group" AND r.state = 'running' AND r.heartbeat_at >= @stale)))
+                       OR (state = 'running' AND heartbeat_at < @stale))
                 ORDER BY not_before, created_at
                 LIMIT 1
                 FOR UPDATE SKIP LOCKED)
             RETURNING kind, key, payload::text, attempts, trace_parent
-            """);
+            """, connection, transaction);
         Add(command, ("holder", Holder), ("now", now), ("kind", kind), ("stale", now - staleAfter));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken)) return null;
-        return new ClaimedJob(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3),
-            reader.IsDBNull(4) ? null : reader.GetString(4), Holder);
+        ClaimedJob? claimed = null;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            if (await reader.ReadAsync(cancellationToken))
+                claimed = new ClaimedJob(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3),
+                    reader.IsDBNull(4) ? null : reader.GetString(4), Holder);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return claimed;
     }
 
     /// <summary>Renews the claim; false when it is no longer this worker's (another took the job over).</summary>

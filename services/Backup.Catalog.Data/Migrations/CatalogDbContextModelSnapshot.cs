@@ -33,6 +33,10 @@ namespace Backup.Catalog.Data.Migrations
                         .HasColumnType("character varying(300)")
                         .HasColumnName("artifact_key");
 
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
                     b.Property<DateTimeOffset?>("CompletedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("completed_at");
@@ -104,6 +108,14 @@ namespace Backup.Catalog.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("started_at");
 
+                    b.Property<DateTimeOffset?>("TimedOutAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("timed_out_at");
+
+                    b.Property<DateTimeOffset?>("TimeoutAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("timeout_at");
+
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
@@ -117,6 +129,10 @@ namespace Backup.Catalog.Data.Migrations
                     b.HasKey("CorrelationId")
                         .HasName("pk_backup_runs");
 
+                    b.HasIndex("TimeoutAt")
+                        .HasDatabaseName("ix_backup_runs_timeout_at")
+                        .HasFilter("timeout_at IS NOT NULL");
+
                     b.HasIndex("CurrentState", "CompletedAt")
                         .HasDatabaseName("ix_backup_runs_current_state_completed_at");
 
@@ -124,6 +140,54 @@ namespace Backup.Catalog.Data.Migrations
                         .HasDatabaseName("ix_backup_runs_source_completed_at");
 
                     b.ToTable("backup_runs", (string)null);
+                });
+
+            modelBuilder.Entity("Backup.Catalog.Data.BackupRunTransition", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Detail")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("detail");
+
+                    b.Property<string>("Event")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("event");
+
+                    b.Property<string>("FromState")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("from_state");
+
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<string>("ToState")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("to_state");
+
+                    b.HasKey("Id")
+                        .HasName("pk_backup_run_transitions");
+
+                    b.HasIndex("RunId", "Id")
+                        .HasDatabaseName("ix_backup_run_transitions_run_id_id");
+
+                    b.ToTable("backup_run_transitions", (string)null);
                 });
 
             modelBuilder.Entity("Backup.Catalog.Data.Jobs.Job", b =>
@@ -154,6 +218,11 @@ namespace Backup.Catalog.Data.Migrations
                     b.Property<DateTimeOffset?>("FinishedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("finished_at");
+
+                    b.Property<string>("Group")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("group");
 
                     b.Property<DateTimeOffset?>("HeartbeatAt")
                         .HasColumnType("timestamp with time zone")
@@ -187,10 +256,146 @@ namespace Backup.Catalog.Data.Migrations
                     b.HasKey("Kind", "Key")
                         .HasName("pk_jobs");
 
+                    b.HasIndex("Kind", "Group", "State")
+                        .HasDatabaseName("ix_jobs_kind_group_state");
+
                     b.HasIndex("Kind", "State", "NotBefore")
                         .HasDatabaseName("ix_jobs_kind_state_not_before");
 
                     b.ToTable("jobs", (string)null);
+                });
+
+            modelBuilder.Entity("Backup.Catalog.Data.Outbox.OutboxMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("MessageType")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("message_type");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("payload");
+
+                    b.Property<DateTimeOffset?>("SentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("sent_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_outbox_messages");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_outbox_messages_unsent")
+                        .HasFilter("sent_at IS NULL");
+
+                    b.ToTable("outbox_messages", (string)null);
+                });
+
+            modelBuilder.Entity("Backup.Catalog.Data.Scheduling.Schedule", b =>
+                {
+                    b.Property<string>("Source")
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("source");
+
+                    b.Property<string>("Cron")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("cron");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean")
+                        .HasColumnName("enabled");
+
+                    b.Property<string>("Origin")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("origin");
+
+                    b.Property<string>("TimeZone")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("time_zone");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("updated_by");
+
+                    b.HasKey("Source")
+                        .HasName("pk_schedules");
+
+                    b.ToTable("schedules", (string)null);
+                });
+
+            modelBuilder.Entity("Backup.Catalog.Data.Scheduling.ScheduleOccurrence", b =>
+                {
+                    b.Property<string>("Source")
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("source");
+
+                    b.Property<DateTimeOffset>("Occurrence")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("occurrence");
+
+                    b.Property<bool>("CaughtUp")
+                        .HasColumnType("boolean")
+                        .HasColumnName("caught_up");
+
+                    b.Property<DateTimeOffset>("ClaimedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("claimed_at");
+
+                    b.Property<string>("ClaimedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("claimed_by");
+
+                    b.Property<DateTimeOffset?>("PublishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("published_at");
+
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.HasKey("Source", "Occurrence")
+                        .HasName("pk_schedule_occurrences");
+
+                    b.HasIndex("PublishedAt")
+                        .HasDatabaseName("ix_schedule_occurrences_published_at")
+                        .HasFilter("published_at IS NULL");
+
+                    b.ToTable("schedule_occurrences", (string)null);
                 });
 #pragma warning restore 612, 618
         }

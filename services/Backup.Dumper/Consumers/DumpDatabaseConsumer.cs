@@ -15,6 +15,8 @@ namespace Backup.Dumper.Consumers;
 /// UnknownSource); any other becomes a dump job in the catalog database, and the message is acknowledged as soon as
 /// the job is stored. The dump itself runs under the job's claim (<see cref="DumpDatabaseJob"/>), so a dump longer
 /// than RabbitMQ's consumer timeout holds no message, and a request delivered twice is one job: the run id is its key.
+/// One dump of a source runs at a time: a request for a source that is being dumped waits behind it (its own run,
+/// its own artifact), in the order requests arrived.
 /// </summary>
 public sealed class DumpDatabaseConsumer(
     IOptionsMonitor<SourcesOptions> sources,
@@ -44,7 +46,7 @@ public sealed class DumpDatabaseConsumer(
         }
 
         var payload = JsonSerializer.Serialize(request, JsonSerializerOptions.Web);
-        if (await jobs.EnqueueAsync(DumpDatabaseJob.Kind, DumpDatabaseJob.KeyOf(request), payload, Activity.Current?.Id, context.CancellationToken))
+        if (await jobs.EnqueueAsync(DumpDatabaseJob.Kind, DumpDatabaseJob.KeyOf(request), group: request.Source, payload, Activity.Current?.Id, context.CancellationToken))
         {
             Log.DumpQueued(logger, request.RunId, request.Source);
             signal.Notify(DumpDatabaseJob.Kind);

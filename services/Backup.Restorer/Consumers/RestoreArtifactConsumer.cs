@@ -16,6 +16,7 @@ namespace Backup.Restorer.Consumers;
 /// gets RestoreFailed InvalidRequest at once; nothing in the message becomes a path or SQL. A valid one becomes a
 /// restore job in the catalog database and the message is acknowledged as soon as the job is stored: the restore
 /// itself runs under the job's claim (<see cref="RestoreArtifactJob"/>), and a request delivered twice is one job.
+/// Restores into the same database run one after the other, in the order they arrived.
 /// </summary>
 public sealed class RestoreArtifactConsumer(
     JobQueue jobs,
@@ -46,7 +47,7 @@ public sealed class RestoreArtifactConsumer(
         }
 
         var payload = JsonSerializer.Serialize(new RestoreJobPayload(request, target, acceptedAt), JsonSerializerOptions.Web);
-        if (await jobs.EnqueueAsync(RestoreArtifactJob.Kind, RestoreArtifactJob.KeyOf(request), payload, Activity.Current?.Id, context.CancellationToken))
+        if (await jobs.EnqueueAsync(RestoreArtifactJob.Kind, RestoreArtifactJob.KeyOf(request), group: target, payload, Activity.Current?.Id, context.CancellationToken))
         {
             Log.RestoreQueued(logger, request.RestoreId, key.Value, target);
             signal.Notify(RestoreArtifactJob.Kind);

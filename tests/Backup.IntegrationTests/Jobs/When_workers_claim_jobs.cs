@@ -35,7 +35,8 @@ public sealed class When_workers_claim_jobs(TestInfrastructure infrastructure) :
         await system.DisposeAsync();
     }
 
-    Task<bool> Enqueue(JobQueue queue, string key) => queue.EnqueueAsync("test", key, """{"n":1}""", null, CancellationToken.None);
+    Task<bool> Enqueue(JobQueue queue, string key, string? group = null) =>
+        queue.EnqueueAsync("test", key, group, """{"n":1}""", null, CancellationToken.None);
 
     [Fact]
     public async Task A_request_delivered_twice_is_one_job()
@@ -63,6 +64,24 @@ public sealed class When_workers_claim_jobs(TestInfrastructure infrastructure) :
         Assert.Equal(keys.Order(), claimed.Select(c => c.Key).Order());
         Assert.Contains(claimed, c => c.Holder == first.Holder);
         Assert.Contains(claimed, c => c.Holder == second.Holder);
+    }
+
+    [Fact]
+    public async Task Jobs_of_one_group_run_one_at_a_time_in_order_and_other_groups_are_not_held_up()
+    {
+        await Enqueue(first, "demo-1", "demo");
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await Enqueue(first, "demo-2", "demo");
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await Enqueue(first, "billing-1", "billing");
+
+        var running = (await first.ClaimAsync("test", StaleAfter, CancellationToken.None))!;
+        Assert.Equal("demo-1", running.Key);
+        Assert.Equal("billing-1", (await second.ClaimAsync("test", StaleAfter, CancellationToken.None))!.Key); // demo-2 waits
+        Assert.Null(await second.ClaimAsync("test", StaleAfter, CancellationToken.None));
+
+        await first.FinishAsync(running, null, CancellationToken.None);
+        Assert.Equal("demo-2", (await second.ClaimAsync("test", StaleAfter, CancellationToken.None))!.Key);
     }
 
     [Fact]
@@ -118,7 +137,7 @@ public sealed class When_workers_claim_jobs(TestInfrastructure infrastructure) :
             provider.GetRequiredService<IServiceScopeFactory>(),
             Microsoft.Extensions.Options.Options.Create(new JobOptions { PollInterval = TimeSpan.FromMilliseconds(100) }),
             NullLogger<JobWorker<AlwaysThrowingHandler>>.Instance);
-        await queue.EnqueueAsync("throwing", "run-1", """{"n":1}""", null, CancellationToken.None);
+        await queue.EnqueueAsync("throwing", "run-1", null, """{"n":1}""", null, CancellationToken.None);
 
         await worker.StartAsync(CancellationToken.None);
         var reason = await handler.GaveUp.Task.WaitAsync(TimeSpan.FromSeconds(60));
