@@ -33,5 +33,5 @@ public static class ExitCodes
 
     public const string Summary =
         "Exit codes: 0 all good; 1 wrong usage; 2 artifact missing, incomplete, damaged or undecryptable; " +
-        "3 database or pg_restore failure (e.g. the target exists); 4 restored row counts differ from the manifest.";
+        "3 database or pg_restore failure (the target exists or another restore is filling it, the server refused, pg_restore failed, the restore was interrupted); 4 restored row counts differ from the manifest.";
 }
