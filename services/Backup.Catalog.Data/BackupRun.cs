@@ -35,6 +35,12 @@ public sealed class BackupRun : SagaStateMachineInstance
     public int Attempts { get; set; }
 
     /// <summary>
+    /// When each counted attempt started (BackupStarted.StartedAt, in UTC): a repeat of the same BackupStarted is
+    /// recognised by its time and not counted again, in whatever order the events arrive. At most 100 are kept.
+    /// </summary>
+    public List<DateTimeOffset> AttemptStarts { get; set; } = [];
+
+    /// <summary>
     /// When a run still Requested or Running is given up as TimedOut unless its dump job's claim is alive (a running
     /// dump extends it by its heartbeat); null once the run has ended.
     /// </summary>
