@@ -61,18 +61,43 @@ public sealed class TestInfrastructure : IAsyncLifetime
     {
         if (rabbitContainer is not null)
         {
-            var result = await rabbitContainer.ExecAsync(["rabbitmqctl", "eval", $"application:set_env(rabbit, {key}, {milliseconds})."]);
-            if (result.ExitCode != 0) throw new InvalidOperationException($"rabbitmqctl eval failed: {result.Stderr}");
+            await ContainerRabbitMqCtlAsync("eval", $"application:set_env(rabbit, {key}, {milliseconds}).");
             return;
         }
-        var infra = Var("BACKUP_INFRA_DIR");
+        await InfraAsync("rabbitmq-set", key, milliseconds.ToString());
+    }
+
+    /// <summary>Stops the broker and starts it again (same node, ports and data): every connection is dropped.</summary>
+    public async Task RestartBrokerAsync()
+    {
+        if (rabbitContainer is not null)
+        {
+            await ContainerRabbitMqCtlAsync("stop_app");
+            await ContainerRabbitMqCtlAsync("start_app");
+            return;
+        }
+        await InfraAsync("rabbitmq-stop");
+        await InfraAsync("rabbitmq-start");
+    }
+
+    async Task ContainerRabbitMqCtlAsync(params string[] arguments)
+    {
+        var result = await rabbitContainer!.ExecAsync(["rabbitmqctl", .. arguments]);
+        if (result.ExitCode != 0) throw new InvalidOperationException($"rabbitmqctl {arguments[0]} failed: {result.Stderr}");
+    }
+
+    // deploy/local/infra.sh COMMAND BACKUP_INFRA_DIR [ARGS...], as the instance that deploy/local/test.sh started.
+    static async Task InfraAsync(string command, params string[] arguments)
+    {
         var start = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in new[] { Path.Combine(RepositoryRoot.Path, "deploy", "local", "infra.sh"), "rabbitmq-set", infra, key, milliseconds.ToString() })
+        foreach (var argument in new[] { Path.Combine(RepositoryRoot.Path, "deploy", "local", "infra.sh"), command, Var("BACKUP_INFRA_DIR") }.Concat(arguments))
             start.ArgumentList.Add(argument);
         using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
         var errors = await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"infra.sh rabbitmq-set {key} failed: {errors}");
+        await output;
+        if (process.ExitCode != 0) throw new InvalidOperationException($"infra.sh {command} failed: {errors}");
     }
 
     public async Task DisposeAsync()
