@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Backup.Contracts;
 using Backup.Scheduler.Options;
@@ -15,7 +16,7 @@ namespace Backup.Scheduler.Tests.Scheduling;
 
 /// <summary>
 /// The scheduler's worker and options registered as AddScheduler does, on MassTransit's in-memory test harness
-/// instead of RabbitMQ, with a fake clock. Two signals replace any sleeping: the worker's "next backup at" log
+/// instead of RabbitMQ and an in-memory schedule store instead of the catalog database, with a fake clock. Two signals replace any sleeping: the worker's "next backup at" log
 /// (written once it has chosen an occurrence, just before it waits for it) and every published BackupRequested
 /// together with the fake clock's time at the moment it was published.
 /// </summary>
@@ -27,11 +28,12 @@ sealed class SchedulerUnderTest : IAsyncDisposable
     readonly Channel<DateTimeOffset> plannedOccurrences;
     readonly Channel<(BackupRequested Message, DateTimeOffset ClockAtPublish)> requests;
 
-    SchedulerUnderTest(IHost host, FakeTimeProvider clock, Channel<DateTimeOffset> plannedOccurrences,
+    SchedulerUnderTest(IHost host, FakeTimeProvider clock, InMemoryScheduleStore store, Channel<DateTimeOffset> plannedOccurrences,
         Channel<(BackupRequested, DateTimeOffset)> requests)
     {
         this.host = host;
         Clock = clock;
+        Store = store;
         this.plannedOccurrences = plannedOccurrences;
         this.requests = requests;
         Harness = host.Services.GetRequiredService<ITestHarness>();
@@ -39,11 +41,19 @@ sealed class SchedulerUnderTest : IAsyncDisposable
 
     public FakeTimeProvider Clock { get; }
 
+    /// <summary>The schedules and occurrences tables, shared by every scheduler started on it.</summary>
+    public InMemoryScheduleStore Store { get; }
+
     public ITestHarness Harness { get; }
 
-    public static async Task<SchedulerUnderTest> StartAsync(DateTimeOffset now, Dictionary<string, string?> settings)
+    /// <summary>Everything the worker logged: event id, level and the formatted message.</summary>
+    public ConcurrentQueue<(int EventId, LogLevel Level, string Message)> Logs { get; private init; } = new();
+
+    public static async Task<SchedulerUnderTest> StartAsync(DateTimeOffset now, Dictionary<string, string?> settings,
+        InMemoryScheduleStore? store = null)
     {
         var clock = new FakeTimeProvider(now);
+        store ??= new InMemoryScheduleStore();
         var planned = Channel.CreateUnbounded<DateTimeOffset>();
         var requests = Channel.CreateUnbounded<(BackupRequested, DateTimeOffset)>();
 
@@ -53,17 +63,20 @@ sealed class SchedulerUnderTest : IAsyncDisposable
             DisableDefaults = true,
         });
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.AddProvider(new NextOccurrenceLog(planned.Writer));
+        var logs = new ConcurrentQueue<(int, LogLevel, string)>();
+        builder.Logging.AddProvider(new NextOccurrenceLog(planned.Writer, logs));
         builder.Services.AddSingleton<TimeProvider>(clock);
         builder.Services.AddMassTransitTestHarness();
         builder.AddValidatedOptions<SourceSchedulesOptions>();
+        builder.AddValidatedOptions<SchedulerOptions>();
+        builder.Services.AddSingleton<IScheduleStore>(store);
         builder.Services.AddHostedService<ScheduleWorker>();
 
         var host = builder.Build();
         host.Services.GetRequiredService<IBus>().ConnectPublishObserver(new RequestRecorder(clock, requests.Writer));
         using var deadline = new CancellationTokenSource(Deadline);
         await host.StartAsync(deadline.Token);
-        return new SchedulerUnderTest(host, clock, planned, requests);
+        return new SchedulerUnderTest(host, clock, store, planned, requests) { Logs = logs };
     }
 
     /// <summary>Waits until the worker has chosen its next occurrence (and is about to wait for it).</summary>
@@ -120,7 +133,7 @@ sealed class SchedulerUnderTest : IAsyncDisposable
     }
 
     /// <summary>Picks the worker's "Next backup of {Source} at {Occurrence}" log (event 4001) out of the log stream.</summary>
-    sealed class NextOccurrenceLog(ChannelWriter<DateTimeOffset> planned) : ILoggerProvider, ILogger
+    sealed class NextOccurrenceLog(ChannelWriter<DateTimeOffset> planned, ConcurrentQueue<(int, LogLevel, string)> logs) : ILoggerProvider, ILogger
     {
         public ILogger CreateLogger(string categoryName) =>
             categoryName == typeof(ScheduleWorker).FullName ? this : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
@@ -128,6 +141,7 @@ sealed class SchedulerUnderTest : IAsyncDisposable
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception,
             Func<TState, Exception?, string> formatter)
         {
+            logs.Enqueue((eventId.Id, logLevel, formatter(state, exception)));
             if (eventId.Id == 4001 && state is IReadOnlyList<KeyValuePair<string, object?>> fields
                 && fields.FirstOrDefault(f => f.Key == "Occurrence").Value is DateTimeOffset occurrence)
                 planned.TryWrite(occurrence);

@@ -21,6 +21,7 @@ static class SchedulerStart
             ["RabbitMq:Host"] = "127.0.0.1",
             ["RabbitMq:Username"] = "u",
             ["RabbitMq:Password"] = "p",
+            ["ConnectionStrings:Catalog"] = "Host=127.0.0.1;Port=1;Database=nowhere",
         });
         builder.Configuration.AddInMemoryCollection(sources);
         builder.AddServiceDefaults();
@@ -68,5 +69,29 @@ public class When_the_scheduler_starts_with_an_unknown_time_zone
 
         var error = Assert.IsType<OptionsValidationException>(failure);
         Assert.Contains("Sources:demo:TimeZone", error.Message);
+    }
+}
+
+public class When_the_scheduler_starts_with_a_bad_scheduler_setting
+{
+    [Fact]
+    public async Task It_fails_to_start_naming_the_setting()
+    {
+        var failure = await SchedulerStart.Failure(new() { ["Scheduler:ReloadInterval"] = "00:00:00" });
+
+        var error = Assert.IsType<OptionsValidationException>(failure);
+        Assert.Contains("Scheduler:ReloadInterval", error.Message);
+    }
+}
+
+public class When_the_scheduler_starts_without_the_catalog_connection
+{
+    [Fact]
+    public async Task It_fails_to_start_naming_the_setting()
+    {
+        var failure = await SchedulerStart.Failure(new() { ["ConnectionStrings:Catalog"] = "" });
+
+        var error = Assert.IsType<OptionsValidationException>(failure);
+        Assert.Contains("ConnectionStrings:Catalog", error.Message);
     }
 }
