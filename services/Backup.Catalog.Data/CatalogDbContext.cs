@@ -1,3 +1,4 @@
+using Backup.Catalog.Data.Audit;
 using Backup.Catalog.Data.Jobs;
 using Backup.Catalog.Data.Outbox;
 using Backup.Catalog.Data.Scheduling;
@@ -18,6 +19,7 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
     public DbSet<Schedule> Schedules => Set<Schedule>();
     public DbSet<ScheduleOccurrence> ScheduleOccurrences => Set<ScheduleOccurrence>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     /// <summary>
     /// Times arrive with any offset (a scheduler publishes local occurrences, other services what they like);
@@ -92,6 +94,17 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
         occurrence.Property(o => o.Source).HasMaxLength(63);
         occurrence.Property(o => o.ClaimedBy).HasMaxLength(200);
         occurrence.HasIndex(o => o.PublishedAt).HasFilter("published_at IS NULL");
+
+        var audit = modelBuilder.Entity<AuditEntry>();
+        audit.ToTable("audit_log");
+        audit.HasKey(a => a.Id);
+        audit.Property(a => a.Id).UseIdentityAlwaysColumn();
+        audit.Property(a => a.Actor).HasMaxLength(200);
+        audit.Property(a => a.Action).HasMaxLength(64);
+        audit.Property(a => a.Target).HasMaxLength(300);
+        audit.Property(a => a.RemoteAddress).HasMaxLength(64);
+        audit.Property(a => a.Detail).HasMaxLength(500);
+        audit.HasIndex(a => a.At);
 
         var outbox = modelBuilder.Entity<OutboxMessage>();
         outbox.ToTable("outbox_messages");
