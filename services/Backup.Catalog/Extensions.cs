@@ -1,19 +1,32 @@
 using Backup.Catalog.Data;
 using Backup.Catalog.Data.Sagas;
+using Backup.Catalog.Options;
+using Backup.Catalog.Outbox;
 using Backup.Catalog.StateMachines;
+using Backup.Catalog.Timeouts;
 using Backup.ServiceDefaults;
+using Backup.ServiceDefaults.Options;
 
 namespace Backup.Catalog;
 
 public static class Extensions
 {
-    /// <summary>The catalog service: the backup-run saga on the catalog database.</summary>
+    /// <summary>
+    /// The catalog service: the backup-run saga on the catalog database, the sweeper that times out runs nobody
+    /// reports on, and the dispatcher of the outbox those time-outs are announced through.
+    /// </summary>
     public static IHostApplicationBuilder AddCatalog(this IHostApplicationBuilder builder)
     {
         builder.AddCatalogDatabase();
+        builder.AddValidatedOptions<CatalogOptions>();
         builder.AddBackupBus(bus => bus
             .AddSagaStateMachine<BackupRunStateMachine, BackupRun>(typeof(BackupRunSagaDefinition))
             .EntityFrameworkRepository<BackupRun, CatalogDbContext>());
+        builder.Services.AddSingleton<OutboxSignal>();
+        builder.Services.AddSingleton<RunTimeoutSweeper>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<RunTimeoutSweeper>());
+        builder.Services.AddSingleton<OutboxDispatcher>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<OutboxDispatcher>());
         return builder;
     }
 }

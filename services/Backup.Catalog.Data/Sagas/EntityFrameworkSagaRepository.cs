@@ -4,15 +4,19 @@ using MassTransit.Configuration;
 using MassTransit.Context;
 using MassTransit.Saga;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Npgsql;
 
 namespace Backup.Catalog.Data.Sagas;
 
 /// <summary>
 /// A MassTransit saga repository on EF Core and Npgsql (MassTransit.EntityFrameworkCore is not available here).
 /// Each message is handled in its own transaction: the saga's row is read with SELECT … FOR UPDATE, so events of
-/// one run are applied one after another and none is lost; the row's xmin guards any write outside this path.
-/// Two first events of the same run racing to insert: one insert fails on the primary key, the whole transaction is
-/// thrown away, and the endpoint's message retry runs it again, this time finding the row.
+/// one run are applied one after another and none is lost; the row's xmin guards any write outside this path (a
+/// conflict fails SaveChanges with DbUpdateConcurrencyException, and the endpoint's retry runs the message again).
+/// Events that may open a saga (InsertOnInitial) first run INSERT … ON CONFLICT (key) DO NOTHING and then lock the
+/// row: two first events of one run racing on two instances both find it and are applied one after the other. A
+/// failed statement would abort the PostgreSQL transaction, so no insert here is ever expected to fail.
 /// </summary>
 public static class EntityFrameworkSagaRepository
 {
@@ -69,11 +73,25 @@ sealed class EntityFrameworkSagaRepositoryContext<TSaga, TMessage, TDbContext> :
     public Task<SagaConsumeContext<TSaga, TMessage>> Add(TSaga instance) =>
         factory.CreateSagaConsumeContext(db, consumeContext, instance, SagaConsumeContextMode.Add);
 
+    /// <summary>Inserts the new instance's row unless one exists; the caller then loads (and locks) whichever is there.</summary>
     public async Task<SagaConsumeContext<TSaga, TMessage>> Insert(TSaga instance)
     {
-        db.Set<TSaga>().Add(instance);
-        await db.SaveChangesAsync(CancellationToken);
-        return await factory.CreateSagaConsumeContext(db, consumeContext, instance, SagaConsumeContextMode.Insert);
+        var entity = EntityType();
+        var properties = entity.GetProperties().Where(p => p.ValueGenerated != ValueGenerated.OnAddOrUpdate).ToList();
+        var parameters = properties.Select((property, i) =>
+        {
+            var value = property.GetGetter().GetClrValue(instance);
+            var converter = property.GetTypeMapping().Converter;
+            return new NpgsqlParameter("p" + i, (converter is null || value is null ? value : converter.ConvertToProvider(value)) ?? DBNull.Value);
+        }).ToArray();
+        // Names come from the EF model, never from a message; values are parameters.
+        var sql = "INSERT INTO " + Table(entity) + " (" + string.Join(", ", properties.Select(Column)) + ") VALUES ("
+            + string.Join(", ", parameters.Select(p => "@" + p.ParameterName)) + ") ON CONFLICT (" + Column(Key(entity))
+            + ") DO NOTHING";
+        var inserted = await db.Database.ExecuteSqlRawAsync(sql, parameters, CancellationToken);
+        return inserted == 0
+            ? null!
+            : await factory.CreateSagaConsumeContext(db, consumeContext, instance, SagaConsumeContextMode.Insert);
     }
 
     public async Task<SagaConsumeContext<TSaga, TMessage>> Load(Guid correlationId)
@@ -112,18 +130,25 @@ sealed class EntityFrameworkSagaRepositoryContext<TSaga, TMessage, TDbContext> :
 
     async Task<TSaga?> LockRow(Guid correlationId)
     {
-        var entity = db.Model.FindEntityType(typeof(TSaga))
-            ?? throw new InvalidOperationException($"{typeof(TSaga).Name} is not part of {typeof(TDbContext).Name}'s model.");
-        var table = entity.GetSchemaQualifiedTableName()!;
-        var key = entity.FindPrimaryKey()!.Properties.Single().GetColumnName();
+        var entity = EntityType();
         // Every mapped column by name: "*" would leave out system columns such as xmin, the row version.
-        var columns = string.Join(", ", entity.GetProperties().Select(p => "\"" + p.GetColumnName() + "\""));
+        var columns = string.Join(", ", entity.GetProperties().Select(Column));
         // Names come from the EF model, never from a message; the id is a parameter.
-        var sql = "SELECT " + columns + " FROM \"" + table + "\" WHERE \"" + key + "\" = {0} FOR UPDATE";
+        var sql = "SELECT " + columns + " FROM " + Table(entity) + " WHERE " + Column(Key(entity)) + " = {0} FOR UPDATE";
         var rows = await db.Set<TSaga>()
             .FromSqlRaw(sql, correlationId)
             .AsTracking()
             .ToListAsync(CancellationToken);
         return rows.SingleOrDefault();
     }
+
+    IEntityType EntityType() => db.Model.FindEntityType(typeof(TSaga))
+        ?? throw new InvalidOperationException($"{typeof(TSaga).Name} is not part of {typeof(TDbContext).Name}'s model.");
+
+    static string Table(IEntityType entity) =>
+        (entity.GetSchema() is { } schema ? "\"" + schema + "\"." : "") + "\"" + entity.GetTableName() + "\"";
+
+    static IProperty Key(IEntityType entity) => entity.FindPrimaryKey()!.Properties.Single();
+
+    static string Column(IProperty property) => "\"" + property.GetColumnName() + "\"";
 }

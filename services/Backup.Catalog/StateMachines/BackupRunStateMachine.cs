@@ -1,23 +1,35 @@
 using Backup.Catalog.Data;
+using Backup.Catalog.Options;
 using Backup.Contracts;
 using MassTransit;
+using Microsoft.Extensions.Options;
 
 namespace Backup.Catalog.StateMachines;
 
 /// <summary>
-/// Records each run in the catalog: Requested → Running → Completed or Failed; Completed → Delivered;
-/// Completed or Delivered → Expired. Every event is correlated by its run id. An event may arrive before the one
-/// that logically precedes it (the dumper's BackupStarted can overtake the scheduler's BackupRequested on another
-/// queue), so any of Requested, Started, Completed, Failed and Delivered may open a run. A BackupDelivered that
-/// overtakes BackupCompleted is recorded, and the completion then takes the run straight to Delivered, keeping the
-/// artifact's details. Duplicates are ignored explicitly.
+/// Records each run in the catalog: Requested → Running → Completed, Failed or TimedOut; Completed → Delivered;
+/// Completed or Delivered → Expired; Failed or TimedOut → Completed when the artifact turns up after all. Every event
+/// is correlated by its run id. An event may arrive before the one that logically precedes it (the dumper's
+/// BackupStarted can overtake the scheduler's BackupRequested on another queue), so any of Requested, Started,
+/// Completed, Failed and Delivered may open a run. A BackupDelivered that overtakes BackupCompleted is recorded, and
+/// the completion then takes the run straight to Delivered, keeping the artifact's details. Duplicates are ignored
+/// explicitly; each distinct BackupStarted (a retry or a takeover of the dump) counts one attempt, in any state.
+/// A run opened (Requested, Running) gets a <see cref="BackupRun.TimeoutAt"/>, renewed by each new attempt and cleared
+/// when it ends; the catalog's sweeper, not this machine, moves a run past it to TimedOut. Each change of state is
+/// written to backup_run_transitions by <see cref="BackupRunTimeline"/>, in the same transaction as the run.
 /// </summary>
 public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
 {
+    /// <summary>The ErrorCode of the BackupFailed the sweeper publishes for a run it times out.</summary>
+    public const string TimedOutErrorCode = "TimedOut";
+
+    const int MaxAttemptStarts = 100;
+
     public State Requested { get; private set; } = null!;
     public State Running { get; private set; } = null!;
     public State Completed { get; private set; } = null!;
     public State Failed { get; private set; } = null!;
+    public State TimedOut { get; private set; } = null!;
     public State Delivered { get; private set; } = null!;
     public State Expired { get; private set; } = null!;
 
@@ -29,16 +41,20 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
     public Event<BackupDeliveryFailed> BackupDeliveryFailed { get; private set; } = null!;
     public Event<BackupExpired> BackupExpired { get; private set; } = null!;
 
-    public BackupRunStateMachine(TimeProvider clock)
+    public BackupRunStateMachine(TimeProvider clock, IOptions<CatalogOptions> options)
     {
+        var catalog = options.Value;
         InstanceState(run => run.CurrentState);
+        this.ConnectStateObserver(new BackupRunTimeline(clock));
 
-        Event(() => BackupRequested, e => e.CorrelateById(m => m.Message.RunId));
-        Event(() => BackupStarted, e => e.CorrelateById(m => m.Message.RunId));
-        Event(() => BackupCompleted, e => e.CorrelateById(m => m.Message.RunId));
-        Event(() => BackupFailed, e => e.CorrelateById(m => m.Message.RunId));
-        Event(() => BackupDelivered, e => e.CorrelateById(m => m.Message.RunId));
-        Event(() => BackupDeliveryFailed, e => e.CorrelateById(m => m.Message.RunId));
+        // Events that may open a run insert its row first (INSERT … ON CONFLICT DO NOTHING in the repository), then
+        // load it locked: two first events of one run racing on two instances both find the row, neither fails.
+        Event(() => BackupRequested, e => { e.CorrelateById(m => m.Message.RunId); e.InsertOnInitial = true; });
+        Event(() => BackupStarted, e => { e.CorrelateById(m => m.Message.RunId); e.InsertOnInitial = true; });
+        Event(() => BackupCompleted, e => { e.CorrelateById(m => m.Message.RunId); e.InsertOnInitial = true; });
+        Event(() => BackupFailed, e => { e.CorrelateById(m => m.Message.RunId); e.InsertOnInitial = true; });
+        Event(() => BackupDelivered, e => { e.CorrelateById(m => m.Message.RunId); e.InsertOnInitial = true; });
+        Event(() => BackupDeliveryFailed, e => { e.CorrelateById(m => m.Message.RunId); e.InsertOnInitial = true; });
         Event(() => BackupExpired, e =>
         {
             e.CorrelateById(m => m.Message.RunId);
@@ -46,60 +62,86 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
             e.OnMissingInstance(m => m.Discard());
         });
 
+        // The timeout of an open run: from its request, or from its latest attempt's start.
+        void Open(BehaviorContext<BackupRun> c) => c.Saga.TimeoutAt = clock.GetUtcNow() + catalog.RunTimeoutOf(c.Saga.Source);
+        void KeepOpen(BehaviorContext<BackupRun> c) { if (c.Saga.TimeoutAt is null) Open(c); }
+        static void Close(BehaviorContext<BackupRun> c) => c.Saga.TimeoutAt = null;
+        void Touch(BehaviorContext<BackupRun> c) => c.Saga.UpdatedAt = clock.GetUtcNow();
+
         Initially(
-            When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Requested),
-            When(BackupStarted).Then(c => RecordStart(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Running),
-            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Completed),
-            When(BackupFailed).Then(c => RecordFailure(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Failed),
-            When(BackupDelivered).Then(c => RecordDelivery(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Running),
-            When(BackupDeliveryFailed).Then(c => RecordDeliveryFailure(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Running));
+            When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Open).Then(Touch).TransitionTo(Requested),
+            When(BackupStarted).Then(c => RecordStart(c.Saga, c.Message)).Then(Open).Then(Touch).TransitionTo(Running),
+            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Close).Then(Touch).TransitionTo(Completed),
+            When(BackupFailed).Then(c => RecordFailure(c.Saga, c.Message)).Then(Close).Then(Touch).TransitionTo(Failed),
+            When(BackupDelivered).Then(c => RecordDelivery(c.Saga, c.Message)).Then(Open).Then(Touch).TransitionTo(Running),
+            When(BackupDeliveryFailed).Then(c => RecordDeliveryFailure(c.Saga, c.Message)).Then(Open).Then(Touch).TransitionTo(Running));
 
         During(Requested,
             Ignore(BackupRequested), Ignore(BackupExpired),
-            When(BackupStarted).Then(c => RecordStart(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Running),
-            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Completed),
-            When(BackupFailed).Then(c => RecordFailure(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Failed),
-            When(BackupDelivered).Then(c => RecordDelivery(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Running),
-            When(BackupDeliveryFailed).Then(c => RecordDeliveryFailure(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Running));
+            When(BackupStarted).Then(c => RecordStart(c.Saga, c.Message)).Then(Open).Then(Touch).TransitionTo(Running),
+            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Close).Then(Touch).TransitionTo(Completed),
+            When(BackupFailed).Then(c => RecordFailure(c.Saga, c.Message)).Then(Close).Then(Touch).TransitionTo(Failed),
+            When(BackupDelivered).Then(c => RecordDelivery(c.Saga, c.Message)).Then(KeepOpen).Then(Touch).TransitionTo(Running),
+            When(BackupDeliveryFailed).Then(c => RecordDeliveryFailure(c.Saga, c.Message)).Then(KeepOpen).Then(Touch).TransitionTo(Running));
 
         During(Running,
-            Ignore(BackupStarted), Ignore(BackupExpired),
-            When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch(clock)),
-            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Touch(clock))
+            Ignore(BackupExpired),
+            // A retry or a takeover of the dump starts a new attempt, with a fresh timeout; a repeat changes nothing.
+            When(BackupStarted, c => !c.Saga.AttemptStarts.Contains(AttemptTime(c.Message)))
+                .Then(c => RecordStart(c.Saga, c.Message)).Then(Open).Then(Touch),
+            Ignore(BackupStarted, c => c.Saga.AttemptStarts.Contains(AttemptTime(c.Message))),
+            When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch),
+            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Close).Then(Touch)
                 .IfElse(c => c.Saga.DeliveredAt is not null,
                     delivered => delivered.TransitionTo(Delivered),
                     notYet => notYet.TransitionTo(Completed)),
-            When(BackupFailed).Then(c => RecordFailure(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Failed),
-            When(BackupDelivered).Then(c => RecordDelivery(c.Saga, c.Message)).Then(Touch(clock)),
-            When(BackupDeliveryFailed).Then(c => RecordDeliveryFailure(c.Saga, c.Message)).Then(Touch(clock)));
+            When(BackupFailed).Then(c => RecordFailure(c.Saga, c.Message)).Then(Close).Then(Touch).TransitionTo(Failed),
+            When(BackupDelivered).Then(c => RecordDelivery(c.Saga, c.Message)).Then(Touch),
+            When(BackupDeliveryFailed).Then(c => RecordDeliveryFailure(c.Saga, c.Message)).Then(Touch));
 
         During(Completed,
-            Ignore(BackupStarted), Ignore(BackupCompleted), Ignore(BackupFailed),
-            When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch(clock)),
-            When(BackupDelivered).Then(c => RecordDelivery(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Delivered),
-            When(BackupDeliveryFailed).Then(c => RecordDeliveryFailure(c.Saga, c.Message)).Then(Touch(clock)),
-            When(BackupExpired).Then(c => RecordExpiry(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Expired));
+            Ignore(BackupCompleted), Ignore(BackupFailed),
+            When(BackupStarted).Then(c => RecordLateStart(c.Saga, c.Message)).Then(Touch),
+            When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch),
+            When(BackupDelivered).Then(c => RecordDelivery(c.Saga, c.Message)).Then(Touch).TransitionTo(Delivered),
+            When(BackupDeliveryFailed).Then(c => RecordDeliveryFailure(c.Saga, c.Message)).Then(Touch),
+            When(BackupExpired).Then(c => RecordExpiry(c.Saga, c.Message)).Then(Touch).TransitionTo(Expired));
 
         During(Delivered,
-            Ignore(BackupStarted), Ignore(BackupCompleted), Ignore(BackupFailed), Ignore(BackupDelivered),
-            Ignore(BackupDeliveryFailed),
-            When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch(clock)),
-            When(BackupExpired).Then(c => RecordExpiry(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Expired));
+            Ignore(BackupCompleted), Ignore(BackupFailed), Ignore(BackupDelivered), Ignore(BackupDeliveryFailed),
+            When(BackupStarted).Then(c => RecordLateStart(c.Saga, c.Message)).Then(Touch),
+            When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch),
+            When(BackupExpired).Then(c => RecordExpiry(c.Saga, c.Message)).Then(Touch).TransitionTo(Expired));
 
         // A run that failed may still succeed when its request is delivered again (a redelivery, a retry with the
         // same run id): its artifact then exists and must be known to the catalog, or retention would never see it.
         During(Failed,
-            Ignore(BackupStarted), Ignore(BackupFailed),
-            Ignore(BackupDelivered), Ignore(BackupDeliveryFailed), Ignore(BackupExpired),
-            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Touch(clock)).TransitionTo(Completed),
-            When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch(clock)));
+            Ignore(BackupFailed), Ignore(BackupDelivered), Ignore(BackupDeliveryFailed), Ignore(BackupExpired),
+            When(BackupStarted).Then(c => RecordLateStart(c.Saga, c.Message)).Then(Touch),
+            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Touch).TransitionTo(Completed),
+            When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch));
+
+        // The sweeper gave the run up. Its own BackupFailed (ErrorCode TimedOut) comes back here and changes nothing;
+        // the dumper's verdict, when it comes after all, wins: a late artifact makes the run Completed (or Delivered),
+        // a late failure with its real cause makes it Failed.
+        During(TimedOut,
+            Ignore(BackupExpired),
+            Ignore(BackupFailed, c => c.Message.ErrorCode == TimedOutErrorCode),
+            When(BackupFailed, c => c.Message.ErrorCode != TimedOutErrorCode)
+                .Then(c => RecordFailure(c.Saga, c.Message)).Then(Touch).TransitionTo(Failed),
+            When(BackupStarted).Then(c => RecordLateStart(c.Saga, c.Message)).Then(Touch),
+            When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch),
+            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Touch)
+                .IfElse(c => c.Saga.DeliveredAt is not null,
+                    delivered => delivered.TransitionTo(Delivered),
+                    notYet => notYet.TransitionTo(Completed)),
+            When(BackupDelivered).Then(c => RecordDelivery(c.Saga, c.Message)).Then(Touch),
+            When(BackupDeliveryFailed).Then(c => RecordDeliveryFailure(c.Saga, c.Message)).Then(Touch));
 
         During(Expired,
             Ignore(BackupRequested), Ignore(BackupStarted), Ignore(BackupCompleted), Ignore(BackupFailed),
             Ignore(BackupDelivered), Ignore(BackupDeliveryFailed), Ignore(BackupExpired));
     }
-
-    static Action<BehaviorContext<BackupRun>> Touch(TimeProvider clock) => c => c.Saga.UpdatedAt = clock.GetUtcNow();
 
     // A late BackupRequested only fills in what the run didn't know yet; it never moves the run back.
     static void RecordRequest(BackupRun run, BackupRequested message)
@@ -109,22 +151,50 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
         run.RequestedBy ??= Clip(message.RequestedBy, 200);
     }
 
+    /// <summary>A new attempt of an open run: counted, and the run's start is the latest attempt's.</summary>
     static void RecordStart(BackupRun run, BackupStarted message)
     {
         run.Source = Clip(message.Source, 63);
-        run.StartedAt = message.StartedAt;
+        if (CountAttempt(run, message) && (run.StartedAt is null || message.StartedAt > run.StartedAt))
+            run.StartedAt = message.StartedAt;
     }
 
+    /// <summary>A BackupStarted that arrives after the run ended still counts its attempt; the run's times stay.</summary>
+    static void RecordLateStart(BackupRun run, BackupStarted message)
+    {
+        CountAttempt(run, message);
+        run.StartedAt ??= message.StartedAt;
+    }
+
+    /// <summary>Counts the attempt unless its start is known already (a repeat of the same BackupStarted).</summary>
+    static bool CountAttempt(BackupRun run, BackupStarted message)
+    {
+        var at = AttemptTime(message);
+        if (run.AttemptStarts.Contains(at)) return false;
+        if (run.AttemptStarts.Count < MaxAttemptStarts) run.AttemptStarts.Add(at);
+        run.Attempts++;
+        return true;
+    }
+
+    /// <summary>An attempt's start in UTC at PostgreSQL's microsecond precision, so it compares equal after a round trip.</summary>
+    static DateTimeOffset AttemptTime(BackupStarted message)
+    {
+        var utc = message.StartedAt.ToUniversalTime();
+        return utc.AddTicks(-(utc.Ticks % 10));
+    }
+
+    /// <summary>The artifact and its attempt's start: the run's times are those of the attempt that made it.</summary>
     static void RecordCompletion(BackupRun run, BackupCompleted message)
     {
         run.Source = Clip(message.Source, 63);
-        run.StartedAt ??= message.StartedAt;
+        run.StartedAt = message.StartedAt;
         run.CompletedAt = message.CompletedAt;
         run.ArtifactKey = Clip(message.ArtifactKey, 300);
         run.SizeBytes = message.SizeBytes;
         run.Sha256 = Clip(message.Sha256, 64);
         run.FailureCode = null;
         run.FailureReason = null;
+        run.TimeoutAt = null;
     }
 
     static void RecordFailure(BackupRun run, BackupFailed message)
@@ -155,5 +225,5 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
     }
 
     /// <summary>Text from a message is cut to its column's size: an over-long reason must not keep a run out of the catalog.</summary>
-    static string Clip(string value, int length) => value.Length <= length ? value : value[..length];
+    internal static string Clip(string value, int length) => value.Length <= length ? value : value[..length];
 }

@@ -1,8 +1,10 @@
 using Backup.Catalog.Data;
+using Backup.Catalog.Options;
 using Backup.Catalog.StateMachines;
 using Backup.Contracts;
 using MassTransit;
 using MassTransit.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -11,7 +13,8 @@ namespace Backup.Catalog.Tests.StateMachines;
 /// <summary>
 /// The backup-run saga on MassTransit's in-memory test harness with an in-memory repository and a fake clock.
 /// Events are published one at a time and each is awaited until the saga has consumed it, so the order a test
-/// publishes in is the order the saga sees.
+/// publishes in is the order the saga sees. Every message carries a catalog DbContext that is never connected, as the
+/// EF repository's would: the timeline rows the saga adds to it are what it would have saved with the run.
 /// </summary>
 sealed class BackupRunUnderTest : IAsyncDisposable
 {
@@ -37,18 +40,31 @@ sealed class BackupRunUnderTest : IAsyncDisposable
 
     public BackupRunStateMachine Machine => Saga.StateMachine;
 
-    public static async Task<BackupRunUnderTest> StartAsync()
+    /// <summary>The unsaved catalog DbContext the saga's timeline rows go to.</summary>
+    public CatalogDbContext Timeline { get; } = new CatalogDesignTimeFactory().CreateDbContext([]);
+
+    /// <summary>The transitions recorded so far, oldest first (tests move the clock between events).</summary>
+    public (string? From, string To, string Event)[] Transitions() =>
+        Timeline.ChangeTracker.Entries<BackupRunTransition>().Select(e => e.Entity)
+            .Where(t => t.RunId == RunId).OrderBy(t => t.At)
+            .Select(t => (t.FromState, t.ToState, t.Event)).ToArray();
+
+    public static async Task<BackupRunUnderTest> StartAsync(Action<CatalogOptions>? configure = null)
     {
         var clock = new FakeTimeProvider(Start);
-        var provider = new ServiceCollection()
-            .AddSingleton<TimeProvider>(clock)
+        BackupRunUnderTest? run = null;
+        var services = new ServiceCollection().AddSingleton<TimeProvider>(clock);
+        services.AddOptions<CatalogOptions>().Configure(options => configure?.Invoke(options));
+        var provider = services
             .AddMassTransitTestHarness(x =>
             {
                 x.SetTestTimeouts(testTimeout: TimeSpan.FromSeconds(10), testInactivityTimeout: TimeSpan.FromSeconds(5));
                 x.AddSagaStateMachine<BackupRunStateMachine, BackupRun>().InMemoryRepository();
+                x.AddConfigureEndpointsCallback((_, _, endpoint) =>
+                    endpoint.UseExecute(context => context.GetOrAddPayload(() => run!.Timeline)));
             })
             .BuildServiceProvider(validateScopes: true);
-        var run = new BackupRunUnderTest(provider, clock);
+        run = new BackupRunUnderTest(provider, clock);
         await run.Harness.Start();
         return run;
     }
@@ -128,8 +144,31 @@ sealed class BackupRunUnderTest : IAsyncDisposable
         Reason = "age: completed 2026-11-24T01:05:00Z, older than 30 days",
     };
 
+    /// <summary>What the catalog's sweeper does to a run past its timeout (the in-memory repository holds the instance itself).</summary>
+    public async Task<BackupRun> TimeOut()
+    {
+        var run = await Load();
+        Assert.NotNull(run);
+        run.CurrentState = BackupRunStates.TimedOut;
+        run.TimedOutAt = Clock.GetUtcNow();
+        run.TimeoutAt = null;
+        run.FailureCode = BackupRunStateMachine.TimedOutErrorCode;
+        run.FailureReason = "Backup run reported nothing for 02:00:00.";
+        return run;
+    }
+
+    public BackupFailed TimedOutFailure(DateTimeOffset at) => new()
+    {
+        RunId = RunId,
+        Source = "demo",
+        FailedAt = at,
+        ErrorCode = BackupRunStateMachine.TimedOutErrorCode,
+        Reason = "Backup run reported nothing for 02:00:00.",
+    };
+
     public async ValueTask DisposeAsync()
     {
+        await Timeline.DisposeAsync();
         await Harness.Stop();
         await provider.DisposeAsync();
     }

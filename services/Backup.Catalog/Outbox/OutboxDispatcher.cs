@@ -1,0 +1,134 @@
+using System.Reflection;
+using System.Text.Json;
+using Backup.Catalog.Data;
+using Backup.Catalog.Data.Outbox;
+using Backup.Catalog.Options;
+using Backup.Contracts;
+using Backup.ServiceDefaults;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Backup.Catalog.Outbox;
+
+/// <summary>
+/// Publishes the events that state changes of the catalog stored in outbox_messages (today: the sweeper's
+/// BackupFailed for a run it timed out), in id order, and marks each one sent. Rows are claimed with
+/// FOR UPDATE SKIP LOCKED in a transaction that lasts until they are published and marked, so replicas never publish
+/// the same row at once. A publish is retried through a broker outage (PublishUntilSentAsync); a process that dies
+/// after publishing and before committing leaves the rows unsent and they are published again: at least once,
+/// and every consumer ignores a repeat of an event of a run. Off with Catalog:DispatchOutbox=false.
+/// </summary>
+public sealed partial class OutboxDispatcher(
+    IServiceScopeFactory scopes,
+    IBus bus,
+    OutboxSignal signal,
+    TimeProvider clock,
+    IOptions<CatalogOptions> options,
+    ILogger<OutboxDispatcher> logger) : BackgroundService
+{
+    const int BatchSize = 20;
+
+    static readonly MethodInfo PublishAsMethod =
+        typeof(OutboxDispatcher).GetMethod(nameof(PublishAsAsync), BindingFlags.NonPublic | BindingFlags.Static)!;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.DispatchOutbox)
+        {
+            DispatchOff(logger);
+            return;
+        }
+        await Task.Yield(); // never hold up the host's start
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    while (await DispatchAsync(stoppingToken) == BatchSize) { }
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    DispatchFailed(logger, e); // the catalog database is away: try again at the next poll
+                }
+                await signal.WaitAsync(options.Value.OutboxPollInterval, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Publishes one batch of unsent rows; returns how many it published.</summary>
+    public async Task<int> DispatchAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CatalogDbContext>();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var rows = await db.OutboxMessages
+            .FromSql($"SELECT * FROM outbox_messages WHERE sent_at IS NULL ORDER BY id LIMIT {BatchSize} FOR UPDATE SKIP LOCKED")
+            .AsTracking()
+            .ToListAsync(cancellationToken);
+        var sent = 0;
+        foreach (var row in rows)
+        {
+            row.Attempts++;
+            if (Read(row) is not var (type, message))
+                continue; // stays unsent with its error, for an operator; the rows after it still go out
+            await PublishAsync(type, message, cancellationToken);
+            row.SentAt = clock.GetUtcNow();
+            row.LastError = null;
+            sent++;
+            Dispatched(logger, row.Id, row.MessageType);
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return sent;
+    }
+
+    /// <summary>The row's message as its contract type: only types of the Backup.Contracts assembly are published.</summary>
+    (Type, object)? Read(OutboxMessage row)
+    {
+        var type = typeof(BackupFailed).Assembly.GetType(row.MessageType, throwOnError: false);
+        if (type is null || !type.IsClass || !type.IsPublic)
+            return Unreadable(row, $"'{row.MessageType}' is not a contract of Backup.Contracts.");
+        try
+        {
+            return JsonSerializer.Deserialize(row.Payload, type, JsonSerializerOptions.Web) is { } message
+                ? (type, message)
+                : Unreadable(row, "The payload is JSON null.");
+        }
+        catch (JsonException e)
+        {
+            return Unreadable(row, $"The payload is not a {type.Name}: {e.Message}");
+        }
+    }
+
+    (Type, object)? Unreadable(OutboxMessage row, string problem)
+    {
+        row.LastError = StateMachines.BackupRunStateMachine.Clip(problem, 2000);
+        Unpublishable(logger, row.Id, problem);
+        return null;
+    }
+
+    Task PublishAsync(Type type, object message, CancellationToken cancellationToken) =>
+        (Task)PublishAsMethod.MakeGenericMethod(type).Invoke(null, [bus, message, clock, logger, cancellationToken])!;
+
+    // Published by the contract's own type, so it goes to that contract's exchange like any other publish of it.
+    static Task PublishAsAsync<T>(IBus bus, object message, TimeProvider clock, ILogger logger,
+        CancellationToken cancellationToken) where T : class =>
+        bus.PublishUntilSentAsync((T)message, clock, logger, cancellationToken);
+
+    [LoggerMessage(4201, LogLevel.Information, "Outbox dispatch is off on this instance (Catalog:DispatchOutbox=false): events the catalog stores wait in outbox_messages for an instance that dispatches")]
+    static partial void DispatchOff(ILogger logger);
+
+    [LoggerMessage(4202, LogLevel.Error, "Could not dispatch the outbox; trying again at the next poll")]
+    static partial void DispatchFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(4203, LogLevel.Information, "Published outbox message {OutboxId} ({MessageType})")]
+    static partial void Dispatched(ILogger logger, long outboxId, string messageType);
+
+    [LoggerMessage(4204, LogLevel.Error, "Outbox message {OutboxId} can't be published and stays unsent: {Problem}")]
+    static partial void Unpublishable(ILogger logger, long outboxId, string problem);
+}
