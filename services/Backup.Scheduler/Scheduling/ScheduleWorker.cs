@@ -38,6 +38,7 @@ public sealed class ScheduleWorker(
 
     static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(5);
     static readonly TimeSpan LongestWait = TimeSpan.FromHours(1);
+    static readonly TimeSpan LateTolerance = TimeSpan.FromMinutes(1);
 
     readonly SchedulerOptions settings = options.Value;
     readonly Dictionary<string, Plan> plans = new(StringComparer.Ordinal);
@@ -111,7 +112,8 @@ public sealed class ScheduleWorker(
                 // First seen since start: catch up what was missed while no scheduler ran, within the window.
                 var last = await store.LatestOccurrenceAsync(row.Source, cancellationToken);
                 plan.Next = ScheduleCalendar.FirstToPlan(cron, zone, last, now, settings.CatchUpWindow) ?? DateTimeOffset.MaxValue;
-                plan.Missed = plan.Next <= now;
+                // Due more than a moment ago: missed while no scheduler ran (not merely one starting as another fires it).
+                plan.Missed = plan.Next < now - LateTolerance;
             }
             else
             {

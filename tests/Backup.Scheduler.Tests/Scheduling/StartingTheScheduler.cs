@@ -72,26 +72,17 @@ public class When_the_scheduler_starts_with_an_unknown_time_zone
     }
 }
 
-public class When_the_scheduler_starts_with_a_bad_scheduler_setting
+public class When_the_scheduler_starts_with_a_bad_scheduler_or_catalog_setting
 {
-    [Fact]
-    public async Task It_fails_to_start_naming_the_setting()
+    [Theory]
+    [InlineData("Scheduler:ReloadInterval", "00:00:00")]
+    [InlineData("Scheduler:CatchUpWindow", "8.00:00:00")]
+    [InlineData("ConnectionStrings:Catalog", "")]
+    public async Task It_fails_to_start_naming_the_setting(string key, string value)
     {
-        var failure = await SchedulerStart.Failure(new() { ["Scheduler:ReloadInterval"] = "00:00:00" });
+        var failure = await SchedulerStart.Failure(new() { [key] = value });
 
         var error = Assert.IsType<OptionsValidationException>(failure);
-        Assert.Contains("Scheduler:ReloadInterval", error.Message);
-    }
-}
-
-public class When_the_scheduler_starts_without_the_catalog_connection
-{
-    [Fact]
-    public async Task It_fails_to_start_naming_the_setting()
-    {
-        var failure = await SchedulerStart.Failure(new() { ["ConnectionStrings:Catalog"] = "" });
-
-        var error = Assert.IsType<OptionsValidationException>(failure);
-        Assert.Contains("ConnectionStrings:Catalog", error.Message);
+        Assert.Contains(key, error.Message);
     }
 }
