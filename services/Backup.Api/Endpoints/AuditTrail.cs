@@ -1,0 +1,30 @@
+using System.Security.Claims;
+using Backup.Catalog.Data;
+using Backup.Catalog.Data.Audit;
+
+namespace Backup.Api.Endpoints;
+
+/// <summary>Writes the audit row of a sensitive action (who, what, on what, when, from where, status) before the answer goes out.</summary>
+public sealed class AuditTrail(CatalogDbContext catalog, TimeProvider clock)
+{
+    public async Task RecordAsync(HttpContext http, string action, string target, int status, string? detail = null)
+    {
+        catalog.AuditEntries.Add(new AuditEntry
+        {
+            At = clock.GetUtcNow(),
+            Actor = Actor(http.User),
+            Action = action,
+            Target = Clip(target, 300),
+            RemoteAddress = http.Connection.RemoteIpAddress?.ToString(),
+            Status = status,
+            Detail = detail is null ? null : Clip(detail, 500),
+        });
+        await catalog.SaveChangesAsync(http.RequestAborted);
+    }
+
+    /// <summary>The caller as the audit log and BackupRequested.RequestedBy name it: the token's subject.</summary>
+    public static string Actor(ClaimsPrincipal user) =>
+        Clip(user.FindFirst("sub")?.Value ?? user.FindFirst("name")?.Value ?? "unknown", 200);
+
+    static string Clip(string value, int length) => value.Length <= length ? value : value[..length];
+}

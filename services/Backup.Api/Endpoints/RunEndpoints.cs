@@ -1,0 +1,100 @@
+using Backup.Api.Auth;
+using Backup.Api.Options;
+using Backup.Catalog.Data;
+using Backup.ServiceDefaults;
+using Backup.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Backup.Api.Endpoints;
+
+/// <summary>Runs: the list (filtered, paged, newest first), one run with its timeline and manifest, and its artifact.</summary>
+public static class RunEndpoints
+{
+    static readonly HashSet<string> States =
+    [
+        BackupRunStates.Requested, BackupRunStates.Running, BackupRunStates.Completed, BackupRunStates.Failed,
+        BackupRunStates.TimedOut, BackupRunStates.Delivered, BackupRunStates.Expired,
+    ];
+
+    public static RouteGroupBuilder MapRunEndpoints(this RouteGroupBuilder api)
+    {
+        api.MapGet("/runs", ListAsync).RequireAuthorization(ApiRoles.Reader).WithName("ListRuns")
+            .WithSummary("Lists runs, newest first, filtered by source, state and request time.");
+        api.MapGet("/runs/{runId:guid}", GetAsync).RequireAuthorization(ApiRoles.Reader).WithName("GetRun")
+            .WithSummary("One run with its state timeline and, once stored, its artifact's manifest.");
+        api.MapGet("/runs/{runId:guid}/artifact", DownloadAsync).RequireAuthorization(ApiRoles.Operator).WithName("DownloadArtifact")
+            .WithSummary("The run's artifact, streamed, with Range support; its SHA-256 in the Digest and X-Backup-Sha256 headers.")
+            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
+            .Produces(StatusCodes.Status206PartialContent, contentType: "application/octet-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        return api;
+    }
+
+    static async Task<Results<Ok<RunPage>, ProblemHttpResult>> ListAsync(CatalogDbContext catalog, IOptions<ApiOptions> options,
+        [FromQuery] string? source, [FromQuery] string? state, [FromQuery] DateTimeOffset? from, [FromQuery] DateTimeOffset? to,
+        CancellationToken cancellationToken, [FromQuery] int page = 1, [FromQuery] int pageSize = 50)
+    {
+        if (source is not null && !SourceNames.IsValid(source)) return Problems.BadField("source", $"not a source name ({SourceNames.Rule}).");
+        if (state is not null && !States.Contains(state)) return Problems.BadField("state", $"one of {string.Join(", ", States)}.");
+        if (page < 1) return Problems.BadField("page", "must be 1 or more.");
+        if (pageSize < 1 || pageSize > options.Value.MaxPageSize) return Problems.BadField("pageSize", $"must be between 1 and {options.Value.MaxPageSize}.");
+        if (from > to) return Problems.BadField("from", "must not be after 'to'.");
+
+        var runs = catalog.BackupRuns.AsNoTracking();
+        if (source is not null) runs = runs.Where(r => r.Source == source);
+        if (state is not null) runs = runs.Where(r => r.CurrentState == state);
+        if (from is { } after) runs = runs.Where(r => r.RequestedAt >= after.ToUniversalTime());
+        if (to is { } before) runs = runs.Where(r => r.RequestedAt < before.ToUniversalTime());
+        var total = await runs.CountAsync(cancellationToken);
+        var items = await runs.OrderByDescending(r => r.RequestedAt ?? r.StartedAt ?? r.UpdatedAt).ThenBy(r => r.CorrelationId)
+            .Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new RunPage([.. items.Select(RunSummary.Of)], page, pageSize, total));
+    }
+
+    static async Task<Results<Ok<RunDetail>, ProblemHttpResult>> GetAsync(Guid runId, CatalogDbContext catalog, IArtifactStore store,
+        CancellationToken cancellationToken)
+    {
+        var run = await catalog.BackupRuns.AsNoTracking().SingleOrDefaultAsync(r => r.CorrelationId == runId, cancellationToken);
+        if (run is null) return Problems.NotFound($"No run {runId} in the catalog (a run just requested appears once the catalog has its BackupRequested).");
+        var timeline = await catalog.BackupRunTransitions.AsNoTracking().Where(t => t.RunId == runId).OrderBy(t => t.Id)
+            .Select(t => new RunTransition(t.FromState, t.ToState, t.Event, t.At, t.Detail)).ToListAsync(cancellationToken);
+        var manifest = run.ArtifactKey is not null && ArtifactKey.TryParse(run.ArtifactKey, out var key)
+            ? await store.ReadManifestAsync(key, cancellationToken)
+            : null;
+        return TypedResults.Ok(new RunDetail(RunSummary.Of(run), run.Attempts, run.FailureReason, run.DeliveredAt, run.DeliveryError,
+            run.ExpiredAt, run.ExpiryReason, timeline, manifest));
+    }
+
+    static async Task<IResult> DownloadAsync(Guid runId, HttpContext http, CatalogDbContext catalog, IArtifactStore store, AuditTrail audit,
+        CancellationToken cancellationToken)
+    {
+        var run = await catalog.BackupRuns.AsNoTracking().SingleOrDefaultAsync(r => r.CorrelationId == runId, cancellationToken);
+        if (run is null)
+        {
+            await audit.RecordAsync(http, "artifact.download", runId.ToString(), StatusCodes.Status404NotFound);
+            return Problems.NotFound($"No run {runId} in the catalog.");
+        }
+        if (!BackupRunStates.WithArtifact.Contains(run.CurrentState) || run.ArtifactKey is null || !ArtifactKey.TryParse(run.ArtifactKey, out var key))
+        {
+            await audit.RecordAsync(http, "artifact.download", runId.ToString(), StatusCodes.Status409Conflict);
+            return Problems.Conflict($"Run {runId} is {run.CurrentState}: only a Completed or Delivered run has an artifact to download.");
+        }
+        var manifest = await store.ReadManifestAsync(key, cancellationToken);
+        if (manifest is null || !await store.ExistsAsync(key, cancellationToken))
+        {
+            await audit.RecordAsync(http, "artifact.download", key.Value, StatusCodes.Status404NotFound);
+            return Problems.NotFound($"The artifact {key} of run {runId} or its manifest is no longer in the store.");
+        }
+
+        var stream = await store.OpenReadAsync(key, cancellationToken);
+        var status = http.Request.Headers.Range.Count > 0 && stream.CanSeek ? StatusCodes.Status206PartialContent : StatusCodes.Status200OK;
+        await audit.RecordAsync(http, "artifact.download", key.Value, status, http.Request.Headers.Range.ToString() is { Length: > 0 } range ? range : null);
+        http.Response.Headers["X-Backup-Sha256"] = manifest.Sha256;
+        http.Response.Headers["Digest"] = "sha-256=" + Convert.ToBase64String(Convert.FromHexString(manifest.Sha256));
+        // Range requests need a seekable stream: files are; an S3 object stream is not, and then the whole artifact is sent.
+        return TypedResults.Stream(stream, "application/octet-stream", key.FileName, enableRangeProcessing: stream.CanSeek);
+    }
+}

@@ -1,0 +1,27 @@
+using Backup.Catalog.Data;
+using Backup.Storage;
+
+namespace Backup.Api.Endpoints;
+
+/// <summary>A run in a list.</summary>
+public sealed record RunSummary(
+    Guid RunId, string Source, string State, string? RequestedBy, DateTimeOffset? RequestedAt, DateTimeOffset? StartedAt,
+    DateTimeOffset? CompletedAt, DateTimeOffset? FailedAt, string? ArtifactKey, long? SizeBytes, string? Sha256, string? FailureCode)
+{
+    public static RunSummary Of(BackupRun run) => new(run.CorrelationId, run.Source, run.CurrentState, run.RequestedBy, run.RequestedAt,
+        run.StartedAt, run.CompletedAt, run.FailedAt, run.ArtifactKey, run.SizeBytes, run.Sha256, run.FailureCode);
+}
+
+/// <summary>A page of runs, newest first.</summary>
+public sealed record RunPage(IReadOnlyList<RunSummary> Items, int Page, int PageSize, int Total);
+
+/// <summary>One change of a run's state.</summary>
+public sealed record RunTransition(string? From, string To, string Event, DateTimeOffset At, string? Detail);
+
+/// <summary>One run with everything the catalog and the store know of it.</summary>
+public sealed record RunDetail(
+    RunSummary Run, int Attempts, string? FailureReason, DateTimeOffset? DeliveredAt, string? DeliveryError, DateTimeOffset? ExpiredAt,
+    string? ExpiryReason, IReadOnlyList<RunTransition> Timeline, ArtifactManifest? Manifest);
+
+/// <summary>What POST /sources/{source}/backups answers: the run to follow.</summary>
+public sealed record BackupAccepted(Guid RunId, string Source, DateTimeOffset RequestedAt, string Status);

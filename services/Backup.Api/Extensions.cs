@@ -1,0 +1,44 @@
+using Backup.Api.Auth;
+using Backup.Api.Endpoints;
+using Backup.Api.Options;
+using Backup.Catalog.Data;
+using Backup.ServiceDefaults;
+using Backup.ServiceDefaults.Options;
+using Backup.Storage;
+using Microsoft.OpenApi;
+
+namespace Backup.Api;
+
+public static class Extensions
+{
+    /// <summary>The API: token checks and roles, rate limits, the catalog database, the artifact store (read), the bus (publish only), OpenAPI 3.0.</summary>
+    public static IHostApplicationBuilder AddBackupApi(this IHostApplicationBuilder builder)
+    {
+        builder.AddValidatedOptions<AuthOptions>();
+        builder.AddValidatedOptions<ApiOptions>();
+        builder.AddCatalogDatabase();
+        builder.AddArtifactStore();
+        builder.AddBackupBus(_ => { });
+        builder.AddApiAuthentication();
+        builder.AddApiRateLimits();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddScoped<AuditTrail>();
+        builder.Services.AddOpenApi("v1", openApi => openApi.OpenApiVersion = OpenApiSpecVersion.OpenApi3_0);
+        return builder;
+    }
+
+    /// <summary>Every endpoint under /api/v1, and the served OpenAPI document at /openapi/v1.json (anonymous: it describes, it reveals nothing).</summary>
+    public static WebApplication MapBackupApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.MapOpenApi();
+        var api = app.MapGroup("/api/v1");
+        api.MapRunEndpoints();
+        api.MapBackupEndpoints();
+        return app;
+    }
+}

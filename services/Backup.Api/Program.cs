@@ -1,0 +1,10 @@
+using Backup.Api;
+using Backup.ServiceDefaults;
+
+var builder = WebApplication.CreateSlimBuilder(args);
+builder.AddServiceDefaults();
+builder.AddBackupApi();
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.MapBackupApi();
+await app.RunAsync();

@@ -1,0 +1,139 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Backup.Catalog.Data;
+using Backup.Catalog.Data.Scheduling;
+using Backup.IntegrationTests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Backup.IntegrationTests.Api;
+
+/// <summary>
+/// The API through its real host, on the real broker and catalog database, with tokens signed by a test key: who
+/// may do what (401 without a valid token, 403 without the role), bad input answered with problem details naming
+/// the field, triggers that are idempotent with a key, and audit rows for what is sensitive.
+/// </summary>
+[Collection(SystemCollection.Name)]
+public sealed class When_the_API_is_called(TestInfrastructure infrastructure) : IAsyncLifetime
+{
+    BackupSystem system = null!;
+    ApiHost api = null!;
+
+    public async Task InitializeAsync()
+    {
+        system = await BackupSystem.CreateAsync(infrastructure);
+        await using var catalog = system.Catalog();
+        catalog.Schedules.Add(new Schedule { Source = "demo", Cron = "0 2 * * *", TimeZone = "Etc/UTC", UpdatedAt = DateTimeOffset.UtcNow });
+        await catalog.SaveChangesAsync();
+        api = new ApiHost(system);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await api.DisposeAsync();
+        await system.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData("GET", "/api/v1/runs")]
+    [InlineData("POST", "/api/v1/sources/demo/backups")]
+    [InlineData("GET", "/api/v1/runs/0f8fad5b-d9cb-469f-a165-70867728950e/artifact")]
+    public async Task Without_a_token_it_answers_401(string method, string path)
+    {
+        using var client = api.CreateClient();
+        var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("Bearer", response.Headers.WwwAuthenticate.ToString());
+    }
+
+    [Fact]
+    public async Task A_token_that_is_expired_for_another_audience_or_signed_by_another_key_is_refused()
+    {
+        using var expired = api.WithToken(api.Token("ops", ["backup.reader"], expires: DateTime.UtcNow.AddMinutes(-5)));
+        using var otherAudience = api.WithToken(api.Token("ops", ["backup.reader"], audience: "another-api"));
+        using var otherKey = api.WithToken(api.Token("ops", ["backup.reader"], key: RSA.Create(2048)));
+        foreach (var client in new[] { expired, otherAudience, otherKey })
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/v1/runs")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_reader_reads_but_may_not_trigger_or_download()
+    {
+        using var reader = api.ClientAs("reader-1", "backup.reader");
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/api/v1/runs")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await reader.PostAsync("/api/v1/sources/demo/backups", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await reader.GetAsync($"/api/v1/runs/{Guid.NewGuid()}/artifact")).StatusCode);
+        using var nobody = api.ClientAs("someone", "some.other.role");
+        Assert.Equal(HttpStatusCode.Forbidden, (await nobody.GetAsync("/api/v1/runs")).StatusCode);
+    }
+
+    [Fact]
+    public async Task An_operator_triggers_and_a_retry_with_the_same_key_is_the_same_run()
+    {
+        using var operatorClient = api.ClientAs("operator-1", "backup.operator");
+
+        var first = await TriggerAsync(operatorClient, "nightly-2026-11-24");
+        var retry = await TriggerAsync(operatorClient, "nightly-2026-11-24");
+        var other = await TriggerAsync(operatorClient, "nightly-2026-11-25");
+
+        Assert.Equal(HttpStatusCode.Accepted, first.Status);
+        Assert.Equal(first.RunId, retry.RunId);
+        Assert.NotEqual(first.RunId, other.RunId);
+        Assert.Equal($"/api/v1/runs/{first.RunId}", first.Location);
+        await using var catalog = system.Catalog();
+        Assert.Equal(3, await catalog.AuditEntries.CountAsync(a => a.Action == "backup.trigger" && a.Actor == "operator-1" && a.Status == 202));
+    }
+
+    [Theory]
+    [InlineData("/api/v1/runs?source=..%2Fetc", "source")]
+    [InlineData("/api/v1/runs?state=Exploded", "state")]
+    [InlineData("/api/v1/runs?page=0", "page")]
+    [InlineData("/api/v1/runs?pageSize=100000", "pageSize")]
+    [InlineData("/api/v1/runs?from=2026-11-25T00:00:00Z&to=2026-11-24T00:00:00Z", "from")]
+    public async Task Bad_query_values_get_400_problem_details_naming_the_field(string path, string field)
+    {
+        using var reader = api.ClientAs("reader-1", "backup.reader");
+        var response = await reader.GetAsync(path);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(field, problem.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task A_bad_source_or_key_is_refused_and_an_unknown_run_is_404()
+    {
+        using var operatorClient = api.ClientAs("operator-1", "backup.operator");
+        Assert.Equal(HttpStatusCode.BadRequest, (await operatorClient.PostAsync("/api/v1/sources/-evil/backups", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await operatorClient.PostAsync("/api/v1/sources/nosuchsource/backups", null)).StatusCode);
+        var oversized = new HttpRequestMessage(HttpMethod.Post, "/api/v1/sources/demo/backups");
+        oversized.Headers.Add("Idempotency-Key", new string('k', 101));
+        Assert.Equal(HttpStatusCode.BadRequest, (await operatorClient.SendAsync(oversized)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await operatorClient.GetAsync($"/api/v1/runs/{Guid.NewGuid()}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await operatorClient.GetAsync("/api/v1/runs/..%2F..%2Fetc%2Fpasswd/artifact")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await operatorClient.GetAsync($"/api/v1/runs/{Guid.NewGuid()}/artifact")).StatusCode);
+    }
+
+    [Fact]
+    public async Task With_the_broker_unreachable_a_trigger_gets_503_and_nothing_is_requested()
+    {
+        await using var cutOff = new ApiHost(system, settings => settings["RabbitMq:Port"] = "1");
+        using var operatorClient = cutOff.ClientAs("operator-1", "backup.operator");
+
+        var response = await operatorClient.PostAsync("/api/v1/sources/demo/backups", null);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("Nothing was requested", await response.Content.ReadAsStringAsync());
+    }
+
+    static async Task<(HttpStatusCode Status, Guid RunId, string? Location)> TriggerAsync(HttpClient client, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/sources/demo/backups");
+        request.Headers.Add("Idempotency-Key", key);
+        var response = await client.SendAsync(request);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return (response.StatusCode, body.GetProperty("runId").GetGuid(), response.Headers.Location?.ToString());
+    }
+}
