@@ -73,7 +73,11 @@ sealed class EntityFrameworkSagaRepositoryContext<TSaga, TMessage, TDbContext> :
     public Task<SagaConsumeContext<TSaga, TMessage>> Add(TSaga instance) =>
         factory.CreateSagaConsumeContext(db, consumeContext, instance, SagaConsumeContextMode.Add);
 
-    /// <summary>Inserts the new instance's row unless one exists; the caller then loads (and locks) whichever is there.</summary>
+    /// <summary>
+    /// Inserts the new instance's row unless one exists, and returns null either way: MassTransit then calls
+    /// <see cref="Load"/>, which locks the row and tracks the instance the saga changes (had this returned a context,
+    /// the saga would run on the untracked instance and its changes would never be saved).
+    /// </summary>
     public async Task<SagaConsumeContext<TSaga, TMessage>> Insert(TSaga instance)
     {
         var entity = EntityType();
@@ -88,10 +92,8 @@ sealed class EntityFrameworkSagaRepositoryContext<TSaga, TMessage, TDbContext> :
         var sql = "INSERT INTO " + Table(entity) + " (" + string.Join(", ", properties.Select(Column)) + ") VALUES ("
             + string.Join(", ", parameters.Select(p => "@" + p.ParameterName)) + ") ON CONFLICT (" + Column(Key(entity))
             + ") DO NOTHING";
-        var inserted = await db.Database.ExecuteSqlRawAsync(sql, parameters, CancellationToken);
-        return inserted == 0
-            ? null!
-            : await factory.CreateSagaConsumeContext(db, consumeContext, instance, SagaConsumeContextMode.Insert);
+        await db.Database.ExecuteSqlRawAsync(sql, parameters, CancellationToken);
+        return null!;
     }
 
     public async Task<SagaConsumeContext<TSaga, TMessage>> Load(Guid correlationId)
