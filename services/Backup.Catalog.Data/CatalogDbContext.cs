@@ -64,6 +64,7 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
         job.Property(j => j.TraceParent).HasMaxLength(64);
         job.Property(j => j.LastError).HasMaxLength(2000);
         job.Property(j => j.Group).HasMaxLength(100);
+        job.Property(j => j.Result).HasColumnType("jsonb");
         job.HasIndex(j => new { j.Kind, j.State, j.NotBefore });
         job.HasIndex(j => new { j.Kind, j.Group, j.State });
 

@@ -21,8 +21,11 @@ public abstract record JobOutcome
 {
     public static readonly JobOutcome Done = new Finished(null);
 
-    /// <summary>Finished, with a short note for the jobs table (e.g. the failure code that was reported).</summary>
-    public sealed record Finished(string? Note) : JobOutcome;
+    /// <summary>
+    /// Finished, with a short note for the jobs table (e.g. the failure code that was reported) and, optionally, what
+    /// was reported as JSON (kept in jobs.result for whoever asks for the job's outcome).
+    /// </summary>
+    public sealed record Finished(string? Note, string? Result = null) : JobOutcome;
 
     /// <summary>A transient failure: try again after <paramref name="Delay"/> (the job waits in the table, not in memory).</summary>
     public sealed record RetryLater(TimeSpan Delay, string Reason) : JobOutcome;

@@ -41,6 +41,9 @@ public sealed class Job
     /// <summary>W3C traceparent of the request, so the work shows in the same trace as the message that asked for it.</summary>
     public string? TraceParent { get; set; }
 
+    /// <summary>What the finished job reported, as JSON (for a restore: its RestoreCompleted or RestoreFailed), for the API.</summary>
+    public string? Result { get; set; }
+
     /// <summary>Why the last attempt did not finish (a transient failure, a lost claim), for operators.</summary>
     public string? LastError { get; set; }
 }

@@ -80,9 +80,9 @@ public sealed class JobQueue(NpgsqlDataSource database, TimeProvider clock) : IA
             cancellationToken, ("now", clock.GetUtcNow()), ("kind", job.Kind), ("key", job.Key), ("holder", job.Holder)) == 1;
 
     /// <summary>The job is done, whatever its outcome (a failed backup is an outcome that was reported).</summary>
-    public Task<bool> FinishAsync(ClaimedJob job, string? note, CancellationToken cancellationToken) =>
-        UpdateClaimedAsync(job, "state = 'finished', finished_at = @now, last_error = @note", cancellationToken,
-            ("now", clock.GetUtcNow()), ("note", Clip(note)));
+    public Task<bool> FinishAsync(ClaimedJob job, string? note, CancellationToken cancellationToken, string? result = null) =>
+        UpdateClaimedAsync(job, "state = 'finished', finished_at = @now, last_error = @note, result = @result::jsonb", cancellationToken,
+            ("now", clock.GetUtcNow()), ("note", Clip(note)), ("result", result));
 
     /// <summary>Back in the queue, not to be claimed before <paramref name="delay"/> has passed: the durable timer of a retry.</summary>
     public Task<bool> RetryLaterAsync(ClaimedJob job, TimeSpan delay, string reason, CancellationToken cancellationToken) =>

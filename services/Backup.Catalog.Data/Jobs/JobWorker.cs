@@ -88,7 +88,7 @@ public sealed partial class JobWorker<THandler>(
             var outcome = await handler.RunAsync(job, lease.Token);
             await SettleAsync(() => outcome is JobOutcome.RetryLater later
                 ? queue.RetryLaterAsync(job, later.Delay, later.Reason, CancellationToken.None)
-                : queue.FinishAsync(job, (outcome as JobOutcome.Finished)?.Note, CancellationToken.None));
+                : queue.FinishAsync(job, (outcome as JobOutcome.Finished)?.Note, CancellationToken.None, (outcome as JobOutcome.Finished)?.Result));
             activity?.SetTag("job.outcome", outcome is JobOutcome.RetryLater ? "retry" : "finished");
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

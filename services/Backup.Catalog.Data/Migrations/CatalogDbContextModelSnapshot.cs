@@ -302,6 +302,10 @@ namespace Backup.Catalog.Data.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("payload");
 
+                    b.Property<string>("Result")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("result");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(16)

@@ -50,7 +50,7 @@ public sealed class RestoreArtifactJob(
         if (report is not null && errorCode is null)
         {
             Log.RestoreCompleted(logger, request.RestoreId, target, report.Tables.Count, stopwatch.ElapsedMilliseconds);
-            await bus.PublishUntilSentAsync(new RestoreCompleted
+            var completed = new RestoreCompleted
             {
                 RestoreId = request.RestoreId,
                 ArtifactKey = key.Value,
@@ -59,13 +59,15 @@ public sealed class RestoreArtifactJob(
                 StartedAt = acceptedAt,
                 CompletedAt = clock.GetUtcNow(),
                 Tables = Tables(report),
-            }, clock, logger, cancellationToken);
-            return JobOutcome.Done;
+            };
+            await bus.PublishUntilSentAsync(completed, clock, logger, cancellationToken);
+            return new JobOutcome.Finished(null, JsonSerializer.Serialize(completed, JsonSerializerOptions.Web));
         }
 
         Log.RestoreFailed(logger, request.RestoreId, errorCode!);
-        await PublishFailureAsync(request, errorCode!, reason!, cancellationToken);
-        return new JobOutcome.Finished(errorCode);
+        var failed = RestoreFailures.Of(request, errorCode!, reason!, clock);
+        await bus.PublishUntilSentAsync(failed, clock, logger, cancellationToken);
+        return new JobOutcome.Finished(errorCode, JsonSerializer.Serialize(failed, JsonSerializerOptions.Web));
     }
 
     public Task GiveUpAsync(ClaimedJob job, string reason, CancellationToken cancellationToken)
