@@ -1,7 +1,6 @@
 using Backup.Catalog.Data;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.Scheduler.Scheduling;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Backup.IntegrationTests.Scheduling;
 
@@ -13,20 +12,19 @@ namespace Backup.IntegrationTests.Scheduling;
 public sealed class When_a_schedule_comes_due(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     static readonly DateTimeOffset Occurrence = new(2026, 11, 24, 1, 0, 0, TimeSpan.Zero); // 02:00 in Berlin
-    readonly FakeTimeProvider clock = new(Occurrence.AddMinutes(-30));
+    SchedulerWorld world = null!;
     BackupSystem system = null!;
 
     public async Task InitializeAsync()
     {
-        system = await BackupSystem.CreateAsync(infrastructure);
+        world = await SchedulerWorld.CreateAsync(infrastructure, Occurrence.AddMinutes(-30));
+        system = world.System;
         await system.StartCatalog();
         await system.StartDumper();
-        await system.StartAsync("Backup.Scheduler", b => Backup.Scheduler.Extensions.AddScheduler(b),
-            settings => settings["Sources:demo:TimeZone"] = "Europe/Berlin",
-            services => Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<TimeProvider>(services, clock));
+        await world.StartSchedulerAsync(new() { ["Sources:demo:TimeZone"] = "Europe/Berlin" }, "demo");
     }
 
-    public Task DisposeAsync() => system.DisposeAsync().AsTask();
+    public Task DisposeAsync() => world.DisposeAsync().AsTask();
 
     [Fact]
     public async Task It_requests_the_backup_at_two_local_time_and_the_dumper_completes_it()
@@ -36,7 +34,7 @@ public sealed class When_a_schedule_comes_due(TestInfrastructure infrastructure)
 
         await Eventually.True(async () =>
         {
-            clock.Advance(TimeSpan.FromMinutes(10)); // the worker's delay fires once the clock passes 01:00Z
+            world.Clock.Advance(TimeSpan.FromMinutes(10)); // the worker's delay fires once the clock passes 01:00Z
             return await system.RunAsync(runId) is not null;
         }, "the scheduled run to appear in the catalog");
 
