@@ -39,6 +39,7 @@ public static class Extensions
         var api = app.MapGroup("/api/v1");
         api.MapRunEndpoints();
         api.MapBackupEndpoints();
+        api.MapRestoreEndpoints();
         return app;
     }
 }

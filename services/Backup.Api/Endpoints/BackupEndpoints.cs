@@ -39,8 +39,7 @@ public static partial class BackupEndpoints
         IOptions<ApiOptions> options, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (!SourceNames.IsValid(source)) return Problems.BadField("source", $"not a source name ({SourceNames.Rule}).");
-        if (idempotencyKey is not null && !IdempotencyKeyShape().IsMatch(idempotencyKey))
-            return Problems.BadField(IdempotencyHeader, "1 to 100 characters of letters, digits, '-', '_', '.' and ':'.");
+        if (IdempotencyKeyProblem(idempotencyKey) is { } badKey) return badKey;
         if (!await catalog.Schedules.AsNoTracking().AnyAsync(s => s.Source == source, cancellationToken))
         {
             await audit.RecordAsync(http, "backup.trigger", source, StatusCodes.Status404NotFound);
@@ -50,20 +49,14 @@ public static partial class BackupEndpoints
         var actor = AuditTrail.Actor(http.User);
         var request = new BackupRequested
         {
-            RunId = idempotencyKey is null ? Guid.CreateVersion7() : RunIdFor(source, actor, idempotencyKey),
+            RunId = idempotencyKey is null ? Guid.CreateVersion7() : DerivedId("backup", source, actor, idempotencyKey),
             Source = source,
             RequestedAt = clock.GetUtcNow(),
             RequestedBy = $"api:{actor}",
         };
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(options.Value.PublishTimeout);
-        try
+        if (!await TryPublishAsync(bus, request, options.Value.PublishTimeout, cancellationToken))
         {
-            await bus.Publish(request, deadline.Token);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            await audit.RecordAsync(http, "backup.trigger", source, StatusCodes.Status503ServiceUnavailable, e.GetType().Name);
+            await audit.RecordAsync(http, "backup.trigger", source, StatusCodes.Status503ServiceUnavailable);
             return Problems.BrokerUnavailable();
         }
         await audit.RecordAsync(http, "backup.trigger", source, StatusCodes.Status202Accepted, $"run {request.RunId}");
@@ -71,10 +64,32 @@ public static partial class BackupEndpoints
         return TypedResults.Accepted(status, new BackupAccepted(request.RunId, source, request.RequestedAt, status));
     }
 
-    /// <summary>The run id of a keyed request: the same source, caller and key give the same run, anything else another.</summary>
-    public static Guid RunIdFor(string source, string actor, string idempotencyKey)
+    /// <summary>An Idempotency-Key header that is not 1 to 100 safe characters, as a problem; null when it is fine or absent.</summary>
+    public static ProblemHttpResult? IdempotencyKeyProblem(string? idempotencyKey) =>
+        idempotencyKey is null || IdempotencyKeyShape().IsMatch(idempotencyKey) ? null
+            : Problems.BadField(IdempotencyHeader, "1 to 100 characters of letters, digits, '-', '_', '.' and ':'.");
+
+    /// <summary>Publishes, waiting at most <paramref name="timeout"/> for the broker to take the message; false when it didn't.</summary>
+    public static async Task<bool> TryPublishAsync<T>(IPublishEndpoint bus, T message, TimeSpan timeout, CancellationToken cancellationToken)
+        where T : class
     {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"backup-api\n{source}\n{actor}\n{idempotencyKey}"));
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            await bus.Publish(message, deadline.Token);
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The id of a keyed request: the same kind, subject, caller and key give the same id, anything else another.</summary>
+    public static Guid DerivedId(string kind, string subject, string actor, string idempotencyKey)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"backup-api\n{kind}\n{subject}\n{actor}\n{idempotencyKey}"));
         hash[6] = (byte)((hash[6] & 0x0F) | 0x80); // version 8: name-based, made here
         hash[8] = (byte)((hash[8] & 0x3F) | 0x80); // RFC 9562 variant
         return new Guid(hash.AsSpan(0, 16), bigEndian: true);

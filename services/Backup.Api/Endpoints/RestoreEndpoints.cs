@@ -1,0 +1,91 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Backup.Api.Auth;
+using Backup.Api.Options;
+using Backup.Catalog.Data;
+using Backup.Contracts;
+using Backup.Storage;
+using MassTransit;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Backup.Api.Endpoints;
+
+/// <summary>What POST /restores takes: the run whose artifact to restore, and where.</summary>
+public sealed record RestoreRequestBody(Guid RunId, string? TargetDatabase, bool Overwrite);
+
+/// <summary>What POST /restores answers: the restore to follow.</summary>
+public sealed record RestoreAccepted(Guid RestoreId, Guid RunId, string ArtifactKey, string Status);
+
+/// <summary>A restore as the restorer's job table knows it: queued, running, or finished with what it reported.</summary>
+public sealed record RestoreStatus(Guid RestoreId, string State, int Attempts, DateTimeOffset AcceptedAt, DateTimeOffset? FinishedAt,
+    string? Outcome, string? ErrorCode, JsonElement? Report);
+
+/// <summary>
+/// Restores: POST /restores publishes RestoreRequested for a run's artifact (202, with an Idempotency-Key the same
+/// restore on retry, 503 when the broker doesn't take it); GET /restores/{id} reads the restore job (the restorer
+/// keeps the RestoreCompleted or RestoreFailed it published as the job's result).
+/// </summary>
+public static partial class RestoreEndpoints
+{
+    public static RouteGroupBuilder MapRestoreEndpoints(this RouteGroupBuilder api)
+    {
+        api.MapPost("/restores", RequestAsync).RequireAuthorization(ApiRoles.Operator).RequireRateLimiting(ApiRateLimits.Requests)
+            .WithName("RequestRestore").WithSummary("Restores a run's artifact into a new (or, with overwrite, a restored) database; 202 with the restore id.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        api.MapGet("/restores/{restoreId:guid}", GetAsync).RequireAuthorization(ApiRoles.Reader).WithName("GetRestore")
+            .WithSummary("A restore's state and, once finished, what the restorer reported (per-table row counts, or the error).");
+        return api;
+    }
+
+    static async Task<Results<Accepted<RestoreAccepted>, ProblemHttpResult>> RequestAsync(RestoreRequestBody body, HttpContext http,
+        [FromHeader(Name = BackupEndpoints.IdempotencyHeader)] string? idempotencyKey, CatalogDbContext catalog, IPublishEndpoint bus,
+        AuditTrail audit, IOptions<ApiOptions> options, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (body.TargetDatabase is not null && !TargetShape().IsMatch(body.TargetDatabase))
+            return Problems.BadField("targetDatabase", "a plain lower-case identifier of at most 63 characters (letters, digits, '_'), not starting with a digit; or leave it out for a new name.");
+        var badKey = BackupEndpoints.IdempotencyKeyProblem(idempotencyKey);
+        if (badKey is not null) return badKey;
+        var run = await catalog.BackupRuns.AsNoTracking().SingleOrDefaultAsync(r => r.CorrelationId == body.RunId, cancellationToken);
+        if (run is null) return Problems.NotFound($"No run {body.RunId} in the catalog.");
+        if (!BackupRunStates.WithArtifact.Contains(run.CurrentState) || !ArtifactKey.TryParse(run.ArtifactKey, out var key))
+            return Problems.Conflict($"Run {body.RunId} is {run.CurrentState}: only a Completed or Delivered run has an artifact to restore.");
+
+        var actor = AuditTrail.Actor(http.User);
+        var request = new RestoreRequested
+        {
+            RestoreId = idempotencyKey is null ? Guid.CreateVersion7() : BackupEndpoints.DerivedId("restore", key.Value, actor, idempotencyKey),
+            ArtifactKey = key.Value,
+            TargetDatabase = body.TargetDatabase,
+            Overwrite = body.Overwrite,
+            RequestedAt = clock.GetUtcNow(),
+            RequestedBy = $"api:{actor}",
+        };
+        if (!await BackupEndpoints.TryPublishAsync(bus, request, options.Value.PublishTimeout, cancellationToken))
+        {
+            await audit.RecordAsync(http, "restore.request", key.Value, StatusCodes.Status503ServiceUnavailable);
+            return Problems.BrokerUnavailable();
+        }
+        await audit.RecordAsync(http, "restore.request", key.Value, StatusCodes.Status202Accepted,
+            $"restore {request.RestoreId} into {body.TargetDatabase ?? "(a new database)"}{(body.Overwrite ? ", overwrite" : "")}");
+        var status = $"/api/v1/restores/{request.RestoreId}";
+        return TypedResults.Accepted(status, new RestoreAccepted(request.RestoreId, body.RunId, key.Value, status));
+    }
+
+    static async Task<Results<Ok<RestoreStatus>, ProblemHttpResult>> GetAsync(Guid restoreId, CatalogDbContext catalog, CancellationToken cancellationToken)
+    {
+        var job = await catalog.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Kind == "restore" && j.Key == restoreId.ToString("N"), cancellationToken);
+        if (job is null) return Problems.NotFound($"No restore {restoreId} (a restore just requested appears once the restorer has accepted it).");
+        JsonElement? report = job.Result is null ? null : JsonSerializer.Deserialize<JsonElement>(job.Result);
+        var outcome = job.State != "finished" ? null : report?.TryGetProperty("errorCode", out _) == false ? "completed" : "failed";
+        var errorCode = report?.TryGetProperty("errorCode", out var code) == true ? code.GetString()
+            : job.State == "finished" && report is null ? "Interrupted" : null;
+        return TypedResults.Ok(new RestoreStatus(restoreId, job.State, job.Attempts, job.CreatedAt, job.FinishedAt, outcome, errorCode, report));
+    }
+
+    [GeneratedRegex(@"\A[a-z_][a-z0-9_]{0,62}\z")]
+    private static partial Regex TargetShape();
+}
