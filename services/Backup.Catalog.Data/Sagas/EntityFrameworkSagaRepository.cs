@@ -52,6 +52,10 @@ public sealed class EntityFrameworkSagaRepositoryContextFactory<TSaga, TDbContex
         throw new NotSupportedException($"{typeof(TSaga).Name} is correlated by id only; query correlation is not supported.");
 }
 
+/// <summary>
+/// One message's view of the repository. The saga's contexts are made on this scope, which carries the DbContext as a
+/// payload: the saga's activities can add rows of their own (a timeline) to the same SaveChanges and transaction.
+/// </summary>
 sealed class EntityFrameworkSagaRepositoryContext<TSaga, TMessage, TDbContext> :
     ConsumeContextScope<TMessage>, SagaRepositoryContext<TSaga, TMessage>
     where TSaga : class, ISaga
@@ -59,19 +63,17 @@ sealed class EntityFrameworkSagaRepositoryContext<TSaga, TMessage, TDbContext> :
     where TDbContext : DbContext
 {
     readonly TDbContext db;
-    readonly ConsumeContext<TMessage> consumeContext;
     readonly ISagaConsumeContextFactory<TDbContext, TSaga> factory;
 
     public EntityFrameworkSagaRepositoryContext(TDbContext db, ConsumeContext<TMessage> consumeContext,
         ISagaConsumeContextFactory<TDbContext, TSaga> factory) : base(consumeContext, db)
     {
         this.db = db;
-        this.consumeContext = consumeContext;
         this.factory = factory;
     }
 
     public Task<SagaConsumeContext<TSaga, TMessage>> Add(TSaga instance) =>
-        factory.CreateSagaConsumeContext(db, consumeContext, instance, SagaConsumeContextMode.Add);
+        factory.CreateSagaConsumeContext(db, this, instance, SagaConsumeContextMode.Add);
 
     /// <summary>
     /// Inserts the new instance's row unless one exists, and returns null either way: MassTransit then calls
@@ -101,7 +103,7 @@ sealed class EntityFrameworkSagaRepositoryContext<TSaga, TMessage, TDbContext> :
         var instance = await LockRow(correlationId);
         return instance is null
             ? null!
-            : await factory.CreateSagaConsumeContext(db, consumeContext, instance, SagaConsumeContextMode.Load);
+            : await factory.CreateSagaConsumeContext(db, this, instance, SagaConsumeContextMode.Load);
     }
 
     public Task<SagaConsumeContext<TSaga, T>> CreateSagaConsumeContext<T>(ConsumeContext<T> context, TSaga instance,
