@@ -40,6 +40,7 @@ public static class Extensions
         api.MapRunEndpoints();
         api.MapBackupEndpoints();
         api.MapRestoreEndpoints();
+        api.MapSourceEndpoints();
         return app;
     }
 }

@@ -25,6 +25,8 @@ public sealed class When_the_API_is_called(TestInfrastructure infrastructure) : 
         system = await BackupSystem.CreateAsync(infrastructure);
         await using var catalog = system.Catalog();
         catalog.Schedules.Add(new Schedule { Source = "demo", Cron = "0 2 * * *", TimeZone = "Etc/UTC", UpdatedAt = DateTimeOffset.UtcNow });
+        // Scheduled three days ago and never backed up since: stale.
+        catalog.Schedules.Add(new Schedule { Source = "billing", Cron = "0 3 * * *", TimeZone = "Europe/Berlin", UpdatedAt = DateTimeOffset.UtcNow.AddDays(-3) });
         await catalog.SaveChangesAsync();
         api = new ApiHost(system);
     }
@@ -126,6 +128,45 @@ public sealed class When_the_API_is_called(TestInfrastructure infrastructure) : 
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Contains("Nothing was requested", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_reader_lists_the_sources_with_their_next_run_and_stale_flag()
+    {
+        using var reader = api.ClientAs("reader-1", "backup.reader");
+        var sources = await reader.GetFromJsonAsync<JsonElement[]>("/api/v1/sources");
+
+        Assert.Equal(["billing", "demo"], sources!.Select(s => s.GetProperty("source").GetString()));
+        var demo = sources!.Single(s => s.GetProperty("source").GetString() == "demo");
+        var next = demo.GetProperty("nextRunAt").GetDateTimeOffset();
+        Assert.Equal(new TimeSpan(2, 0, 0), next.UtcDateTime.TimeOfDay);
+        Assert.True(next > DateTimeOffset.UtcNow && next <= DateTimeOffset.UtcNow.AddDays(1));
+        Assert.False(demo.GetProperty("stale").GetBoolean());
+        Assert.True(sources!.Single(s => s.GetProperty("source").GetString() == "billing").GetProperty("stale").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Only_an_admin_changes_a_schedule_a_bad_one_is_refused_naming_the_field_and_the_change_is_stored_and_audited()
+    {
+        using var operatorClient = api.ClientAs("operator-1", "backup.operator");
+        Assert.Equal(HttpStatusCode.Forbidden, (await operatorClient.PutAsJsonAsync("/api/v1/sources/demo/schedule", new { cron = "0 4 * * *" })).StatusCode);
+
+        using var admin = api.ClientAs("admin-1", "backup.admin");
+        var badCron = await admin.PutAsJsonAsync("/api/v1/sources/demo/schedule", new { cron = "0 25 * * *" });
+        Assert.Equal(HttpStatusCode.BadRequest, badCron.StatusCode);
+        Assert.Equal("cron", (await badCron.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
+        var badZone = await admin.PutAsJsonAsync("/api/v1/sources/demo/schedule", new { timeZone = "Mars/Olympus_Mons" });
+        Assert.Equal("timeZone", (await badZone.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.PutAsJsonAsync("/api/v1/sources/nosuch/schedule", new { cron = "0 4 * * *" })).StatusCode);
+
+        var changed = await admin.PutAsJsonAsync("/api/v1/sources/demo/schedule", new { cron = "30 4 * * *", timeZone = "America/New_York" });
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        await using var catalog = system.Catalog();
+        var row = await catalog.Schedules.AsNoTracking().SingleAsync(s => s.Source == "demo");
+        Assert.Equal(("30 4 * * *", "America/New_York", ScheduleOrigins.Api, "api:admin-1"), (row.Cron, row.TimeZone, row.Origin, row.UpdatedBy));
+        var audit = await catalog.AuditEntries.AsNoTracking().SingleAsync(a => a.Action == "schedule.change");
+        Assert.Equal(("admin-1", "demo", 200), (audit.Actor, audit.Target, audit.Status));
+        Assert.Contains("0 2 * * * Etc/UTC", audit.Detail);
     }
 
     static async Task<(HttpStatusCode Status, Guid RunId, string? Location)> TriggerAsync(HttpClient client, string key)

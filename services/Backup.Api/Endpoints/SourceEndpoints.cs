@@ -1,0 +1,78 @@
+using Backup.Api.Auth;
+using Backup.Catalog.Data;
+using Backup.Catalog.Data.Scheduling;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Backup.Api.Endpoints;
+
+/// <summary>A source as the API shows it: its schedule, when it runs next, its last success, and whether it is stale.</summary>
+public sealed record SourceView(string Source, string Cron, string TimeZone, bool Enabled, string Origin, DateTimeOffset? NextRunAt,
+    DateTimeOffset? LastSuccessAt, string? LastRunState, bool Stale, string? ScheduleProblem);
+
+/// <summary>What PUT /sources/{source}/schedule takes.</summary>
+public sealed record ScheduleChange(string? Cron, string? TimeZone, bool? Enabled);
+
+/// <summary>
+/// Sources: the list with schedule, next run, last success and stale flag (from the catalog's schedules, seeded by the
+/// scheduler from configuration, and its runs), and the schedule change (admin) that the scheduler picks up without
+/// a restart. A change is checked with the same rules the scheduler uses before it is stored, and audited.
+/// </summary>
+public static class SourceEndpoints
+{
+    public static RouteGroupBuilder MapSourceEndpoints(this RouteGroupBuilder api)
+    {
+        api.MapGet("/sources", ListAsync).RequireAuthorization(ApiRoles.Reader).WithName("ListSources")
+            .WithSummary("Every source with its schedule, next run, last successful backup and whether its backups are stale.");
+        api.MapPut("/sources/{source}/schedule", ChangeScheduleAsync).RequireAuthorization(ApiRoles.Admin).WithName("ChangeSchedule")
+            .WithSummary("Changes a source's schedule (cron, time zone, enabled); the scheduler uses it from its next reload.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
+        return api;
+    }
+
+    static async Task<Ok<List<SourceView>>> ListAsync(CatalogDbContext catalog, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var schedules = await catalog.Schedules.AsNoTracking().OrderBy(s => s.Source).ToListAsync(cancellationToken);
+        var views = new List<SourceView>();
+        foreach (var schedule in schedules)
+            views.Add(await ViewAsync(catalog, schedule, clock.GetUtcNow(), cancellationToken));
+        return TypedResults.Ok(views);
+    }
+
+    static async Task<Results<Ok<SourceView>, ProblemHttpResult>> ChangeScheduleAsync(string source, ScheduleChange change, HttpContext http,
+        CatalogDbContext catalog, AuditTrail audit, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var schedule = await catalog.Schedules.SingleOrDefaultAsync(s => s.Source == source, cancellationToken);
+        if (schedule is null) return Problems.NotFound($"No source named '{Clip(source)}' is configured.");
+        var cron = change.Cron ?? schedule.Cron;
+        var timeZone = change.TimeZone ?? schedule.TimeZone;
+        if (ScheduleRules.Problems(Clip(cron), Clip(timeZone)) is [var (field, problem), ..])
+            return Problems.BadField(field == "Cron" ? "cron" : "timeZone", problem);
+
+        var before = $"{schedule.Cron} {schedule.TimeZone} {(schedule.Enabled ? "enabled" : "disabled")}";
+        (schedule.Cron, schedule.TimeZone, schedule.Enabled) = (cron, timeZone, change.Enabled ?? schedule.Enabled);
+        (schedule.Origin, schedule.UpdatedAt, schedule.UpdatedBy) = (ScheduleOrigins.Api, clock.GetUtcNow(), $"api:{AuditTrail.Actor(http.User)}");
+        await catalog.SaveChangesAsync(cancellationToken);
+        await audit.RecordAsync(http, "schedule.change", source, StatusCodes.Status200OK,
+            $"{before} -> {schedule.Cron} {schedule.TimeZone} {(schedule.Enabled ? "enabled" : "disabled")}");
+        return TypedResults.Ok(await ViewAsync(catalog, schedule, clock.GetUtcNow(), cancellationToken));
+    }
+
+    static async Task<SourceView> ViewAsync(CatalogDbContext catalog, Schedule schedule, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var runs = catalog.BackupRuns.AsNoTracking().Where(r => r.Source == schedule.Source);
+        var lastSuccess = await runs.Where(r => BackupRunStates.WithArtifact.Contains(r.CurrentState) || r.CurrentState == BackupRunStates.Expired)
+            .MaxAsync(r => r.CompletedAt, cancellationToken);
+        var lastState = await runs.OrderByDescending(r => r.RequestedAt ?? r.StartedAt ?? r.UpdatedAt).Select(r => r.CurrentState)
+            .FirstOrDefaultAsync(cancellationToken);
+        if (!ScheduleRules.TryParse(schedule.Cron, schedule.TimeZone, out var cron, out var zone, out var problems))
+            return new SourceView(schedule.Source, schedule.Cron, schedule.TimeZone, schedule.Enabled, schedule.Origin, null, lastSuccess,
+                lastState, Stale: false, problems[0].Problem);
+        var next = schedule.Enabled ? cron.GetNextOccurrence(now, zone) : null;
+        var stale = schedule.Enabled && Staleness.IsStale(cron, zone, lastSuccess, schedule.UpdatedAt, now, Staleness.DefaultGrace);
+        return new SourceView(schedule.Source, schedule.Cron, schedule.TimeZone, schedule.Enabled, schedule.Origin, next, lastSuccess,
+            lastState, stale, null);
+    }
+
+    static string Clip(string value) => value.Length <= 100 ? value : value[..100] + "…";
+}

@@ -1,0 +1,27 @@
+using Cronos;
+
+namespace Backup.Catalog.Data.Scheduling;
+
+/// <summary>
+/// When a source's backups are stale: no successful backup for longer than its schedule's interval plus a grace
+/// (a daily schedule with the default 2 h grace: 26 h). The interval is the gap between the two occurrences around
+/// now, so a schedule that runs more often at some hours is judged by the gap that applies now.
+/// </summary>
+public static class Staleness
+{
+    public static readonly TimeSpan DefaultGrace = TimeSpan.FromHours(2);
+
+    /// <summary>How long a source may go without a successful backup before it is stale.</summary>
+    public static TimeSpan Allowance(CronExpression cron, TimeZoneInfo zone, DateTimeOffset now, TimeSpan grace)
+    {
+        var next = cron.GetNextOccurrence(now, zone);
+        var following = next is { } at ? cron.GetNextOccurrence(at, zone) : null;
+        var interval = next is { } n && following is { } f ? f - n : TimeSpan.FromDays(1);
+        return interval + grace;
+    }
+
+    /// <summary>True when the last success (or, with none, the time the source was first scheduled) is older than the allowance.</summary>
+    public static bool IsStale(CronExpression cron, TimeZoneInfo zone, DateTimeOffset? lastSuccess, DateTimeOffset since,
+        DateTimeOffset now, TimeSpan grace) =>
+        now - (lastSuccess ?? since) > Allowance(cron, zone, now, grace);
+}
