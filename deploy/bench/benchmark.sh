@@ -2,6 +2,7 @@
 # Measures the dumper's streaming pipeline against stock tools on a seeded database.
 #
 #   benchmark.sh [--scale N] [--runs N] [--keep]
+#   benchmark.sh --memory-runs N [--memory-env 'VAR=VALUE ...']... [--scale N] [--keep]
 #
 #   --scale N   pgbench scale of the seeded database (default 60: about 1.2 GB; 8: about 160 MB).
 #               The documents table grows with it: 5,000 rows per unit (300,000 at 60).
@@ -9,6 +10,11 @@
 #               median wall and CPU time and the highest peak RSS.
 #   --keep      leave the temporary folder, the databases and RabbitMQ/PostgreSQL running at the end
 #               (the script prints how to stop them).
+#   --memory-runs N  only the dumper's memory: N backups through one service process (and N more with
+#               encryption), printing after each its VmHWM, VmRSS and where the resident memory is
+#               (glibc's main arena, other anonymous memory, mapped files), and the same at the largest
+#               of samples taken every 0.2 s during the backup. Each --memory-env adds a variant run
+#               the same way with those variables set (e.g. 'DOTNET_gcServer=0').
 #
 # It starts its own RabbitMQ + PostgreSQL 15 (deploy/local/infra.sh), builds the solution in Release,
 # seeds a database, then times with /usr/bin/time (wall, user+sys CPU, peak RSS) and sizes:
@@ -42,6 +48,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 SCALE=60
 RUNS=3
 KEEP=0
+MEMORY_RUNS=0
+MEMORY_VARIANTS=("")
 WORK=""
 DUMPER_PID=""
 FAILED_STEPS=()
@@ -70,6 +78,16 @@ while (($#)); do
       shift 2
       ;;
     --keep) KEEP=1; shift ;;
+    --memory-runs)
+      [[ ${2:-} =~ ^[1-9][0-9]?$ ]] || die "--memory-runs takes a whole number from 1 to 99"
+      MEMORY_RUNS=$2
+      shift 2
+      ;;
+    --memory-env)
+      [[ ${2:-} =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "--memory-env takes 'VAR=VALUE ...'"
+      MEMORY_VARIANTS+=("$2")
+      shift 2
+      ;;
     -h | --help) usage ;;
     *) usage ;;
   esac
@@ -160,11 +178,15 @@ EOF
 }
 
 build_solution() {
-  log "building Backup.sln (Release)"
-  (cd "$REPO" && dotnet build Backup.sln -c Release -nologo -v q -clp:ErrorsOnly </dev/null >"$WORK/logs/build.log" 2>&1) || {
-    tail -n 40 "$WORK/logs/build.log" >&2
-    die "build failed"
-  }
+  if [[ ${BENCH_NO_BUILD:-0} == 1 ]]; then
+    log "BENCH_NO_BUILD=1: using the binaries already built in Release"
+  else
+    log "building Backup.sln (Release)"
+    (cd "$REPO" && dotnet build Backup.sln -c Release -nologo -v q -clp:ErrorsOnly </dev/null >"$WORK/logs/build.log" 2>&1) || {
+      tail -n 40 "$WORK/logs/build.log" >&2
+      die "build failed"
+    }
+  fi
   DUMPER_DLL="$REPO/services/Backup.Dumper/bin/Release/net10.0/Backup.Dumper.dll"
   [[ -f $DUMPER_DLL ]] || die "$DUMPER_DLL not found after the build"
   BACKUPCTL_DLL="$REPO/services/Backup.Ctl/bin/Release/net10.0/backupctl.dll"
@@ -478,6 +500,23 @@ publish_backup_requested() { # publish_backup_requested RUN_ID
     "http://127.0.0.1:$BACKUP_RABBITMQ_MANAGEMENT_PORT/api/exchanges/%2F/Backup.Contracts%3ABackupRequested/publish"
 }
 
+# await_manifest NAME RUN_ID -> the path of the run's manifest, once the dumper has written it.
+await_manifest() {
+  local name=$1 run_id=$2 manifest deadline=$((SECONDS + 600 + 30 * SCALE))
+  while :; do
+    manifest=$(find "$WORK/store-$name" -name "*-${run_id//-/}.manifest.json" -print -quit 2>/dev/null)
+    [[ -n $manifest ]] && break
+    if grep -q "failed for run $run_id" "$WORK/logs/dumper-$name.log"; then
+      tail -n 30 "$WORK/logs/dumper-$name.log" >&2
+      die "the dumper ($name) reports that run $run_id failed"
+    fi
+    pid_alive "$DUMPER_PID" || { tail -n 30 "$WORK/logs/dumper-$name.log" >&2; die "Backup.Dumper ($name) exited"; }
+    ((SECONDS < deadline)) || die "no manifest for run $run_id after $((600 + 30 * SCALE))s (log: $WORK/logs/dumper-$name.log)"
+    sleep 0.1
+  done
+  printf '%s\n' "$manifest"
+}
+
 # run_dumper NAME [EXTRA_ENV...]: RUNS backups, one after the other, through one real service process;
 # fills WALL/CPU/RSS/SIZE/NOTE/ARTIFACT[NAME]. Wall is the manifest's completedAt - startedAt; CPU the
 # process's utime+stime plus its reaped children's (pg_dump) over the run; peak RSS
@@ -498,18 +537,7 @@ run_dumper() {
     t0=$(date +%s.%N)
     response=$(publish_backup_requested "$run_id") || die "could not reach the RabbitMQ management API: $response"
     [[ $response == *'"routed":true'* ]] || die "BackupRequested was not routed to the dumper's queue: $response"
-    deadline=$((SECONDS + 600 + 30 * SCALE))
-    while :; do
-      manifest=$(find "$store" -name "*-${run_id//-/}.manifest.json" -print -quit 2>/dev/null)
-      [[ -n $manifest ]] && break
-      if grep -q "failed for run $run_id" "$WORK/logs/dumper-$name.log"; then
-        tail -n 30 "$WORK/logs/dumper-$name.log" >&2
-        die "the dumper ($name) reports that run $run_id failed"
-      fi
-      pid_alive "$DUMPER_PID" || { tail -n 30 "$WORK/logs/dumper-$name.log" >&2; die "Backup.Dumper ($name) exited"; }
-      ((SECONDS < deadline)) || die "no manifest for run $run_id after $((600 + 30 * SCALE))s (log: $WORK/logs/dumper-$name.log)"
-      sleep 0.1
-    done
+    manifest=$(await_manifest "$name" "$run_id")
     t1=$(date +%s.%N)
     read -r self1 kids1 < <(proc_cpu "$DUMPER_PID")
     hwm=$(proc_kb "$DUMPER_PID" VmHWM)
@@ -554,6 +582,58 @@ run_dumper() {
 }
 
 declare -A ARTIFACT
+
+# memory_line PID -> VmHWM, VmRSS and the resident memory by kind (MB), from /proc/PID/status and smaps:
+# brk = [heap], glibc's main malloc arena; anon = every other anonymous mapping (the GC's regions, the other
+# malloc arenas, malloc blocks mapped on their own such as zstd's buffers, thread stacks); files = mapped files
+# (the assemblies and native libraries, and JIT code and loader heaps in /memfd:doublemapper).
+memory_line() {
+  awk '
+    FILENAME ~ /status$/ { if ($1 == "VmHWM:") hwm = $2; if ($1 == "VmRSS:") rss = $2; next }
+    /^[0-9a-f]+-[0-9a-f]+ / { kind = $6 == "[heap]" ? "brk" : (NF >= 6 && $6 != "[stack]" ? "file" : "anon"); next }
+    $1 == "Rss:" { kb[kind] += $2 }
+    END { printf "VmHWM %6.1f  VmRSS %6.1f  brk %5.1f  anon %5.1f  files %5.1f", hwm / 1024, rss / 1024, kb["brk"] / 1024, kb["anon"] / 1024, kb["file"] / 1024 }
+  ' "/proc/$1/status" "/proc/$1/smaps"
+}
+
+# measure_memory: --memory-runs N backups per variant (each variant also with encryption), through one
+# service process each, printing the memory after each backup. Not timed: no quiet-wait.
+measure_memory() {
+  local variant name r run_id response manifest passphrase extra=() v=0 encrypted sampler
+  for variant in "${MEMORY_VARIANTS[@]}"; do
+    for encrypted in 0 1; do
+      ((encrypted == 0)) || encryption_available || continue
+      name=mem$v
+      extra=() passphrase=""
+      [[ -n $variant ]] && read -r -a extra <<<"$variant"
+      if ((encrypted)); then
+        name+=_enc
+        passphrase=$(random_alnum 32)
+        extra+=("secret:Encryption__Passphrase=$passphrase")
+      fi
+      start_dumper "$name" "${extra[@]}"
+      sleep 2
+      echo "variant '${variant:-as configured}'${passphrase:+, with encryption}, scale $SCALE, pid $DUMPER_PID"
+      echo "  idle      $(memory_line "$DUMPER_PID")"
+      for ((r = 1; r <= MEMORY_RUNS; r++)); do
+        find "$WORK/store-$name" -name "*.dump*" -delete # the artifacts before (the last one is kept)
+        run_id=$(cat /proc/sys/kernel/random/uuid)
+        response=$(publish_backup_requested "$run_id") || die "could not reach the RabbitMQ management API: $response"
+        [[ $response == *'"routed":true'* ]] || die "BackupRequested was not routed to the dumper's queue: $response"
+        # The largest sample during the dump says what the peak was made of.
+        (while pid_alive "$DUMPER_PID"; do memory_line "$DUMPER_PID" 2>/dev/null; echo; sleep 0.2; done) >"$WORK/memory.samples" &
+        sampler=$!
+        manifest=$(await_manifest "$name" "$run_id")
+        kill "$sampler" 2>/dev/null || true
+        wait "$sampler" 2>/dev/null || true
+        printf '  dump %2d   %s\n' "$r" "$(memory_line "$DUMPER_PID")"
+        printf '   largest sample during it: %s\n' "$(sort -k4,4 -g "$WORK/memory.samples" | tail -n 1 | cut -c 15-)"
+      done
+      stop_dumper
+    done
+    v=$((v + 1))
+  done
+}
 
 # A run's results, kept in a file so that a run in a subshell (the encrypted one) can hand them back.
 save_result() { # save_result NAME
@@ -660,8 +740,8 @@ measure_restores() {
     rm -f "$WORK/restore.dump"
     check_restored restore_file $((r == RUNS))
 
-    # The service's own path (the restorer runs the same code): verify size and SHA-256, decode into a private file
-    # with data offsets while pg_restore --list reads it, CREATE DATABASE, pg_restore -j2, compare row counts.
+    # The service's own path (the restorer runs the same code): one pass that checks size and SHA-256 while it decodes
+    # into a private file with data offsets, CREATE DATABASE, pg_restore -j2, row counts (each table once its data is in).
     pg "$PG_BIN/dropdb" -U "$BACKUP_PG_USER" --if-exists restore_ctl
     measure restore_ctl dotnet "$BACKUPCTL_DLL" restore --store "$WORK/store-dumper" "$key" --target-database restore_ctl \
       --host 127.0.0.1 --port "$BACKUP_PG_PORT" --username "$BACKUP_PG_USER" --pg-bin "$PG_BIN" --jobs 2 --temp-dir "$WORK"
@@ -790,6 +870,10 @@ main() {
   build_solution
   prepare_catalog
   seed_database
+  if ((MEMORY_RUNS)); then
+    measure_memory
+    return 0
+  fi
   measure_stock_dumps
   measure_dumper
   measure_restores

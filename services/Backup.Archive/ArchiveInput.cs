@@ -10,7 +10,7 @@ namespace Backup.Archive;
 /// </summary>
 sealed class ArchiveInput(Stream stream, int bufferBytes) : IDisposable
 {
-    readonly byte[] buffer = ArrayPool<byte>.Shared.Rent(bufferBytes);
+    readonly byte[] buffer = ArchiveBuffers.Rent(bufferBytes);
     int start;
     int end;
     long bufferOrigin;
@@ -119,5 +119,5 @@ sealed class ArchiveInput(Stream stream, int bufferBytes) : IDisposable
             destination[i] = (byte)magnitude;
     }
 
-    public void Dispose() => ArrayPool<byte>.Shared.Return(buffer);
+    public void Dispose() => ArchiveBuffers.Return(buffer);
 }

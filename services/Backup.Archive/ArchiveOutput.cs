@@ -28,7 +28,7 @@ sealed class ArchiveOutput : IDisposable
         this.sink = sink;
         this.intSize = intSize;
         intWidth = 1 + intSize;
-        chunk = ArrayPool<byte>.Shared.Rent(chunkBytes);
+        chunk = ArchiveBuffers.Rent(chunkBytes);
         capacity = chunk.Length - intWidth;
     }
 
@@ -107,5 +107,5 @@ sealed class ArchiveOutput : IDisposable
         tailLength = keep + payload.Length;
     }
 
-    public void Dispose() => ArrayPool<byte>.Shared.Return(chunk);
+    public void Dispose() => ArchiveBuffers.Return(chunk);
 }

@@ -115,14 +115,7 @@ public static class ArchiveRewriter
             if (next == 0) break;
             if (next < 0) throw new InvalidDataException($"A chunk of {what} has length {next}: the archive is damaged.");
             chunks++;
-            for (var left = next; left > 0;)
-            {
-                await input.RequireAsync(1, what, cancellationToken);
-                var piece = input.BufferedMemory[..Math.Min(left, input.Buffered.Length)];
-                await output.AppendAsync(piece, cancellationToken);
-                input.Advance(piece.Length);
-                left -= piece.Length;
-            }
+            await PassAsync(input, output, next, asPayload: true, what, cancellationToken);
         }
         await output.EndDataAsync(cancellationToken);
         return chunks;
@@ -138,15 +131,26 @@ public static class ArchiveRewriter
             while ((length = await PassIntAsync(input, output, what, cancellationToken)) != 0)
             {
                 if (length < 0) throw new InvalidDataException($"A chunk of {what} has length {length}: the archive is damaged.");
-                for (var left = length; left > 0;)
-                {
-                    await input.RequireAsync(1, what, cancellationToken);
-                    var piece = input.BufferedMemory[..Math.Min(left, input.Buffered.Length)];
-                    await output.WriteAsync(piece, cancellationToken);
-                    input.Advance(piece.Length);
-                    left -= piece.Length;
-                }
+                await PassAsync(input, output, length, asPayload: false, what, cancellationToken);
             }
+        }
+    }
+
+    /// <summary>
+    /// The next <paramref name="length"/> bytes of the input, piece by piece as they are buffered: appended to the open
+    /// data block's payload (<paramref name="asPayload"/>), or written on unchanged.
+    /// </summary>
+    static async ValueTask PassAsync(ArchiveInput input, ArchiveOutput output, int length, bool asPayload, string what,
+        CancellationToken cancellationToken)
+    {
+        for (var left = length; left > 0;)
+        {
+            await input.RequireAsync(1, what, cancellationToken);
+            var piece = input.BufferedMemory[..Math.Min(left, input.Buffered.Length)];
+            if (asPayload) await output.AppendAsync(piece, cancellationToken);
+            else await output.WriteAsync(piece, cancellationToken);
+            input.Advance(piece.Length);
+            left -= piece.Length;
         }
     }
 

@@ -11,11 +11,11 @@ using Npgsql;
 namespace Backup.Recovery;
 
 /// <summary>
-/// One restore of one artifact, as backupctl's restore command and the restorer service run it: verifies the
-/// artifact (refusing on any mismatch before touching a database), decodes it into a private temporary file that
-/// pg_restore -j can seek in (see <see cref="SeekableArchiveFile"/>) while pg_restore --list reads it, creates a new
-/// database (or, with overwrite, drops and recreates an existing one), runs pg_restore -j N into it, and counts every
-/// manifest table's rows there.
+/// One restore of one artifact, as backupctl's restore command and the restorer service run it: reads the stored
+/// bytes once, hashing them while it decodes them into a private temporary file that pg_restore -j can seek in (see
+/// <see cref="SeekableArchiveFile"/>), and refuses on any mismatch (size, SHA-256, archive) before touching a
+/// database; then creates a new database (or, with overwrite, drops and recreates an existing one), runs pg_restore
+/// -j N into it, and counts every manifest table's rows there, each table as soon as pg_restore has committed its data.
 /// </summary>
 public static class ArtifactRestore
 {
@@ -39,28 +39,29 @@ public static class ArtifactRestore
 
         progress.Starting(key, target, server);
         var manifest = await ManifestCheck.RunAsync(settings.Store, settings.StoreRoot, key, caller, cancellationToken);
+
+        // One pass over the stored bytes: hashed, decoded and written to the private file together. The SHA-256 is
+        // checked at the end of that pass, before any database is looked at, created or changed.
+        using var temporary = PrivateTempFolder.Create(settings.TempDirectory, caller);
+        Decoded decoded = null!;
         await progress.CheckStoredBytesAsync(key, manifest,
-            hashed => StoredBytesCheck.RunAsync(settings.Store, key, manifest, hashed, cancellationToken));
+            async hashed => decoded = await DecodeAsync(settings, key, manifest, temporary, hashed, cancellationToken));
+        progress.ArchiveDecoded(decoded.Bytes);
 
         // Held to the end of the restore: the target lock lives as long as this session.
         await using var maintenance = await OpenAsync(server, server.MaintenanceDatabase, caller, cancellationToken);
         await TargetLock.TakeAsync(maintenance, target, server.Describe(), cancellationToken);
         var exists = await TargetExistsAsync(maintenance, settings, target, overwrite, cancellationToken);
 
-        using var temporary = PrivateTempFolder.Create(settings.TempDirectory, caller);
-        var archivePath = await DecodeAsync(settings, key, manifest, temporary, cancellationToken);
-        progress.ArchiveDecoded(new FileInfo(archivePath).Length);
-
         await CreateAsync(settings, key, target, dropFirst: exists, cancellationToken);
         progress.DatabaseCreated(target, exists);
 
         progress.PgRestoreStarting(settings.Jobs, settings.Tools.PgRestore);
-        await PgRestoreAsync(settings, target, archivePath, temporary, cancellationToken);
+        await using var counting = new RestoredRowCounts(token => OpenAsync(server, target, caller, token), manifest.Tables);
+        await PgRestoreAsync(settings, target, decoded, temporary, counting, cancellationToken);
         temporary.Dispose();
 
-        IReadOnlyList<RowCount> counts;
-        await using (var connection = await OpenAsync(server, target, caller, cancellationToken))
-            counts = await RowCountComparison.CountAsync(connection, manifest.Tables, cancellationToken);
+        var counts = await counting.CompleteAsync(cancellationToken);
         return new RestoreReport(key, manifest, target, exists, counts, clock.Elapsed);
     }
 
@@ -86,15 +87,46 @@ public static class ArtifactRestore
         return true;
     }
 
+    /// <summary>The decoded archive: its file, its length, and what the archive reader found in it (null: not read, see below).</summary>
+    sealed record Decoded(string Path, long Bytes, RewrittenArchive? Archive);
+
     /// <summary>
-    /// Decodes the artifact into the private folder while checking it; returns the archive's path. The file is written
-    /// through <see cref="SeekableArchiveFile"/> (chunks merged, data offsets in the table of contents), so pg_restore's
-    /// -j workers seek straight to each table's data instead of walking every chunk header before it.
+    /// Reads the stored bytes once: hashes them (size first, SHA-256 at the end, as <see cref="StoredBytesCheck"/>) while
+    /// decoding them into the private folder, and checks the decoded archive; returns it. The file is written through
+    /// <see cref="SeekableArchiveFile"/> (chunks merged, data offsets in the table of contents), so pg_restore's -j
+    /// workers seek straight to each table's data. The archive reader reads the table of contents and every data block
+    /// to its end marker, so no pg_restore --list is needed: only an archive whose version it does not read (copied
+    /// as it is) is listed with pg_restore --list afterwards. A stored file whose SHA-256 differs fails as such, even
+    /// when its bytes also fail to decode; the decoding failure is reported only for bytes the manifest vouches for.
     /// </summary>
-    static async Task<string> DecodeAsync(RestoreSettings settings, ArtifactKey key, ArtifactManifest manifest, PrivateTempFolder temporary,
-        CancellationToken cancellationToken)
+    static async Task<Decoded> DecodeAsync(RestoreSettings settings, ArtifactKey key, ArtifactManifest manifest,
+        PrivateTempFolder temporary, IProgress<long>? hashed, CancellationToken cancellationToken)
     {
         await using var stored = await settings.Store.OpenReadAsync(key, cancellationToken);
+        var hashing = StoredBytesCheck.Open(stored, key, manifest, hashed);
+        string path;
+        RewrittenArchive written;
+        try
+        {
+            (path, written) = await WriteArchiveAsync(settings, key, manifest, hashing, temporary, cancellationToken);
+        }
+        catch (RecoveryException)
+        {
+            await hashing.CheckAsync(cancellationToken); // a hash mismatch says more than the decoding failure it caused
+            throw;
+        }
+        await hashing.CheckAsync(cancellationToken);
+
+        var tables = written.Rewritten
+            ? written.TablesWithData.ToList()
+            : await ArchiveCheck.ListTablesWithDataAsync(settings.Tools, path, key, cancellationToken);
+        ArchiveCheck.RequireManifestTables(key, manifest, tables);
+        return new Decoded(path, written.BytesWritten, written.Rewritten ? written : null);
+    }
+
+    static async Task<(string Path, RewrittenArchive Written)> WriteArchiveAsync(RestoreSettings settings, ArtifactKey key,
+        ArtifactManifest manifest, Stream stored, PrivateTempFolder temporary, CancellationToken cancellationToken)
+    {
         await using var archive = ArtifactDecoding.OpenArchive(stored, key, settings.DecryptionKeys);
         await using var file = temporary.CreateFile("archive.dump");
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20, useSynchronizationContext: false));
@@ -106,7 +138,7 @@ public static class ArtifactRestore
         try
         {
             await using (var copy = pipe.Writer.AsStream())
-                await ArchiveCheck.RunAsync(archive, key, manifest, copy, settings.Tools, cancellationToken);
+                await ArchiveCheck.RunAsync(archive, key, manifest, copy, tools: null, cancellationToken);
         }
         catch (Exception e)
         {
@@ -116,14 +148,13 @@ public static class ArtifactRestore
         }
         try
         {
-            await writing;
+            return (file.Name, await writing);
         }
         catch (InvalidDataException e)
         {
             throw new RecoveryException(RecoveryErrorCode.IntegrityCheckFailed,
                 $"Unreadable archive: {key} decodes to a pg_dump archive whose data can't be read: {e.Message} Do not restore it.");
         }
-        return file.Name;
     }
 
     static async Task CreateAsync(RestoreSettings settings, ArtifactKey key, string target, bool dropFirst, CancellationToken cancellationToken)
@@ -147,13 +178,19 @@ public static class ArtifactRestore
         }
     }
 
-    static async Task PgRestoreAsync(RestoreSettings settings, string target, string archivePath, PrivateTempFolder temporary,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs pg_restore into the new database. With -j it runs verbose, and as each table's data is committed
+    /// ("finished item N TABLE DATA …") that table is counted by <paramref name="counting"/> while pg_restore goes on
+    /// with the rest (indexes, constraints): nothing changes a table's rows after its data item.
+    /// </summary>
+    static async Task PgRestoreAsync(RestoreSettings settings, string target, Decoded decoded, PrivateTempFolder temporary,
+        RestoredRowCounts counting, CancellationToken cancellationToken)
     {
         var server = settings.Server;
         var password = server.PasswordFor(target);
         var passFile = password is null ? null : PgPassFile.WriteTemporary(temporary.Path, target, server.Username, password);
-        string[] arguments =
+        var early = settings.Jobs > 1 && decoded.Archive is not null;
+        List<string> arguments =
         [
             $"--host={server.Host}",
             $"--port={server.Port}",
@@ -167,11 +204,20 @@ public static class ArtifactRestore
             "--if-exists",
             "--exit-on-error",
             $"--jobs={settings.Jobs}",
-            archivePath,
         ];
+        if (early) arguments.Add("--verbose");
+        arguments.Add(decoded.Path);
+        var tableData = early
+            ? decoded.Archive!.Entries.Where(e => e.IsTableData).ToDictionary(e => e.DumpId, e => (e.Namespace ?? "", e.Tag))
+            : [];
+
         using var restore = settings.Tools.StartPgRestore(arguments, feedInput: false, passFile);
         var output = restore.StandardOutput.ReadToEndAsync(cancellationToken);
-        var errors = restore.StandardError.ReadToEndAsync(cancellationToken);
+        var errors = ReadErrorsAsync(restore.StandardError, line =>
+        {
+            if (PgRestoreOutput.FinishedTableData(line) is { } dumpId && tableData.TryGetValue(dumpId, out var table))
+                counting.Count(table.Item1, table.Item2);
+        }, cancellationToken);
         try
         {
             await restore.WaitForExitAsync(cancellationToken);
@@ -186,6 +232,19 @@ public static class ArtifactRestore
             throw new RecoveryException(RecoveryErrorCode.RestoreFailed,
                 $"pg_restore exited with code {restore.ExitCode}; database {target} is left as it is for inspection ({settings.Caller.AfterFailedRestore}). " +
                 $"pg_restore said: {PgClientTools.Tail(await errors)}");
+        await errors;
+    }
+
+    /// <summary>pg_restore's standard error, line by line to <paramref name="line"/>; returns what it said without its progress lines.</summary>
+    static async Task<string> ReadErrorsAsync(StreamReader reader, Action<string> line, CancellationToken cancellationToken)
+    {
+        var said = new System.Text.StringBuilder();
+        while (await reader.ReadLineAsync(cancellationToken) is { } text)
+        {
+            line(text);
+            if (!PgRestoreOutput.IsProgress(text)) said.AppendLine(text);
+        }
+        return said.ToString();
     }
 
     static async Task<NpgsqlConnection> OpenAsync(TargetServer server, string database, RecoveryCaller caller, CancellationToken cancellationToken)

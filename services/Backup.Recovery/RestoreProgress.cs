@@ -18,11 +18,12 @@ public class RestoreProgress
 
     /// <summary>
     /// Runs the check of the stored bytes against <paramref name="manifest"/> (size, then SHA-256): call
-    /// <paramref name="check"/> once, with a progress that receives the bytes hashed so far, or null.
+    /// <paramref name="check"/> once, with a progress that receives the bytes hashed so far, or null. A restore decodes
+    /// the bytes into its temporary file in the same pass; when the check returns, they matched the manifest.
     /// </summary>
     public virtual Task CheckStoredBytesAsync(ArtifactKey key, ArtifactManifest manifest, Func<IProgress<long>?, Task> check) => check(null);
 
-    /// <summary>The archive is decoded into the private temporary folder, as long as the manifest says, and pg_restore --list read it.</summary>
+    /// <summary>The archive is decoded into the private temporary folder, as long as the manifest says, with data for every table of the manifest.</summary>
     public virtual void ArchiveDecoded(long archiveBytes)
     {
     }

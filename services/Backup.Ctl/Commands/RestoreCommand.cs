@@ -11,8 +11,8 @@ using Spectre.Console;
 namespace Backup.Ctl.Commands;
 
 /// <summary>
-/// <c>backupctl restore --store DIR KEY --target-database NAME</c>: verifies the artifact (refusing on any mismatch
-/// before touching a database), decodes it into a private temporary file, creates a new database (or, with
+/// <c>backupctl restore --store DIR KEY --target-database NAME</c>: verifies the artifact while it decodes it into a
+/// private temporary file (refusing on any mismatch before touching a database), creates a new database (or, with
 /// --overwrite, drops and recreates an existing one), runs pg_restore -j N into it, and compares every manifest
 /// table's row count with the restored one. The restore itself is <see cref="ArtifactRestore"/>, which the restorer
 /// service runs too; this command reads the command line and prints each step.
@@ -131,7 +131,7 @@ public sealed class RestoreCommand : Command
             HashingProgress.ShowAsync(terminal, key, manifest, check);
 
         public override void ArchiveDecoded(long archiveBytes) =>
-            terminal.Out.WriteLine($"  content: a pg_dump custom archive of {Sizes.Describe(archiveBytes)} as in the manifest; pg_restore --list read its table of contents");
+            terminal.Out.WriteLine($"  content: a pg_dump custom archive of {Sizes.Describe(archiveBytes)} as in the manifest, read to its end: data for every table of the manifest");
 
         public override void DatabaseCreated(string targetDatabase, bool recreated) =>
             terminal.Out.WriteLine(recreated ? $"  dropped and recreated database {targetDatabase} (--overwrite)" : $"  created database {targetDatabase}");

@@ -47,11 +47,8 @@ public static partial class ArchiveCheck
             if (toc.ExitCode != 0)
                 throw Damaged(
                     $"Unreadable archive: pg_restore --list rejected the archive in {key}: {PgClientTools.Tail(await errors!)}");
-            var tables = TableDataEntry().Matches(await listing!).Select(m => $"{m.Groups[1].Value}.{m.Groups[2].Value}").ToList();
-            var missing = manifest.Tables.Select(t => $"{t.Schema}.{t.Name}").Except(tables, StringComparer.Ordinal).ToList();
-            if (missing.Count > 0)
-                throw Damaged(
-                    $"Incomplete archive: the manifest of {key} lists {string.Join(", ", missing)}, but the archive's table of contents holds no data for {(missing.Count == 1 ? "it" : "them")}.");
+            var tables = TablesWithData(await listing!);
+            RequireManifestTables(key, manifest, tables);
             return new ArchiveFacts(raw, tables);
         }
         finally
@@ -60,6 +57,31 @@ public static partial class ArchiveCheck
                 toc.Kill(entireProcessTree: true);
         }
     }
+
+    /// <summary>Fails unless the archive holds data for every table of the manifest ("schema.name" in <paramref name="tablesWithData"/>).</summary>
+    public static void RequireManifestTables(ArtifactKey key, ArtifactManifest manifest, IReadOnlyCollection<string> tablesWithData)
+    {
+        var missing = manifest.Tables.Select(t => $"{t.Schema}.{t.Name}").Except(tablesWithData, StringComparer.Ordinal).ToList();
+        if (missing.Count > 0)
+            throw Damaged(
+                $"Incomplete archive: the manifest of {key} lists {string.Join(", ", missing)}, but the archive's table of contents holds no data for {(missing.Count == 1 ? "it" : "them")}.");
+    }
+
+    /// <summary>The tables with data in an archive file, as <c>pg_restore --list</c> reads its table of contents.</summary>
+    public static async Task<IReadOnlyList<string>> ListTablesWithDataAsync(PgClientTools tools, string archiveFile, ArtifactKey key,
+        CancellationToken cancellationToken)
+    {
+        using var toc = tools.StartPgRestore(["--list", archiveFile], feedInput: false);
+        var listing = toc.StandardOutput.ReadToEndAsync(cancellationToken);
+        var errors = toc.StandardError.ReadToEndAsync(cancellationToken);
+        await toc.WaitForExitAsync(cancellationToken);
+        if (toc.ExitCode != 0)
+            throw Damaged($"Unreadable archive: pg_restore --list rejected the archive in {key}: {PgClientTools.Tail(await errors)}");
+        return TablesWithData(await listing);
+    }
+
+    static List<string> TablesWithData(string listing) =>
+        TableDataEntry().Matches(listing).Select(m => $"{m.Groups[1].Value}.{m.Groups[2].Value}").ToList();
 
     static async Task<long> CopyAsync(Stream archive, ArtifactKey key, Stream? tableOfContents, Stream? copyTo,
         CancellationToken cancellationToken)

@@ -5,7 +5,9 @@ namespace Backup.Recovery.Verification;
 
 /// <summary>
 /// The first check of any artifact: its stored bytes against its manifest. The size first (a cut or grown file fails
-/// at once), then the SHA-256 of every byte, read once in 1 MiB pieces. No key, no decompression, no database.
+/// at once), then the SHA-256 of every byte. <see cref="RunAsync"/> reads the bytes once just to hash them (verify,
+/// decrypt); a restore hashes them with a <see cref="HashingReader"/> in the same pass that decodes them, and checks
+/// the hash before any database is touched.
 /// </summary>
 public static class StoredBytesCheck
 {
@@ -16,27 +18,94 @@ public static class StoredBytesCheck
         CancellationToken cancellationToken)
     {
         await using var stored = await store.OpenReadAsync(key, cancellationToken);
+        using var hashing = Open(stored, key, manifest, progress);
+        await hashing.CheckAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Checks the size of <paramref name="stored"/> against the manifest at once, and returns a reader of its bytes that
+    /// hashes them as they are read; <see cref="HashingReader.CheckAsync"/> then reads what is left and checks the hash.
+    /// </summary>
+    public static HashingReader Open(Stream stored, ArtifactKey key, ArtifactManifest manifest, IProgress<long>? progress)
+    {
         var size = stored.Length;
         if (size != manifest.StoredSizeBytes)
             throw new RecoveryException(RecoveryErrorCode.IntegrityCheckFailed, size < manifest.StoredSizeBytes
                 ? $"Size mismatch: {key} is {size:N0} bytes but its manifest says {manifest.StoredSizeBytes:N0}: the file was truncated (cut short by {manifest.StoredSizeBytes - size:N0} bytes). Do not restore it."
                 : $"Size mismatch: {key} is {size:N0} bytes but its manifest says {manifest.StoredSizeBytes:N0}: {size - manifest.StoredSizeBytes:N0} bytes were added to it. Do not restore it.");
+        return new HashingReader(stored, key, manifest, progress);
+    }
 
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[BufferBytes];
-        long hashed = 0;
-        int read;
-        while ((read = await stored.ReadAsync(buffer, cancellationToken)) > 0)
+    /// <summary>
+    /// A read-only pass-through over the stored bytes that hashes and counts every byte read. Disposing it leaves the
+    /// stored stream open and the hash running (the decoders above it dispose what they read from; the bytes they
+    /// leave are read and hashed by <see cref="CheckAsync"/>).
+    /// </summary>
+    public sealed class HashingReader(Stream stored, ArtifactKey key, ArtifactManifest manifest, IProgress<long>? progress) : Stream
+    {
+        readonly IncrementalHash hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long read;
+
+        /// <summary>
+        /// Reads the stored bytes not read yet, then fails with <see cref="RecoveryErrorCode.IntegrityCheckFailed"/>
+        /// unless every byte was read and their SHA-256 is the manifest's.
+        /// </summary>
+        public async Task CheckAsync(CancellationToken cancellationToken)
         {
-            hash.AppendData(buffer, 0, read);
-            hashed += read;
-            progress?.Report(hashed);
+            var buffer = new byte[BufferBytes];
+            while (await ReadAsync(buffer, cancellationToken) > 0) { }
+            string actual;
+            using (hash)
+                actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+            if (read != manifest.StoredSizeBytes)
+                throw new RecoveryException(RecoveryErrorCode.IntegrityCheckFailed,
+                    $"Size mismatch: {read:N0} bytes of {key} could be read but its manifest says {manifest.StoredSizeBytes:N0}: the file changed while it was read. Do not restore it.");
+            if (!string.Equals(actual, manifest.Sha256, StringComparison.OrdinalIgnoreCase))
+                throw new RecoveryException(RecoveryErrorCode.IntegrityCheckFailed,
+                    $"Hash mismatch: the SHA-256 of {key} is {actual} but its manifest says {manifest.Sha256}. " +
+                    "Same size, different bytes: the file was altered or damaged on disk. Do not restore it; take another backup or an older one.");
         }
 
-        var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
-        if (!string.Equals(actual, manifest.Sha256, StringComparison.OrdinalIgnoreCase))
-            throw new RecoveryException(RecoveryErrorCode.IntegrityCheckFailed, 
-                $"Hash mismatch: the SHA-256 of {key} is {actual} but its manifest says {manifest.Sha256}. " +
-                "Same size, different bytes: the file was altered or damaged on disk. Do not restore it; take another backup or an older one.");
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var count = await stored.ReadAsync(buffer, cancellationToken);
+            Hashed(buffer.Span[..count]);
+            return count;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var got = stored.Read(buffer, offset, count);
+            Hashed(buffer.AsSpan(offset, got));
+            return got;
+        }
+
+        public override int Read(Span<byte> buffer)
+        {
+            var got = stored.Read(buffer);
+            Hashed(buffer[..got]);
+            return got;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        void Hashed(ReadOnlySpan<byte> bytes)
+        {
+            if (bytes.IsEmpty) return;
+            hash.AppendData(bytes);
+            read += bytes.Length;
+            progress?.Report(read);
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => manifest.StoredSizeBytes;
+        public override long Position { get => read; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
