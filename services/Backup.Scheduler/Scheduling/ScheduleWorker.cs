@@ -43,6 +43,7 @@ public sealed class ScheduleWorker(
     readonly SchedulerOptions settings = options.Value;
     readonly Dictionary<string, Plan> plans = new(StringComparer.Ordinal);
     readonly Dictionary<string, string> reportedBad = new(StringComparer.Ordinal);
+    readonly List<(Plan Plan, DateTimeOffset Next)> planned = [];
 
     /// <summary>This instance's name on its claims: host, process id and a random part.</summary>
     public string Holder { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
@@ -77,7 +78,11 @@ public sealed class ScheduleWorker(
             {
                 Log.StoreFailed(logger, e); // the catalog database is away: try again shortly, plans kept
             }
-            await DelayUntil(wake, stoppingToken);
+            // The timer is armed before "next backup at" is logged: whoever reads that log may move the clock at once.
+            var delay = DelayUntil(wake, stoppingToken);
+            foreach (var (plan, next) in planned) Announce(plan, next);
+            planned.Clear();
+            await delay;
         }
     }
 
@@ -121,7 +126,7 @@ public sealed class ScheduleWorker(
             }
             plans[row.Source] = plan;
             Log.ScheduleLoaded(logger, row.Source, row.Cron, row.TimeZone);
-            Announce(plan);
+            planned.Add((plan, plan.Next));
         }
         foreach (var source in plans.Keys.Where(source => !keep.Contains(source)).ToList())
         {
@@ -148,7 +153,7 @@ public sealed class ScheduleWorker(
         }
         plan.Next = ScheduleCalendar.Next(plan.Cron, plan.Zone, due) ?? DateTimeOffset.MaxValue;
         plan.Missed = false;
-        Announce(plan);
+        planned.Add((plan, plan.Next));
     }
 
     async Task PublishAbandonedAsync(CancellationToken cancellationToken)
@@ -176,10 +181,10 @@ public sealed class ScheduleWorker(
         await store.MarkPublishedAsync(occurrence.Source, occurrence.Occurrence, clock.GetUtcNow(), cancellationToken);
     }
 
-    void Announce(Plan plan)
+    void Announce(Plan plan, DateTimeOffset next)
     {
-        if (plan.Next == DateTimeOffset.MaxValue) Log.NeverAgain(logger, plan.Source, plan.CronText, plan.TimeZoneText);
-        else Log.NextOccurrence(logger, plan.Source, plan.Next);
+        if (next == DateTimeOffset.MaxValue) Log.NeverAgain(logger, plan.Source, plan.CronText, plan.TimeZoneText);
+        else Log.NextOccurrence(logger, plan.Source, next);
     }
 
     // Long delays are cut into slices so a clock that jumps (suspend, NTP) is noticed within the hour.

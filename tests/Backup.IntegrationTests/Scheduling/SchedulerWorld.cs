@@ -63,10 +63,17 @@ sealed class SchedulerWorld : IAsyncDisposable
         return app;
     }
 
-    /// <summary>Waits for a log of any instance with the event id that contains <paramref name="text"/>.</summary>
+    /// <summary>
+    /// Waits for a log of any instance with the event id that contains <paramref name="text"/>, nudging the clock a
+    /// second per probe (see <see cref="PublishedAsync"/>).
+    /// </summary>
     public Task LoggedAsync(int eventId, string text) =>
-        Eventually.True(() => Task.FromResult(Logs.Any(l => l.EventId == eventId && l.Message.Contains(text, StringComparison.Ordinal))),
-            $"log {eventId} with \"{text}\"");
+        Eventually.True(() =>
+        {
+            if (Logs.Any(l => l.EventId == eventId && l.Message.Contains(text, StringComparison.Ordinal))) return Task.FromResult(true);
+            Clock.Advance(TimeSpan.FromSeconds(1));
+            return Task.FromResult(false);
+        }, $"log {eventId} with \"{text}\"");
 
     /// <summary>Moves the clock to <paramref name="when"/> in steps, so no waiting scheduler misses the moment by much.</summary>
     public async Task AdvanceTo(DateTimeOffset when, TimeSpan? step = null)

@@ -90,8 +90,8 @@ public class When_a_schedule_is_changed_in_the_table
         Assert.Equal(Berlin.TwoToday, await scheduler.NextPlannedOccurrence());
 
         store.Put(new StoredSchedule("demo", "30 0 * * *", "Europe/Berlin", true)); // 00:30 CET = 23:30Z
-        await scheduler.AdvanceTo(start.AddSeconds(30), step: TimeSpan.FromSeconds(5)); // Scheduler:ReloadInterval
-        Assert.Equal(Berlin.TwoToday.AddHours(-1.5), await scheduler.NextPlannedOccurrence());
+        Assert.Equal(Berlin.TwoToday.AddHours(-1.5), await scheduler.AdvanceUntilPlanned(TimeSpan.FromSeconds(5))); // a reload later
+        Assert.True(scheduler.Clock.GetUtcNow() < Berlin.TwoToday.AddHours(-1.5));
 
         await scheduler.AdvanceTo(Berlin.TwoToday.AddHours(1), step: TimeSpan.FromMinutes(5));
         var (request, _) = await scheduler.NextRequest();
@@ -109,6 +109,7 @@ public class When_a_row_in_the_table_is_bad
         store.Put(new StoredSchedule("broken", "0 25 * * *", "Europe/Berlin", true));
         store.Put(new StoredSchedule("nowhere", "0 2 * * *", "Mars/Base", true));
         await using var scheduler = await SchedulerUnderTest.StartAsync(Berlin.TwoToday.AddHours(-1), Berlin.Demo(), store);
+        Assert.Equal(Berlin.TwoToday, await scheduler.NextPlannedOccurrence());
 
         await scheduler.AdvanceTo(Berlin.TwoToday, step: TimeSpan.FromMinutes(5));
         var (request, _) = await scheduler.NextRequest();
@@ -133,8 +134,7 @@ public class When_a_row_in_the_table_is_bad
         Assert.Empty(scheduler.PublishedSoFar());
 
         store.Put(new StoredSchedule("demo", "0 3 * * *", "Europe/Berlin", true));
-        await scheduler.AdvanceTo(Berlin.TwoToday.AddMinutes(31), step: TimeSpan.FromSeconds(5));
-        Assert.Equal(Berlin.TwoToday.AddHours(1), await scheduler.NextPlannedOccurrence());
+        Assert.Equal(Berlin.TwoToday.AddHours(1), await scheduler.AdvanceUntilPlanned(TimeSpan.FromSeconds(5)));
         await scheduler.AdvanceTo(Berlin.TwoToday.AddHours(1), step: TimeSpan.FromSeconds(30));
         var (request, _) = await scheduler.NextRequest();
         Assert.Equal(Berlin.TwoToday.AddHours(1), request.RequestedAt);
@@ -168,6 +168,7 @@ public class When_two_schedulers_share_the_table
         var start = Berlin.TwoToday.AddHours(-1);
         await using var first = await SchedulerUnderTest.StartAsync(start, Berlin.Demo("0 */6 * * *"), store);
         await using var second = await SchedulerUnderTest.StartAsync(start, Berlin.Demo("0 */6 * * *"), store);
+        Assert.Equal(await first.NextPlannedOccurrence(), await second.NextPlannedOccurrence());
 
         for (var step = 0; step < 3 * 24 * 4; step++)
         {

@@ -86,6 +86,28 @@ sealed class SchedulerUnderTest : IAsyncDisposable
         return await plannedOccurrences.Reader.ReadAsync(deadline.Token);
     }
 
+    /// <summary>
+    /// Moves the clock by <paramref name="step"/> at a time until the worker plans an occurrence (after a reload, say).
+    /// A worker that armed its timer just as the clock moved waits from the new time: the next step wakes it.
+    /// </summary>
+    public async Task<DateTimeOffset> AdvanceUntilPlanned(TimeSpan step)
+    {
+        using var deadline = new CancellationTokenSource(Deadline);
+        while (true)
+        {
+            using var moment = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token);
+            moment.CancelAfter(TimeSpan.FromMilliseconds(50));
+            try
+            {
+                return await plannedOccurrences.Reader.ReadAsync(moment.Token);
+            }
+            catch (OperationCanceledException) when (!deadline.IsCancellationRequested)
+            {
+                Clock.Advance(step);
+            }
+        }
+    }
+
     public async Task<(BackupRequested Message, DateTimeOffset ClockAtPublish)> NextRequest()
     {
         using var deadline = new CancellationTokenSource(Deadline);
