@@ -3,6 +3,7 @@ using Backup.Api.Options;
 using Backup.Catalog.Data;
 using Backup.ServiceDefaults;
 using Backup.Storage;
+using Backup.Catalog.Data.Outbox;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -21,16 +22,58 @@ public static class RunEndpoints
 
     public static RouteGroupBuilder MapRunEndpoints(this RouteGroupBuilder api)
     {
-        api.MapGet("/runs", ListAsync).RequireAuthorization(ApiRoles.Reader).WithName("ListRuns")
-            .WithSummary("Lists runs, newest first, filtered by source, state and request time.");
-        api.MapGet("/runs/{runId:guid}", GetAsync).RequireAuthorization(ApiRoles.Reader).WithName("GetRun")
-            .WithSummary("One run with its state timeline and, once stored, its artifact's manifest.");
-        api.MapGet("/runs/{runId:guid}/artifact", DownloadAsync).RequireAuthorization(ApiRoles.Operator).WithName("DownloadArtifact")
+        api.MapGet("/runs", ListAsync).RequireAuthorization(ApiRoles.Reader).WithName("ListRuns").WithTags("Runs")
+            .WithSummary("Lists runs, newest first, filtered by source, state and request time.")
+            .WithDescription("Role reader (or operator, admin). Filters: source, state (Requested, Running, Completed, Failed, TimedOut, Delivered, Expired), requested at or after 'from' and before 'to'. Pages from 1; pageSize from 1 to Api:MaxPageSize (200 unless configured). 400 names the bad parameter in 'field'.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+        api.MapGet("/runs/{runId:guid}", GetAsync).RequireAuthorization(ApiRoles.Reader).WithName("GetRun").WithTags("Runs")
+            .WithSummary("One run with its state timeline and, once stored, its artifact's manifest.")
+            .WithDescription("Role reader (or operator, admin). 404 when the catalog has no such run (yet: a run just requested appears once the catalog has its BackupRequested).")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+        api.MapGet("/runs/{runId:guid}/artifact", DownloadAsync).RequireAuthorization(ApiRoles.Operator).WithName("DownloadArtifact").WithTags("Runs")
             .WithSummary("The run's artifact, streamed, with Range support; its SHA-256 in the Digest and X-Backup-Sha256 headers.")
-            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
-            .Produces(StatusCodes.Status206PartialContent, contentType: "application/octet-stream")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .WithDescription("Role operator (or admin). A Range header (bytes=...) is answered 206 when the store's stream can seek (file system); otherwise the whole artifact is sent with 200. X-Backup-Sha256 (hex) and Digest (sha-256=base64) carry the artifact's SHA-256 from its manifest. Audited. 409 when the run has no artifact (not Completed or Delivered); 404 when the run, or its artifact or manifest in the store, is missing.")
+            .Produces<Stream>(StatusCodes.Status200OK, contentType: "application/octet-stream")
+            .Produces<Stream>(StatusCodes.Status206PartialContent, contentType: "application/octet-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+        api.MapDelete("/runs/{runId:guid}/artifact", DeleteAsync).RequireAuthorization(ApiRoles.Admin).WithName("DeleteArtifact")
+            .WithSummary("Deletes a run's artifact and manifest (admin); the run becomes Expired. The newest good backup of a source needs force=true.")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithTags("Runs").WithDescription("Role admin. 204 once the artifact and its manifest are deleted; the run becomes Expired (BackupExpired through the catalog's outbox). 409 when the run has no artifact, or holds the newest good backup of its source and force is not true. Audited.").ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         return api;
+    }
+
+    static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(Guid runId, HttpContext http, CatalogDbContext catalog,
+        IArtifactStore store, AuditTrail audit, TimeProvider clock, CancellationToken cancellationToken, [FromQuery] bool force = false)
+    {
+        var run = await catalog.BackupRuns.AsNoTracking().SingleOrDefaultAsync(r => r.CorrelationId == runId, cancellationToken);
+        if (run is null) return Problems.NotFound($"No run {runId} in the catalog.");
+        if (!BackupRunStates.WithArtifact.Contains(run.CurrentState) || !ArtifactKey.TryParse(run.ArtifactKey, out var key))
+            return Problems.Conflict($"Run {runId} is {run.CurrentState}: it has no artifact to delete.");
+        var newest = await catalog.BackupRuns.AsNoTracking()
+            .Where(r => r.Source == run.Source && BackupRunStates.WithArtifact.Contains(r.CurrentState))
+            .OrderByDescending(r => r.CompletedAt).Select(r => r.CorrelationId).FirstOrDefaultAsync(cancellationToken);
+        if (newest == runId && !force)
+        {
+            await audit.RecordAsync(http, "artifact.delete", key.Value, StatusCodes.Status409Conflict, "newest good backup, no force");
+            return Problems.Conflict($"Run {runId} holds the newest good backup of source '{run.Source}'. Deleting it leaves the source " +
+                "without its latest restore point; repeat with force=true if that is what you want.");
+        }
+
+        await store.DeleteAsync(key, cancellationToken);
+        // Announced through the catalog's outbox, in the transaction of the audit row: the catalog's dispatcher
+        // publishes BackupExpired even if the broker is away right now, and the run becomes Expired.
+        catalog.OutboxMessages.Add(OutboxMessages.For(new Backup.Contracts.BackupExpired
+        {
+            RunId = runId,
+            Source = run.Source,
+            ExpiredAt = clock.GetUtcNow(),
+            ArtifactKey = key.Value,
+            Reason = $"deleted through the API by {AuditTrail.Actor(http.User)}",
+        }, clock.GetUtcNow()));
+        await audit.RecordAsync(http, "artifact.delete", key.Value, StatusCodes.Status204NoContent, force ? "forced" : null);
+        return TypedResults.NoContent();
     }
 
     static async Task<Results<Ok<RunPage>, ProblemHttpResult>> ListAsync(CatalogDbContext catalog, IOptions<ApiOptions> options,

@@ -95,4 +95,25 @@ public sealed class When_a_backup_is_triggered_and_downloaded_through_the_API(Te
         Assert.Equal(parts.Count + 1, audited.Count);
         Assert.All(audited, a => Assert.Equal(run.ArtifactKey, a.Target));
     }
+
+    [Fact]
+    public async Task Only_an_admin_deletes_and_the_newest_good_backup_needs_force_then_the_run_is_Expired()
+    {
+        var run = (await system.RunAsync(runId))!;
+        var artifact = Path.Combine(system.StoreRoot, run.ArtifactKey!);
+        Assert.Equal(HttpStatusCode.Forbidden, (await operatorClient.DeleteAsync($"/api/v1/runs/{runId}/artifact")).StatusCode);
+
+        using var admin = api.ClientAs("admin-1", "backup.admin");
+        var refused = await admin.DeleteAsync($"/api/v1/runs/{runId}/artifact");
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("newest good backup", await refused.Content.ReadAsStringAsync());
+        Assert.True(File.Exists(artifact));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/v1/runs/{runId}/artifact?force=true")).StatusCode);
+        Assert.False(File.Exists(artifact));
+        var expired = await system.WaitForStateAsync(runId, BackupRunStates.Expired);
+        Assert.Equal("deleted through the API by admin-1", expired.ExpiryReason);
+        await using var catalog = system.Catalog();
+        Assert.Equal([409, 204], await catalog.AuditEntries.Where(a => a.Action == "artifact.delete").OrderBy(a => a.Id).Select(a => a.Status).ToListAsync());
+    }
 }
