@@ -77,6 +77,9 @@ public sealed class RestoredRowCounts(Func<CancellationToken, Task<NpgsqlConnect
         try
         {
             await using var connection = await open(cancellationToken);
+            // One process per count while pg_restore runs: a parallel scan would take the cores its jobs are using.
+            await using (var serial = new NpgsqlCommand("SET max_parallel_workers_per_gather = 0", connection))
+                await serial.ExecuteNonQueryAsync(cancellationToken);
             await foreach (var table in queue.Reader.ReadAllAsync(cancellationToken))
             {
                 var count = await RowCountComparison.CountAsync(connection, table, cancellationToken);
