@@ -74,9 +74,9 @@ public sealed partial class OutboxDispatcher(
         foreach (var row in rows)
         {
             row.Attempts++;
-            if (Read(row) is not var (type, message))
+            if (Read(row) is not { } contract)
                 continue; // stays unsent with its error, for an operator; the rows after it still go out
-            await PublishAsync(type, message, cancellationToken);
+            await PublishAsync(contract.Type, contract.Message, cancellationToken);
             row.SentAt = clock.GetUtcNow();
             row.LastError = null;
             sent++;
@@ -88,7 +88,7 @@ public sealed partial class OutboxDispatcher(
     }
 
     /// <summary>The row's message as its contract type: only types of the Backup.Contracts assembly are published.</summary>
-    (Type, object)? Read(OutboxMessage row)
+    (Type Type, object Message)? Read(OutboxMessage row)
     {
         var type = typeof(BackupFailed).Assembly.GetType(row.MessageType, throwOnError: false);
         if (type is null || !type.IsClass || !type.IsPublic)
@@ -105,7 +105,7 @@ public sealed partial class OutboxDispatcher(
         }
     }
 
-    (Type, object)? Unreadable(OutboxMessage row, string problem)
+    (Type Type, object Message)? Unreadable(OutboxMessage row, string problem)
     {
         row.LastError = StateMachines.BackupRunStateMachine.Clip(problem, 2000);
         Unpublishable(logger, row.Id, problem);

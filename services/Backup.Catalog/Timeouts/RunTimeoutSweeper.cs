@@ -12,8 +12,9 @@ namespace Backup.Catalog.Timeouts;
 
 /// <summary>
 /// The durable timer of the backup-run saga. Every Catalog:SweepInterval it takes, in one transaction, the runs still
-/// Requested or Running whose <see cref="BackupRun.TimeoutAt"/> has passed and whose dump job is not heartbeating
-/// (jobs: kind 'dump', key = run id, state 'running', heartbeat younger than Catalog:HeartbeatGrace), locked with
+/// Requested or Running whose <see cref="BackupRun.TimeoutAt"/> has passed and whose dump job is not alive: neither
+/// heartbeating itself (jobs: kind 'dump', key = run id, state 'running', heartbeat younger than
+/// Catalog:HeartbeatGrace) nor queued behind a dump of its group (its source) that is, locked with
 /// FOR UPDATE SKIP LOCKED (replicas share the work, and a run the saga is updating right now is left for the next
 /// sweep); moves each to TimedOut with a transition row, and stores its BackupFailed (ErrorCode TimedOut) in
 /// outbox_messages. The state change and the event are committed together; the outbox dispatcher publishes the event.
@@ -72,7 +73,11 @@ public sealed partial class RunTimeoutSweeper(
               AND NOT EXISTS (
                 SELECT 1 FROM jobs j
                 WHERE j.kind = {DumpJobKind} AND j.key = replace(r.correlation_id::text, '-', '')
-                  AND j.state = {JobStates.Running} AND j.heartbeat_at > {aliveSince})
+                  AND (j.state = {JobStates.Running} AND j.heartbeat_at > {aliveSince}
+                       OR j.state = {JobStates.Queued} AND EXISTS (
+                         SELECT 1 FROM jobs g
+                         WHERE g.kind = j.kind AND g."group" = j."group"
+                           AND g.state = {JobStates.Running} AND g.heartbeat_at > {aliveSince})))
             ORDER BY r.timeout_at
             LIMIT {BatchSize}
             FOR UPDATE OF r SKIP LOCKED

@@ -6,9 +6,10 @@ using Microsoft.EntityFrameworkCore;
 namespace Backup.IntegrationTests.Catalog;
 
 /// <summary>
-/// Two runs requested with no dumper to answer and a one-second timeout: the one whose dump job is heartbeating (a
-/// long dump) is left alone, the other is timed out and the administrators get an alert for it; once the first's
-/// heartbeat goes stale it is timed out too. A late BackupCompleted still makes a timed-out run Completed.
+/// Three runs requested with no dumper to answer and a one-second timeout: the one whose dump job is heartbeating (a
+/// long dump) and the one whose job is queued behind it (one dump of a source at a time) are left alone, the third
+/// is timed out and the administrators get an alert for it; once the long dump's heartbeat goes stale, the first two
+/// are timed out too. A late BackupCompleted still makes a timed-out run Completed.
 /// </summary>
 [Collection(SystemCollection.Name)]
 public sealed class When_a_run_reports_nothing_within_its_timeout(TestInfrastructure infrastructure) : IAsyncLifetime
@@ -16,8 +17,10 @@ public sealed class When_a_run_reports_nothing_within_its_timeout(TestInfrastruc
     BackupSystem system = null!;
     RawRabbit rabbit = null!;
     readonly Guid dumping = Guid.NewGuid();
+    readonly Guid waiting = Guid.NewGuid();
     readonly Guid silent = Guid.NewGuid();
     string dumpingStateWhenSilentTimedOut = "";
+    string waitingStateWhenSilentTimedOut = "";
 
     public async Task InitializeAsync()
     {
@@ -31,21 +34,26 @@ public sealed class When_a_run_reports_nothing_within_its_timeout(TestInfrastruc
         await system.StartNotifier();
         rabbit = await RawRabbit.ConnectAsync(system);
 
-        // A dumper holds the first run's dump job and renews its heartbeat.
+        // A dumper holds the first run's dump job and renews its heartbeat; the second's waits behind it.
         await system.Postgres.ExecuteAsync(system.CatalogDatabase, $"""
-            INSERT INTO jobs (kind, key, payload, state, attempts, not_before, claimed_by, heartbeat_at, created_at)
-            VALUES ('dump', '{dumping:N}', '[]', 'running', 1, now(), 'dumper-1', now(), now())
+            INSERT INTO jobs (kind, key, "group", payload, state, attempts, not_before, claimed_by, heartbeat_at, created_at)
+            VALUES ('dump', '{dumping:N}', 'demo', '[]', 'running', 1, now(), 'dumper-1', now(), now()),
+                   ('dump', '{waiting:N}', 'demo', '[]', 'queued', 0, now(), NULL, NULL, now())
             """);
         await rabbit.RequestBackupAsync(dumping, "demo");
         await system.WaitForStateAsync(dumping, BackupRunStates.Requested);
+        await rabbit.RequestBackupAsync(waiting, "demo");
+        await system.WaitForStateAsync(waiting, BackupRunStates.Requested);
         await rabbit.RequestBackupAsync(silent, "demo");
         await system.WaitForStateAsync(silent, BackupRunStates.TimedOut);
-        // The silent run's timeout came later than the first's: the sweep that took it saw the first run due too.
+        // The silent run's timeout came later than the others': the sweep that took it saw them due too.
         dumpingStateWhenSilentTimedOut = (await system.RunAsync(dumping))!.CurrentState;
+        waitingStateWhenSilentTimedOut = (await system.RunAsync(waiting))!.CurrentState;
 
         await system.Postgres.ExecuteAsync(system.CatalogDatabase,
             $"UPDATE jobs SET heartbeat_at = now() - interval '1 hour' WHERE key = '{dumping:N}'");
         await system.WaitForStateAsync(dumping, BackupRunStates.TimedOut);
+        await system.WaitForStateAsync(waiting, BackupRunStates.TimedOut);
     }
 
     public async Task DisposeAsync()
@@ -61,6 +69,12 @@ public sealed class When_a_run_reports_nothing_within_its_timeout(TestInfrastruc
     }
 
     [Fact]
+    public void A_run_whose_dump_waits_behind_a_heartbeating_dump_of_its_source_is_not_timed_out()
+    {
+        Assert.Equal(BackupRunStates.Requested, waitingStateWhenSilentTimedOut);
+    }
+
+    [Fact]
     public async Task The_administrators_are_alerted_with_the_run_and_what_to_check()
     {
         var alert = await system.Mail.WaitForAsync(m => m.Subject?.Contains("ALERT") == true && m.TextBody?.Contains(silent.ToString()) == true,
@@ -73,7 +87,7 @@ public sealed class When_a_run_reports_nothing_within_its_timeout(TestInfrastruc
     public async Task Each_time_out_is_one_transition_and_one_sent_outbox_row_in_the_same_state()
     {
         await using var catalog = system.Catalog();
-        foreach (var runId in new[] { silent, dumping })
+        foreach (var runId in new[] { silent, dumping, waiting })
         {
             var timeouts = await catalog.BackupRunTransitions.Where(t => t.RunId == runId && t.Event == "Timeout").ToListAsync();
             var transition = Assert.Single(timeouts);
