@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Backup.Api.Auth;
 using Backup.Api.Endpoints;
 using Backup.Api.Options;
@@ -22,8 +23,14 @@ public static class Extensions
         builder.AddApiAuthentication();
         builder.AddApiRateLimits();
         builder.Services.AddProblemDetails();
+        // Numbers are numbers: no "42" accepted for an integer (and the OpenAPI document says integer, not a pattern).
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict);
         builder.Services.AddScoped<AuditTrail>();
-        builder.Services.AddOpenApi("v1", openApi => openApi.OpenApiVersion = OpenApiSpecVersion.OpenApi3_0);
+        builder.Services.AddOpenApi("v1", openApi =>
+        {
+            openApi.OpenApiVersion = OpenApiSpecVersion.OpenApi3_0;
+            openApi.AddDocumentTransformer<BearerSecurityTransformer>();
+        });
         return builder;
     }
 

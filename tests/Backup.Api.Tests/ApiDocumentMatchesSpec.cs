@@ -49,6 +49,17 @@ public sealed class ApiDocumentMatchesSpec(ServedDocument served) : IClassFixtur
     }
 
     [Fact]
+    public void The_served_document_says_every_operation_takes_a_JWT_bearer_token()
+    {
+        var scheme = served.Document["components"]?["securitySchemes"]?["bearer"];
+        Assert.Equal("http", scheme?["type"]?.GetValue<string>());
+        Assert.Equal("bearer", scheme?["scheme"]?.GetValue<string>());
+        Assert.Equal("JWT", scheme?["bearerFormat"]?.GetValue<string>());
+        var requirement = Assert.Single(served.Document["security"]!.AsArray());
+        Assert.NotNull(requirement?["bearer"]);
+    }
+
+    [Fact]
     public void Api_yaml_is_openapi_3_0_like_the_served_document()
     {
         Assert.StartsWith("3.0.", served.Document["openapi"]?.ToString());

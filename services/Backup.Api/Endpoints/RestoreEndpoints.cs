@@ -14,7 +14,7 @@ using Microsoft.Extensions.Options;
 namespace Backup.Api.Endpoints;
 
 /// <summary>What POST /restores takes: the run whose artifact to restore, and where.</summary>
-public sealed record RestoreRequestBody(Guid RunId, string? TargetDatabase, bool Overwrite);
+public sealed record RestoreRequestBody(Guid RunId, string? TargetDatabase = null, bool Overwrite = false);
 
 /// <summary>What POST /restores answers: the restore to follow.</summary>
 public sealed record RestoreAccepted(Guid RestoreId, Guid RunId, string ArtifactKey, string Status);

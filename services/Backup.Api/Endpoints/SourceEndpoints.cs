@@ -11,7 +11,7 @@ public sealed record SourceView(string Source, string Cron, string TimeZone, boo
     DateTimeOffset? LastSuccessAt, string? LastRunState, bool Stale, string? ScheduleProblem);
 
 /// <summary>What PUT /sources/{source}/schedule takes.</summary>
-public sealed record ScheduleChange(string? Cron, string? TimeZone, bool? Enabled);
+public sealed record ScheduleChange(string? Cron = null, string? TimeZone = null, bool? Enabled = null);
 
 /// <summary>
 /// Sources: the list with schedule, next run, last success and stale flag (from the catalog's schedules, seeded by the
