@@ -131,6 +131,21 @@ public sealed class When_the_API_is_called(TestInfrastructure infrastructure) : 
     }
 
     [Fact]
+    public async Task Triggers_over_the_callers_limit_get_429_with_Retry_After_and_other_callers_are_not_held_up()
+    {
+        await using var limited = new ApiHost(system, settings => settings["Api:RequestsPerMinute"] = "2");
+        using var busy = limited.ClientAs("busy-operator", "backup.operator");
+        using var other = limited.ClientAs("other-operator", "backup.operator");
+
+        Assert.Equal(HttpStatusCode.Accepted, (await busy.PostAsync("/api/v1/sources/demo/backups", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await busy.PostAsync("/api/v1/sources/demo/backups", null)).StatusCode);
+        var refused = await busy.PostAsync("/api/v1/sources/demo/backups", null);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal("60", refused.Headers.GetValues("Retry-After").Single());
+        Assert.Equal(HttpStatusCode.Accepted, (await other.PostAsync("/api/v1/sources/demo/backups", null)).StatusCode);
+    }
+
+    [Fact]
     public async Task A_reader_lists_the_sources_with_their_next_run_and_stale_flag()
     {
         using var reader = api.ClientAs("reader-1", "backup.reader");
