@@ -72,7 +72,7 @@ sealed class RestorerConsumerUnderTest : IAsyncDisposable
     }
 
     /// <summary>Stores <paramref name="bytes"/> under a new key with a manifest that matches them.</summary>
-    public async Task<ArtifactKey> AddAsync(byte[] bytes, ArtifactEncoding encoding = ArtifactEncoding.Zstd)
+    public async Task<ArtifactKey> AddAsync(byte[] bytes, ArtifactEncoding encoding = ArtifactEncoding.Zstd, long? rawSize = null)
     {
         var runId = Guid.NewGuid();
         var at = new DateTimeOffset(2026, 11, 24, 2, 0, 0, TimeSpan.Zero);
@@ -94,7 +94,7 @@ sealed class RestorerConsumerUnderTest : IAsyncDisposable
             ServerVersion = "15.0",
             PgDumpVersion = "pg_dump (PostgreSQL) 15.0",
             Tables = [new ManifestTable("public", "orders", 2000)],
-            RawSizeBytes = bytes.Length,
+            RawSizeBytes = rawSize ?? bytes.Length,
             StoredSizeBytes = bytes.Length,
             Compression = new ManifestCompression("zstd", 3),
             Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)),
@@ -159,6 +159,9 @@ sealed class RestorerConsumerUnderTest : IAsyncDisposable
 
 public class When_a_RestoreRequested_cannot_be_restored
 {
+    /// <summary>The size of the pg_dump archive in Fixtures/orders-2000.dump.zst, decompressed.</summary>
+    const long OrdersArchiveBytes = 41_397;
+
     [Theory]
     [InlineData("../../etc/passwd")]
     [InlineData("demo/2026/11/24/20261124T020000Z-0f8fad5bd9cb469fa16570867728950e.dump.zst/../x")]
@@ -257,7 +260,10 @@ public class When_a_RestoreRequested_cannot_be_restored
     public async Task It_publishes_ConnectionFailed_when_the_restore_server_does_not_answer_without_saying_the_password()
     {
         await using var restorer = await RestorerConsumerUnderTest.StartAsync();
-        var key = await restorer.AddAsync("PGDMP and more"u8.ToArray());
+        // A whole artifact (pg_dump -Fc -Z0 of a table "orders" with 2000 rows, zstd): it passes every check, so
+        // the restore gets as far as the server.
+        var key = await restorer.AddAsync(await File.ReadAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "Fixtures", "orders-2000.dump.zst")),
+            rawSize: OrdersArchiveBytes);
 
         var failed = await restorer.FailureOf(key.Value);
 
