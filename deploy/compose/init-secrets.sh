@@ -88,4 +88,16 @@ default_permissions.read = .*
 default_permissions.write = .*
 RABBITMQ
 
+# A development signing key for API tokens (deploy/compose/dev-token.sh mints them). The private half
+# stays on this host, readable by its owner only; the API gets the public half (compose config
+# auth_public_key). With BACKUP_AUTH_AUTHORITY set, the API uses the platform's keys instead.
+if [[ -s "$secrets_dir/auth_dev_signing_key.pem" ]]; then
+    echo "kept     auth_dev_signing_key.pem"
+else
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$secrets_dir/auth_dev_signing_key.pem" 2>/dev/null
+    chmod 0600 "$secrets_dir/auth_dev_signing_key.pem"
+    echo "created  auth_dev_signing_key.pem"
+fi
+openssl pkey -in "$secrets_dir/auth_dev_signing_key.pem" -pubout | derived auth_public_key.pem '%s\n'
+
 echo "secrets in $secrets_dir"

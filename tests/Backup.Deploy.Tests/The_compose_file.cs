@@ -10,7 +10,7 @@ public sealed class The_compose_file
     [Fact]
     public void Runs_the_whole_system()
     {
-        string[] expected = ["rabbitmq", "postgres", "mailpit", "jaeger", "minio", "minio-bucket", "migrator", "scheduler", "dumper", "catalog", "notifier", "retention", "restorer"];
+        string[] expected = ["rabbitmq", "postgres", "mailpit", "jaeger", "minio", "minio-bucket", "migrator", "scheduler", "dumper", "catalog", "notifier", "retention", "restorer", "api"];
         Assert.Equal(expected.Order(), Compose.Services.Select(service => service.Name).Order());
         Assert.False(Compose.Root.ContainsKey("version"), "the compose spec has no version: key");
     }
@@ -65,18 +65,18 @@ public sealed class The_compose_file
     public void Every_host_name_in_the_services_settings_is_a_service_of_the_file() => Expect.NoViolations(ComposeRules.HostNamesAreServices(Compose));
 
     [Fact]
-    public void The_dumper_notifier_retention_and_restorer_share_one_artifact_volume()
+    public void The_services_that_use_the_store_share_one_artifact_volume()
     {
         Expect.NoViolations(ComposeRules.ArtifactStore(Compose));
         var users = Compose.Services.Where(service => service.Environment.ContainsKey("Storage__Root")).Select(service => service.Name);
-        Assert.Equal(["dumper", "notifier", "restorer", "retention"], users.Order());
+        Assert.Equal(["api", "dumper", "notifier", "restorer", "retention"], users.Order());
     }
 
     [Fact]
     public void The_store_users_can_be_switched_to_the_minio_bucket_with_its_keys_as_secrets()
     {
         var users = Compose.Services.Where(service => service.Environment.ContainsKey("Storage__Backend")).ToList();
-        Assert.Equal(["dumper", "notifier", "restorer", "retention"], users.Select(service => service.Name).Order());
+        Assert.Equal(["api", "dumper", "notifier", "restorer", "retention"], users.Select(service => service.Name).Order());
         foreach (var service in users)
         {
             Assert.Equal("${BACKUP_STORAGE_BACKEND:-FileSystem}", service.Environment["Storage__Backend"]);
