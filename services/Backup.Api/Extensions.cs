@@ -17,6 +17,7 @@ public static class Extensions
     {
         builder.AddValidatedOptions<AuthOptions>();
         builder.AddValidatedOptions<ApiOptions>();
+        builder.AddValidatedOptions<Backup.Catalog.Data.Retention.RetentionPolicyOptions>();
         builder.AddCatalogDatabase();
         builder.AddArtifactStore();
         builder.AddBackupBus(_ => { });
@@ -48,6 +49,7 @@ public static class Extensions
         api.MapBackupEndpoints();
         api.MapRestoreEndpoints();
         api.MapSourceEndpoints();
+        api.MapRetentionEndpoints();
         return app;
     }
 }

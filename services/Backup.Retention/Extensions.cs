@@ -14,6 +14,7 @@ public static class Extensions
     public static IHostApplicationBuilder AddRetention(this IHostApplicationBuilder builder)
     {
         builder.AddValidatedOptions<RetentionOptions>();
+        builder.AddValidatedOptions<Backup.Catalog.Data.Retention.RetentionPolicyOptions>();
         builder.AddCatalogDatabase();
         builder.AddArtifactStore();
         builder.Services.AddScoped<RetentionSweep>();

@@ -1,6 +1,6 @@
 using Backup.Catalog.Data;
+using Backup.Catalog.Data.Retention;
 using Backup.Contracts;
-using Backup.Retention.Options;
 using Backup.Storage;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Backup.Retention.Cleanup;
 
 /// <summary>
-/// Deletes the artifacts of runs older than Retention:MaxAge and publishes BackupExpired for each, which moves the
+/// Deletes the artifacts <see cref="RetentionPlan"/> finds due (runs older than Retention:MaxAge) and publishes BackupExpired for each, which moves the
 /// run to Expired in the catalog. The newest successful run of every source is kept whatever its age, so a source
 /// never loses its last good backup. The artifact is deleted before the event is published: the catalog never says
 /// Expired for an artifact that still exists. Running it twice is harmless.
@@ -18,41 +18,34 @@ public sealed class RetentionSweep(
     CatalogDbContext catalog,
     IArtifactStore store,
     IPublishEndpoint publish,
-    IOptions<RetentionOptions> options,
+    IOptions<RetentionPolicyOptions> policy,
     TimeProvider clock,
     ILogger<RetentionSweep> logger)
 {
     public async Task<IReadOnlyList<Guid>> RunAsync(CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var cutoff = now - options.Value.MaxAge;
-        var successful = catalog.BackupRuns.AsNoTracking()
-            .Where(r => BackupRunStates.WithArtifact.Contains(r.CurrentState) && r.CompletedAt != null);
-        var expired = await successful
-            .Where(r => r.CompletedAt < cutoff)
-            .Where(r => successful.Any(newer => newer.Source == r.Source && newer.CompletedAt > r.CompletedAt))
-            .OrderBy(r => r.CompletedAt)
-            .Select(r => new { r.CorrelationId, r.Source, r.ArtifactKey, r.CompletedAt })
-            .ToListAsync(cancellationToken);
+        var cutoff = now - policy.Value.MaxAge;
+        var expired = await RetentionPlan.DueAsync(catalog, now, policy.Value, cancellationToken);
 
         var done = new List<Guid>();
         foreach (var run in expired)
         {
             if (!ArtifactKey.TryParse(run.ArtifactKey, out var key))
             {
-                Log.UnusableKey(logger, run.CorrelationId);
+                Log.UnusableKey(logger, run.RunId);
                 continue;
             }
             await store.DeleteAsync(key, cancellationToken);
             await publish.Publish(new BackupExpired
             {
-                RunId = run.CorrelationId,
+                RunId = run.RunId,
                 Source = run.Source,
                 ExpiredAt = now,
                 ArtifactKey = key.Value,
-                Reason = $"age: completed {run.CompletedAt:yyyy-MM-dd'T'HH:mm:ss'Z'}, older than {options.Value.MaxAge.TotalDays:0.#} days",
+                Reason = run.Reason,
             }, cancellationToken);
-            done.Add(run.CorrelationId);
+            done.Add(run.RunId);
         }
 
         Log.SweepDone(logger, done.Count, cutoff);

@@ -44,6 +44,18 @@ public sealed class ApiHost : WebApplicationFactory<Backup.Api.Options.ApiOption
         builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(settings));
     }
 
+    /// <summary>Gives the system's catalog a schedule row for <paramref name="source"/>, as the scheduler seeds it from configuration.</summary>
+    public static async Task AddScheduleAsync(BackupSystem system, string source, string cron = "0 2 * * *", string timeZone = "Etc/UTC",
+        DateTimeOffset? since = null)
+    {
+        await using var catalog = system.Catalog();
+        catalog.Schedules.Add(new Backup.Catalog.Data.Scheduling.Schedule
+        {
+            Source = source, Cron = cron, TimeZone = timeZone, UpdatedAt = since ?? DateTimeOffset.UtcNow,
+        });
+        await catalog.SaveChangesAsync();
+    }
+
     /// <summary>A client carrying a token for <paramref name="subject"/> with <paramref name="roles"/>.</summary>
     public HttpClient ClientAs(string subject, params string[] roles) => WithToken(Token(subject, roles));
 

@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Backup.Catalog.Data;
-using Backup.Catalog.Data.Scheduling;
 using Backup.IntegrationTests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -25,11 +24,7 @@ public sealed class When_a_backup_is_triggered_and_downloaded_through_the_API(Te
     public async Task InitializeAsync()
     {
         system = await BackupSystem.CreateAsync(infrastructure);
-        await using (var catalog = system.Catalog())
-        {
-            catalog.Schedules.Add(new Schedule { Source = "demo", Cron = "0 2 * * *", TimeZone = "Etc/UTC", UpdatedAt = DateTimeOffset.UtcNow });
-            await catalog.SaveChangesAsync();
-        }
+        await ApiHost.AddScheduleAsync(system, "demo");
         await system.StartCatalog();
         await system.StartDumper();
         api = new ApiHost(system);

@@ -23,11 +23,9 @@ public sealed class When_the_API_is_called(TestInfrastructure infrastructure) : 
     public async Task InitializeAsync()
     {
         system = await BackupSystem.CreateAsync(infrastructure);
-        await using var catalog = system.Catalog();
-        catalog.Schedules.Add(new Schedule { Source = "demo", Cron = "0 2 * * *", TimeZone = "Etc/UTC", UpdatedAt = DateTimeOffset.UtcNow });
+        await ApiHost.AddScheduleAsync(system, "demo");
         // Scheduled three days ago and never backed up since: stale.
-        catalog.Schedules.Add(new Schedule { Source = "billing", Cron = "0 3 * * *", TimeZone = "Europe/Berlin", UpdatedAt = DateTimeOffset.UtcNow.AddDays(-3) });
-        await catalog.SaveChangesAsync();
+        await ApiHost.AddScheduleAsync(system, "billing", "0 3 * * *", "Europe/Berlin", DateTimeOffset.UtcNow.AddDays(-3));
         api = new ApiHost(system);
     }
 
@@ -143,6 +141,33 @@ public sealed class When_the_API_is_called(TestInfrastructure infrastructure) : 
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.Equal("60", refused.Headers.GetValues("Retry-After").Single());
         Assert.Equal(HttpStatusCode.Accepted, (await other.PostAsync("/api/v1/sources/demo/backups", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_retention_dry_run_lists_what_a_sweep_would_delete_keeps_each_sources_newest_and_deletes_nothing()
+    {
+        var now = DateTimeOffset.UtcNow;
+        Guid oldest = Guid.NewGuid(), newestDemo = Guid.NewGuid(), onlyBilling = Guid.NewGuid(), recent = Guid.NewGuid();
+        await using (var catalog = system.Catalog())
+        {
+            foreach (var (id, source, age) in new[] { (oldest, "demo", 40), (newestDemo, "demo", 35), (onlyBilling, "billing", 50), (recent, "demo", 1) })
+                catalog.BackupRuns.Add(new BackupRun
+                {
+                    CorrelationId = id, CurrentState = id == newestDemo ? BackupRunStates.Delivered : BackupRunStates.Completed, Source = source,
+                    CompletedAt = now.AddDays(-age), ArtifactKey = $"{source}/x/{id:N}.dump.zst", UpdatedAt = now,
+                });
+            await catalog.SaveChangesAsync();
+        }
+        using var reader = api.ClientAs("reader-1", "backup.reader");
+
+        var preview = await reader.GetFromJsonAsync<JsonElement>("/api/v1/retention/preview");
+
+        Assert.Equal("30.00:00:00", preview.GetProperty("maxAge").GetString());
+        var due = preview.GetProperty("wouldDelete").EnumerateArray().Select(c => c.GetProperty("runId").GetGuid()).ToList();
+        Assert.Equal([oldest, newestDemo], due); // oldest first; "recent" is the newest demo backup, billing keeps its only one
+        Assert.Contains("older than 30 days", preview.GetProperty("wouldDelete")[0].GetProperty("reason").GetString());
+        await using var after = system.Catalog();
+        Assert.Equal(4, await after.BackupRuns.CountAsync(r => r.CurrentState != BackupRunStates.Expired));
     }
 
     [Fact]
