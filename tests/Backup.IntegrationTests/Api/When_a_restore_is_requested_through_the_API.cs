@@ -77,8 +77,12 @@ public sealed class When_a_restore_is_requested_through_the_API(TestInfrastructu
         Assert.Equal(HttpStatusCode.BadRequest, badTarget.StatusCode);
         Assert.Equal("targetDatabase", (await badTarget.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
         Assert.Equal(HttpStatusCode.NotFound, (await operatorClient.PostAsJsonAsync("/api/v1/restores", new { runId = Guid.NewGuid() })).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await operatorClient.PostAsync("/api/v1/restores",
-            new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"))).StatusCode);
+        var malformed = await operatorClient.PostAsync("/api/v1/restores", new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Equal("application/problem+json", malformed.Content.Headers.ContentType?.MediaType);
+        var oversizedTarget = await operatorClient.PostAsJsonAsync("/api/v1/restores", new { runId, targetDatabase = new string('x', 100_000) });
+        Assert.Equal(HttpStatusCode.BadRequest, oversizedTarget.StatusCode);
+        Assert.True((await oversizedTarget.Content.ReadAsStringAsync()).Length < 2000, "a huge value is not echoed back");
         Assert.Equal(HttpStatusCode.NotFound, (await operatorClient.GetAsync($"/api/v1/restores/{Guid.NewGuid()}")).StatusCode);
     }
 }
