@@ -54,7 +54,7 @@ public static partial class RestoreEndpoints
         if (badKey is not null) return badKey;
         var run = await catalog.BackupRuns.AsNoTracking().SingleOrDefaultAsync(r => r.CorrelationId == body.RunId, cancellationToken);
         if (run is null) return Problems.NotFound($"No run {body.RunId} in the catalog.");
-        if (!BackupRunStates.WithArtifact.Contains(run.CurrentState) || !ArtifactKey.TryParse(run.ArtifactKey, out var key))
+        if (RunArtifacts.StoredKey(run) is not { } key)
             return Problems.Conflict($"Run {body.RunId} is {run.CurrentState}: only a Completed or Delivered run has an artifact to restore.");
 
         var actor = AuditTrail.Actor(http.User);

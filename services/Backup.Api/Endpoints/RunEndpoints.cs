@@ -49,7 +49,7 @@ public static class RunEndpoints
     {
         var run = await catalog.BackupRuns.AsNoTracking().SingleOrDefaultAsync(r => r.CorrelationId == runId, cancellationToken);
         if (run is null) return Problems.NotFound($"No run {runId} in the catalog.");
-        if (!BackupRunStates.WithArtifact.Contains(run.CurrentState) || !ArtifactKey.TryParse(run.ArtifactKey, out var key))
+        if (RunArtifacts.StoredKey(run) is not { } key)
             return Problems.Conflict($"Run {runId} is {run.CurrentState}: it has no artifact to delete.");
         var newest = await catalog.BackupRuns.AsNoTracking()
             .Where(r => r.Source == run.Source && BackupRunStates.WithArtifact.Contains(r.CurrentState))
@@ -120,7 +120,7 @@ public static class RunEndpoints
             await audit.RecordAsync(http, "artifact.download", runId.ToString(), StatusCodes.Status404NotFound);
             return Problems.NotFound($"No run {runId} in the catalog.");
         }
-        if (!BackupRunStates.WithArtifact.Contains(run.CurrentState) || run.ArtifactKey is null || !ArtifactKey.TryParse(run.ArtifactKey, out var key))
+        if (RunArtifacts.StoredKey(run) is not { } key)
         {
             await audit.RecordAsync(http, "artifact.download", runId.ToString(), StatusCodes.Status409Conflict);
             return Problems.Conflict($"Run {runId} is {run.CurrentState}: only a Completed or Delivered run has an artifact to download.");

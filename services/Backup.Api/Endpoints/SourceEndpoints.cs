@@ -35,11 +35,8 @@ public static class SourceEndpoints
 
     static async Task<Ok<List<SourceView>>> ListAsync(CatalogDbContext catalog, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var schedules = await catalog.Schedules.AsNoTracking().OrderBy(s => s.Source).ToListAsync(cancellationToken);
-        var views = new List<SourceView>();
-        foreach (var schedule in schedules)
-            views.Add(await ViewAsync(catalog, schedule, clock.GetUtcNow(), cancellationToken));
-        return TypedResults.Ok(views);
+        var now = clock.GetUtcNow();
+        return TypedResults.Ok((await ScheduleRowsAsync(catalog, catalog.Schedules, cancellationToken)).Select(row => View(row, now)).ToList());
     }
 
     static async Task<Results<Ok<SourceView>, ProblemHttpResult>> ChangeScheduleAsync(string source, ScheduleChange change, HttpContext http,
@@ -58,16 +55,26 @@ public static class SourceEndpoints
         await catalog.SaveChangesAsync(cancellationToken);
         await audit.RecordAsync(http, "schedule.change", source, StatusCodes.Status200OK,
             $"{before} -> {schedule.Cron} {schedule.TimeZone} {(schedule.Enabled ? "enabled" : "disabled")}");
-        return TypedResults.Ok(await ViewAsync(catalog, schedule, clock.GetUtcNow(), cancellationToken));
+        var row = (await ScheduleRowsAsync(catalog, catalog.Schedules.Where(s => s.Source == source), cancellationToken)).Single();
+        return TypedResults.Ok(View(row, clock.GetUtcNow()));
     }
 
-    static async Task<SourceView> ViewAsync(CatalogDbContext catalog, Schedule schedule, DateTimeOffset now, CancellationToken cancellationToken)
+    sealed record ScheduleRow(Schedule Schedule, DateTimeOffset? LastSuccess, string? LastState);
+
+    // Each schedule with its source's last success and latest run state, in one query (correlated subqueries).
+    static Task<List<ScheduleRow>> ScheduleRowsAsync(CatalogDbContext catalog, IQueryable<Schedule> schedules, CancellationToken cancellationToken) =>
+        schedules.AsNoTracking().OrderBy(s => s.Source).Select(s => new ScheduleRow(
+            s,
+            catalog.BackupRuns.Where(r => r.Source == s.Source
+                    && (BackupRunStates.WithArtifact.Contains(r.CurrentState) || r.CurrentState == BackupRunStates.Expired))
+                .Max(r => r.CompletedAt),
+            catalog.BackupRuns.Where(r => r.Source == s.Source)
+                .OrderByDescending(r => r.RequestedAt ?? r.StartedAt ?? r.UpdatedAt).Select(r => r.CurrentState).FirstOrDefault()))
+            .ToListAsync(cancellationToken);
+
+    static SourceView View(ScheduleRow row, DateTimeOffset now)
     {
-        var runs = catalog.BackupRuns.AsNoTracking().Where(r => r.Source == schedule.Source);
-        var lastSuccess = await runs.Where(r => BackupRunStates.WithArtifact.Contains(r.CurrentState) || r.CurrentState == BackupRunStates.Expired)
-            .MaxAsync(r => r.CompletedAt, cancellationToken);
-        var lastState = await runs.OrderByDescending(r => r.RequestedAt ?? r.StartedAt ?? r.UpdatedAt).Select(r => r.CurrentState)
-            .FirstOrDefaultAsync(cancellationToken);
+        var (schedule, lastSuccess, lastState) = (row.Schedule, row.LastSuccess, row.LastState);
         if (!ScheduleRules.TryParse(schedule.Cron, schedule.TimeZone, out var cron, out var zone, out var problems))
             return new SourceView(schedule.Source, schedule.Cron, schedule.TimeZone, schedule.Enabled, schedule.Origin, null, lastSuccess,
                 lastState, Stale: false, problems[0].Problem);

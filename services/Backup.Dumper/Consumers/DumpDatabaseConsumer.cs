@@ -33,15 +33,7 @@ public sealed class DumpDatabaseConsumer(
         if (!SourceNames.IsValid(request.Source) || !sources.CurrentValue.ContainsKey(request.Source))
         {
             Log.UnknownSource(logger, request.RunId);
-            var failure = DumpResult.UnknownSource(request.Source, sources.CurrentValue.Keys);
-            await context.Publish(new BackupFailed
-            {
-                RunId = request.RunId,
-                Source = DumpResult.ClipName(request.Source),
-                FailedAt = clock.GetUtcNow(),
-                ErrorCode = failure.ErrorCode,
-                Reason = failure.Reason,
-            });
+            await context.Publish(DumpResult.UnknownSource(request.Source, sources.CurrentValue.Keys).ToEvent(request, clock.GetUtcNow()));
             return;
         }
 

@@ -1,5 +1,5 @@
+using Backup.Catalog.Data.Jobs;
 using MassTransit;
-using Npgsql;
 
 namespace Backup.Dumper.Consumers;
 
@@ -14,17 +14,10 @@ public sealed class DumpDatabaseConsumerDefinition : ConsumerDefinition<DumpData
     public DumpDatabaseConsumerDefinition()
     {
         EndpointName = "dump-database";
-        ConcurrentMessageLimit = 4;
+        ConcurrentMessageLimit = JobAcceptingEndpoint.MessagesAtOnce;
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
-        IConsumerConfigurator<DumpDatabaseConsumer> consumer, IRegistrationContext context)
-    {
-        endpoint.PrefetchCount = 4;
-        endpoint.UseMessageRetry(retry =>
-        {
-            retry.Handle<NpgsqlException>();
-            retry.Intervals(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30));
-        });
-    }
+        IConsumerConfigurator<DumpDatabaseConsumer> consumer, IRegistrationContext context) =>
+        JobAcceptingEndpoint.Configure(endpoint);
 }

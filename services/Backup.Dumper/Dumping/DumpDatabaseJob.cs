@@ -191,12 +191,5 @@ public sealed class DumpDatabaseJob(
         }, clock, logger, cancellationToken);
 
     Task PublishFailureAsync(BackupRequested request, DumpResult result, CancellationToken cancellationToken) =>
-        bus.PublishUntilSentAsync(new BackupFailed
-        {
-            RunId = request.RunId,
-            Source = DumpResult.ClipName(request.Source),
-            FailedAt = clock.GetUtcNow(),
-            ErrorCode = result.ErrorCode,
-            Reason = result.Reason,
-        }, clock, logger, cancellationToken);
+        bus.PublishUntilSentAsync(result.ToEvent(request, clock.GetUtcNow()), clock, logger, cancellationToken);
 }

@@ -29,6 +29,16 @@ public sealed record DumpResult
         $"No source named '{ClipName(source)}' is configured in the dumper. Configured sources: {string.Join(", ", configured.Order())}. " +
         "Add it under Sources:<name> or fix the request.");
 
+    /// <summary>The BackupFailed that reports this failure of <paramref name="request"/>.</summary>
+    public Backup.Contracts.BackupFailed ToEvent(Backup.Contracts.BackupRequested request, DateTimeOffset failedAt) => new()
+    {
+        RunId = request.RunId,
+        Source = ClipName(request.Source),
+        FailedAt = failedAt,
+        ErrorCode = ErrorCode,
+        Reason = Reason,
+    };
+
     /// <summary>A source name as it may be echoed in an event: at most 63 characters (a longer one is not a valid name anyway).</summary>
     public static string ClipName(string value) => value.Length <= 63 ? value : value[..63];
 }

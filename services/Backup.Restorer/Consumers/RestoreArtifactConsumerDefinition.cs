@@ -1,5 +1,5 @@
+using Backup.Catalog.Data.Jobs;
 using MassTransit;
-using Npgsql;
 
 namespace Backup.Restorer.Consumers;
 
@@ -13,17 +13,10 @@ public sealed class RestoreArtifactConsumerDefinition : ConsumerDefinition<Resto
     public RestoreArtifactConsumerDefinition()
     {
         EndpointName = "restore-artifact";
-        ConcurrentMessageLimit = 4;
+        ConcurrentMessageLimit = JobAcceptingEndpoint.MessagesAtOnce;
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
-        IConsumerConfigurator<RestoreArtifactConsumer> consumer, IRegistrationContext context)
-    {
-        endpoint.PrefetchCount = 4;
-        endpoint.UseMessageRetry(retry =>
-        {
-            retry.Handle<NpgsqlException>();
-            retry.Intervals(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30));
-        });
-    }
+        IConsumerConfigurator<RestoreArtifactConsumer> consumer, IRegistrationContext context) =>
+        JobAcceptingEndpoint.Configure(endpoint);
 }
