@@ -11,17 +11,13 @@ sealed class ArchiveOutput : IDisposable
 {
     public delegate ValueTask Sink(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken);
 
-    /// <summary>pg_dump's COPY data ends with "\.", a newline, and two more newlines.</summary>
-    public static ReadOnlySpan<byte> CopyTrailer => "\\.\n\n\n"u8;
-
     readonly Sink sink;
     readonly int intWidth;
     readonly int intSize;
     readonly byte[] chunk;
     readonly int capacity;
-    readonly byte[] tail = new byte[5];
+    readonly CopyRowCounter rows = new();
     int length;
-    int tailLength;
 
     public ArchiveOutput(Sink sink, int intSize, int chunkBytes)
     {
@@ -35,11 +31,8 @@ sealed class ArchiveOutput : IDisposable
     public long Position { get; private set; }
     public long Chunks { get; private set; }
 
-    /// <summary>Newline bytes in the payload of the open data block so far.</summary>
-    public long Newlines { get; private set; }
-
-    /// <summary>Whether the payload of the open data block ends like pg_dump's COPY data.</summary>
-    public bool EndsWithCopyTrailer => tailLength == CopyTrailer.Length && tail.AsSpan().SequenceEqual(CopyTrailer);
+    /// <summary>The rows of the open (or just ended) data block's COPY text; fails when it does not end like pg_dump's COPY data.</summary>
+    public long RowsOf(TocEntry entry) => rows.RowsOf(entry);
 
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
@@ -47,11 +40,7 @@ sealed class ArchiveOutput : IDisposable
         await sink(bytes, cancellationToken);
     }
 
-    public void BeginData()
-    {
-        Newlines = 0;
-        tailLength = 0;
-    }
+    public void BeginData() => rows.Reset();
 
     public bool HasRoomFor(int count) => capacity - length >= count;
 
@@ -85,26 +74,11 @@ sealed class ArchiveOutput : IDisposable
     {
         if (length == 0) return;
         var payload = chunk.AsSpan(intWidth, length);
-        Newlines += payload.Count((byte)'\n');
-        KeepTail(payload);
+        rows.Add(payload);
         ArchiveInput.WriteInt(chunk, length, intSize);
         Chunks++;
         await WriteAsync(chunk.AsMemory(0, intWidth + length), cancellationToken);
         length = 0;
-    }
-
-    void KeepTail(ReadOnlySpan<byte> payload)
-    {
-        if (payload.Length >= tail.Length)
-        {
-            payload[^tail.Length..].CopyTo(tail);
-            tailLength = tail.Length;
-            return;
-        }
-        var keep = Math.Min(tailLength, tail.Length - payload.Length);
-        tail.AsSpan(tailLength - keep, keep).CopyTo(tail);
-        payload.CopyTo(tail.AsSpan(keep));
-        tailLength = keep + payload.Length;
     }
 
     public void Dispose() => ArchiveBuffers.Return(chunk);

@@ -10,9 +10,7 @@ namespace Backup.Archive;
 /// to COPY in whatever pieces it finds, as it does for the compressed chunks of <c>pg_dump -Fc</c>.
 /// </summary>
 /// <remarks>
-/// Rows: in COPY text format a newline byte only ever ends a row (newlines inside values are written as "\n"), and
-/// pg_dump ends every table's data with "\.", a newline and two more; so rows = newlines − 3. A block that does not end
-/// that way, an archive that ends inside a block or before every entry's data, an unknown block type or dump id: all
+/// Rows are counted by <see cref="CopyRowCounter"/>. A block that does not end like COPY data, an archive that ends inside a block or before every entry's data, an unknown block type or dump id: all
 /// fail with <see cref="InvalidDataException"/>, never a wrong count.
 /// </remarks>
 public static class ArchiveRewriter
@@ -66,7 +64,7 @@ public static class ArchiveRewriter
                 case DataBlock:
                     chunksRead += await MergeChunksAsync(input, output, entry, cancellationToken);
                     if (entry.IsTableData)
-                        rows[dumpId] = RowsOf(output, entry);
+                        rows[dumpId] = output.RowsOf(entry);
                     break;
                 case LargeObjectsBlock:
                     await CopyLargeObjectsAsync(input, output, entry, cancellationToken);
@@ -82,12 +80,6 @@ public static class ArchiveRewriter
                 $"The archive ends (at byte {input.BytesRead:N0}) before the data of {string.Join(", ", missing.Select(e => $"{e.Desc} {e.QualifiedName}"))}: it was cut short.");
         return new RewrittenArchive(header, entries, rows, positions, input.BytesRead, output.Position, chunksRead, output.Chunks, Rewritten: true);
     }
-
-    static long RowsOf(ArchiveOutput output, TocEntry entry) =>
-        output.EndsWithCopyTrailer
-            ? output.Newlines - 3
-            : throw new InvalidDataException(
-                $"The data of {entry.QualifiedName} does not end like pg_dump's COPY data (\"\\.\" and three newlines): the archive is damaged, or was not written by pg_dump as COPY.");
 
     /// <summary>The chunks of one data block, up to the zero length that ends it, gathered into big ones. Returns the chunks read.</summary>
     static async Task<long> MergeChunksAsync(ArchiveInput input, ArchiveOutput output, TocEntry entry, CancellationToken cancellationToken)

@@ -22,10 +22,10 @@ static class TableOfContents
             await input.ReadStringAsync(where, cancellationToken); // oid
             var tag = await input.ReadStringAsync(where, cancellationToken) ?? "";
             var desc = await input.ReadStringAsync(where, cancellationToken) ?? "";
-            await input.ReadIntAsync(where, cancellationToken); // section
-            await input.ReadStringAsync(where, cancellationToken); // definition
+            var section = await input.ReadIntAsync(where, cancellationToken);
+            var definition = await input.ReadStringAsync(where, cancellationToken);
             await input.ReadStringAsync(where, cancellationToken); // drop statement
-            await input.ReadStringAsync(where, cancellationToken); // COPY statement
+            var copyStatement = await input.ReadStringAsync(where, cancellationToken);
             var schema = await input.ReadStringAsync(where, cancellationToken);
             await input.ReadStringAsync(where, cancellationToken); // tablespace
             await input.ReadStringAsync(where, cancellationToken); // table access method
@@ -39,7 +39,9 @@ static class TableOfContents
                 await input.ReadByteAsync(where, cancellationToken);
             if (flag is not (OffsetNotSet or OffsetSet or NoData))
                 throw new InvalidDataException($"Entry {dumpId} ({desc} {tag}) of the table of contents has data flag {flag}: the archive is damaged.");
-            entries.Add(new TocEntry(dumpId, desc, schema, tag, hadDumper != 0 && flag != NoData, offsetField));
+            // Only what a restore needs is kept: a schema's definitions can be large.
+            entries.Add(new TocEntry(dumpId, desc, schema, tag, hadDumper != 0 && flag != NoData, offsetField, section,
+                desc == "TABLE DATA" ? copyStatement : null, desc == "ENCODING" ? definition : null));
         }
         return entries;
     }

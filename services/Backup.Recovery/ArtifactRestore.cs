@@ -1,21 +1,32 @@
 using System.Diagnostics;
 using System.IO.Pipelines;
+using System.Text;
 using System.Net.Sockets;
 using Backup.Archive;
+using Backup.Recovery.Loading;
 using Backup.Recovery.Postgres;
 using Backup.Recovery.Restore;
 using Backup.Recovery.Verification;
 using Backup.Storage;
+using Backup.Storage.Encryption;
 using Npgsql;
 
 namespace Backup.Recovery;
 
 /// <summary>
-/// One restore of one artifact, as backupctl's restore command and the restorer service run it: reads the stored
-/// bytes once, hashing them while it decodes them into a private temporary file that pg_restore -j can seek in (see
-/// <see cref="SeekableArchiveFile"/>), and refuses on any mismatch (size, SHA-256, archive) before touching a
-/// database; then creates a new database (or, with overwrite, drops and recreates an existing one), runs pg_restore
-/// -j N into it, and counts every manifest table's rows there.
+/// One restore of one artifact, as backupctl's restore command and the restorer service run it. The stored bytes are
+/// copied into a private temporary folder while they are hashed, and refused on any mismatch with the manifest (size,
+/// SHA-256) before anything else; then the copy is decoded and its table of contents read and checked against the
+/// manifest, still before any database is touched. Then a new database is created (or, with overwrite, an existing one
+/// dropped and recreated), and the archive goes in one of two ways:
+/// <list type="bullet">
+/// <item>loaded while it decodes (<see cref="TableDataLoad"/>): the schema with pg_restore from the table of contents,
+/// each table's COPY text by N sessions straight from their decoders, then indexes, constraints and the rest with
+/// pg_restore -j N; each table's restored rows are the rows its committed COPY loaded. No decoded file, no count(*).</item>
+/// <item>otherwise (an archive version this code does not read, large objects, an unusual COPY statement, data not in UTF-8):
+/// decoded into a file that pg_restore -j N seeks in (<see cref="SeekableArchiveFile"/>), restored, and every manifest
+/// table counted with count(*).</item>
+/// </list>
 /// </summary>
 public static class ArtifactRestore
 {
@@ -40,28 +51,44 @@ public static class ArtifactRestore
         progress.Starting(key, target, server);
         var manifest = await ManifestCheck.RunAsync(settings.Store, settings.StoreRoot, key, caller, cancellationToken);
 
-        // One pass over the stored bytes: hashed, decoded and written to the private file together. The SHA-256 is
-        // checked at the end of that pass, before any database is looked at, created or changed.
         using var temporary = PrivateTempFolder.Create(settings.TempDirectory, caller);
         // Meanwhile one connection is opened and closed again: a fresh process spends ~0.3 s in Npgsql's first
         // connection. It reads and changes nothing; no session is held while the bytes are checked.
         // Not awaited: it never fails, and a failed check must not wait for a slow server.
         _ = WarmUpAsync(server, caller, cancellationToken);
-        Decoded decoded = null!;
+
+        // What is decoded below is exactly what was hashed: the private copy, not the store's file a second time.
+        string stored = null!;
         await progress.CheckStoredBytesAsync(key, manifest,
-            async hashed => decoded = await DecodeAsync(settings, key, manifest, temporary, hashed, cancellationToken));
-        progress.ArchiveDecoded(decoded.Bytes);
+            async hashed => stored = await CopyCheckedAsync(settings, key, manifest, temporary, hashed, cancellationToken));
+
+        await using var decoded = await OpenDecodedAsync(stored, key, settings.DecryptionKeys, cancellationToken);
+        using var archive = await ReadTableOfContentsAsync(decoded, key, cancellationToken);
 
         // Held to the end of the restore: the target lock lives as long as this session.
         await using var maintenance = await OpenAsync(server, server.MaintenanceDatabase, caller, cancellationToken);
         await TargetLock.TakeAsync(maintenance, target, server.Describe(), cancellationToken);
         var exists = await TargetExistsAsync(maintenance, settings, target, overwrite, cancellationToken);
 
+        // Loading while decoding creates the database before the last byte is decoded; so only a new one, which is
+        // dropped again when the content fails. An existing database is dropped only after the whole archive decoded.
+        if (!exists && TableDataLoad.CannotLoadBecause(archive) is null)
+        {
+            ArchiveCheck.RequireManifestTables(key, manifest, [.. archive.Entries.Where(e => e.IsTableData).Select(e => e.QualifiedName)]);
+            var loaded = await LoadWhileDecodingAsync(settings, key, manifest, target, maintenance, archive, stored, temporary, progress, cancellationToken);
+            return loaded with { Duration = clock.Elapsed };
+        }
+
+        Decoded file;
+        await using (var copy = File.OpenRead(stored))
+            file = await DecodeAsync(settings, key, manifest, temporary, copy, cancellationToken);
+        progress.ArchiveDecoded(file.Bytes);
         await CreateAsync(settings, key, target, dropFirst: exists, cancellationToken);
         progress.DatabaseCreated(target, exists);
+        var passFile = WritePassFile(settings, target, temporary);
 
         progress.PgRestoreStarting(settings.Jobs, settings.Tools.PgRestore);
-        await PgRestoreAsync(settings, target, decoded.Path, temporary, cancellationToken);
+        await PgRestoreAsync(settings, target, ["--clean", "--if-exists", $"--jobs={settings.Jobs}"], file.Path, passFile, cancellationToken);
         temporary.Dispose();
 
         // After pg_restore, not beside it: counting a table as soon as its data was in (tried) holds the ACCESS SHARE
@@ -72,6 +99,150 @@ public static class ArtifactRestore
             counts = await RowCountComparison.CountAsync(connection, manifest.Tables, cancellationToken);
         return new RestoreReport(key, manifest, target, exists, counts, clock.Elapsed);
     }
+
+    /// <summary>
+    /// The table data loaded while the archive decodes (<see cref="TableDataLoad"/>): the schema first (pg_restore from
+    /// the table of contents alone), then the data in N sessions, then indexes, constraints, sequence values, comments
+    /// and privileges with pg_restore -j N.
+    /// </summary>
+    static async Task<RestoreReport> LoadWhileDecodingAsync(RestoreSettings settings, ArtifactKey key, ArtifactManifest manifest,
+        string target, NpgsqlConnection maintenance, ArchiveDataReader archive, string stored, PrivateTempFolder temporary,
+        RestoreProgress progress, CancellationToken cancellationToken)
+    {
+        var schema = await temporary.WriteFileAsync("schema.dump", archive.HeaderAndTableOfContents, cancellationToken);
+        var schemaList = await temporary.WriteFileAsync("schema.list", Encoding.ASCII.GetBytes(TableDataLoad.SchemaList(archive)), cancellationToken);
+        var afterDataList = await temporary.WriteFileAsync("after-data.list", Encoding.ASCII.GetBytes(TableDataLoad.AfterDataList(archive)), cancellationToken);
+
+        await CreateAsync(settings, key, target, dropFirst: false, cancellationToken);
+        progress.DatabaseCreated(target, recreated: false);
+        var passFile = WritePassFile(settings, target, temporary);
+        await PgRestoreAsync(settings, target, ["--clean", "--if-exists", $"--use-list={schemaList}"], schema, passFile, cancellationToken);
+
+        progress.LoadingStarted(settings.Jobs);
+        IReadOnlyDictionary<string, long> rows;
+        long raw;
+        try
+        {
+            (rows, raw) = await LoadTableDataAsync(settings, key, manifest, target, archive, stored, cancellationToken);
+        }
+        catch (RecoveryException e) when (e.Code is RecoveryErrorCode.IntegrityCheckFailed or RecoveryErrorCode.DecryptionFailed)
+        {
+            // The artifact is at fault, not the server: the half-loaded new database is of no use to anyone.
+            await ExecuteAsync(maintenance, $"DROP DATABASE IF EXISTS {DatabaseNames.Quote(target)} WITH (FORCE)", CancellationToken.None);
+            throw new RecoveryException(e.Code, $"{e.Message} The new database {target} was dropped again.");
+        }
+        progress.ArchiveDecoded(raw);
+
+        progress.PgRestoreStarting(settings.Jobs, settings.Tools.PgRestore);
+        await PgRestoreAsync(settings, target, [$"--use-list={afterDataList}", $"--jobs={settings.Jobs}"], schema, passFile, cancellationToken);
+        var counts = manifest.Tables
+            .Select(t => new RowCount(t.Schema, t.Name, t.Rows, rows.TryGetValue($"{t.Schema}.{t.Name}", out var loaded) ? loaded : null))
+            .ToList();
+        return new RestoreReport(key, manifest, target, Recreated: false, counts, TimeSpan.Zero);
+    }
+
+    /// <summary><see cref="TableDataLoad.RunAsync"/>, with its failures as the operator should read them.</summary>
+    static async Task<(IReadOnlyDictionary<string, long> Rows, long ArchiveBytes)> LoadTableDataAsync(RestoreSettings settings,
+        ArtifactKey key, ArtifactManifest manifest, string target, ArchiveDataReader archive, string stored, CancellationToken cancellationToken)
+    {
+        var (server, caller) = (settings.Server, settings.Caller);
+        (IReadOnlyDictionary<string, long> Rows, long ArchiveBytes) loaded;
+        try
+        {
+            loaded = await TableDataLoad.RunAsync(archive,
+                async token => await ArchiveDataReader.OpenAsync(
+                    await OpenDecodedAsync(stored, key, settings.DecryptionKeys, token), token, ownsStream: true),
+                settings.Jobs,
+                async token =>
+                {
+                    var connection = server.Connect(target, commandTimeout: 0);
+                    await connection.OpenAsync(token);
+                    return connection;
+                },
+                cancellationToken);
+        }
+        catch (TableLoadException e)
+        {
+            throw new RecoveryException(RecoveryErrorCode.RestoreFailed,
+                $"{e.Message}; database {target} is left as it is for inspection ({caller.AfterFailedRestore}).");
+        }
+        catch (Exception e) when (e is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            throw new RecoveryException(RecoveryErrorCode.ConnectionFailed,
+                $"Lost the connection to database {target} on {server.Describe()} while loading its data: {e.Message}. {caller.CheckConnection}");
+        }
+        catch (InvalidDataException e)
+        {
+            throw new RecoveryException(RecoveryErrorCode.IntegrityCheckFailed,
+                $"Unreadable archive: {key} decodes to a pg_dump archive whose data can't be read: {e.Message} Do not restore it.");
+        }
+        catch (Exception e) when (ArtifactDecoding.IsDecodingError(e))
+        {
+            throw ArtifactDecoding.Explain(e, key);
+        }
+        if (manifest.RawSizeBytes > 0 && loaded.ArchiveBytes != manifest.RawSizeBytes)
+            throw new RecoveryException(RecoveryErrorCode.IntegrityCheckFailed,
+                $"Wrong archive size: {key} decompresses to {loaded.ArchiveBytes:N0} bytes but its manifest says pg_dump wrote {manifest.RawSizeBytes:N0}. Do not restore it.");
+        return loaded;
+    }
+
+    /// <summary>
+    /// Copies the stored bytes into the private folder, checking their size at once and their SHA-256 at the end against
+    /// the manifest (<see cref="StoredBytesCheck"/>); returns the copy's path.
+    /// </summary>
+    static async Task<string> CopyCheckedAsync(RestoreSettings settings, ArtifactKey key, ArtifactManifest manifest,
+        PrivateTempFolder temporary, IProgress<long>? hashed, CancellationToken cancellationToken)
+    {
+        await using var stored = await settings.Store.OpenReadAsync(key, cancellationToken);
+        var hashing = StoredBytesCheck.Open(stored, key, manifest, hashed);
+        await using (var copy = temporary.CreateFile("artifact"))
+            await hashing.CopyToAsync(copy, 1 << 20, cancellationToken);
+        await hashing.CheckAsync(cancellationToken);
+        return Path.Combine(temporary.Path, "artifact");
+    }
+
+    /// <summary>The decrypted and decompressed archive of the checked copy.</summary>
+    static Task<Stream> OpenDecodedAsync(string stored, ArtifactKey key, DecryptionKeys? keys, CancellationToken cancellationToken)
+    {
+        var file = new FileStream(stored, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        try
+        {
+            return Task.FromResult(ArtifactDecoding.OpenArchive(file, key, keys));
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The archive's header and table of contents, read from the decoded bytes; its problems as the operator should read them.</summary>
+    static async Task<ArchiveDataReader> ReadTableOfContentsAsync(Stream decoded, ArtifactKey key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ArchiveDataReader.OpenAsync(decoded, cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidDataException && e.Message.StartsWith("Not a pg_dump", StringComparison.Ordinal))
+        {
+            throw new RecoveryException(RecoveryErrorCode.IntegrityCheckFailed,
+                $"Not a pg_dump archive: {key} decodes to something else ({e.Message}) It was not made by the dumper, or was damaged before it was hashed. Do not restore it.");
+        }
+        catch (InvalidDataException e)
+        {
+            throw new RecoveryException(RecoveryErrorCode.IntegrityCheckFailed,
+                $"Unreadable archive: {key} decodes to a pg_dump archive whose table of contents can't be read: {e.Message} Do not restore it.");
+        }
+        catch (Exception e) when (ArtifactDecoding.IsDecodingError(e))
+        {
+            throw ArtifactDecoding.Explain(e, key);
+        }
+    }
+
+    static string? WritePassFile(RestoreSettings settings, string target, PrivateTempFolder temporary) =>
+        settings.Server.PasswordFor(target) is { } password
+            ? PgPassFile.WriteTemporary(temporary.Path, target, settings.Server.Username, password)
+            : null;
 
     /// <summary>Opens and closes a connection to the maintenance database; never fails (the real connection reports why).</summary>
     static async Task WarmUpAsync(TargetServer server, RecoveryCaller caller, CancellationToken cancellationToken)
@@ -121,10 +292,9 @@ public static class ArtifactRestore
     /// when its bytes also fail to decode; the decoding failure is reported only for bytes the manifest vouches for.
     /// </summary>
     static async Task<Decoded> DecodeAsync(RestoreSettings settings, ArtifactKey key, ArtifactManifest manifest,
-        PrivateTempFolder temporary, IProgress<long>? hashed, CancellationToken cancellationToken)
+        PrivateTempFolder temporary, Stream stored, CancellationToken cancellationToken)
     {
-        await using var stored = await settings.Store.OpenReadAsync(key, cancellationToken);
-        var hashing = StoredBytesCheck.Open(stored, key, manifest, hashed);
+        var hashing = StoredBytesCheck.Open(stored, key, manifest, progress: null);
         string path;
         RewrittenArchive written;
         try
@@ -199,12 +369,11 @@ public static class ArtifactRestore
         }
     }
 
-    static async Task PgRestoreAsync(RestoreSettings settings, string target, string archivePath, PrivateTempFolder temporary,
-        CancellationToken cancellationToken)
+    /// <summary>pg_restore of <paramref name="archivePath"/> into the target with <paramref name="options"/>, as the README's stock-tools line restores.</summary>
+    static async Task PgRestoreAsync(RestoreSettings settings, string target, IEnumerable<string> options, string archivePath,
+        string? passFile, CancellationToken cancellationToken)
     {
         var server = settings.Server;
-        var password = server.PasswordFor(target);
-        var passFile = password is null ? null : PgPassFile.WriteTemporary(temporary.Path, target, server.Username, password);
         string[] arguments =
         [
             $"--host={server.Host}",
@@ -213,12 +382,10 @@ public static class ArtifactRestore
             "--no-password",
             $"--dbname={target}",
             // As the README's stock-tools line: roles of the source need not exist here, and a dump limited to
-            // named schemas recreates "public", which the new database already has.
+            // named schemas recreates "public", which the new database already has (hence --clean --if-exists).
             "--no-owner",
-            "--clean",
-            "--if-exists",
             "--exit-on-error",
-            $"--jobs={settings.Jobs}",
+            .. options,
             archivePath,
         ];
         using var restore = settings.Tools.StartPgRestore(arguments, feedInput: false, passFile);

@@ -18,18 +18,23 @@ public class RestoreProgress
 
     /// <summary>
     /// Runs the check of the stored bytes against <paramref name="manifest"/> (size, then SHA-256): call
-    /// <paramref name="check"/> once, with a progress that receives the bytes hashed so far, or null. A restore decodes
-    /// the bytes into its temporary file in the same pass; when the check returns, they matched the manifest.
+    /// <paramref name="check"/> once, with a progress that receives the bytes hashed so far, or null. A restore copies
+    /// the bytes into its private folder in the same pass; when the check returns, they matched the manifest.
     /// </summary>
     public virtual Task CheckStoredBytesAsync(ArtifactKey key, ArtifactManifest manifest, Func<IProgress<long>?, Task> check) => check(null);
 
-    /// <summary>The archive is decoded into the private temporary folder, as long as the manifest says, with data for every table of the manifest.</summary>
+    /// <summary>The archive was read to its end, as long as the manifest says, with data for every table of the manifest.</summary>
     public virtual void ArchiveDecoded(long archiveBytes)
     {
     }
 
     /// <summary>The target database was created empty (or, with <paramref name="recreated"/>, dropped and created).</summary>
     public virtual void DatabaseCreated(string targetDatabase, bool recreated)
+    {
+    }
+
+    /// <summary>The schema is in; <paramref name="sessions"/> sessions start loading table data while the archive decodes.</summary>
+    public virtual void LoadingStarted(int sessions)
     {
     }
 

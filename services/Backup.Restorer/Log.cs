@@ -17,7 +17,7 @@ static partial class Log
     [LoggerMessage(5005, LogLevel.Information, "Restore {RestoreId}: size and SHA-256 of {StoredBytes} stored bytes as in the manifest")]
     public static partial void StoredBytesVerified(ILogger logger, Guid restoreId, long storedBytes);
 
-    [LoggerMessage(5006, LogLevel.Information, "Restore {RestoreId}: decoded a pg_dump archive of {ArchiveBytes} bytes as in the manifest; pg_restore --list read it")]
+    [LoggerMessage(5006, LogLevel.Information, "Restore {RestoreId}: read a pg_dump archive of {ArchiveBytes} bytes to its end, as in the manifest")]
     public static partial void ArchiveDecoded(ILogger logger, Guid restoreId, long archiveBytes);
 
     [LoggerMessage(5007, LogLevel.Information, "Restore {RestoreId}: {Action} database {TargetDatabase}")]
@@ -31,6 +31,9 @@ static partial class Log
 
     [LoggerMessage(5008, LogLevel.Information, "Restore {RestoreId}: running pg_restore with {Jobs} jobs")]
     public static partial void PgRestoreStarted(ILogger logger, Guid restoreId, int jobs);
+
+    [LoggerMessage(5011, LogLevel.Information, "Restore {RestoreId}: schema in; loading table data in {Sessions} sessions while the archive decodes")]
+    public static partial void LoadingStarted(ILogger logger, Guid restoreId, int sessions);
 }
 
 static class RestorerTelemetry

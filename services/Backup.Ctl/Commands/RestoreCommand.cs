@@ -131,10 +131,13 @@ public sealed class RestoreCommand : Command
             HashingProgress.ShowAsync(terminal, key, manifest, check);
 
         public override void ArchiveDecoded(long archiveBytes) =>
-            terminal.Out.WriteLine($"  content: a pg_dump custom archive of {Sizes.Describe(archiveBytes)} as in the manifest, read to its end: data for every table of the manifest");
+            terminal.Out.WriteLine($"  content: a pg_dump custom archive of {Sizes.Describe(archiveBytes)} as in the manifest, read to its end, with data for every table of the manifest");
 
         public override void DatabaseCreated(string targetDatabase, bool recreated) =>
             terminal.Out.WriteLine(recreated ? $"  dropped and recreated database {targetDatabase} (--overwrite)" : $"  created database {targetDatabase}");
+
+        public override void LoadingStarted(int sessions) =>
+            terminal.Out.WriteLine($"  schema in; loading table data in {sessions} session(s) while the archive decodes…");
 
         public override void PgRestoreStarting(int jobs, string pgRestore) =>
             terminal.Out.WriteLine($"  running pg_restore --jobs={jobs} ({pgRestore})…");

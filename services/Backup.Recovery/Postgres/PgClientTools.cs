@@ -56,9 +56,12 @@ public sealed class PgClientTools
     }
 
     /// <summary>Starts pg_restore with its output and errors redirected, and standard input when <paramref name="feedInput"/>.</summary>
-    public Process StartPgRestore(IEnumerable<string> arguments, bool feedInput, string? passFile = null)
+    public Process StartPgRestore(IEnumerable<string> arguments, bool feedInput, string? passFile = null) =>
+        Start(PgRestore, arguments, feedInput, passFile);
+
+    Process Start(string program, IEnumerable<string> arguments, bool feedInput, string? passFile)
     {
-        var start = new ProcessStartInfo(PgRestore)
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardInput = feedInput,
             RedirectStandardOutput = true,
@@ -76,12 +79,12 @@ public sealed class PgClientTools
         start.Environment["PGCONNECT_TIMEOUT"] = "15";
         try
         {
-            return Process.Start(start) ?? throw new InvalidOperationException("pg_restore did not start.");
+            return Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start.");
         }
         catch (Win32Exception e)
         {
             throw new RecoveryException(RecoveryErrorCode.RestoreFailed,
-                $"Could not run {PgRestore}: {e.Message}. Give the PostgreSQL client's bin folder with {caller.PgBin} DIR.");
+                $"Could not run {program}: {e.Message}. Give the PostgreSQL client's bin folder with {caller.PgBin} DIR.");
         }
     }
 

@@ -42,13 +42,17 @@ public sealed class TargetServer
     /// <summary>The password for <paramref name="database"/>; null when there is none.</summary>
     public string? PasswordFor(string database)
     {
-        if (passwords.TryGetValue(database, out var known)) return known;
-        var password = passwordFor(database);
-        passwords[database] = password;
-        return password;
+        lock (passwords)
+        {
+            if (passwords.TryGetValue(database, out var known)) return known;
+            var password = passwordFor(database);
+            passwords[database] = password;
+            return password;
+        }
     }
 
-    public NpgsqlConnection Connect(string database) => new(new NpgsqlConnectionStringBuilder
+    /// <summary>A connection (not opened) to <paramref name="database"/>; <paramref name="commandTimeout"/> 0: none (a table's COPY can take long).</summary>
+    public NpgsqlConnection Connect(string database, int commandTimeout = 30) => new(new NpgsqlConnectionStringBuilder
     {
         Host = Host,
         Port = Port,
@@ -57,6 +61,7 @@ public sealed class TargetServer
         Database = database,
         Pooling = false,
         Timeout = 15,
+        CommandTimeout = commandTimeout,
         ApplicationName = ApplicationName,
     }.ConnectionString);
 }

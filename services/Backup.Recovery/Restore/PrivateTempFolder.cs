@@ -1,8 +1,8 @@
 namespace Backup.Recovery.Restore;
 
 /// <summary>
-/// A folder only this user can enter (0700) for the decoded archive and the pgpass file of one restore; deleted,
-/// with everything in it, when disposed.
+/// A folder only this user can enter (0700) for one restore's files (the checked copy of the stored bytes, the decoded
+/// archive or the loaders' scripts, the pgpass file); deleted, with everything in it, when disposed.
 /// </summary>
 public sealed class PrivateTempFolder : IDisposable
 {
@@ -40,6 +40,14 @@ public sealed class PrivateTempFolder : IDisposable
         if (!OperatingSystem.IsWindows())
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         return new FileStream(System.IO.Path.Combine(Path, name), options);
+    }
+
+    /// <summary>A new file in the folder holding <paramref name="bytes"/>; returns its path.</summary>
+    public async Task<string> WriteFileAsync(string name, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        await using var file = CreateFile(name);
+        await file.WriteAsync(bytes, cancellationToken);
+        return file.Name;
     }
 
     public void Dispose()

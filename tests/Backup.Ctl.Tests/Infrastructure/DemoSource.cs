@@ -8,7 +8,7 @@ namespace Backup.Ctl.Tests.Infrastructure;
 /// exactly as the dumper runs it (custom format, --compress=0, the demo source's schemas and excluded tables), with
 /// the dumped tables' real row counts. Databases the tests restore into are dropped at the end.
 /// </summary>
-public sealed class DemoSource : IAsyncLifetime
+public sealed class DemoSource : IDumpedSource, IAsyncLifetime
 {
     readonly string id = Guid.NewGuid().ToString("N")[..10];
     readonly List<string> databases = [];
@@ -61,9 +61,12 @@ public sealed class DemoSource : IAsyncLifetime
         Tables = tables;
     }
 
-    async Task<(byte[] Bytes, string Text)> RunAsync(string passFile, params string[] arguments)
+    Task<(byte[] Bytes, string Text)> RunAsync(string passFile, params string[] arguments) => RunPgDumpAsync(Postgres, passFile, arguments);
+
+    /// <summary>Runs the server's pg_dump with <paramref name="arguments"/>; its output, or an exception with its errors.</summary>
+    public static async Task<(byte[] Bytes, string Text)> RunPgDumpAsync(PostgresServer postgres, string passFile, params string[] arguments)
     {
-        var start = new ProcessStartInfo(Path.Combine(Postgres.BinDirectory, "pg_dump"))
+        var start = new ProcessStartInfo(Path.Combine(postgres.BinDirectory, "pg_dump"))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

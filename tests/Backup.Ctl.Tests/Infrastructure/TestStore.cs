@@ -29,12 +29,12 @@ public sealed class TestStore : IDisposable
     public string ManifestPathOf(ArtifactKey key) => Path.Combine(Root, key.ManifestPath);
 
     /// <summary>A complete backup of <paramref name="source"/>'s archive, as the dumper stores it.</summary>
-    public Task<ArtifactKey> AddAsync(DemoSource source, DateTimeOffset at, string sourceName = "demo",
+    public Task<ArtifactKey> AddAsync(IDumpedSource source, DateTimeOffset at, string sourceName = "demo",
         ArtifactEncoding encoding = ArtifactEncoding.Zstd, Func<ArtifactManifest, ArtifactManifest>? editManifest = null) =>
         AddStoredAsync(source, Encode(source.Archive, encoding), at, sourceName, encoding, editManifest);
 
     /// <summary>A backup whose stored bytes are exactly <paramref name="stored"/>, with a manifest that matches them.</summary>
-    public async Task<ArtifactKey> AddStoredAsync(DemoSource source, byte[] stored, DateTimeOffset at, string sourceName = "demo",
+    public async Task<ArtifactKey> AddStoredAsync(IDumpedSource source, byte[] stored, DateTimeOffset at, string sourceName = "demo",
         ArtifactEncoding encoding = ArtifactEncoding.Zstd, Func<ArtifactManifest, ArtifactManifest>? editManifest = null)
     {
         var key = ArtifactKey.Create(sourceName, Guid.NewGuid(), at, encoding);
