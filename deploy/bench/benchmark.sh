@@ -740,8 +740,9 @@ measure_restores() {
     rm -f "$WORK/restore.dump"
     check_restored restore_file $((r == RUNS))
 
-    # The service's own path (the restorer runs the same code): one pass that checks size and SHA-256 while it decodes
-    # into a private file with data offsets, CREATE DATABASE, pg_restore -j2, row counts (each table once its data is in).
+    # The service's own path (the restorer runs the same code): a copy of the stored bytes checked for size and
+    # SHA-256, CREATE DATABASE, the schema with pg_restore, the table data in 2 sessions straight from their own
+    # decoders (rows counted in the COPY text), then indexes and constraints with pg_restore -j2.
     pg "$PG_BIN/dropdb" -U "$BACKUP_PG_USER" --if-exists restore_ctl
     measure restore_ctl dotnet "$BACKUPCTL_DLL" restore --store "$WORK/store-dumper" "$key" --target-database restore_ctl \
       --host 127.0.0.1 --port "$BACKUP_PG_PORT" --username "$BACKUP_PG_USER" --pg-bin "$PG_BIN" --jobs 2 --temp-dir "$WORK"
@@ -850,7 +851,7 @@ report() {
   target 'restore, file + -j2: <= 1.1 x pg_restore -j2 of -Fc' "$(ratio "${WALL[restore_file]}" "${WALL[restore_fc]}")" 1.1 \
     "($(ratio "${WALL[restore_file]}" "${WALL[restore_fc]}") x: ${WALL[restore_file]} s vs ${WALL[restore_fc]} s)"
   target 'restore, backupctl: <= 1.1 x pg_restore -j2 of -Fc' "$(ratio "${WALL[restore_ctl]}" "${WALL[restore_fc]}")" 1.1 \
-    "($(ratio "${WALL[restore_ctl]}" "${WALL[restore_fc]}") x: ${WALL[restore_ctl]} s vs ${WALL[restore_fc]} s; it also verifies the SHA-256 and counts rows)"
+    "($(ratio "${WALL[restore_ctl]}" "${WALL[restore_fc]}") x: ${WALL[restore_ctl]} s vs ${WALL[restore_fc]} s; it also checks the SHA-256 and counts rows)"
 }
 
 # ---------------------------------------------------------------------------------------------
