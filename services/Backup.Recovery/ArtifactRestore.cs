@@ -49,13 +49,13 @@ public static class ArtifactRestore
             throw new RecoveryException(RecoveryErrorCode.DecryptionFailed, $"{key} is encrypted: {caller.GiveDecryptionKeys}.");
 
         progress.Starting(key, target, server);
+        // Meanwhile one connection is opened and closed again: a fresh process spends ~0.3 s in Npgsql's first
+        // connection. It reads and changes nothing; no session is held while the manifest and bytes are checked.
+        // Not awaited: it never fails, and a failed check must not wait for a slow server.
+        _ = WarmUpAsync(server, caller, cancellationToken);
         var manifest = await ManifestCheck.RunAsync(settings.Store, settings.StoreRoot, key, caller, cancellationToken);
 
         using var temporary = PrivateTempFolder.Create(settings.TempDirectory, caller);
-        // Meanwhile one connection is opened and closed again: a fresh process spends ~0.3 s in Npgsql's first
-        // connection. It reads and changes nothing; no session is held while the bytes are checked.
-        // Not awaited: it never fails, and a failed check must not wait for a slow server.
-        _ = WarmUpAsync(server, caller, cancellationToken);
 
         // What is decoded below is exactly what was hashed: the private copy, not the store's file a second time.
         string stored = null!;
@@ -118,12 +118,14 @@ public static class ArtifactRestore
         var passFile = WritePassFile(settings, target, temporary);
         await PgRestoreAsync(settings, target, ["--clean", "--if-exists", $"--use-list={schemaList}"], schema, passFile, cancellationToken);
 
-        progress.LoadingStarted(settings.Jobs);
+        // No more sessions than tables: another one would only decode the archive for nothing.
+        var sessions = Math.Clamp(archive.Entries.Count(e => e.IsTableData), 1, settings.Jobs);
+        progress.LoadingStarted(sessions);
         IReadOnlyDictionary<string, long> rows;
         long raw;
         try
         {
-            (rows, raw) = await LoadTableDataAsync(settings, key, manifest, target, archive, stored, cancellationToken);
+            (rows, raw) = await LoadTableDataAsync(settings, key, manifest, target, archive, stored, sessions, cancellationToken);
         }
         catch (RecoveryException e) when (e.Code is RecoveryErrorCode.IntegrityCheckFailed or RecoveryErrorCode.DecryptionFailed)
         {
@@ -143,7 +145,8 @@ public static class ArtifactRestore
 
     /// <summary><see cref="TableDataLoad.RunAsync"/>, with its failures as the operator should read them.</summary>
     static async Task<(IReadOnlyDictionary<string, long> Rows, long ArchiveBytes)> LoadTableDataAsync(RestoreSettings settings,
-        ArtifactKey key, ArtifactManifest manifest, string target, ArchiveDataReader archive, string stored, CancellationToken cancellationToken)
+        ArtifactKey key, ArtifactManifest manifest, string target, ArchiveDataReader archive, string stored, int sessions,
+        CancellationToken cancellationToken)
     {
         var (server, caller) = (settings.Server, settings.Caller);
         (IReadOnlyDictionary<string, long> Rows, long ArchiveBytes) loaded;
@@ -152,7 +155,7 @@ public static class ArtifactRestore
             loaded = await TableDataLoad.RunAsync(archive,
                 async token => await ArchiveDataReader.OpenAsync(
                     await OpenDecodedAsync(stored, key, settings.DecryptionKeys, token), token, ownsStream: true),
-                settings.Jobs,
+                sessions,
                 async token =>
                 {
                     var connection = server.Connect(target, commandTimeout: 0);
