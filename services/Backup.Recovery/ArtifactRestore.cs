@@ -83,7 +83,7 @@ public static class ArtifactRestore
         await using (var copy = File.OpenRead(stored))
             file = await DecodeAsync(settings, key, manifest, temporary, copy, cancellationToken);
         progress.ArchiveDecoded(file.Bytes);
-        await CreateAsync(settings, key, target, dropFirst: exists, cancellationToken);
+        await CreateAsync(maintenance, settings, key, target, dropFirst: exists, cancellationToken);
         progress.DatabaseCreated(target, exists);
         var passFile = WritePassFile(settings, target, temporary);
 
@@ -113,7 +113,7 @@ public static class ArtifactRestore
         var schemaList = await temporary.WriteFileAsync("schema.list", Encoding.ASCII.GetBytes(TableDataLoad.SchemaList(archive)), cancellationToken);
         var afterDataList = await temporary.WriteFileAsync("after-data.list", Encoding.ASCII.GetBytes(TableDataLoad.AfterDataList(archive)), cancellationToken);
 
-        await CreateAsync(settings, key, target, dropFirst: false, cancellationToken);
+        await CreateAsync(maintenance, settings, key, target, dropFirst: false, cancellationToken);
         progress.DatabaseCreated(target, recreated: false);
         var passFile = WritePassFile(settings, target, temporary);
         await PgRestoreAsync(settings, target, ["--clean", "--if-exists", $"--use-list={schemaList}"], schema, passFile, cancellationToken);
@@ -351,10 +351,11 @@ public static class ArtifactRestore
         }
     }
 
-    static async Task CreateAsync(RestoreSettings settings, ArtifactKey key, string target, bool dropFirst, CancellationToken cancellationToken)
+    /// <summary>Creates the target (first dropping it, with <paramref name="dropFirst"/>) on the maintenance session that holds its lock.</summary>
+    static async Task CreateAsync(NpgsqlConnection connection, RestoreSettings settings, ArtifactKey key, string target, bool dropFirst,
+        CancellationToken cancellationToken)
     {
         var (server, caller) = (settings.Server, settings.Caller);
-        await using var connection = await OpenAsync(server, server.MaintenanceDatabase, caller, cancellationToken);
         var name = DatabaseNames.Quote(target);
         try
         {
