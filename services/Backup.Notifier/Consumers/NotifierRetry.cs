@@ -22,18 +22,18 @@ namespace Backup.Notifier.Consumers;
 public static class NotifierRetry
 {
     public static bool IsLastAttempt(ConsumeContext context, NotifierOptions options) =>
-        context.GetRetryAttempt() >= options.RetryDelays.Length;
+        context.GetRetryAttempt() >= options.EffectiveRetryDelays.Count;
 
     public static void Configure(IReceiveEndpointConfigurator endpoint, IRegistrationContext context)
     {
-        var delays = context.GetRequiredService<IOptions<NotifierOptions>>().Value.RetryDelays;
+        var delays = context.GetRequiredService<IOptions<NotifierOptions>>().Value.EffectiveRetryDelays.ToArray();
         endpoint.ConfigureError(error =>
         {
             error.UseFilter(new RequeueTransientFaultsFilter());
             error.UseFilter(new GenerateFaultFilter());
             error.UseFilter(new ErrorTransportFilter());
         });
-        if (delays.Length > 0) endpoint.UseMessageRetry(retry => retry.Intervals(delays));
+        endpoint.UseMessageRetry(retry => retry.Intervals(delays));
     }
 
     /// <summary>Faults that another attempt later can cure.</summary>

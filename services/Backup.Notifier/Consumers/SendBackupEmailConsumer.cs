@@ -56,7 +56,7 @@ public sealed class SendBackupEmailConsumer(
         {
             Log.DeliveryFailed(logger, backup.RunId, e.GetType().Name);
             await PublishDeliveryFailed(context,
-                $"Sending the backup email failed after {notifier.RetryDelays.Length + 1} attempts ({e.GetType().Name}: {e.Message}); " +
+                $"Sending the backup email failed after {notifier.EffectiveRetryDelays.Count + 1} attempts ({e.GetType().Name}: {e.Message}); " +
                 "the event went back to the broker and is tried again.");
             throw;
         }

@@ -68,7 +68,11 @@ public sealed class NotifierOptions : IConfigurationSection<NotifierOptions>, IS
     /// Delays between the attempts of one delivery of an event (after the in-call SMTP/HTTP retries); once they are
     /// spent, a transient fault hands the event back to RabbitMQ, which delivers it again.
     /// </summary>
-    public TimeSpan[] RetryDelays { get; set; } = [TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)];
+    /// <remarks>Empty means the defaults, 2 s, 10 s and 30 s (a default in a bound array would be appended to, not replaced).</remarks>
+    public TimeSpan[] RetryDelays { get; set; } = [];
+
+    public IReadOnlyList<TimeSpan> EffectiveRetryDelays =>
+        RetryDelays.Length > 0 ? RetryDelays : [TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)];
 
     /// <summary>The administrators of <paramref name="source"/>: its own list when it has one, else the global one.</summary>
     public IReadOnlyList<string> AdministratorsOf(string source) =>

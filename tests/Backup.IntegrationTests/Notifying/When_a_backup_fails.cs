@@ -58,7 +58,7 @@ public sealed class When_a_backup_fails(TestInfrastructure infrastructure) : IAs
         // A TimedOut comes from the catalog's run timeout (or pg_dump's own): the hint names both settings.
         Assert.Contains("Catalog:RunTimeouts:demo", alert.TextBody);
         Assert.Contains("Dumper:DumpTimeout", alert.TextBody);
-        Assert.Contains(failure.Reason, alert.HtmlBody);
+        Assert.Contains(System.Net.WebUtility.HtmlEncode(failure.Reason), alert.HtmlBody);
     }
 
     [Fact]
