@@ -75,14 +75,18 @@ public sealed class StaleAlarmWorker(
         {
             if (!schedule.Enabled || !ScheduleRules.TryParse(schedule.Cron, schedule.TimeZone, out var cron, out var zone, out _))
                 continue;
-            if (Staleness.IsStale(cron, zone, lastSuccess, schedule.UpdatedAt, now, notifier.StaleGrace))
+            var isStale = Staleness.IsStale(cron, zone, lastSuccess, schedule.UpdatedAt, now, notifier.StaleGrace);
+            if (isStale) staleNow.Add(schedule.Source);
+            try
             {
-                staleNow.Add(schedule.Source);
-                await AlarmAsync(schedule.Source, lastSuccess, Staleness.Allowance(cron, zone, now, notifier.StaleGrace), now, cancellationToken);
+                if (isStale)
+                    await AlarmAsync(schedule.Source, lastSuccess, Staleness.Allowance(cron, zone, now, notifier.StaleGrace), now, cancellationToken);
+                else
+                    await RecoverAsync(schedule.Source, lastSuccess, now, cancellationToken);
             }
-            else
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                await RecoverAsync(schedule.Source, lastSuccess, now, cancellationToken);
+                Log.StaleAlarmNotSent(logger, schedule.Source, e.GetType().Name); // the other sources are still checked
             }
         }
         stale.Set(staleNow);
@@ -123,9 +127,8 @@ public sealed class StaleAlarmWorker(
             await mail.SendAsync(message, cancellationToken);
             Log.StaleAlarmSent(logger, source, alarm);
         }
-        catch (Exception e)
+        catch
         {
-            Log.StaleAlarmNotSent(logger, source, e.GetType().Name);
             await GiveBackAsync($"""
                 UPDATE stale_alarms SET last_alerted_at = {previous}, alerts = alerts - 1
                 WHERE source = {source} AND last_alerted_at = {now} AND recovered_at IS NULL
@@ -164,9 +167,8 @@ public sealed class StaleAlarmWorker(
             await mail.SendAsync(message, cancellationToken);
             Log.StaleRecovered(logger, source);
         }
-        catch (Exception e)
+        catch
         {
-            Log.StaleAlarmNotSent(logger, source, e.GetType().Name);
             await GiveBackAsync($"UPDATE stale_alarms SET recovered_at = NULL WHERE source = {source} AND recovered_at = {now}");
             throw;
         }
