@@ -1,6 +1,10 @@
 namespace Backup.Contracts;
 
-/// <summary>The notifier gave up sending the backup email after its retries; the event message stays on the broker's error queue.</summary>
+/// <summary>
+/// The backup email is not delivered, or not known to be: the notifier's retries are spent (the event went back to the
+/// broker and is tried again), the server refused it, the outcome is unknown (not resent; the administrators are
+/// alerted), or the artifact key is unusable. <see cref="Reason"/> says which.
+/// </summary>
 public sealed record BackupDeliveryFailed
 {
     public required Guid RunId { get; init; }

@@ -1,5 +1,6 @@
 using Backup.Catalog.Data.Audit;
 using Backup.Catalog.Data.Jobs;
+using Backup.Catalog.Data.Notifications;
 using Backup.Catalog.Data.Outbox;
 using Backup.Catalog.Data.Scheduling;
 using Microsoft.EntityFrameworkCore;
@@ -20,6 +21,8 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
     public DbSet<ScheduleOccurrence> ScheduleOccurrences => Set<ScheduleOccurrence>();
     public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<NotificationDelivery> NotificationDeliveries => Set<NotificationDelivery>();
+    public DbSet<StaleAlarm> StaleAlarms => Set<StaleAlarm>();
 
     /// <summary>
     /// Times arrive with any offset (a scheduler publishes local occurrences, other services what they like);
@@ -115,5 +118,21 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
         outbox.Property(m => m.Payload).HasColumnType("jsonb");
         outbox.Property(m => m.LastError).HasMaxLength(2000);
         outbox.HasIndex(m => m.CreatedAt).HasFilter("sent_at IS NULL").HasDatabaseName("ix_outbox_messages_unsent");
+
+        var delivery = modelBuilder.Entity<NotificationDelivery>();
+        delivery.ToTable("notification_deliveries");
+        delivery.HasKey(d => new { d.RunId, d.Recipient, d.Kind });
+        delivery.Property(d => d.Recipient).HasMaxLength(320);
+        delivery.Property(d => d.Kind).HasMaxLength(32);
+        delivery.Property(d => d.Source).HasMaxLength(63);
+        delivery.Property(d => d.State).HasMaxLength(16);
+        delivery.Property(d => d.ClaimedBy).HasMaxLength(200);
+        delivery.Property(d => d.LastError).HasMaxLength(2000);
+        delivery.HasIndex(d => new { d.State, d.UpdatedAt });
+
+        var stale = modelBuilder.Entity<StaleAlarm>();
+        stale.ToTable("stale_alarms");
+        stale.HasKey(a => a.Source);
+        stale.Property(a => a.Source).HasMaxLength(63);
     }
 }

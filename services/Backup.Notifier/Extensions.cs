@@ -1,28 +1,60 @@
+using Backup.Catalog.Data;
+using Backup.Notifier.Alerts;
 using Backup.Notifier.Consumers;
+using Backup.Notifier.Delivery;
 using Backup.Notifier.Mail;
 using Backup.Notifier.Options;
+using Backup.Notifier.Stale;
 using Backup.ServiceDefaults;
 using Backup.ServiceDefaults.Options;
 using Backup.Storage;
+using Microsoft.Extensions.Options;
+using Polly;
 
 namespace Backup.Notifier;
 
 public static class Extensions
 {
-    /// <summary>The notifier: backup emails and failure alerts, over SMTP or (with no Smtp:Host) to .eml files.</summary>
+    /// <summary>
+    /// The notifier: backup emails and failure alerts (once per run, recipient and kind, recorded in the catalog),
+    /// webhooks and healthchecks.io pings, and the stale alarm; over SMTP or (with no Smtp:Host) to .eml files.
+    /// </summary>
     public static IHostApplicationBuilder AddNotifier(this IHostApplicationBuilder builder)
     {
         builder.AddValidatedOptions<NotifierOptions>();
         builder.AddValidatedOptions<SmtpOptions>();
         builder.AddArtifactStore();
+        builder.AddCatalogDatabase();
+
         if (string.IsNullOrWhiteSpace(builder.Configuration[$"{SmtpOptions.Section}:{nameof(SmtpOptions.Host)}"]))
             builder.Services.AddSingleton<IMailSender, PickupDirectoryMailSender>();
         else
             builder.Services.AddSingleton<IMailSender, SmtpMailSender>();
+        builder.Services.AddResiliencePipeline(SmtpMailSender.PipelineName, (pipeline, context) =>
+            SmtpMailSender.Configure(pipeline, context.ServiceProvider.GetRequiredService<IOptions<SmtpOptions>>().Value));
+
+        builder.Services.AddHttpClient(AlertHttp.ClientName, (services, http) =>
+                http.Timeout = services.GetRequiredService<IOptions<NotifierOptions>>().Value.HttpTimeout)
+            .RemoveAllLoggers(); // webhook and ping URLs carry credentials: never logged
+        builder.Services.AddResiliencePipeline<string, HttpResponseMessage>(AlertHttp.PipelineName,
+            pipeline => AlertHttp.Configure(pipeline, TimeSpan.FromSeconds(1)));
+        builder.Services.AddSingleton<AlertHttp>();
+        builder.Services.AddSingleton<WebhookPoster>();
+        builder.Services.AddSingleton<HealthchecksPinger>();
+
+        builder.Services.AddSingleton<DeliveryLedger>();
+        builder.Services.AddSingleton<MailDelivery>();
+
+        builder.Services.AddSingleton<StaleSources>();
+        builder.Services.AddHostedService<StaleAlarmWorker>();
+        builder.Services.AddHealthChecks().AddCheck<StaleSourcesHealthCheck>(StaleSourcesHealthCheck.Name, tags: StaleSourcesHealthCheck.Tags);
+
         builder.AddBackupBus(bus =>
         {
             bus.AddConsumer<SendBackupEmailConsumer>(typeof(SendBackupEmailConsumerDefinition));
             bus.AddConsumer<SendFailureAlertConsumer>(typeof(SendFailureAlertConsumerDefinition));
+            bus.AddConsumer<PostFailureWebhooksConsumer>(typeof(PostFailureWebhooksConsumerDefinition));
+            bus.AddConsumer<PingHealthchecksConsumer>(typeof(PingHealthchecksConsumerDefinition));
         });
         return builder;
     }

@@ -1,19 +1,66 @@
-using Backup.Notifier.Consumers;
+using System.Runtime.ExceptionServices;
+using Backup.Notifier.Alerts;
+using Backup.Notifier.Delivery;
+using Backup.Notifier.Mail;
+using Backup.Notifier.Options;
+using MailKit;
+using MailKit.Net.Smtp;
 using MassTransit;
+using MassTransit.Middleware;
+using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Backup.Notifier.Consumers;
 
-/// <summary>Endpoint retry for mail: a few spaced attempts beyond the in-call SMTP retries, then the error queue.</summary>
+/// <summary>
+/// The notifier's endpoints: a few spaced attempts (Notifier:RetryDelays) beyond the in-call retries of SMTP and
+/// HTTP; then a transient fault (the mail server or a webhook unreachable, the catalog database away, another
+/// notifier busy with the same delivery) hands the message back to RabbitMQ (nack with requeue), which delivers it
+/// again: never dropped, never acknowledged as failed. Anything else (a refusal by the server, a bad message) goes
+/// to the endpoint's _error queue as usual.
+/// </summary>
 public static class NotifierRetry
 {
-    public static readonly TimeSpan[] Intervals = [TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)];
+    public static bool IsLastAttempt(ConsumeContext context, NotifierOptions options) =>
+        context.GetRetryAttempt() >= options.EffectiveRetryDelays.Count;
 
-    public static int Attempts => Intervals.Length + 1;
+    public static void Configure(IReceiveEndpointConfigurator endpoint, IRegistrationContext context)
+    {
+        var delays = context.GetRequiredService<IOptions<NotifierOptions>>().Value.EffectiveRetryDelays.ToArray();
+        endpoint.ConfigureError(error =>
+        {
+            error.UseFilter(new RequeueTransientFaultsFilter());
+            error.UseFilter(new GenerateFaultFilter());
+            error.UseFilter(new ErrorTransportFilter());
+        });
+        endpoint.UseMessageRetry(retry => retry.Intervals(delays));
+    }
 
-    public static bool IsLastAttempt(ConsumeContext context) => context.GetRetryAttempt() >= Intervals.Length;
+    /// <summary>Faults that another attempt later can cure.</summary>
+    public static bool IsTransient(Exception e) => e switch
+    {
+        MailOutcomeUnknownException or MailRefusedException => false,
+        DeliveryInProgressException => true,
+        AlertHttpException http => http.Transient,
+        SmtpCommandException command => (int)command.StatusCode is >= 400 and < 500,
+        MailKit.Security.AuthenticationException => true, // fixed by an operator, then the next delivery goes through
+        System.Net.Sockets.SocketException or IOException or SmtpProtocolException or ServiceNotConnectedException or TimeoutException => true,
+        NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is System.Net.Sockets.SocketException,
+        _ when e.InnerException is { } inner => IsTransient(inner),
+        _ => false,
+    };
 
-    public static void Configure(IReceiveEndpointConfigurator endpoint) =>
-        endpoint.UseMessageRetry(retry => retry.Intervals(Intervals));
+    sealed class RequeueTransientFaultsFilter : IFilter<ExceptionReceiveContext>
+    {
+        public Task Send(ExceptionReceiveContext context, IPipe<ExceptionReceiveContext> next)
+        {
+            if (IsTransient(context.Exception))
+                ExceptionDispatchInfo.Capture(context.Exception).Throw(); // the transport nacks: RabbitMQ requeues it
+            return next.Send(context);
+        }
+
+        public void Probe(ProbeContext context) => context.CreateFilterScope("requeueTransientFaults");
+    }
 }
 
 public sealed class SendBackupEmailConsumerDefinition : ConsumerDefinition<SendBackupEmailConsumer>
@@ -22,7 +69,7 @@ public sealed class SendBackupEmailConsumerDefinition : ConsumerDefinition<SendB
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
         IConsumerConfigurator<SendBackupEmailConsumer> consumer, IRegistrationContext context) =>
-        NotifierRetry.Configure(endpoint);
+        NotifierRetry.Configure(endpoint, context);
 }
 
 public sealed class SendFailureAlertConsumerDefinition : ConsumerDefinition<SendFailureAlertConsumer>
@@ -31,5 +78,23 @@ public sealed class SendFailureAlertConsumerDefinition : ConsumerDefinition<Send
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
         IConsumerConfigurator<SendFailureAlertConsumer> consumer, IRegistrationContext context) =>
-        NotifierRetry.Configure(endpoint);
+        NotifierRetry.Configure(endpoint, context);
+}
+
+public sealed class PostFailureWebhooksConsumerDefinition : ConsumerDefinition<PostFailureWebhooksConsumer>
+{
+    public PostFailureWebhooksConsumerDefinition() => EndpointName = "post-failure-webhooks";
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
+        IConsumerConfigurator<PostFailureWebhooksConsumer> consumer, IRegistrationContext context) =>
+        NotifierRetry.Configure(endpoint, context);
+}
+
+public sealed class PingHealthchecksConsumerDefinition : ConsumerDefinition<PingHealthchecksConsumer>
+{
+    public PingHealthchecksConsumerDefinition() => EndpointName = "ping-healthchecks";
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
+        IConsumerConfigurator<PingHealthchecksConsumer> consumer, IRegistrationContext context) =>
+        NotifierRetry.Configure(endpoint, context);
 }

@@ -1,4 +1,6 @@
+using Backup.Catalog.Data.Notifications;
 using Backup.Contracts;
+using Backup.Notifier.Delivery;
 using Backup.Notifier.Mail;
 using Backup.Notifier.Options;
 using MassTransit;
@@ -6,19 +8,22 @@ using Microsoft.Extensions.Options;
 
 namespace Backup.Notifier.Consumers;
 
-/// <summary>On BackupFailed, sends an urgent alert email to the administrators at once.</summary>
+/// <summary>On BackupFailed (TimedOut included), sends an urgent alert email to the source's administrators, once.</summary>
 public sealed class SendFailureAlertConsumer(
     IOptions<NotifierOptions> options,
-    IMailSender mail,
+    MailDelivery delivery,
     ILogger<SendFailureAlertConsumer> logger) : IConsumer<BackupFailed>
 {
     public async Task Consume(ConsumeContext<BackupFailed> context)
     {
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = context.Message.RunId });
+        var failure = context.Message;
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = failure.RunId });
         using var activity = NotifierTelemetry.Source.StartActivity("send failure alert");
-        activity?.SetTag("backup.run_id", context.Message.RunId);
-        var message = BackupEmails.FailureAlert(options.Value.From, options.Value.Administrators, context.Message);
-        await mail.SendAsync(message, context.CancellationToken);
-        Log.AlertSent(logger, context.Message.RunId, context.Message.ErrorCode);
+        activity?.SetTag("backup.run_id", failure.RunId);
+        var from = options.Value.From;
+        var result = await delivery.DeliverAsync(failure.RunId, failure.Source, NotificationKinds.FailureAlert,
+            options.Value.AdministratorsOf(failure.Source),
+            (to, _) => Task.FromResult(BackupEmails.FailureAlert(from, to, failure)), context.CancellationToken);
+        if (result.SentNow > 0) Log.AlertSent(logger, failure.RunId, failure.ErrorCode);
     }
 }

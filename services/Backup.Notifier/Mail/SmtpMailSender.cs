@@ -5,51 +5,98 @@ using MailKit.Security;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using Polly;
+using Polly.Registry;
 using Polly.Retry;
 
 namespace Backup.Notifier.Mail;
 
 /// <summary>
-/// Sends through MailKit. Only connecting and authenticating are retried in the call (with backoff): they are safe
-/// to repeat. The send itself is not, because a connection dropped after the server took the message would send it
-/// twice; a failed send reaches MassTransit, whose endpoint retry and error queue keep the event.
+/// Sends through MailKit (StartTls, SslOnConnect or None; authentication when Smtp:Username is set). The whole
+/// exchange is retried in the call by the <see cref="PipelineName"/> pipeline while it is certain the server has not
+/// taken the message (connecting, authenticating, a 4xx reply, a connection lost before the message data was
+/// written). Once the data has started to flow, a lost connection or a timeout before the server's final reply
+/// is <see cref="MailOutcomeUnknownException"/>: never retried, since the server may have delivered it. A 5xx reply
+/// is <see cref="MailRefusedException"/>.
 /// </summary>
-public sealed class SmtpMailSender(IOptions<SmtpOptions> options) : IMailSender
+public sealed class SmtpMailSender(IOptions<SmtpOptions> options, ResiliencePipelineProvider<string> pipelines) : IMailSender
 {
-    readonly ResiliencePipeline connectRetry = new ResiliencePipelineBuilder()
-        .AddRetry(new RetryStrategyOptions
-        {
-            Name = "smtp-connect",
-            ShouldHandle = new PredicateBuilder()
-                .Handle<System.Net.Sockets.SocketException>()
-                .Handle<SmtpProtocolException>()
-                .Handle<IOException>(),
-            MaxRetryAttempts = 2,
-            BackoffType = DelayBackoffType.Exponential,
-            Delay = TimeSpan.FromMilliseconds(500),
-            UseJitter = true,
-        })
-        .Build();
+    public const string PipelineName = "smtp-send";
+
+    readonly ResiliencePipeline pipeline = pipelines.GetPipeline(PipelineName);
 
     public string Channel => "smtp";
 
-    public async Task SendAsync(MimeMessage message, CancellationToken cancellationToken)
+    /// <summary>The in-call retry: Smtp:Retries retries, exponential backoff from Smtp:RetryDelay with jitter, for faults before the data.</summary>
+    public static void Configure(ResiliencePipelineBuilder pipeline, SmtpOptions smtp)
+    {
+        if (smtp.Retries == 0) return;
+        pipeline.AddRetry(new RetryStrategyOptions
+        {
+            Name = PipelineName,
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransientBeforeData),
+            MaxRetryAttempts = smtp.Retries,
+            BackoffType = DelayBackoffType.Exponential,
+            Delay = smtp.RetryDelay,
+            UseJitter = true,
+        });
+    }
+
+    static bool IsTransientBeforeData(Exception e) => e switch
+    {
+        MailOutcomeUnknownException or MailRefusedException or OperationCanceledException => false,
+        SmtpCommandException command => (int)command.StatusCode is >= 400 and < 500,
+        AuthenticationException => false, // wrong credentials stay wrong within a call
+        System.Net.Sockets.SocketException or IOException or SmtpProtocolException or ServiceNotConnectedException or TimeoutException => true,
+        _ => false,
+    };
+
+    public Task SendAsync(MimeMessage message, CancellationToken cancellationToken) =>
+        pipeline.ExecuteAsync(async token => await SendOnceAsync(message, token), cancellationToken).AsTask();
+
+    async Task SendOnceAsync(MimeMessage message, CancellationToken cancellationToken)
     {
         var smtp = options.Value;
         using var client = new SmtpClient { Timeout = (int)smtp.Timeout.TotalMilliseconds };
-        await connectRetry.ExecuteAsync(async token =>
+        await client.ConnectAsync(smtp.Host, smtp.Port, smtp.Security switch
         {
-            if (client.IsConnected) await client.DisconnectAsync(quit: false, token);
-            await client.ConnectAsync(smtp.Host, smtp.Port, smtp.Security switch
-            {
-                SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
-                SmtpSecurity.StartTls => SecureSocketOptions.StartTls,
-                _ => SecureSocketOptions.None,
-            }, token);
-            if (smtp.Username.Length > 0)
-                await client.AuthenticateAsync(smtp.Username, smtp.Password, token);
+            SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
+            SmtpSecurity.StartTls => SecureSocketOptions.StartTls,
+            _ => SecureSocketOptions.None,
         }, cancellationToken);
-        await client.SendAsync(message, cancellationToken);
-        await client.DisconnectAsync(quit: true, cancellationToken);
+        if (smtp.Username.Length > 0)
+            await client.AuthenticateAsync(smtp.Username, smtp.Password, cancellationToken);
+
+        var data = new DataProgress();
+        try
+        {
+            await client.SendAsync(message, cancellationToken, data);
+        }
+        catch (SmtpCommandException e) when ((int)e.StatusCode >= 500)
+        {
+            throw new MailRefusedException($"The mail server refused the message: {(int)e.StatusCode} {e.Message}", e);
+        }
+        catch (Exception e) when (data.Started && e is not SmtpCommandException)
+        {
+            throw new MailOutcomeUnknownException(
+                $"The connection failed after the message data was sent and before the server's final reply ({e.GetType().Name}: {e.Message}); " +
+                "the server may have delivered it.", e);
+        }
+
+        try
+        {
+            await client.DisconnectAsync(quit: true, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The server has accepted the message; a failed QUIT changes nothing.
+        }
+    }
+
+    /// <summary>Reports whether any of the message data has been written to the server.</summary>
+    sealed class DataProgress : ITransferProgress
+    {
+        public bool Started { get; private set; }
+        public void Report(long bytesTransferred, long totalSize) => Started |= bytesTransferred > 0;
+        public void Report(long bytesTransferred) => Started |= bytesTransferred > 0;
     }
 }

@@ -22,4 +22,11 @@ public sealed class SmtpOptions : IConfigurationSection<SmtpOptions>
 
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>In-call retries of a send that certainly did not reach the server (pipeline smtp-send).</summary>
+    [Range(0, 10)] public int Retries { get; set; } = 3;
+
+    /// <summary>The first in-call retry's delay; each next one doubles it (with jitter).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -52,6 +52,14 @@ public sealed class RawRabbit : IAsyncDisposable
          "message":{"runId":"{{runId}}","source":"{{source}}","requestedAt":"{{DateTimeOffset.UtcNow:O}}","requestedBy":"test" } }
         """);
 
+    /// <summary>Publishes any contract as its JSON envelope (web defaults: camelCase), as a non-.NET service would.</summary>
+    public Task PublishEventAsync<T>(T message) where T : class => PublishAsync($"Backup.Contracts:{typeof(T).Name}",
+        JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["messageType"] = new[] { $"urn:message:Backup.Contracts:{typeof(T).Name}" },
+            ["message"] = message,
+        }, JsonSerializerOptions.Web));
+
     /// <summary>Publishes a RestoreRequested envelope as a non-.NET service would; without a target the restorer names one.</summary>
     public Task RequestRestoreAsync(Guid restoreId, string artifactKey, string? targetDatabase = null, bool overwrite = false)
     {

@@ -15,7 +15,10 @@ public static class Services
     public static Task<Microsoft.AspNetCore.Builder.WebApplication> StartCatalog(this BackupSystem system) => system.StartAsync("Backup.Catalog", b => b.AddCatalog());
     public static Task<Microsoft.AspNetCore.Builder.WebApplication> StartDumper(this BackupSystem system, Action<Dictionary<string, string?>>? configure = null) =>
         system.StartAsync("Backup.Dumper", b => b.AddDumper(), configure);
-    public static Task<Microsoft.AspNetCore.Builder.WebApplication> StartNotifier(this BackupSystem system) => system.StartAsync("Backup.Notifier", b => b.AddNotifier());
+    public static Task<Microsoft.AspNetCore.Builder.WebApplication> StartNotifier(this BackupSystem system,
+        Action<Dictionary<string, string?>>? configure = null, TimeProvider? clock = null) =>
+        system.StartAsync("Backup.Notifier", b => b.AddNotifier(), configure,
+            services: s => { if (clock is not null) s.AddSingleton(clock); });
     public static Task<Microsoft.AspNetCore.Builder.WebApplication> StartRetention(this BackupSystem system, TimeProvider? clock = null) =>
         system.StartAsync("Backup.Retention", b => b.AddRetention(),
             services: s => { if (clock is not null) s.AddSingleton(clock); });

@@ -9,36 +9,57 @@ using SmtpServer.Storage;
 
 namespace Backup.IntegrationTests.Infrastructure;
 
-/// <summary>A real SMTP server (the SmtpServer package) on a free loopback port in the test process.</summary>
+/// <summary>
+/// A real SMTP server (the SmtpServer package) on a free loopback port in the test process. It can be stopped and
+/// started again on the same port (a mail server that is down for a while), and told to drop the connection after
+/// it has received a message's data, before its reply (the outcome the client can't know).
+/// </summary>
 public sealed class SmtpSink : IAsyncDisposable
 {
-    readonly CancellationTokenSource stop = new();
-    readonly Task running;
+    CancellationTokenSource stop = new();
+    Task running = Task.CompletedTask;
+    Func<MimeMessage, bool>? dropAfterData;
 
     public SmtpSink()
     {
         Port = FreePort();
+        Start();
+    }
+
+    public int Port { get; }
+
+    /// <summary>Every message whose data the server received, including those whose connection it then dropped.</summary>
+    public ConcurrentQueue<MimeMessage> Messages { get; } = new();
+
+    /// <summary>Messages received and then answered by a dropped connection instead of "250 OK".</summary>
+    public ConcurrentQueue<MimeMessage> Dropped { get; } = new();
+
+    public Task<MimeMessage> WaitForAsync(Func<MimeMessage, bool> match, string what, TimeSpan? deadline = null) =>
+        Eventually.Get(() => Task.FromResult(Messages.FirstOrDefault(match)), what, deadline);
+
+    /// <summary>The next message matching <paramref name="match"/> is received whole, then the connection is dropped without a reply.</summary>
+    public void DropConnectionAfterDataOnce(Func<MimeMessage, bool> match) => dropAfterData = match;
+
+    /// <summary>Stops listening (connections are refused) until <see cref="Start"/>.</summary>
+    public async Task StopAsync()
+    {
+        await stop.CancelAsync();
+        try { await running; } catch (OperationCanceledException) { }
+    }
+
+    public void Start()
+    {
+        stop = new CancellationTokenSource();
         var options = new SmtpServerOptionsBuilder()
             .ServerName("localhost")
             .Endpoint(endpoint => endpoint.Endpoint(new IPEndPoint(IPAddress.Loopback, Port)))
             .Build();
         var services = new SmtpServer.ComponentModel.ServiceProvider();
-        services.Add(new Store(Messages));
+        services.Add(new Store(this));
         running = new SmtpServer.SmtpServer(options, services).StartAsync(stop.Token);
     }
 
-    public int Port { get; }
-
-    public ConcurrentQueue<MimeMessage> Messages { get; } = new();
-
-    public Task<MimeMessage> WaitForAsync(Func<MimeMessage, bool> match, string what, TimeSpan? deadline = null) =>
-        Eventually.Get(() => Task.FromResult(Messages.FirstOrDefault(match)), what, deadline);
-
-    public async ValueTask DisposeAsync()
-    {
-        await stop.CancelAsync();
-        try { await running; } catch (OperationCanceledException) { }
-    }
+    public async ValueTask DisposeAsync() => await StopAsync();
 
     static int FreePort()
     {
@@ -47,13 +68,24 @@ public sealed class SmtpSink : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    sealed class Store(ConcurrentQueue<MimeMessage> messages) : MessageStore
+    sealed class Store(SmtpSink sink) : MessageStore
     {
         public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction,
             ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
             using var stream = new MemoryStream(buffer.ToArray());
-            messages.Enqueue(await MimeMessage.LoadAsync(stream, cancellationToken));
+            var message = await MimeMessage.LoadAsync(stream, cancellationToken);
+            sink.Messages.Enqueue(message);
+            if (sink.dropAfterData is { } drop && drop(message))
+            {
+                sink.dropAfterData = null;
+                sink.Dropped.Enqueue(message);
+                // Close the connection under the session: the data is here, the reply never leaves.
+                await context.Pipe.Input.CompleteAsync();
+                await context.Pipe.Output.CompleteAsync();
+                ((IDisposable)context.Pipe).Dispose();
+                throw new OperationCanceledException("connection dropped after DATA by the test");
+            }
             return SmtpResponse.Ok;
         }
     }

@@ -1,0 +1,47 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Backup.Notifier.Options;
+using Microsoft.Extensions.Options;
+
+namespace Backup.Notifier.Alerts;
+
+/// <summary>
+/// POSTs an alert to every Notifier:Webhooks entry: the <see cref="Alert"/> as JSON (Format Json) or
+/// {"text": "..."} (Format Slack). Each webhook is tried (with the in-call retries of <see cref="AlertHttp"/>);
+/// if any still fails, <see cref="AlertHttpException"/> names the failed ones by name and host.
+/// </summary>
+public sealed class WebhookPoster(AlertHttp http, IOptions<NotifierOptions> options, ILogger<WebhookPoster> logger)
+{
+    public bool AnyConfigured => options.Value.Webhooks.Count > 0;
+
+    public async Task PostAsync(Alert alert, CancellationToken cancellationToken)
+    {
+        var failures = new List<AlertHttpException>();
+        foreach (var (name, webhook) in options.Value.Webhooks)
+        {
+            try
+            {
+                await http.PostAsync(webhook.Url, () => Body(webhook.Format, alert), $"webhook '{name}'", cancellationToken);
+                Log.WebhookPosted(logger, name, alert.Kind, alert.Source);
+            }
+            catch (AlertHttpException e)
+            {
+                Log.WebhookFailed(logger, name, e.Message);
+                failures.Add(e);
+            }
+        }
+        if (failures.Count > 0)
+            throw new AlertHttpException(string.Join(" ", failures.Select(f => f.Message)), failures.Any(f => f.Transient), null);
+    }
+
+    /// <summary>Posts and logs a failure instead of throwing: for alerts whose main route is email.</summary>
+    public async Task TryPostAsync(Alert alert, CancellationToken cancellationToken)
+    {
+        try { await PostAsync(alert, cancellationToken); }
+        catch (AlertHttpException) { } // each failure is logged above
+    }
+
+    static HttpContent Body(WebhookFormat format, Alert alert) => format == WebhookFormat.Slack
+        ? JsonContent.Create(new { text = $"*{alert.Title}*\n{alert.Text}" }, options: JsonSerializerOptions.Web)
+        : JsonContent.Create(alert, options: JsonSerializerOptions.Web);
+}

@@ -1,0 +1,10 @@
+namespace Backup.Notifier.Mail;
+
+/// <summary>
+/// The message data reached the mail server but its final reply did not come back (the connection dropped or timed
+/// out after DATA): the server may have delivered it. Such a message is recorded as unknown and never sent again.
+/// </summary>
+public sealed class MailOutcomeUnknownException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>The mail server refused the message for good (a 5xx reply): sending it again would be refused too.</summary>
+public sealed class MailRefusedException(string message, Exception inner) : Exception(message, inner);
