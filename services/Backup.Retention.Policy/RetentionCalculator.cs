@@ -6,10 +6,10 @@ namespace Backup.Retention.Policy;
 /// The retention decision, a pure function: the same backups, rules, time and zone always give the same answer, and
 /// nothing is read or written. Days, ISO weeks (Monday first; week 1 holds the year's first Thursday) and months are
 /// those of <c>zone</c> (the setting Retention:TimeZone, UTC unless configured). Per source, in order:
-/// a backup whose deletion was decided already stays deleted; one a restore is reading is kept; the newest
-/// KeepLast good ones are kept (the floor); then those completed within MaxAge; then, for each calendar rule, the
-/// newest good backup of each of the newest N days / weeks / months that have one (as restic's --keep-daily,
-/// --keep-weekly, --keep-monthly). Whatever no rule keeps is deleted.
+/// a backup whose deletion was decided already stays deleted; the newest KeepLast good ones are kept (the floor);
+/// then those completed within MaxAge; then, for each calendar rule, the newest good backup of each of the newest N
+/// days / weeks / months that have one (as restic's --keep-daily, --keep-weekly, --keep-monthly). Whatever no rule
+/// keeps is deleted, unless a restore is reading it: then it is kept, for now.
 /// </summary>
 public static class RetentionCalculator
 {
@@ -44,14 +44,14 @@ public static class RetentionCalculator
                 yield return new(backup, true, RetentionCodes.NoArtifact, "no artifact: the run did not succeed");
             else if (backup.PendingDeletion is { } pending)
                 yield return new(backup, false, RetentionCodes.Pending, pending);
-            else if (backup.RestoreInProgress)
-                yield return new(backup, true, RetentionCodes.Restore, "restore: a restore in progress is reading it");
             else if (floor.Contains(backup.RunId))
                 yield return new(backup, true, RetentionCodes.Floor, $"floor: one of the newest {rules.KeepLast} good backups of {backup.Source}");
             else if (backup.CompletedAt >= cutoff)
                 yield return new(backup, true, RetentionCodes.Age, $"age: completed {completed}, within {age}");
             else if (calendar.TryGetValue(backup.RunId, out var kept))
                 yield return new(backup, true, RetentionCodes.Gfs, $"gfs: newest of {kept}");
+            else if (backup.RestoreInProgress)
+                yield return new(backup, true, RetentionCodes.Restore, "restore: due for deletion, kept while a restore job reads it");
             else if (rules.HasCalendarRules)
                 yield return new(backup, false, RetentionCodes.Gfs,
                     $"gfs: completed {completed}, older than {age}; {string.Join("; ", missed[backup.RunId])}");

@@ -15,7 +15,7 @@ public static class RetentionCodes
     /// <summary>Kept: the newest of a day, week or month a calendar rule keeps; deleted: older than the maximum age and kept by no calendar rule.</summary>
     public const string Gfs = "gfs";
 
-    /// <summary>Kept: a restore is reading it.</summary>
+    /// <summary>Kept for now: no rule keeps it, but a restore job reads it.</summary>
     public const string Restore = "restore";
 
     /// <summary>Kept: not a successful run, so there is no artifact to delete.</summary>
