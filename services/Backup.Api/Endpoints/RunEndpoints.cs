@@ -126,8 +126,11 @@ public static class RunEndpoints
         var manifest = run.ArtifactKey is not null && ArtifactKey.TryParse(run.ArtifactKey, out var key)
             ? await store.ReadManifestAsync(key, cancellationToken)
             : null;
+        var deletion = await catalog.ArtifactDeletions.AsNoTracking().Where(d => d.RunId == runId)
+            .Select(d => new RunDeletion(d.ReasonCode, d.Reason, d.RequestedBy, d.RequestedAt, d.Attempts, d.LastError, d.DeletedAt))
+            .SingleOrDefaultAsync(cancellationToken);
         return TypedResults.Ok(new RunDetail(RunSummary.Of(run), run.Attempts, run.FailureReason, run.DeliveredAt, run.DeliveryError,
-            run.ExpiredAt, run.ExpiryReason, timeline, manifest));
+            run.ExpiredAt, run.ExpiryReason, timeline, manifest, deletion));
     }
 
     static async Task<IResult> DownloadAsync(Guid runId, HttpContext http, CatalogDbContext catalog, IArtifactStore store, AuditTrail audit,

@@ -25,6 +25,8 @@ public sealed record RetentionPlan(DateTimeOffset Now, IReadOnlyList<PlannedBack
     {
         var runs = await catalog.BackupRuns.AsNoTracking()
             .Where(r => BackupRunStates.WithArtifact.Contains(r.CurrentState) && r.CompletedAt != null && r.ArtifactKey != null)
+            // Deleted already, its BackupExpired not yet through the saga: gone, so neither a candidate nor counted for the floor.
+            .Where(r => !catalog.ArtifactDeletions.Any(d => d.RunId == r.CorrelationId && d.DeletedAt != null))
             .Select(r => new { r.CorrelationId, r.Source, r.ArtifactKey, r.CompletedAt })
             .ToListAsync(cancellationToken);
         var pending = await catalog.ArtifactDeletions.AsNoTracking().Where(d => d.DeletedAt == null)

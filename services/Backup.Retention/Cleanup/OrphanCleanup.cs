@@ -18,10 +18,11 @@ public sealed class OrphanCleanup(CatalogDbContext catalog, IArtifactStore store
     {
         var cutoff = clock.GetUtcNow() - minAge;
         var removed = 0;
+        var known = (await catalog.BackupRuns.Select(r => r.CorrelationId).ToListAsync(cancellationToken)).ToHashSet();
         await foreach (var key in store.ListAsync(cancellationToken))
         {
             var runId = RunIdOf(key);
-            if (TimeOf(key) > cutoff || await KnownAsync(runId, cancellationToken)) continue;
+            if (TimeOf(key) > cutoff || known.Contains(runId)) continue;
             var manifest = await store.ReadManifestAsync(key, cancellationToken);
             if (manifest is not null && manifest.CompletedAt > cutoff) continue;
             if (await RemoveAsync(key, runId, cancellationToken))

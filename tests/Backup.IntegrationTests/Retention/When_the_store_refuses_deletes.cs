@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Backup.Catalog.Data;
 using Backup.IntegrationTests.Api;
 using Backup.IntegrationTests.Infrastructure;
@@ -58,6 +60,14 @@ public sealed class When_the_store_refuses_deletes(TestInfrastructure infrastruc
             client.DefaultRequestHeaders.Authorization = new("Bearer", api.Token("admin-1", ["backup.admin"]));
             var response = await client.DeleteAsync($"/api/v1/runs/{manual.RunId}/artifact");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+
+            // The run still says Completed, and says its deletion is pending and why it is stuck.
+            var detail = await client.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{manual.RunId}");
+            Assert.Equal("Completed", detail.GetProperty("run").GetProperty("state").GetString());
+            var deletion = detail.GetProperty("deletion");
+            Assert.Equal("manual", deletion.GetProperty("reasonCode").GetString());
+            Assert.Equal(JsonValueKind.Null, deletion.GetProperty("deletedAt").ValueKind);
+            Assert.Contains("read-only", deletion.GetProperty("lastError").GetString());
         }
 
         // Nothing reached the outbox, so nothing can become Expired; every artifact is still there, pending deletion.
