@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Backup.Catalog.Data;
 using Backup.Catalog.Data.Jobs;
 using Backup.Catalog.Data.Retention;
 using Backup.Contracts;
@@ -8,7 +7,6 @@ using Backup.Recovery;
 using Backup.ServiceDefaults;
 using Backup.Storage;
 using MassTransit;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Backup.Restorer.Restoring;
@@ -25,7 +23,7 @@ public sealed record RestoreJobPayload(RestoreRequested Request, string TargetDa
 /// </summary>
 public sealed class RestoreArtifactJob(
     RestorerSetup setup,
-    IOptions<CatalogDatabaseOptions> catalog,
+    IPendingDeletions deletions,
     IBus bus,
     TimeProvider clock,
     ILogger<RestoreArtifactJob> logger) : IJobHandler
@@ -48,7 +46,7 @@ public sealed class RestoreArtifactJob(
 
         Log.RestoreStarted(logger, request.RestoreId, key.Value, target);
         // Retention marks an artifact for deletion only while no unfinished restore job names it, under the same lock.
-        var (report, errorCode, reason) = await ArtifactDeletions.PendingReasonAsync(catalog.Value.Catalog, key.Value, cancellationToken) is { } deleted
+        var (report, errorCode, reason) = await deletions.ReasonAsync(key.Value, cancellationToken) is { } deleted
             ? (null, nameof(RecoveryErrorCode.ArtifactNotFound), $"{key} is being deleted by retention ({deleted}); restore another backup.")
             : await RestoreAsync(request, key, target, cancellationToken);
 
