@@ -41,7 +41,7 @@ public static class RunEndpoints
             .WithSummary("Deletes a run's artifact and manifest (admin); the run becomes Expired. The newest good backup of a source needs force=true.")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .WithTags("Runs").WithDescription("Role admin. The retention service's path: the run is marked pending deletion, the store deletes the artifact and its manifest, and BackupExpired (reasonCode manual) goes through the catalog's outbox; the run becomes Expired. 204 once the store has deleted it. 409 when the run has no artifact, holds the newest good backup of its source and force is not true, or a restore of it is queued or running. 503 when the store refused: the run stays pending deletion and the next retention sweep tries again. Audited.").ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .WithTags("Runs").WithDescription("Role admin. The retention service's path: the run is marked pending deletion, the store deletes the artifact and its manifest, and BackupExpired (reasonCode manual) goes through the catalog's outbox; the run becomes Expired. 204 once the store has deleted it. 409 when the run has no artifact, holds the newest good backup of its source and force is not true, or a restore of it is queued or running, or the retention sweep is deleting it at that moment. 503 when the store refused: the run stays pending deletion and the next retention sweep tries again. Audited.").ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         return api;
     }
 
@@ -92,6 +92,14 @@ public static class RunEndpoints
                 detail: $"The store refused to delete {key} ({failure!.GetType().Name}). The run is marked for deletion and stays Completed " +
                         "until the store confirms it: the retention service's next sweep tries again.");
         }
+        // NotMine: done already, or a sweep holds this deletion right now (and the store's answer is not known yet).
+        if (outcome == CompleteOutcome.NotMine
+            && !await catalog.ArtifactDeletions.AnyAsync(d => d.RunId == runId && d.DeletedAt != null, cancellationToken))
+        {
+            await audit.RecordAsync(http, "artifact.delete", key.Value, StatusCodes.Status409Conflict, "being deleted by the retention sweep");
+            return Problems.Conflict($"The retention service is deleting run {runId}'s artifact right now; GET the run to see its deletion.");
+        }
+        await audit.RecordAsync(http, "artifact.delete", key.Value, StatusCodes.Status204NoContent, force ? "forced" : null);
         return TypedResults.NoContent();
     }
 
