@@ -1,6 +1,6 @@
 namespace Backup.Contracts;
 
-/// <summary>Retention has deleted the run's artifact. Published only after the delete succeeded.</summary>
+/// <summary>Retention has deleted the run's artifact and its manifest. Published (through the catalog's outbox) only after the store's delete succeeded.</summary>
 public sealed record BackupExpired
 {
     public required Guid RunId { get; init; }
@@ -10,4 +10,10 @@ public sealed record BackupExpired
 
     /// <summary>Why it was removed, for example "age: completed 2026-10-01T02:00:00Z, older than 30 days".</summary>
     public required string Reason { get; init; }
+
+    /// <summary>
+    /// What decided it: "age" (older than the maximum age), "gfs" (older, and kept by no daily/weekly/monthly rule)
+    /// or "manual" (deleted by hand through the API). Null from publishers that predate it.
+    /// </summary>
+    public string? ReasonCode { get; init; }
 }

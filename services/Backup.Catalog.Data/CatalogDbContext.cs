@@ -2,6 +2,7 @@ using Backup.Catalog.Data.Audit;
 using Backup.Catalog.Data.Jobs;
 using Backup.Catalog.Data.Notifications;
 using Backup.Catalog.Data.Outbox;
+using Backup.Catalog.Data.Retention;
 using Backup.Catalog.Data.Scheduling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -23,6 +24,8 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<NotificationDelivery> NotificationDeliveries => Set<NotificationDelivery>();
     public DbSet<StaleAlarm> StaleAlarms => Set<StaleAlarm>();
+
+    public DbSet<ArtifactDeletion> ArtifactDeletions => Set<ArtifactDeletion>();
 
     /// <summary>
     /// Times arrive with any offset (a scheduler publishes local occurrences, other services what they like);
@@ -134,5 +137,18 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
         stale.ToTable("stale_alarms");
         stale.HasKey(a => a.Source);
         stale.Property(a => a.Source).HasMaxLength(63);
+
+        var deletion = modelBuilder.Entity<ArtifactDeletion>();
+        deletion.ToTable("artifact_deletions");
+        deletion.HasKey(d => d.RunId);
+        deletion.Property(d => d.RunId).ValueGeneratedNever();
+        deletion.Property(d => d.Source).HasMaxLength(63);
+        deletion.Property(d => d.ArtifactKey).HasMaxLength(300);
+        deletion.Property(d => d.ReasonCode).HasMaxLength(16);
+        deletion.Property(d => d.Reason).HasMaxLength(500);
+        deletion.Property(d => d.RequestedBy).HasMaxLength(200);
+        deletion.Property(d => d.LastError).HasMaxLength(2000);
+        deletion.HasIndex(d => d.ArtifactKey);
+        deletion.HasIndex(d => d.RequestedAt).HasFilter("deleted_at IS NULL").HasDatabaseName("ix_artifact_deletions_pending");
     }
 }

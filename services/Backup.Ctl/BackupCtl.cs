@@ -18,6 +18,7 @@ public static class BackupCtl
             new VerifyCommand(terminal),
             new RestoreCommand(terminal),
             new DecryptCommand(terminal),
+            new RetentionCommand(terminal),
         };
 
     /// <summary>backupctl as the recovery core's caller: its messages name backupctl's options.</summary>

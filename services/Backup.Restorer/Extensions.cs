@@ -1,4 +1,5 @@
 using Backup.Catalog.Data.Jobs;
+using Backup.Catalog.Data.Retention;
 using Backup.Restorer.Consumers;
 using Backup.Restorer.Options;
 using Backup.Restorer.Restoring;
@@ -17,6 +18,7 @@ public static class Extensions
         builder.AddValidatedOptions<RestoreOptions>();
         builder.AddArtifactStore();
         builder.Services.AddSingleton<RestorerSetup>();
+        builder.Services.AddSingleton<IPendingDeletions, CatalogPendingDeletions>();
         builder.Services.AddHealthChecks().AddNpgSql(
             services => RestorerSetup.ConnectionString(services.GetRequiredService<IOptions<RestoreOptions>>().Value),
             name: "restore-server", tags: [BackupHostDefaults.ReadyTag], timeout: TimeSpan.FromSeconds(5));

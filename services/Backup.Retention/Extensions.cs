@@ -10,7 +10,7 @@ namespace Backup.Retention;
 
 public static class Extensions
 {
-    /// <summary>Retention: deletes old artifacts on a timer and after each completed backup.</summary>
+    /// <summary>Retention: deletes what the policy no longer keeps, orphans and leftovers, on a timer and after each completed backup.</summary>
     public static IHostApplicationBuilder AddRetention(this IHostApplicationBuilder builder)
     {
         builder.AddValidatedOptions<RetentionOptions>();
@@ -18,6 +18,7 @@ public static class Extensions
         builder.AddCatalogDatabase();
         builder.AddArtifactStore();
         builder.Services.AddScoped<RetentionSweep>();
+        builder.Services.AddScoped<OrphanCleanup>();
         builder.Services.AddHostedService<RetentionWorker>();
         builder.AddBackupBus(bus => bus.AddConsumer<SweepAfterBackupConsumer>(typeof(SweepAfterBackupConsumerDefinition)));
         return builder;

@@ -6,11 +6,19 @@ using Microsoft.Extensions.Options;
 
 namespace Backup.Api.Endpoints;
 
-/// <summary>One artifact the retention sweep would delete now, and why.</summary>
-public sealed record RetentionCandidate(Guid RunId, string Source, string? ArtifactKey, DateTimeOffset CompletedAt, string Reason);
+/// <summary>One artifact and what retention does with it now: <see cref="Code"/> is the rule that decided (floor, age, gfs, restore, pending), <see cref="Reason"/> says it for people.</summary>
+public sealed record RetentionCandidate(Guid RunId, string Source, string? ArtifactKey, DateTimeOffset CompletedAt, string Code, string Reason);
 
-/// <summary>What GET /retention/preview answers: the policy, its cutoff, and what a sweep now would delete.</summary>
-public sealed record RetentionPreview(TimeSpan MaxAge, DateTimeOffset Cutoff, IReadOnlyList<RetentionCandidate> WouldDelete);
+/// <summary>A source's retention rules: the defaults with its overrides applied.</summary>
+public sealed record RetentionRulesView(TimeSpan MaxAge, int KeepLast, int KeepDaily, int KeepWeekly, int KeepMonthly);
+
+/// <summary>One source in the dry run: its rules, what is kept and what a sweep now would delete.</summary>
+public sealed record SourceRetention(string Source, RetentionRulesView Rules, IReadOnlyList<RetentionCandidate> Kept,
+    IReadOnlyList<RetentionCandidate> WouldDelete);
+
+/// <summary>What GET /retention/preview answers: the default policy, its cutoff, what a sweep now would delete (oldest first), and each source's plan.</summary>
+public sealed record RetentionPreview(TimeSpan MaxAge, DateTimeOffset Cutoff, IReadOnlyList<RetentionCandidate> WouldDelete,
+    DateTimeOffset Now, string TimeZone, IReadOnlyList<SourceRetention> Sources);
 
 /// <summary>The retention dry run: the same plan the retention service runs (RetentionPlan), shown, not carried out.</summary>
 public static class RetentionEndpoints
@@ -19,8 +27,8 @@ public static class RetentionEndpoints
     {
         api.MapGet("/retention/preview", PreviewAsync).RequireAuthorization(ApiRoles.Reader).WithName("PreviewRetention")
             .WithTags("Retention")
-            .WithSummary("Retention dry run: which artifacts a sweep now would delete under Retention:MaxAge; nothing is deleted.")
-            .WithDescription("Role reader (or operator, admin). The newest good backup of each source is never listed, however old. maxAge is a TimeSpan (d.hh:mm:ss).")
+            .WithSummary("Retention dry run: what a sweep now would keep and delete, per source, and why; nothing is deleted.")
+            .WithDescription("Role reader (or operator, admin). The same plan the retention service carries out (RetentionPlan over the catalog). maxAge is a TimeSpan (d.hh:mm:ss).")
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         return api;
     }
@@ -28,9 +36,21 @@ public static class RetentionEndpoints
     static async Task<Ok<RetentionPreview>> PreviewAsync(CatalogDbContext catalog, IOptions<RetentionPolicyOptions> policy, TimeProvider clock,
         CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
-        var due = await RetentionPlan.DueAsync(catalog, now, policy.Value, cancellationToken);
-        return TypedResults.Ok(new RetentionPreview(policy.Value.MaxAge, now - policy.Value.MaxAge,
-            [.. due.Select(d => new RetentionCandidate(d.RunId, d.Source, d.ArtifactKey, d.CompletedAt, d.Reason))]));
+        var options = policy.Value;
+        var plan = await RetentionPlan.LoadAsync(catalog, clock.GetUtcNow(), options, cancellationToken);
+        var sources = plan.Backups.GroupBy(b => b.Source, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(group =>
+            {
+                var rules = options.RulesFor(group.Key);
+                return new SourceRetention(group.Key,
+                    new RetentionRulesView(rules.MaxAge, rules.KeepLast, rules.KeepDaily, rules.KeepWeekly, rules.KeepMonthly),
+                    [.. group.Where(b => b.Decision.Keep).Select(Candidate)],
+                    [.. group.Where(b => !b.Decision.Keep).OrderBy(b => b.Decision.Backup.CompletedAt).Select(Candidate)]);
+            }).ToList();
+        return TypedResults.Ok(new RetentionPreview(options.MaxAge, plan.Now - options.MaxAge,
+            [.. plan.ToDelete.OrderBy(b => b.Decision.Backup.CompletedAt).Select(Candidate)], plan.Now, options.TimeZone, sources));
     }
+
+    static RetentionCandidate Candidate(PlannedBackup backup) => new(backup.RunId, backup.Source, backup.ArtifactKey,
+        backup.Decision.Backup.CompletedAt, backup.Decision.Code, backup.Decision.Reason);
 }

@@ -3,7 +3,8 @@ using Backup.Api.Options;
 using Backup.Catalog.Data;
 using Backup.ServiceDefaults;
 using Backup.Storage;
-using Backup.Catalog.Data.Outbox;
+using Backup.Catalog.Data.Retention;
+using Backup.Retention.Policy;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -40,7 +41,7 @@ public static class RunEndpoints
             .WithSummary("Deletes a run's artifact and manifest (admin); the run becomes Expired. The newest good backup of a source needs force=true.")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .WithTags("Runs").WithDescription("Role admin. 204 once the artifact and its manifest are deleted; the run becomes Expired (BackupExpired through the catalog's outbox). 409 when the run has no artifact, or holds the newest good backup of its source and force is not true. Audited.").ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .WithTags("Runs").WithDescription("Role admin. The retention service's path: the run is marked pending deletion, the store deletes the artifact and its manifest, and BackupExpired (reasonCode manual) goes through the catalog's outbox; the run becomes Expired. 204 once the store has deleted it. 409 when the run has no artifact, holds the newest good backup of its source and force is not true, or a restore of it is queued or running, or the retention sweep is deleting it at that moment. 503 when the store refused: the run stays pending deletion and the next retention sweep tries again. Audited.").ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         return api;
     }
 
@@ -61,17 +62,43 @@ public static class RunEndpoints
                 "without its latest restore point; repeat with force=true if that is what you want.");
         }
 
-        await store.DeleteAsync(key, cancellationToken);
-        // Announced through the catalog's outbox, in the transaction of the audit row: the catalog's dispatcher
-        // publishes BackupExpired even if the broker is away right now, and the run becomes Expired.
-        catalog.OutboxMessages.Add(OutboxMessages.For(new Backup.Contracts.BackupExpired
+        // The retention path (ArtifactDeletions): marked pending deletion unless a restore reads it, then deleted from the
+        // store and, in the transaction that records it, BackupExpired put in the catalog's outbox (the run becomes Expired).
+        var actor = AuditTrail.Actor(http.User);
+        var marked = await ArtifactDeletions.MarkAsync(catalog, new ArtifactDeletion
         {
             RunId = runId,
             Source = run.Source,
-            ExpiredAt = clock.GetUtcNow(),
             ArtifactKey = key.Value,
-            Reason = $"deleted through the API by {AuditTrail.Actor(http.User)}",
-        }, clock.GetUtcNow()));
+            CompletedAt = run.CompletedAt ?? clock.GetUtcNow(),
+            ReasonCode = RetentionCodes.Manual,
+            Reason = Clip($"manual: deleted through the API by {actor}", 500),
+            RequestedBy = Clip(actor, 200),
+            RequestedAt = clock.GetUtcNow(),
+        }, cancellationToken);
+        catalog.ChangeTracker.Clear();
+        if (marked == MarkOutcome.RestoreInProgress)
+        {
+            await audit.RecordAsync(http, "artifact.delete", key.Value, StatusCodes.Status409Conflict, "restore in progress");
+            return Problems.Conflict($"A restore of run {runId}'s artifact is queued or running; delete it once the restore has finished.");
+        }
+        var (outcome, failure) = await ArtifactDeletions.CompleteAsync(catalog, runId,
+            (artifactKey, token) => store.DeleteAsync(ArtifactKey.Parse(artifactKey), token), clock, cancellationToken);
+        catalog.ChangeTracker.Clear();
+        if (outcome == CompleteOutcome.StoreFailed)
+        {
+            await audit.RecordAsync(http, "artifact.delete", key.Value, StatusCodes.Status503ServiceUnavailable, "store refused; pending deletion");
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The store did not delete the artifact",
+                detail: $"The store refused to delete {key} ({failure!.GetType().Name}). The run is marked for deletion and stays Completed " +
+                        "until the store confirms it: the retention service's next sweep tries again.");
+        }
+        // NotMine: done already, or a sweep holds this deletion right now (and the store's answer is not known yet).
+        if (outcome == CompleteOutcome.NotMine
+            && !await catalog.ArtifactDeletions.AnyAsync(d => d.RunId == runId && d.DeletedAt != null, cancellationToken))
+        {
+            await audit.RecordAsync(http, "artifact.delete", key.Value, StatusCodes.Status409Conflict, "being deleted by the retention sweep");
+            return Problems.Conflict($"The retention service is deleting run {runId}'s artifact right now; GET the run to see its deletion.");
+        }
         await audit.RecordAsync(http, "artifact.delete", key.Value, StatusCodes.Status204NoContent, force ? "forced" : null);
         return TypedResults.NoContent();
     }
@@ -107,8 +134,11 @@ public static class RunEndpoints
         var manifest = run.ArtifactKey is not null && ArtifactKey.TryParse(run.ArtifactKey, out var key)
             ? await store.ReadManifestAsync(key, cancellationToken)
             : null;
+        var deletion = await catalog.ArtifactDeletions.AsNoTracking().Where(d => d.RunId == runId)
+            .Select(d => new RunDeletion(d.ReasonCode, d.Reason, d.RequestedBy, d.RequestedAt, d.Attempts, d.LastError, d.DeletedAt))
+            .SingleOrDefaultAsync(cancellationToken);
         return TypedResults.Ok(new RunDetail(RunSummary.Of(run), run.Attempts, run.FailureReason, run.DeliveredAt, run.DeliveryError,
-            run.ExpiredAt, run.ExpiryReason, timeline, manifest));
+            run.ExpiredAt, run.ExpiryReason, timeline, manifest, deletion));
     }
 
     static async Task<IResult> DownloadAsync(Guid runId, HttpContext http, CatalogDbContext catalog, IArtifactStore store, AuditTrail audit,
@@ -140,4 +170,6 @@ public static class RunEndpoints
         // Range requests need a seekable stream: files are; an S3 object stream is not, and then the whole artifact is sent.
         return TypedResults.Stream(stream, "application/octet-stream", key.FileName, enableRangeProcessing: stream.CanSeek);
     }
+
+    static string Clip(string value, int length) => value.Length <= length ? value : value[..length];
 }

@@ -21,7 +21,15 @@ public sealed record RunTransition(string? From, string To, string Event, DateTi
 /// <summary>One run with everything the catalog and the store know of it.</summary>
 public sealed record RunDetail(
     RunSummary Run, int Attempts, string? FailureReason, DateTimeOffset? DeliveredAt, string? DeliveryError, DateTimeOffset? ExpiredAt,
-    string? ExpiryReason, IReadOnlyList<RunTransition> Timeline, ArtifactManifest? Manifest);
+    string? ExpiryReason, IReadOnlyList<RunTransition> Timeline, ArtifactManifest? Manifest, RunDeletion? Deletion);
+
+/// <summary>
+/// The run's artifact deletion (retention's or by hand): pending while <see cref="DeletedAt"/> is null (the run still
+/// says Completed or Delivered, and every sweep tries the store again), done once it is set (the run is, or is about
+/// to be, Expired). Null when no deletion was decided.
+/// </summary>
+public sealed record RunDeletion(string ReasonCode, string Reason, string RequestedBy, DateTimeOffset RequestedAt, int Attempts,
+    string? LastError, DateTimeOffset? DeletedAt);
 
 /// <summary>What POST /sources/{source}/backups answers: the run to follow.</summary>
 public sealed record BackupAccepted(Guid RunId, string Source, DateTimeOffset RequestedAt, string Status);

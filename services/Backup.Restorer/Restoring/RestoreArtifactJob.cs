@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Backup.Catalog.Data.Jobs;
+using Backup.Catalog.Data.Retention;
 using Backup.Contracts;
 using Backup.Recovery;
 using Backup.ServiceDefaults;
@@ -22,6 +23,7 @@ public sealed record RestoreJobPayload(RestoreRequested Request, string TargetDa
 /// </summary>
 public sealed class RestoreArtifactJob(
     RestorerSetup setup,
+    IPendingDeletions deletions,
     IBus bus,
     TimeProvider clock,
     ILogger<RestoreArtifactJob> logger) : IJobHandler
@@ -43,7 +45,10 @@ public sealed class RestoreArtifactJob(
         var stopwatch = Stopwatch.StartNew();
 
         Log.RestoreStarted(logger, request.RestoreId, key.Value, target);
-        var (report, errorCode, reason) = await RestoreAsync(request, key, target, cancellationToken);
+        // Retention marks an artifact for deletion only while no unfinished restore job names it, under the same lock.
+        var (report, errorCode, reason) = await deletions.ReasonAsync(key.Value, cancellationToken) is { } deleted
+            ? (null, nameof(RecoveryErrorCode.ArtifactNotFound), $"{key} is being deleted by retention ({deleted}); restore another backup.")
+            : await RestoreAsync(request, key, target, cancellationToken);
 
         activity?.SetTag("backup.duration_ms", stopwatch.ElapsedMilliseconds);
         activity?.SetTag("backup.outcome", errorCode ?? "completed");

@@ -107,7 +107,7 @@ public sealed class When_a_backup_is_triggered_and_downloaded_through_the_API(Te
         Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/v1/runs/{runId}/artifact?force=true")).StatusCode);
         Assert.False(File.Exists(artifact));
         var expired = await system.WaitForStateAsync(runId, BackupRunStates.Expired);
-        Assert.Equal("deleted through the API by admin-1", expired.ExpiryReason);
+        Assert.Equal("manual: deleted through the API by admin-1", expired.ExpiryReason);
         await using var catalog = system.Catalog();
         Assert.Equal([409, 204], await catalog.AuditEntries.Where(a => a.Action == "artifact.delete").OrderBy(a => a.Id).Select(a => a.Status).ToListAsync());
     }

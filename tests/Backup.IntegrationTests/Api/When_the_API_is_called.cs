@@ -158,7 +158,9 @@ public sealed class When_the_API_is_called(TestInfrastructure infrastructure) : 
                 });
             await catalog.SaveChangesAsync();
         }
-        using var reader = api.ClientAs("reader-1", "backup.reader");
+        // A floor of one (Retention:KeepLast): only each source's newest good backup is kept whatever its age.
+        await using var floorOfOne = new ApiHost(system, settings => settings["Retention:KeepLast"] = "1");
+        using var reader = floorOfOne.ClientAs("reader-1", "backup.reader");
 
         var preview = await reader.GetFromJsonAsync<JsonElement>("/api/v1/retention/preview");
 
@@ -166,6 +168,7 @@ public sealed class When_the_API_is_called(TestInfrastructure infrastructure) : 
         var due = preview.GetProperty("wouldDelete").EnumerateArray().Select(c => c.GetProperty("runId").GetGuid()).ToList();
         Assert.Equal([oldest, newestDemo], due); // oldest first; "recent" is the newest demo backup, billing keeps its only one
         Assert.Contains("older than 30 days", preview.GetProperty("wouldDelete")[0].GetProperty("reason").GetString());
+        Assert.Equal("age", preview.GetProperty("wouldDelete")[0].GetProperty("code").GetString());
         await using var after = system.Catalog();
         Assert.Equal(4, await after.BackupRuns.CountAsync(r => r.CurrentState != BackupRunStates.Expired));
     }

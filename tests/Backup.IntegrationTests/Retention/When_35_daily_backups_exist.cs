@@ -11,9 +11,9 @@ using Microsoft.Extensions.Time.Testing;
 namespace Backup.IntegrationTests.Retention;
 
 /// <summary>
-/// 35 daily backups of "demo" (today's and the 34 before) and three of "legacy" that are all 40 to 42 days old.
+/// 35 daily backups of "demo" (today's and the 34 before) and five of "legacy" that are all 40 to 44 days old.
 /// The retention service runs on a clock the test moves; its timer sweep deletes what is older than 30 days, except
-/// the newest good backup of each source.
+/// the newest three good backups of each source (the floor, Retention:KeepLast).
 /// </summary>
 [Collection(SystemCollection.Name)]
 public sealed class When_35_daily_backups_exist(TestInfrastructure infrastructure) : IAsyncLifetime
@@ -30,7 +30,7 @@ public sealed class When_35_daily_backups_exist(TestInfrastructure infrastructur
         var bus = catalog.Services.GetRequiredService<IBus>();
         for (var age = 0; age < 35; age++)
             await Complete(bus, "demo", age);
-        for (var age = 40; age <= 42; age++)
+        for (var age = 40; age <= 44; age++)
             await Complete(bus, "legacy", age);
         await Eventually.True(async () => await CountAsync(BackupRunStates.Completed) == backups.Count,
             "every backup to be Completed in the catalog");
@@ -96,13 +96,16 @@ public sealed class When_35_daily_backups_exist(TestInfrastructure infrastructur
     }
 
     [Fact]
-    public async Task It_never_deletes_the_newest_successful_backup_of_a_source()
+    public async Task It_never_deletes_the_newest_three_successful_backups_of_a_source()
     {
         var runs = await RunsAsync();
         var legacy = backups.Where(b => b.Source == "legacy").OrderBy(b => b.AgeInDays).ToList();
-        Assert.Equal(BackupRunStates.Completed, runs[legacy[0].RunId].CurrentState);
-        Assert.True(File.Exists(legacy[0].Path), "the newest legacy backup must survive, however old");
-        Assert.All(legacy.Skip(1), b =>
+        Assert.All(legacy.Take(3), b =>
+        {
+            Assert.Equal(BackupRunStates.Completed, runs[b.RunId].CurrentState);
+            Assert.True(File.Exists(b.Path), "the newest three legacy backups must survive, however old");
+        });
+        Assert.All(legacy.Skip(3), b =>
         {
             Assert.Equal(BackupRunStates.Expired, runs[b.RunId].CurrentState);
             Assert.False(File.Exists(b.Path));

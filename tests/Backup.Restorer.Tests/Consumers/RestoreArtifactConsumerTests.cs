@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Backup.Catalog.Data.Jobs;
+using Backup.Catalog.Data.Retention;
 using Backup.Contracts;
 using Backup.Restorer.Consumers;
 using Backup.Restorer.Options;
@@ -64,6 +65,7 @@ sealed class RestorerConsumerUnderTest : IAsyncDisposable
         builder.Services.AddSingleton(services => new JobQueue(NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Timeout=1"),
             services.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<JobSignal>();
+        builder.Services.AddSingleton<IPendingDeletions, NoPendingDeletions>();
         builder.Services.AddScoped<RestoreArtifactJob>();
         builder.Services.AddMassTransitTestHarness(bus => bus.AddConsumer<RestoreArtifactConsumer, RestoreArtifactConsumerDefinition>());
         var host = builder.Build();
@@ -272,4 +274,10 @@ public class When_a_RestoreRequested_cannot_be_restored
         Assert.Contains("Restore:Host", failed.Reason);
         Assert.DoesNotContain(RestorerConsumerUnderTest.Password, failed.Reason);
     }
+}
+
+/// <summary>No artifact is being deleted (retention's side is tested in Backup.IntegrationTests.Retention).</summary>
+sealed class NoPendingDeletions : IPendingDeletions
+{
+    public Task<string?> ReasonAsync(string artifactKey, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
 }

@@ -1,0 +1,55 @@
+using Backup.Retention.Policy;
+using Microsoft.EntityFrameworkCore;
+
+namespace Backup.Catalog.Data.Retention;
+
+/// <summary>One decision of the plan, with the artifact it concerns.</summary>
+public sealed record PlannedBackup(RetentionDecision Decision, string ArtifactKey)
+{
+    public Guid RunId => Decision.Backup.RunId;
+    public string Source => Decision.Backup.Source;
+}
+
+/// <summary>
+/// What retention does now, from the catalog: every successful run with an artifact (Completed, Delivered), the runs
+/// pending deletion, and the artifacts unfinished restore jobs name, decided by <see cref="RetentionCalculator"/>
+/// under <see cref="RetentionPolicyOptions"/>. The retention sweep carries it out; the API's dry run shows it. Both
+/// load it the same way, so the dry run shows exactly what a sweep now would do.
+/// </summary>
+public sealed record RetentionPlan(DateTimeOffset Now, IReadOnlyList<PlannedBackup> Backups)
+{
+    public IEnumerable<PlannedBackup> ToDelete => Backups.Where(b => !b.Decision.Keep);
+
+    public static async Task<RetentionPlan> LoadAsync(CatalogDbContext catalog, DateTimeOffset now, RetentionPolicyOptions policy,
+        CancellationToken cancellationToken)
+    {
+        var runs = await catalog.BackupRuns.AsNoTracking()
+            .Where(r => BackupRunStates.WithArtifact.Contains(r.CurrentState) && r.CompletedAt != null && r.ArtifactKey != null)
+            // Deleted already, its BackupExpired not yet through the saga: gone, so neither a candidate nor counted for the floor.
+            .Where(r => !catalog.ArtifactDeletions.Any(d => d.RunId == r.CorrelationId && d.DeletedAt != null))
+            .Select(r => new { r.CorrelationId, r.Source, r.ArtifactKey, r.CompletedAt })
+            .ToListAsync(cancellationToken);
+        var pending = await catalog.ArtifactDeletions.AsNoTracking().Where(d => d.DeletedAt == null)
+            .ToDictionaryAsync(d => d.RunId, cancellationToken);
+        var restoring = await ArtifactDeletions.KeysBeingRestoredAsync(catalog, cancellationToken);
+
+        var keys = new Dictionary<Guid, string>();
+        var backups = new List<RetainedBackup>();
+        foreach (var run in runs)
+        {
+            keys[run.CorrelationId] = run.ArtifactKey!;
+            backups.Add(new RetainedBackup(run.CorrelationId, run.Source, run.CompletedAt!.Value,
+                RestoreInProgress: restoring.Contains(run.ArtifactKey!),
+                PendingDeletion: pending.GetValueOrDefault(run.CorrelationId)?.Reason));
+        }
+        // A deletion whose run is no longer listed as having an artifact is still carried through.
+        foreach (var deletion in pending.Values.Where(d => !keys.ContainsKey(d.RunId)))
+        {
+            keys[deletion.RunId] = deletion.ArtifactKey;
+            backups.Add(new RetainedBackup(deletion.RunId, deletion.Source, deletion.CompletedAt, PendingDeletion: deletion.Reason));
+        }
+
+        var decisions = RetentionCalculator.Decide(backups, policy.RulesFor, now, policy.Zone);
+        return new RetentionPlan(now, [.. decisions.Select(d => new PlannedBackup(d, keys[d.Backup.RunId]))]);
+    }
+}

@@ -1,0 +1,29 @@
+namespace Backup.Retention.Policy;
+
+/// <summary>Keep or delete one backup, and why: <see cref="Code"/> is what decided it, <see cref="Reason"/> says it for people.</summary>
+public sealed record RetentionDecision(RetainedBackup Backup, bool Keep, string Code, string Reason);
+
+/// <summary>The rule that decided a <see cref="RetentionDecision"/>.</summary>
+public static class RetentionCodes
+{
+    /// <summary>Kept: one of the newest good backups of its source.</summary>
+    public const string Floor = "floor";
+
+    /// <summary>Kept: completed within the maximum age; deleted: older, and no calendar rule is configured.</summary>
+    public const string Age = "age";
+
+    /// <summary>Kept: the newest of a day, week or month a calendar rule keeps; deleted: older than the maximum age and kept by no calendar rule.</summary>
+    public const string Gfs = "gfs";
+
+    /// <summary>Kept for now: no rule keeps it, but a restore job reads it.</summary>
+    public const string Restore = "restore";
+
+    /// <summary>Kept: not a successful run, so there is no artifact to delete.</summary>
+    public const string NoArtifact = "no-artifact";
+
+    /// <summary>Deleted: its deletion was decided before (by hand through the API, or by an earlier sweep whose store delete failed).</summary>
+    public const string Pending = "pending";
+
+    /// <summary>Deleted by hand (the API's DELETE /runs/{id}/artifact).</summary>
+    public const string Manual = "manual";
+}
