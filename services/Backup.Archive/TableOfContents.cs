@@ -32,7 +32,10 @@ static class TableOfContents
             if (header.HasRelKind) await input.ReadIntAsync(where, cancellationToken);
             await input.ReadStringAsync(where, cancellationToken); // owner
             await input.ReadStringAsync(where, cancellationToken); // "false": no OIDs
-            while (await input.ReadStringAsync(where, cancellationToken) is not null) { } // dependencies, ended by none
+            var dependencies = new List<int>();
+            while (await input.ReadStringAsync(where, cancellationToken) is { } dependency) // ended by none
+                if (int.TryParse(dependency, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+                    dependencies.Add(id);
             var offsetField = input.Position;
             var flag = await input.ReadByteAsync(where, cancellationToken);
             for (var b = 0; b < header.OffsetSize; b++)
@@ -41,7 +44,7 @@ static class TableOfContents
                 throw new InvalidDataException($"Entry {dumpId} ({desc} {tag}) of the table of contents has data flag {flag}: the archive is damaged.");
             // Only what a restore needs is kept: a schema's definitions can be large.
             entries.Add(new TocEntry(dumpId, desc, schema, tag, hadDumper != 0 && flag != NoData, offsetField, section,
-                desc == "TABLE DATA" ? copyStatement : null, desc == "ENCODING" ? definition : null));
+                desc == "TABLE DATA" ? copyStatement : null, desc == "ENCODING" ? definition : null) { Dependencies = dependencies });
         }
         return entries;
     }

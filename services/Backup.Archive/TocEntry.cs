@@ -9,6 +9,9 @@ namespace Backup.Archive;
 public sealed record TocEntry(int DumpId, string Desc, string? Namespace, string Tag, bool HasData, long OffsetFieldPosition,
     int Section = TocSection.None, string? CopyStatement = null, string? Definition = null)
 {
+    /// <summary>The dump ids of the entries this one depends on.</summary>
+    public IReadOnlyList<int> Dependencies { get; init; } = [];
+
     public bool IsTableData => Desc == "TABLE DATA";
     public bool IsTable => Desc == "TABLE";
 

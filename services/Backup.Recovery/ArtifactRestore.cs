@@ -49,38 +49,36 @@ public static class ArtifactRestore
             throw new RecoveryException(RecoveryErrorCode.DecryptionFailed, $"{key} is encrypted: {caller.GiveDecryptionKeys}.");
 
         progress.Starting(key, target, server);
-        // Meanwhile one connection is opened and closed again: a fresh process spends ~0.3 s in Npgsql's first
-        // connection. It reads and changes nothing; no session is held while the manifest and bytes are checked.
-        // Not awaited: it never fails, and a failed check must not wait for a slow server.
-        _ = WarmUpAsync(server, caller, cancellationToken);
+        // While the manifest and the stored bytes are checked, the session that holds the target's lock to the end of
+        // the restore is opened, takes the lock and looks at the target: all of which change nothing (a fresh process
+        // spends ~0.3 s in Npgsql's first connection). It is used only once the checks have passed.
+        await using var session = PreparedTarget.Start(() => PrepareAsync(settings, target, overwrite, cancellationToken));
         var manifest = await ManifestCheck.RunAsync(settings.Store, settings.StoreRoot, key, caller, cancellationToken);
 
         using var temporary = PrivateTempFolder.Create(settings.TempDirectory, caller);
 
-        // What is decoded below is exactly what was hashed: the private copy, not the store's file a second time.
-        string stored = null!;
-        await progress.CheckStoredBytesAsync(key, manifest,
-            async hashed => stored = await CopyCheckedAsync(settings, key, manifest, temporary, hashed, cancellationToken));
+        // What is decoded below is exactly what was hashed (see CheckedBytes).
+        CheckedBytes stored = null!;
+        await progress.CheckStoredBytesAsync(key, manifest, async hashed => stored = await CheckedBytes.CheckAsync(
+            settings.Store, key, manifest, temporary.CreateReadWriteFile, hashed, cancellationToken));
+        using var checkedBytes = stored;
 
         await using var decoded = await OpenDecodedAsync(stored, key, settings.DecryptionKeys, cancellationToken);
         using var archive = await ReadTableOfContentsAsync(decoded, key, cancellationToken);
 
-        // Held to the end of the restore: the target lock lives as long as this session.
-        await using var maintenance = await OpenAsync(server, server.MaintenanceDatabase, caller, cancellationToken);
-        await TargetLock.TakeAsync(maintenance, target, server.Describe(), cancellationToken);
-        var exists = await TargetExistsAsync(maintenance, settings, target, overwrite, cancellationToken);
-
         // Loading while decoding creates the database before the last byte is decoded; so only a new one, which is
         // dropped again when the content fails. An existing database is dropped only after the whole archive decoded.
-        if (!exists && TableDataLoad.CannotLoadBecause(archive) is null)
+        if (TableDataLoad.CannotLoadBecause(archive) is null)
         {
             ArchiveCheck.RequireManifestTables(key, manifest, [.. archive.Entries.Where(e => e.IsTableData).Select(e => e.QualifiedName)]);
-            var loaded = await LoadWhileDecodingAsync(settings, key, manifest, target, maintenance, archive, stored, temporary, progress, cancellationToken);
-            return loaded with { Duration = clock.Elapsed };
+            var loaded = await LoadWhileDecodingAsync(settings, key, manifest, target, session, archive, stored, temporary, progress, cancellationToken);
+            if (loaded is not null) return loaded with { Duration = clock.Elapsed };
         }
 
+        var (maintenance, exists) = await session.ReadyAsync();
+
         Decoded file;
-        await using (var copy = File.OpenRead(stored))
+        await using (var copy = stored.OpenRead())
             file = await DecodeAsync(settings, key, manifest, temporary, copy, cancellationToken);
         progress.ArchiveDecoded(file.Bytes);
         await CreateAsync(maintenance, settings, key, target, dropFirst: exists, cancellationToken);
@@ -103,39 +101,79 @@ public static class ArtifactRestore
     /// <summary>
     /// The table data loaded while the archive decodes (<see cref="TableDataLoad"/>): the schema first (pg_restore from
     /// the table of contents alone), then the data in N sessions, then indexes, constraints, sequence values, comments
-    /// and privileges with pg_restore -j N.
+    /// and privileges with pg_restore -j N. Null when the target turns out to exist: an existing database is not
+    /// replaced this way.
     /// </summary>
-    static async Task<RestoreReport> LoadWhileDecodingAsync(RestoreSettings settings, ArtifactKey key, ArtifactManifest manifest,
-        string target, NpgsqlConnection maintenance, ArchiveDataReader archive, string stored, PrivateTempFolder temporary,
+    static async Task<RestoreReport?> LoadWhileDecodingAsync(RestoreSettings settings, ArtifactKey key, ArtifactManifest manifest,
+        string target, PreparedTarget session, ArchiveDataReader archive, CheckedBytes stored, PrivateTempFolder temporary,
         RestoreProgress progress, CancellationToken cancellationToken)
     {
         var schema = await temporary.WriteFileAsync("schema.dump", archive.HeaderAndTableOfContents, cancellationToken);
         var schemaList = await temporary.WriteFileAsync("schema.list", Encoding.ASCII.GetBytes(TableDataLoad.SchemaList(archive)), cancellationToken);
-        var afterDataList = await temporary.WriteFileAsync("after-data.list", Encoding.ASCII.GetBytes(TableDataLoad.AfterDataList(archive)), cancellationToken);
 
-        await CreateAsync(maintenance, settings, key, target, dropFirst: false, cancellationToken);
-        progress.DatabaseCreated(target, recreated: false);
-        var passFile = WritePassFile(settings, target, temporary);
-        await PgRestoreAsync(settings, target, ["--clean", "--if-exists", $"--use-list={schemaList}"], schema, passFile, cancellationToken);
-
-        // No more sessions than tables: another one would only decode the archive for nothing.
+        // No more sessions than tables: another one would only decode the archive for nothing. They start decoding
+        // now, while the database is created and the schema restored, and load once it is in.
         var sessions = Math.Clamp(archive.Entries.Count(e => e.IsTableData), 1, settings.Jobs);
+        var schemaIn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        string? passFile = null;
+        using var ownIndexes = new OwnIndexBuilds(OwnIndexes.Of(archive.Entries), async (own, token) =>
+        {
+            var list = await temporary.WriteFileAsync($"own-indexes-{own[0].DumpId}.list", Encoding.ASCII.GetBytes(TableDataLoad.List(own)), token);
+            await PgRestoreAsync(settings, target, [$"--use-list={list}"], schema, passFile, token);
+        }, abandon.Token);
+        var loading = LoadTableDataAsync(settings, key, manifest, target, archive, stored, sessions, schemaIn.Task, ownIndexes.TableLoaded, abandon.Token);
+        NpgsqlConnection maintenance;
+        try
+        {
+            (maintenance, var exists) = await session.ReadyAsync();
+            if (exists)
+            {
+                await abandon.CancelAsync();
+                schemaIn.TrySetCanceled();
+                try { await loading; } catch (Exception) { /* abandoned on purpose */ }
+                return null;
+            }
+            await CreateAsync(maintenance, settings, key, target, dropFirst: false, cancellationToken);
+            progress.DatabaseCreated(target, recreated: false);
+            passFile = WritePassFile(settings, target, temporary);
+            await PgRestoreAsync(settings, target, ["--clean", "--if-exists", $"--use-list={schemaList}"], schema, passFile, cancellationToken);
+        }
+        catch
+        {
+            await abandon.CancelAsync();
+            schemaIn.TrySetCanceled();
+            try { await loading; } catch (Exception) { /* abandoned: the failure above is the one to report */ }
+            throw;
+        }
         progress.LoadingStarted(sessions);
+        schemaIn.SetResult();
+
         IReadOnlyDictionary<string, long> rows;
         long raw;
         try
         {
-            (rows, raw) = await LoadTableDataAsync(settings, key, manifest, target, archive, stored, sessions, cancellationToken);
+            (rows, raw) = await loading;
+            await ownIndexes.WaitAsync();
         }
         catch (RecoveryException e) when (e.Code is RecoveryErrorCode.IntegrityCheckFailed or RecoveryErrorCode.DecryptionFailed)
         {
+            await ownIndexes.AbandonAsync();
             // The artifact is at fault, not the server: the half-loaded new database is of no use to anyone.
             await ExecuteAsync(maintenance, $"DROP DATABASE IF EXISTS {DatabaseNames.Quote(target)} WITH (FORCE)", CancellationToken.None);
             throw new RecoveryException(e.Code, $"{e.Message} The new database {target} was dropped again.");
         }
+        catch
+        {
+            await ownIndexes.AbandonAsync();
+            throw;
+        }
         progress.ArchiveDecoded(raw);
 
         progress.PgRestoreStarting(settings.Jobs, settings.Tools.PgRestore);
+        var done = ownIndexes.Built;
+        var afterDataList = await temporary.WriteFileAsync("after-data.list",
+            Encoding.ASCII.GetBytes(TableDataLoad.List(TableDataLoad.AfterData(archive).Where(e => !done.Contains(e.DumpId)))), cancellationToken);
         await PgRestoreAsync(settings, target, [$"--use-list={afterDataList}", $"--jobs={settings.Jobs}"], schema, passFile, cancellationToken);
         var counts = manifest.Tables
             .Select(t => new RowCount(t.Schema, t.Name, t.Rows, rows.TryGetValue($"{t.Schema}.{t.Name}", out var loaded) ? loaded : null))
@@ -145,8 +183,8 @@ public static class ArtifactRestore
 
     /// <summary><see cref="TableDataLoad.RunAsync"/>, with its failures as the operator should read them.</summary>
     static async Task<(IReadOnlyDictionary<string, long> Rows, long ArchiveBytes)> LoadTableDataAsync(RestoreSettings settings,
-        ArtifactKey key, ArtifactManifest manifest, string target, ArchiveDataReader archive, string stored, int sessions,
-        CancellationToken cancellationToken)
+        ArtifactKey key, ArtifactManifest manifest, string target, ArchiveDataReader archive, CheckedBytes stored, int sessions,
+        Task schemaIn, Action<TocEntry, bool> tableLoaded, CancellationToken cancellationToken)
     {
         var (server, caller) = (settings.Server, settings.Caller);
         (IReadOnlyDictionary<string, long> Rows, long ArchiveBytes) loaded;
@@ -156,12 +194,15 @@ public static class ArtifactRestore
                 async token => await ArchiveDataReader.OpenAsync(
                     await OpenDecodedAsync(stored, key, settings.DecryptionKeys, token), token, ownsStream: true),
                 sessions,
+                schemaIn,
                 async token =>
                 {
                     var connection = server.Connect(target, commandTimeout: 0);
                     await connection.OpenAsync(token);
                     return connection;
                 },
+                manifest.Tables.ToDictionary(t => $"{t.Schema}.{t.Name}", t => t.Rows, StringComparer.Ordinal),
+                tableLoaded,
                 cancellationToken);
         }
         catch (TableLoadException e)
@@ -189,25 +230,10 @@ public static class ArtifactRestore
         return loaded;
     }
 
-    /// <summary>
-    /// Copies the stored bytes into the private folder, checking their size at once and their SHA-256 at the end against
-    /// the manifest (<see cref="StoredBytesCheck"/>); returns the copy's path.
-    /// </summary>
-    static async Task<string> CopyCheckedAsync(RestoreSettings settings, ArtifactKey key, ArtifactManifest manifest,
-        PrivateTempFolder temporary, IProgress<long>? hashed, CancellationToken cancellationToken)
+    /// <summary>The decrypted and decompressed archive of the checked bytes, read from their start.</summary>
+    static Task<Stream> OpenDecodedAsync(CheckedBytes stored, ArtifactKey key, DecryptionKeys? keys, CancellationToken cancellationToken)
     {
-        await using var stored = await settings.Store.OpenReadAsync(key, cancellationToken);
-        var hashing = StoredBytesCheck.Open(stored, key, manifest, hashed);
-        await using (var copy = temporary.CreateFile("artifact"))
-            await hashing.CopyToAsync(copy, 1 << 20, cancellationToken);
-        await hashing.CheckAsync(cancellationToken);
-        return Path.Combine(temporary.Path, "artifact");
-    }
-
-    /// <summary>The decrypted and decompressed archive of the checked copy.</summary>
-    static Task<Stream> OpenDecodedAsync(string stored, ArtifactKey key, DecryptionKeys? keys, CancellationToken cancellationToken)
-    {
-        var file = new FileStream(stored, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        var file = stored.OpenRead();
         try
         {
             return Task.FromResult(ArtifactDecoding.OpenArchive(file, key, keys));
@@ -247,16 +273,21 @@ public static class ArtifactRestore
             ? PgPassFile.WriteTemporary(temporary.Path, target, settings.Server.Username, password)
             : null;
 
-    /// <summary>Opens and closes a connection to the maintenance database; never fails (the real connection reports why).</summary>
-    static async Task WarmUpAsync(TargetServer server, RecoveryCaller caller, CancellationToken cancellationToken)
+    /// <summary>The maintenance session, with the target's lock taken; and whether the target exists (and may be overwritten).</summary>
+    static async Task<(NpgsqlConnection Session, bool Exists)> PrepareAsync(RestoreSettings settings, string target, bool overwrite,
+        CancellationToken cancellationToken)
     {
-        await Task.Yield();
+        var server = settings.Server;
+        var maintenance = await OpenAsync(server, server.MaintenanceDatabase, settings.Caller, cancellationToken);
         try
         {
-            await using var connection = await OpenAsync(server, server.MaintenanceDatabase, caller, cancellationToken);
+            await TargetLock.TakeAsync(maintenance, target, server.Describe(), cancellationToken);
+            return (maintenance, await TargetExistsAsync(maintenance, settings, target, overwrite, cancellationToken));
         }
-        catch (Exception e) when (e is RecoveryException or OperationCanceledException)
+        catch
         {
+            await maintenance.DisposeAsync();
+            throw;
         }
     }
 

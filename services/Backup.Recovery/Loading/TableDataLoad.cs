@@ -46,18 +46,19 @@ static partial class TableDataLoad
         return null;
     }
 
-    /// <summary>The schema before the data: tables, types, functions… (pg_dump's pre-data section), as dump ids for pg_restore -L.</summary>
+    /// <summary>The schema before the data: tables, types, functions… (pg_dump's pre-data section), as a pg_restore -L list.</summary>
     public static string SchemaList(ArchiveDataReader archive) =>
         List(archive.Entries.Where(e => e.Section == TocSection.PreData));
 
     /// <summary>
     /// Everything after the data: indexes, constraints, triggers (post-data), what the data section holds besides table
-    /// data (sequence values), and what belongs to no section (comments, privileges), as dump ids for pg_restore -L.
+    /// data (sequence values), and what belongs to no section (comments, privileges).
     /// </summary>
-    public static string AfterDataList(ArchiveDataReader archive) =>
-        List(archive.Entries.Where(e => e.Section is TocSection.PostData or TocSection.None || e.Section == TocSection.Data && !e.IsTableData));
+    public static IEnumerable<TocEntry> AfterData(ArchiveDataReader archive) =>
+        archive.Entries.Where(e => e.Section is TocSection.PostData or TocSection.None || e.Section == TocSection.Data && !e.IsTableData);
 
-    static string List(IEnumerable<TocEntry> entries) => string.Concat(entries.Select(e => $"{e.DumpId}\n"));
+    /// <summary>Entries as a pg_restore -L list: their dump ids, one a line.</summary>
+    public static string List(IEnumerable<TocEntry> entries) => string.Concat(entries.Select(e => $"{e.DumpId}\n"));
 
     /// <summary>
     /// Loads every table's data with <paramref name="sessions"/> sessions: the first reads <paramref name="first"/>, each
@@ -66,18 +67,20 @@ static partial class TableDataLoad
     /// archive, <see cref="PostgresException"/> (with the table) for the server.
     /// </summary>
     public static async Task<(IReadOnlyDictionary<string, long> Rows, long ArchiveBytes)> RunAsync(ArchiveDataReader first,
-        Func<CancellationToken, Task<ArchiveDataReader>> openAnother, int sessions, Func<CancellationToken, Task<NpgsqlConnection>> connect,
-        CancellationToken cancellationToken)
+        Func<CancellationToken, Task<ArchiveDataReader>> openAnother, int sessions, Task schemaIn,
+        Func<CancellationToken, Task<NpgsqlConnection>> connect, IReadOnlyDictionary<string, long> expectedRows,
+        Action<TocEntry, bool> loaded, CancellationToken cancellationToken)
     {
-        var claimed = new ConcurrentDictionary<int, bool>();
+        var claimed = new TableClaims(first.Entries, expectedRows, loaded);
         var rows = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var loads = new List<Task<long>> { Task.Run(() => LoadAsync(first, claimed, rows, connect, stop), stop.Token) };
+        var open = Connector(schemaIn, connect);
+        var loads = new List<Task<long>> { Task.Run(() => LoadAsync(first, claimed, rows, open, stop), stop.Token) };
         for (var i = 1; i < sessions; i++)
             loads.Add(Task.Run(async () =>
             {
                 using var another = await openAnother(stop.Token);
-                return await LoadAsync(another, claimed, rows, connect, stop);
+                return await LoadAsync(another, claimed, rows, open, stop);
             }, stop.Token));
 
         try
@@ -93,23 +96,33 @@ static partial class TableDataLoad
         }
     }
 
-    static async Task<long> LoadAsync(ArchiveDataReader archive, ConcurrentDictionary<int, bool> claimed, ConcurrentDictionary<string, long> rows,
+    static async Task<long> LoadAsync(ArchiveDataReader archive, TableClaims claimed, ConcurrentDictionary<string, long> rows,
         Func<CancellationToken, Task<NpgsqlConnection>> connect, CancellationTokenSource stop)
     {
         var cancellationToken = stop.Token;
+        NpgsqlConnection? connection = null;
         try
         {
-            await using var connection = await connect(cancellationToken);
-            await using (var settings = new NpgsqlCommand(SessionSettings, connection))
-                await settings.ExecuteNonQueryAsync(cancellationToken);
             while (await archive.NextTableDataAsync(cancellationToken) is { } table)
             {
-                if (!claimed.TryAdd(table.DumpId, true))
+                if (!claimed.TryClaim(table))
                 {
+                    // The session that took it goes on past it: this one stops unless enough is left to do beside it.
+                    if (!claimed.WorthSkipping(table)) break;
                     await archive.SkipDataAsync(cancellationToken);
                     continue;
                 }
-                rows[table.QualifiedName] = await CopyAsync(archive, table, connection, cancellationToken);
+                connection ??= await connect(cancellationToken);
+                claimed.Loading(+1);
+                try
+                {
+                    rows[table.QualifiedName] = await CopyAsync(archive, table, connection, cancellationToken);
+                }
+                finally
+                {
+                    claimed.Loading(-1);
+                }
+                claimed.Loaded(table);
             }
             return archive.BytesRead;
         }
@@ -118,7 +131,34 @@ static partial class TableDataLoad
             await stop.CancelAsync();
             throw;
         }
+        finally
+        {
+            if (connection is not null) await connection.DisposeAsync();
+        }
     }
+
+    /// <summary>
+    /// A session's connection, opened once the schema is in, with pg_restore's session settings. Until then the sessions
+    /// only decode: each reaches the first table it can take (the second one decodes past the table the first took)
+    /// while the database is created and the schema restored.
+    /// </summary>
+    static Func<CancellationToken, Task<NpgsqlConnection>> Connector(Task schemaIn, Func<CancellationToken, Task<NpgsqlConnection>> connect) =>
+        async cancellationToken =>
+        {
+            await schemaIn.WaitAsync(cancellationToken);
+            var connection = await connect(cancellationToken);
+            try
+            {
+                await using var settings = new NpgsqlCommand(SessionSettings, connection);
+                await settings.ExecuteNonQueryAsync(cancellationToken);
+                return connection;
+            }
+            catch
+            {
+                await connection.DisposeAsync();
+                throw;
+            }
+        };
 
     /// <summary>One table's COPY: its text straight from the decoder to the server; cancelled (nothing loaded) when anything fails.</summary>
     static async Task<long> CopyAsync(ArchiveDataReader archive, TocEntry table, NpgsqlConnection connection, CancellationToken cancellationToken)
@@ -153,6 +193,39 @@ static partial class TableDataLoad
             throw new TableLoadException(table, e);
         }
         return loaded;
+    }
+}
+
+/// <summary>
+/// Which session loads which table: the first to reach a table's data takes it. A session that reaches a table another
+/// one took must decode all of it to get past it; that is worth it only while enough of the tables after it are still
+/// untaken to be loaded beside it (estimated by the manifest's rows), since the session that took it goes on to them
+/// afterwards anyway.
+/// </summary>
+sealed class TableClaims(IReadOnlyList<TocEntry> entries, IReadOnlyDictionary<string, long> expectedRows, Action<TocEntry, bool> loaded)
+{
+    /// <summary>Untaken rows after a taken table below this share of its rows: not worth decoding it to get there.</summary>
+    const double WorthwhileShare = 0.1;
+
+    readonly List<TocEntry> tables = [.. entries.Where(e => e.IsTableData)];
+    readonly ConcurrentDictionary<int, bool> taken = new();
+    int loadingNow;
+
+    /// <summary>A session starts (+1) or ends (-1) a table's COPY.</summary>
+    public void Loading(int change) => Interlocked.Add(ref loadingNow, change);
+
+    /// <summary>A table's COPY is committed: tells the caller, and whether other tables are loading still.</summary>
+    public void Loaded(TocEntry table) => loaded(table, Volatile.Read(ref loadingNow) > 0);
+
+    public bool TryClaim(TocEntry table) => taken.TryAdd(table.DumpId, true);
+
+    public bool WorthSkipping(TocEntry takenTable)
+    {
+        var after = tables.SkipWhile(t => t.DumpId != takenTable.DumpId).Skip(1).Where(t => !taken.ContainsKey(t.DumpId)).ToList();
+        if (after.Count == 0) return false;
+        if (!expectedRows.TryGetValue(takenTable.QualifiedName, out var skipped) || after.Any(t => !expectedRows.ContainsKey(t.QualifiedName)))
+            return true; // sizes unknown: keep going
+        return after.Sum(t => expectedRows[t.QualifiedName]) >= WorthwhileShare * skipped;
     }
 }
 

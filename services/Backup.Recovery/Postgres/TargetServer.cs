@@ -12,6 +12,7 @@ public sealed class TargetServer
 {
     readonly Func<string, string?> passwordFor;
     readonly Dictionary<string, string?> passwords = new(StringComparer.Ordinal);
+    readonly Dictionary<string, NpgsqlDataSource> dataSources = new(StringComparer.Ordinal);
 
     /// <param name="passwordFor">The password for a database, or null when the server asks for none.</param>
     /// <param name="applicationName">application_name of the connections this server's restores open.</param>
@@ -52,16 +53,27 @@ public sealed class TargetServer
     }
 
     /// <summary>A connection (not opened) to <paramref name="database"/>; <paramref name="commandTimeout"/> 0: none (a table's COPY can take long).</summary>
-    public NpgsqlConnection Connect(string database, int commandTimeout = 30) => new(new NpgsqlConnectionStringBuilder
+    public NpgsqlConnection Connect(string database, int commandTimeout = 30)
     {
-        Host = Host,
-        Port = Port,
-        Username = Username,
-        Password = PasswordFor(database),
-        Database = database,
-        Pooling = false,
-        Timeout = 15,
-        CommandTimeout = commandTimeout,
-        ApplicationName = ApplicationName,
-    }.ConnectionString);
+        var connectionString = new NpgsqlConnectionStringBuilder
+        {
+            Host = Host,
+            Port = Port,
+            Username = Username,
+            Password = PasswordFor(database),
+            Database = database,
+            Pooling = false,
+            Timeout = 15,
+            CommandTimeout = commandTimeout,
+            ApplicationName = ApplicationName,
+        }.ConnectionString;
+        // Npgsql's slim builder: only the basic types a restore reads (text, integers, booleans), so a fresh process
+        // (backupctl) does not set up, and compile, every type Npgsql knows before its first connection.
+        lock (dataSources)
+        {
+            if (!dataSources.TryGetValue(connectionString, out var dataSource))
+                dataSources[connectionString] = dataSource = new NpgsqlSlimDataSourceBuilder(connectionString).Build();
+            return dataSource.CreateConnection();
+        }
+    }
 }

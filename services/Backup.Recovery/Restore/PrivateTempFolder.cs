@@ -28,12 +28,14 @@ public sealed class PrivateTempFolder : IDisposable
     }
 
     /// <summary>A new file in the folder, readable and writable by this user only.</summary>
-    public FileStream CreateFile(string name)
+    public FileStream CreateFile(string name) => Create(name, FileAccess.Write);
+
+    FileStream Create(string name, FileAccess access)
     {
         var options = new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
+            Access = access,
             BufferSize = 1 << 16,
             Options = FileOptions.Asynchronous,
         };
@@ -41,6 +43,9 @@ public sealed class PrivateTempFolder : IDisposable
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         return new FileStream(System.IO.Path.Combine(Path, name), options);
     }
+
+    /// <summary>A new file in the folder, readable and writable by this user only, opened to write and read back.</summary>
+    public FileStream CreateReadWriteFile(string name) => Create(name, FileAccess.ReadWrite);
 
     /// <summary>A new file in the folder holding <paramref name="bytes"/>; returns its path.</summary>
     public async Task<string> WriteFileAsync(string name, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
