@@ -101,31 +101,19 @@ public sealed class ArchiveDataReader : IDisposable
     public async Task<long> CopyDataAsync(Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> sink, CancellationToken cancellationToken)
     {
         var entry = current ?? throw new InvalidOperationException("No data block is open.");
-        var what = $"the data of {entry.QualifiedName}";
         rows.Reset();
         var filled = 0;
-        while (true)
+        await ReadChunksAsync(entry, () => pending.Length - filled, async piece =>
         {
-            var length = await input.ReadIntAsync(what, cancellationToken);
-            if (length == 0) break;
-            if (length < 0) throw new InvalidDataException($"A chunk of {what} has length {length}: the archive is damaged.");
-            for (var left = length; left > 0;)
+            piece.Span.CopyTo(pending.AsSpan(filled));
+            filled += piece.Length;
+            if (filled == pending.Length)
             {
-                await input.RequireAsync(1, what, cancellationToken);
-                var take = Math.Min(Math.Min(left, input.Buffered.Length), pending.Length - filled);
-                input.Buffered[..take].CopyTo(pending.AsSpan(filled));
-                input.Advance(take);
-                filled += take;
-                left -= take;
-                if (filled == pending.Length)
-                {
-                    await PassAsync(filled);
-                    filled = 0;
-                }
+                await PassAsync(filled);
+                filled = 0;
             }
-        }
+        }, cancellationToken);
         if (filled > 0) await PassAsync(filled);
-        current = null;
         return rows.CheckedRowsOf(entry);
 
         async ValueTask PassAsync(int count)
@@ -136,9 +124,16 @@ public sealed class ArchiveDataReader : IDisposable
     }
 
     /// <summary>Reads past the data of the entry <see cref="NextTableDataAsync"/> returned, checking only its chunks' framing.</summary>
-    public async Task SkipDataAsync(CancellationToken cancellationToken)
+    public Task SkipDataAsync(CancellationToken cancellationToken) =>
+        ReadChunksAsync(current ?? throw new InvalidOperationException("No data block is open."),
+            () => int.MaxValue, _ => ValueTask.CompletedTask, cancellationToken);
+
+    /// <summary>
+    /// The open block's chunks, up to the zero length that ends it, piece by piece as they are buffered (no piece
+    /// longer than <paramref name="room"/> says): each given to <paramref name="piece"/> before the reader moves past it.
+    /// </summary>
+    async Task ReadChunksAsync(TocEntry entry, Func<int> room, Func<ReadOnlyMemory<byte>, ValueTask> piece, CancellationToken cancellationToken)
     {
-        var entry = current ?? throw new InvalidOperationException("No data block is open.");
         var what = $"the data of {entry.QualifiedName}";
         while (true)
         {
@@ -148,7 +143,8 @@ public sealed class ArchiveDataReader : IDisposable
             for (var left = length; left > 0;)
             {
                 await input.RequireAsync(1, what, cancellationToken);
-                var take = Math.Min(left, input.Buffered.Length);
+                var take = Math.Min(Math.Min(left, input.Buffered.Length), room());
+                await piece(input.BufferedMemory[..take]);
                 input.Advance(take);
                 left -= take;
             }
