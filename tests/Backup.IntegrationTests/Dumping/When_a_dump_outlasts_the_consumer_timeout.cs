@@ -69,6 +69,9 @@ public sealed class When_a_dump_outlasts_the_consumer_timeout(TestInfrastructure
 
         await system.WaitForStateAsync(runId, BackupRunStates.Completed, TimeSpan.FromMinutes(2));
         await Eventually.True(async () => await JobAsync() is { State: "finished" }, "the dump job to be finished");
+        // The catalog's queue and this test's own are separate: the event may reach the catalog first.
+        await Eventually.True(() => Task.FromResult(completed.Any(m => m.GetProperty("runId").GetGuid() == runId)),
+            "the run's BackupCompleted to reach the test's own queue");
     }
 
     public async Task DisposeAsync()
