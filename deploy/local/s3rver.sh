@@ -89,6 +89,22 @@ start_s3rver() {
     ((SECONDS < deadline)) || { tail -n 30 "$s/s3rver.log" >&2; die "s3rver did not listen on $port within ${STARTUP_TIMEOUT}s"; }
     sleep 0.2
   done
+  # Something else listening on the port (a leftover of an earlier run) would look like a started s3rver while
+  # ours failed with EADDRINUSE: the port must be held by the process started here.
+  listening_pid_is "$port" "$(s3rver_pid)" || { tail -n 30 "$s/s3rver.log" >&2; die "port $port is held by another process, not this s3rver"; }
+}
+
+# listening_pid_is PORT PID: whether PID (or a child of it) listens on 127.0.0.1:PORT.
+listening_pid_is() {
+  local inode pid=$2 p fd
+  inode=$(awk -v port="$(printf '%04X' "$1")" '$2 ~ ":"port"$" && $4 == "0A" {print $10; exit}' /proc/net/tcp)
+  [[ -n $inode && -n $pid ]] || return 1
+  for p in "$pid" $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+    for fd in /proc/"$p"/fd/*; do
+      [[ $(readlink "$fd" 2>/dev/null) == "socket:[$inode]" ]] && return 0
+    done
+  done
+  return 1
 }
 
 stop_s3rver() {
