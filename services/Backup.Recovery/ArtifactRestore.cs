@@ -63,7 +63,7 @@ public static class ArtifactRestore
             settings.Store, key, manifest, temporary.CreateReadWriteFile, hashed, cancellationToken));
         using var checkedBytes = stored;
 
-        await using var decoded = await OpenDecodedAsync(stored, key, settings.DecryptionKeys, cancellationToken);
+        await using var decoded = OpenDecoded(stored, key, settings.DecryptionKeys);
         using var archive = await ReadTableOfContentsAsync(decoded, key, cancellationToken);
 
         // Loading while decoding creates the database before the last byte is decoded; so only a new one, which is
@@ -192,7 +192,7 @@ public static class ArtifactRestore
         {
             loaded = await TableDataLoad.RunAsync(archive,
                 async token => await ArchiveDataReader.OpenAsync(
-                    await OpenDecodedAsync(stored, key, settings.DecryptionKeys, token), token, ownsStream: true),
+                    OpenDecoded(stored, key, settings.DecryptionKeys), token, ownsStream: true),
                 sessions,
                 schemaIn,
                 async token =>
@@ -230,20 +230,9 @@ public static class ArtifactRestore
         return loaded;
     }
 
-    /// <summary>The decrypted and decompressed archive of the checked bytes, read from their start.</summary>
-    static Task<Stream> OpenDecodedAsync(CheckedBytes stored, ArtifactKey key, DecryptionKeys? keys, CancellationToken cancellationToken)
-    {
-        var file = stored.OpenRead();
-        try
-        {
-            return Task.FromResult(ArtifactDecoding.OpenArchive(file, key, keys));
-        }
-        catch
-        {
-            file.Dispose();
-            throw;
-        }
-    }
+    /// <summary>The decrypted and decompressed archive of the checked bytes, read from their start (the reader holds nothing to release).</summary>
+    static Stream OpenDecoded(CheckedBytes stored, ArtifactKey key, DecryptionKeys? keys) =>
+        ArtifactDecoding.OpenArchive(stored.OpenRead(), key, keys);
 
     /// <summary>The archive's header and table of contents, read from the decoded bytes; its problems as the operator should read them.</summary>
     static async Task<ArchiveDataReader> ReadTableOfContentsAsync(Stream decoded, ArtifactKey key, CancellationToken cancellationToken)
@@ -317,31 +306,16 @@ public static class ArtifactRestore
     sealed record Decoded(string Path, long Bytes);
 
     /// <summary>
-    /// Reads the stored bytes once: hashes them (size first, SHA-256 at the end, as <see cref="StoredBytesCheck"/>) while
-    /// decoding them into the private folder, and checks the decoded archive; returns it. The file is written through
-    /// <see cref="SeekableArchiveFile"/> (chunks merged, data offsets in the table of contents), so pg_restore's -j
-    /// workers seek straight to each table's data. The archive reader reads the table of contents and every data block
-    /// to its end marker, so no pg_restore --list is needed: only an archive whose version it does not read (copied
-    /// as it is) is listed with pg_restore --list afterwards. A stored file whose SHA-256 differs fails as such, even
-    /// when its bytes also fail to decode; the decoding failure is reported only for bytes the manifest vouches for.
+    /// Decodes the checked bytes (their SHA-256 already matched the manifest) into the private folder and checks the
+    /// decoded archive; returns it. The file is written through <see cref="SeekableArchiveFile"/> (chunks merged, data
+    /// offsets in the table of contents), so pg_restore's -j workers seek straight to each table's data. The archive
+    /// reader reads the table of contents and every data block to its end marker, so no pg_restore --list is needed:
+    /// only an archive whose version it does not read (copied as it is) is listed with pg_restore --list afterwards.
     /// </summary>
     static async Task<Decoded> DecodeAsync(RestoreSettings settings, ArtifactKey key, ArtifactManifest manifest,
         PrivateTempFolder temporary, Stream stored, CancellationToken cancellationToken)
     {
-        var hashing = StoredBytesCheck.Open(stored, key, manifest, progress: null);
-        string path;
-        RewrittenArchive written;
-        try
-        {
-            (path, written) = await WriteArchiveAsync(settings, key, manifest, hashing, temporary, cancellationToken);
-        }
-        catch (RecoveryException)
-        {
-            await hashing.CheckAsync(cancellationToken); // a hash mismatch says more than the decoding failure it caused
-            throw;
-        }
-        await hashing.CheckAsync(cancellationToken);
-
+        var (path, written) = await WriteArchiveAsync(settings, key, manifest, stored, temporary, cancellationToken);
         var tables = written.Rewritten
             ? written.TablesWithData.ToList()
             : await ArchiveCheck.ListTablesWithDataAsync(settings.Tools, path, key, cancellationToken);

@@ -6,8 +6,8 @@ namespace Backup.Recovery.Verification;
 /// <summary>
 /// The first check of any artifact: its stored bytes against its manifest. The size first (a cut or grown file fails
 /// at once), then the SHA-256 of every byte. <see cref="RunAsync"/> reads the bytes once just to hash them (verify,
-/// decrypt); a restore hashes them with a <see cref="HashingReader"/> in the same pass that decodes them, and checks
-/// the hash before any database is touched.
+/// decrypt); a restore hashes them with a <see cref="HashingReader"/> through <see cref="CheckedBytes"/>, before any
+/// database is touched, and then decodes exactly the bytes it hashed.
 /// </summary>
 public static class StoredBytesCheck
 {
