@@ -6,7 +6,7 @@ namespace Backup.Ctl.Tests.Infrastructure;
 /// A source database with what a restore can get wrong: text with backslashes, tabs, newlines, carriage returns,
 /// "\." and non-ASCII; NULLs and empty strings; jsonb, arrays and a generated column; a quoted schema and table name;
 /// an empty table; enough rows in one table for many 1 MiB pieces; a sequence moved on; a foreign key, an index, a
-/// view and a comment. With <see cref="WithLargeObject"/> it also holds a large object, which only pg_restore loads.
+/// view and a comment; a partitioned table (its rows are in its two partitions, with a primary key on the parent). With <see cref="WithLargeObject"/> it also holds a large object, which only pg_restore loads.
 /// Dumped with the stock pg_dump as the dumper runs it.
 /// </summary>
 public class AwkwardSource : IDumpedSource, IAsyncLifetime
@@ -56,6 +56,11 @@ public class AwkwardSource : IDumpedSource, IAsyncLifetime
             SELECT setval('public.counter', 4242);
             CREATE VIEW public.text_count AS SELECT count(*) AS n FROM public.texts;
             COMMENT ON TABLE public.texts IS 'awkward rows';
+            CREATE TABLE public.events (id int NOT NULL, at date NOT NULL, what text) PARTITION BY RANGE (at);
+            CREATE TABLE public.events_2025 PARTITION OF public.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+            CREATE TABLE public.events_2026 PARTITION OF public.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+            ALTER TABLE public.events ADD PRIMARY KEY (id, at);
+            INSERT INTO public.events SELECT g, date '2025-01-01' + (g % 700), 'event ' || g FROM generate_series(1, 7000) g;
             """);
         if (WithLargeObject)
             await Postgres.ExecuteAsync(Database, "SELECT lo_from_bytea(424242, convert_to(repeat('large object ', 1000), 'UTF8'))");
@@ -77,7 +82,11 @@ public class AwkwardSource : IDumpedSource, IAsyncLifetime
         }
 
         var tables = new List<ManifestTable>();
-        foreach (var (schema, name) in new[] { ("Odd Schema", "Mixed Case"), ("public", "children"), ("public", "empty"), ("public", "texts") })
+        foreach (var (schema, name) in new[]
+                 {
+                     ("Odd Schema", "Mixed Case"), ("public", "children"), ("public", "empty"), ("public", "events_2025"),
+                     ("public", "events_2026"), ("public", "texts"),
+                 })
             tables.Add(new ManifestTable(schema, name, await Postgres.ScalarAsync<long>(Database, $"SELECT count(*) FROM \"{schema}\".\"{name}\"")));
         Tables = tables;
     }
