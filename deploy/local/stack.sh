@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs the whole Backup system locally, without Docker: a throwaway RabbitMQ + PostgreSQL
-# (infra.sh), the catalog and demo databases, the migrator, then the six services.
+# (infra.sh), the catalog and demo databases, the migrator, then the six services and the HTTP API.
 #
 #   stack.sh up                 start everything (rebuilds and restarts the services)
 #   stack.sh status             services and their health, the 10 newest runs
 #   stack.sh backup SOURCE      request a backup of SOURCE now and wait for its outcome
 #   stack.sh restore KEY [TARGET] [--overwrite]   restore an artifact into a new database, wait for the outcome
-#   stack.sh logs [SERVICE]     tail the logs (all, or scheduler|dumper|catalog|notifier|retention|restorer|migrator)
+#   stack.sh logs [SERVICE]     tail the logs (all, or scheduler|dumper|catalog|notifier|retention|restorer|api|migrator)
+#   stack.sh api-url            the HTTP API's base URL (its port is chosen at `up`)
+#   stack.sh token ROLE         a development token for the API: reader, operator or admin (one hour)
 #   stack.sh down [--purge]     stop everything; --purge also deletes artifacts, mail and logs
 #
 # State lives in REPO/.local/stack. Secrets are files in .local/stack/secrets (one per
@@ -29,6 +31,8 @@ ARTIFACTS="$STATE/artifacts"
 MAIL="$STATE/mail"
 PGPASS="$STATE/pgpass"
 CURL_CONFIG="$STATE/rabbitmq.curl"
+# The API checks tokens against this key pair's public half; `stack.sh token` signs with the private one.
+AUTH="$STATE/auth"
 
 # short name -> project
 declare -A PROJECTS=(
@@ -38,8 +42,9 @@ declare -A PROJECTS=(
   [notifier]=Backup.Notifier
   [retention]=Backup.Retention
   [restorer]=Backup.Restorer
+  [api]=Backup.Api
 )
-SERVICES=(scheduler dumper catalog notifier retention restorer)
+SERVICES=(scheduler dumper catalog notifier retention restorer api)
 READY_TIMEOUT=60
 RESTORE_TIMEOUT=600
 STOP_TIMEOUT=20
@@ -50,7 +55,7 @@ log() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-  sed -n '5,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '5,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -143,6 +148,21 @@ write_secrets() {
   write_secret "$SECRETS/Restore__Password" "$BACKUP_PG_PASSWORD"
   (umask 077 && printf 'user = "%s:%s"\n' "$BACKUP_RABBITMQ_USER" "$BACKUP_RABBITMQ_PASSWORD" >"$CURL_CONFIG")
   chmod 0600 "$CURL_CONFIG"
+  write_auth_keys
+}
+
+# A development signing key for the API's tokens (as deploy/compose/init-secrets.sh makes one for compose); kept
+# across `up`s so that tokens minted earlier stay valid, removed by `down`.
+write_auth_keys() {
+  command -v openssl >/dev/null 2>&1 || die "openssl is needed for the API's development key (apt-get install openssl)"
+  mkdir -p "$AUTH"
+  chmod 0700 "$AUTH"
+  if [[ ! -s $AUTH/dev_signing_key.pem ]]; then
+    (umask 077 && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$AUTH/dev_signing_key.pem" 2>/dev/null) ||
+      die "openssl could not make the API's development key"
+  fi
+  openssl pkey -in "$AUTH/dev_signing_key.pem" -pubout -out "$AUTH/signing-public-key.pem" 2>/dev/null ||
+    die "openssl could not write the API's public key"
 }
 
 prepare_databases_and_secrets() {
@@ -189,6 +209,10 @@ service_environment() {
     Restore__Port="$BACKUP_PG_PORT"
     Restore__Username="$BACKUP_PG_USER"
     Restore__PgBinDirectory="$BACKUP_PG_BIN"
+    # The API (tokens as deploy/compose/dev-token.sh mints them: `stack.sh token ROLE`).
+    Auth__Issuer=backup-dev
+    Auth__Audience=backup-api
+    Auth__SigningKeyFiles__0="$AUTH/signing-public-key.pem"
     BACKUP_SECRETS_DIR="$SECRETS"
   )
 }
@@ -299,6 +323,7 @@ EOF
     printf '    %-18s http://127.0.0.1:%s/health/ready\n' "${PROJECTS[$name]}" "$(service_port "$name")"
   done
   cat <<EOF
+  HTTP API:             http://127.0.0.1:$(service_port api)/api/v1  (OpenAPI: /openapi/v1.json; a token: stack.sh token operator)
   RabbitMQ management:  http://127.0.0.1:$BACKUP_RABBITMQ_MANAGEMENT_PORT/  (user $BACKUP_RABBITMQ_USER, password in $SECRETS/RabbitMq__Password)
   PostgreSQL:           127.0.0.1:$BACKUP_PG_PORT  (catalog: backup_catalog, demo source: demo_app)
   Artifacts land in:    $ARTIFACTS/<source>/...
@@ -340,7 +365,7 @@ cmd_up() {
 cmd_down() {
   stop_services
   bash "$INFRA" down "$INFRA_DIR"
-  rm -rf "$SECRETS" "$PIDS" "$PGPASS" "$CURL_CONFIG"
+  rm -rf "$SECRETS" "$PIDS" "$PGPASS" "$CURL_CONFIG" "$AUTH"
   if [[ ${1:-} == --purge ]]; then
     rm -rf "$ARTIFACTS" "$MAIL" "$LOGS"
     rmdir "$STATE" 2>/dev/null || true
@@ -562,6 +587,18 @@ cmd_logs() {
   fi
 }
 
+cmd_api_url() {
+  local port
+  port=$(service_port api) && pid_alive "$(service_pid api)" || die "the API is not running: run stack.sh up"
+  echo "http://127.0.0.1:$port"
+}
+
+cmd_token() { # cmd_token ROLE
+  [[ -s $AUTH/dev_signing_key.pem ]] || die "no development key: run stack.sh up"
+  BACKUP_DEV_SIGNING_KEY="$AUTH/dev_signing_key.pem" BACKUP_AUTH_ISSUER=backup-dev BACKUP_AUTH_AUDIENCE=backup-api \
+    exec "$REPO/deploy/compose/dev-token.sh" "$1"
+}
+
 main() {
   (($# >= 1)) || usage
   case $1 in
@@ -571,6 +608,8 @@ main() {
     backup) (($# == 2)) || usage; cmd_backup "$2" ;;
     restore) (($# >= 2 && $# <= 4)) || usage; cmd_restore "${@:2}" ;;
     logs) cmd_logs "${2:-}" ;;
+    api-url) (($# == 1)) || usage; cmd_api_url ;;
+    token) (($# == 2)) || usage; cmd_token "$2" ;;
     *) usage ;;
   esac
 }
