@@ -31,6 +31,7 @@ public static class Extensions
         {
             openApi.OpenApiVersion = OpenApiSpecVersion.OpenApi3_0;
             openApi.AddDocumentTransformer<BearerSecurityTransformer>();
+            openApi.AddOperationTransformer<ResponseHeadersTransformer>();
         });
         return builder;
     }

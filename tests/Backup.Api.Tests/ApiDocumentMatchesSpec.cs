@@ -73,6 +73,24 @@ public sealed class ApiDocumentMatchesSpec(ServedDocument served) : IClassFixtur
         Assert.Contains("GET /api/v1/runs", facts.Keys);
         Assert.Contains("POST /api/v1/sources/{source}/backups parameter header:idempotency-key", facts.Keys);
         Assert.Contains(facts.Keys, key => key.StartsWith("GET /api/v1/runs/{runId} response 200 application/json $.run.runId", StringComparison.Ordinal));
+        Assert.Equal("type=string pattern=^[0-9a-f]{64}$", facts["GET /api/v1/runs/{runId}/artifact response 206 header x-backup-sha256"]);
+        Assert.Equal("type=string", facts["POST /api/v1/restores response 202 header location"]);
+        Assert.Equal("type=integer", facts["GET /api/v1/retention/preview response 401 header www-authenticate"] == "type=string"
+            ? facts["POST /api/v1/sources/{source}/backups response 429 header retry-after"] : "401 without WWW-Authenticate");
+    }
+
+    [Fact]
+    public void A_missing_or_changed_response_header_is_a_difference()
+    {
+        var broken = Written();
+        var accepted = broken["paths"]!["/api/v1/sources/{source}/backups"]!["post"]!["responses"]!["202"]!;
+        Assert.True(accepted["headers"]!.AsObject().Remove("Location"));
+        broken["components"]!["headers"]!["XBackupSha256"]!["schema"]!["pattern"] = "^[0-9A-F]{64}$";
+
+        var differences = OpenApiComparison.Differences(served.Document, broken);
+
+        Assert.Contains(differences, d => d.StartsWith("POST /api/v1/sources/{source}/backups response 202 header location: only in the served document", StringComparison.Ordinal));
+        Assert.Contains(differences, d => d.StartsWith("GET /api/v1/runs/{runId}/artifact response 200 header x-backup-sha256: served says type=string pattern=^[0-9a-f]{64}$, api.yaml says type=string pattern=^[0-9A-F]{64}$", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -6,9 +6,9 @@ namespace Backup.Api.Tests;
 /// <summary>
 /// Compares two OpenAPI 3.0 documents by what a client relies on: every (path, method); per operation its parameters
 /// (name, in, required, schema type and format), its request body (required, media types, schema) and, per response
-/// status, its media types and schema. Schemas are compared after resolving $ref (component names may differ),
+/// status, its headers (name, schema type and pattern), media types and schema. Schemas are compared after resolving $ref (component names may differ),
 /// property by property: type, format, nullable, required, array items and additional properties. Descriptions,
-/// examples, tags, security and response headers are not compared (the served document cannot carry all of them),
+/// examples, tags and security are not compared (the served document cannot carry all of them),
 /// nor a property marked "x-problem-extension: true": an RFC 7807 extension member such as the 400's "field", which
 /// the served ProblemDetails schema has no place for.
 /// </summary>
@@ -69,6 +69,12 @@ public static class OpenApiComparison
                 {
                     var resolved = Resolve(document, response, []);
                     facts[$"{at} response {status}"] = "response";
+                    foreach (var (name, header) in resolved?["headers"]?.AsObject() ?? [])
+                    {
+                        var schema = Normalise(document, Resolve(document, header, [])?["schema"], []);
+                        facts[$"{at} response {status} header {name.ToLowerInvariant()}"] =
+                            Describe(schema) + (Text(schema?.Node["pattern"]) is { } pattern ? $" pattern={pattern}" : "");
+                    }
                     foreach (var (mediaType, media) in resolved?["content"]?.AsObject() ?? [])
                         Flatten(document, media?["schema"], $"{at} response {status} {mediaType} $", required: null, facts, []);
                 }

@@ -27,7 +27,7 @@ public static partial class BackupEndpoints
     public static RouteGroupBuilder MapBackupEndpoints(this RouteGroupBuilder api)
     {
         api.MapPost("/sources/{source}/backups", TriggerAsync).RequireAuthorization(ApiRoles.Operator)
-            .RequireRateLimiting(ApiRateLimits.Requests).WithName("TriggerBackup").WithTags("Backups")
+            .RequireRateLimiting(ApiRateLimits.Requests).WithName("TriggerBackup").WithTags("Backups").WithLocation()
             .WithSummary("Requests a backup of a source now; 202 with the run id and its Location.")
             .WithDescription("Role operator (or admin). Publishes BackupRequested; 202 with the run id and Location /api/v1/runs/{runId}. With an Idempotency-Key (1 to 100 of letters, digits, '-', '_', '.', ':') a retried request is the same run. 503 when the broker does not take the message within Api:PublishTimeout: nothing was requested. 429 (Retry-After) over Api:RequestsPerMinute per caller. Audited.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)

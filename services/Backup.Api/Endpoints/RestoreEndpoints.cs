@@ -33,7 +33,7 @@ public static partial class RestoreEndpoints
     public static RouteGroupBuilder MapRestoreEndpoints(this RouteGroupBuilder api)
     {
         api.MapPost("/restores", RequestAsync).RequireAuthorization(ApiRoles.Operator).RequireRateLimiting(ApiRateLimits.Requests)
-            .WithName("RequestRestore").WithTags("Restores").WithSummary("Restores a run's artifact into a new (or, with overwrite, a restored) database; 202 with the restore id.")
+            .WithName("RequestRestore").WithTags("Restores").WithLocation().WithSummary("Restores a run's artifact into a new (or, with overwrite, a restored) database; 202 with the restore id.")
             .WithDescription("Role operator (or admin). Publishes RestoreRequested for the run's artifact; 202 with the restore id and Location /api/v1/restores/{restoreId}. targetDatabase: a lower-case identifier (at most 63 of letters, digits, '_'), or absent for a new name. With an Idempotency-Key a retried request is the same restore. 409 when the run has no artifact; 503 when the broker does not take the message; 429 (Retry-After) over the caller's rate. Audited.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status503ServiceUnavailable).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status429TooManyRequests);

@@ -36,6 +36,7 @@ public static class RunEndpoints
             .WithDescription("Role operator (or admin). A Range header (bytes=...) is answered 206 when the store's stream can seek (file system); otherwise the whole artifact is sent with 200. X-Backup-Sha256 (hex) and Digest (sha-256=base64) carry the artifact's SHA-256 from its manifest. Audited. 409 when the run has no artifact (not Completed or Delivered); 404 when the run, or its artifact or manifest in the store, is missing.")
             .Produces<Stream>(StatusCodes.Status200OK, contentType: "application/octet-stream")
             .Produces<Stream>(StatusCodes.Status206PartialContent, contentType: "application/octet-stream")
+            .WithArtifactHeaders()
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapDelete("/runs/{runId:guid}/artifact", DeleteAsync).RequireAuthorization(ApiRoles.Admin).WithName("DeleteArtifact")
             .WithSummary("Deletes a run's artifact and manifest (admin); the run becomes Expired. The newest good backup of a source needs force=true.")
