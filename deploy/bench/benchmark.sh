@@ -502,16 +502,8 @@ json_number() { sed -n "s/^  \"$2\": \\([0-9.]*\\),\{0,1\}\$/\\1/p" "$1" | head 
 epoch() { date -d "$1" +%s.%N; }
 
 publish_backup_requested() { # publish_backup_requested RUN_ID
-  local run_id=$1 message_id now envelope body
-  message_id=$(cat /proc/sys/kernel/random/uuid)
-  now=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
-  envelope="{\"messageId\":\"$message_id\",\"messageType\":[\"urn:message:Backup.Contracts:BackupRequested\"],\"message\":{\"runId\":\"$run_id\",\"source\":\"$DB\",\"requestedAt\":\"$now\",\"requestedBy\":\"benchmark.sh\"}}"
-  envelope=${envelope//\\/\\\\}
-  envelope=${envelope//\"/\\\"}
-  body="{\"properties\":{\"content_type\":\"application/vnd.masstransit+json\",\"delivery_mode\":2,\"message_id\":\"$message_id\"},\"routing_key\":\"\",\"payload\":\"$envelope\",\"payload_encoding\":\"string\"}"
-  printf '%s' "$body" | curl -sS --max-time 10 -K "$WORK/rabbitmq.curl" \
-    -H 'content-type: application/json' --data-binary @- \
-    "http://127.0.0.1:$BACKUP_RABBITMQ_MANAGEMENT_PORT/api/exchanges/%2F/Backup.Contracts%3ABackupRequested/publish"
+  publish_message "$WORK/rabbitmq.curl" BackupRequested \
+    "{\"runId\":\"$1\",\"source\":\"$DB\",\"requestedAt\":\"$(now_utc)\",\"requestedBy\":\"benchmark.sh\"}"
 }
 
 # await_manifest NAME RUN_ID -> the path of the run's manifest, once the dumper has written it.
@@ -753,27 +745,15 @@ start_restorer() {
   done
 }
 
-management() { # management METHOD PATH [JSON]: the RabbitMQ management API; its answer on stdout
-  local url="http://127.0.0.1:$BACKUP_RABBITMQ_MANAGEMENT_PORT/api/$2"
-  if (($# == 3)); then
-    printf '%s' "$3" | curl -sS --fail-with-body --max-time 10 -K "$WORK/rabbitmq.curl" -X "$1" \
-      -H 'content-type: application/json' --data-binary @- "$url"
-  else
-    curl -sS --fail-with-body --max-time 10 -K "$WORK/rabbitmq.curl" -X "$1" "$url"
-  fi
-}
+management() { rabbitmq_api "$WORK/rabbitmq.curl" "$@"; } # management METHOD PATH [JSON]
 
 # restore_by_event KEY TARGET: sets RESTORE_STARTED and RESTORE_COMPLETED (epoch seconds) from the restorer's RestoreCompleted.
 restore_by_event() {
-  local key=$1 target=$2 restore_id message_id now envelope body response payload message="" deadline=$((SECONDS + 600 + 30 * SCALE))
+  local key=$1 target=$2 restore_id response payload message="" deadline=$((SECONDS + 600 + 30 * SCALE))
   restore_id=$(cat /proc/sys/kernel/random/uuid)
-  message_id=$(cat /proc/sys/kernel/random/uuid)
-  now=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
-  envelope="{\"messageId\":\"$message_id\",\"messageType\":[\"urn:message:Backup.Contracts:RestoreRequested\"],\"message\":{\"restoreId\":\"$restore_id\",\"artifactKey\":\"$key\",\"targetDatabase\":\"$target\",\"overwrite\":false,\"requestedAt\":\"$now\",\"requestedBy\":\"benchmark.sh\"}}"
-  envelope=${envelope//\\/\\\\}
-  envelope=${envelope//\"/\\\"}
-  body="{\"properties\":{\"content_type\":\"application/vnd.masstransit+json\",\"delivery_mode\":2,\"message_id\":\"$message_id\"},\"routing_key\":\"\",\"payload\":\"$envelope\",\"payload_encoding\":\"string\"}"
-  response=$(management POST "exchanges/%2F/Backup.Contracts%3ARestoreRequested/publish" "$body") || die "could not publish RestoreRequested: $response"
+  response=$(publish_message "$WORK/rabbitmq.curl" RestoreRequested \
+    "{\"restoreId\":\"$restore_id\",\"artifactKey\":\"$key\",\"targetDatabase\":\"$target\",\"overwrite\":false,\"requestedAt\":\"$(now_utc)\",\"requestedBy\":\"benchmark.sh\"}") ||
+    die "could not publish RestoreRequested: $response"
   [[ $response == *'"routed":true'* ]] || die "RestoreRequested was not routed to the restorer: $response"
   while [[ -z $message ]]; do
     pid_alive "$SERVICE_PID" || { tail -n 30 "$WORK/logs/restorer.log" >&2; die "Backup.Restorer exited"; }

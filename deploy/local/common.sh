@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Helpers shared by infra.sh and stack.sh (sourced, not run).
+# Helpers shared by infra.sh, stack.sh and the benchmark (sourced, not run).
 
 random_alnum() { # random_alnum LENGTH
   local s
@@ -24,3 +24,31 @@ pid_alive() {
   stat=${stat##*) }
   [[ ${stat:0:1} != Z ]]
 }
+
+# The RabbitMQ management API of the running infra (BACKUP_RABBITMQ_MANAGEMENT_PORT), logged in with the user and
+# password of a 0600 curl config file (never a command line): rabbitmq_api CURL_CONFIG METHOD PATH [JSON].
+# Its answer on stdout, also on an HTTP error (then the status is non-zero).
+rabbitmq_api() {
+  local url="http://127.0.0.1:$BACKUP_RABBITMQ_MANAGEMENT_PORT/api/$3"
+  if (($# == 4)); then
+    printf '%s' "$4" | curl -sS --fail-with-body --max-time 10 -K "$1" -X "$2" \
+      -H 'content-type: application/json' --data-binary @- "$url"
+  else
+    curl -sS --fail-with-body --max-time 10 -K "$1" -X "$2" "$url"
+  fi
+}
+
+# Publishes a Backup.Contracts message as plain JSON, in MassTransit's envelope (as a service in any language would
+# send it, see asyncapi.yaml): publish_message CURL_CONFIG TYPE MESSAGE_JSON, e.g. TYPE BackupRequested and
+# MESSAGE_JSON '{"runId":"…","source":"demo",…}'. The API's answer on stdout: {"routed":true} once a queue took it.
+publish_message() {
+  local message_id envelope
+  message_id=$(cat /proc/sys/kernel/random/uuid)
+  envelope="{\"messageId\":\"$message_id\",\"messageType\":[\"urn:message:Backup.Contracts:$2\"],\"message\":$3}"
+  envelope=${envelope//\\/\\\\}
+  envelope=${envelope//\"/\\\"}
+  rabbitmq_api "$1" POST "exchanges/%2F/Backup.Contracts%3A$2/publish" \
+    "{\"properties\":{\"content_type\":\"application/vnd.masstransit+json\",\"delivery_mode\":2,\"message_id\":\"$message_id\"},\"routing_key\":\"\",\"payload\":\"$envelope\",\"payload_encoding\":\"string\"}"
+}
+
+now_utc() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }

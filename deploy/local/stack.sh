@@ -402,18 +402,9 @@ cmd_status() {
     echo "  (could not read the catalog)"
 }
 
-# MassTransit's JSON envelope, published as a string payload through the management API.
 publish_backup_requested() { # publish_backup_requested SOURCE RUN_ID
-  local source=$1 run_id=$2 message_id now envelope body
-  message_id=$(new_uuid)
-  now=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
-  envelope="{\"messageId\":\"$message_id\",\"messageType\":[\"urn:message:Backup.Contracts:BackupRequested\"],\"message\":{\"runId\":\"$run_id\",\"source\":\"$source\",\"requestedAt\":\"$now\",\"requestedBy\":\"stack.sh\"}}"
-  envelope=${envelope//\\/\\\\}
-  envelope=${envelope//\"/\\\"}
-  body="{\"properties\":{\"content_type\":\"application/vnd.masstransit+json\",\"delivery_mode\":2,\"message_id\":\"$message_id\"},\"routing_key\":\"\",\"payload\":\"$envelope\",\"payload_encoding\":\"string\"}"
-  printf '%s' "$body" | curl -sS --max-time 10 -K "$CURL_CONFIG" \
-    -H 'content-type: application/json' --data-binary @- \
-    "http://127.0.0.1:$BACKUP_RABBITMQ_MANAGEMENT_PORT/api/exchanges/%2F/Backup.Contracts%3ABackupRequested/publish"
+  publish_message "$CURL_CONFIG" BackupRequested \
+    "{\"runId\":\"$2\",\"source\":\"$1\",\"requestedAt\":\"$(now_utc)\",\"requestedBy\":\"stack.sh\"}"
 }
 
 run_state() { # run_state RUN_ID
@@ -428,7 +419,7 @@ cmd_backup() {
   load_infra_env
   [[ -f $CURL_CONFIG && -f $PGPASS ]] || die "the stack is not up: run stack.sh up"
   run_id=$(new_uuid)
-  response=$(publish_backup_requested "$source" "$run_id") || die "could not reach the RabbitMQ management API: $response"
+  response=$(publish_backup_requested "$source" "$run_id" 2>&1) || response="${response:-no answer}"
   case $response in
     *'"routed":true'*) ;;
     *NOT_FOUND*) die "the exchange Backup.Contracts:BackupRequested does not exist yet: the services have not started (stack.sh up)" ;;
@@ -458,27 +449,13 @@ cmd_backup() {
 # The shape of the keys the dumper makes (ArtifactKey): "demo/2026/11/24/20261124T020000Z-<run id>.dump.zst".
 ARTIFACT_KEY_RE='^[a-z0-9][a-z0-9_-]{0,62}/[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{8}T[0-9]{6}Z-[0-9a-f]{32}\.dump(\.zst(\.gpg)?)?$'
 
-management() { # management METHOD PATH [JSON]: the RabbitMQ management API; the body of its answer on stdout
-  local url="http://127.0.0.1:$BACKUP_RABBITMQ_MANAGEMENT_PORT/api/$2"
-  if (($# == 3)); then
-    printf '%s' "$3" | curl -sS --fail-with-body --max-time 10 -K "$CURL_CONFIG" -X "$1" \
-      -H 'content-type: application/json' --data-binary @- "$url"
-  else
-    curl -sS --fail-with-body --max-time 10 -K "$CURL_CONFIG" -X "$1" "$url"
-  fi
-}
+management() { rabbitmq_api "$CURL_CONFIG" "$@"; } # management METHOD PATH [JSON]
 
-# MassTransit's JSON envelope of a RestoreRequested, published as a string payload through the management API.
 publish_restore_requested() { # publish_restore_requested RESTORE_ID KEY TARGET OVERWRITE
-  local message_id now target_field="" envelope body
-  message_id=$(new_uuid)
-  now=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+  local target_field=""
   [[ -z $3 ]] || target_field="\"targetDatabase\":\"$3\","
-  envelope="{\"messageId\":\"$message_id\",\"messageType\":[\"urn:message:Backup.Contracts:RestoreRequested\"],\"message\":{\"restoreId\":\"$1\",\"artifactKey\":\"$2\",$target_field\"overwrite\":$4,\"requestedAt\":\"$now\",\"requestedBy\":\"stack.sh\"}}"
-  envelope=${envelope//\\/\\\\}
-  envelope=${envelope//\"/\\\"}
-  body="{\"properties\":{\"content_type\":\"application/vnd.masstransit+json\",\"delivery_mode\":2,\"message_id\":\"$message_id\"},\"routing_key\":\"\",\"payload\":\"$envelope\",\"payload_encoding\":\"string\"}"
-  management POST "exchanges/%2F/Backup.Contracts%3ARestoreRequested/publish" "$body"
+  publish_message "$CURL_CONFIG" RestoreRequested \
+    "{\"restoreId\":\"$1\",\"artifactKey\":\"$2\",$target_field\"overwrite\":$4,\"requestedAt\":\"$(now_utc)\",\"requestedBy\":\"stack.sh\"}"
 }
 
 # A JSON string field of a MassTransit message, unescaped: json_field NAME < MESSAGE
