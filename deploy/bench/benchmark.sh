@@ -19,8 +19,9 @@
 # It starts its own RabbitMQ + PostgreSQL 15 (deploy/local/infra.sh), builds the solution in Release,
 # seeds a database, then times with /usr/bin/time (wall, user+sys CPU, peak RSS) and sizes:
 # pg_dump -Fc; pg_dump -Fc -Z0; pg_dump -Fc -Z0 | zstd -3 -T2 | tee | sha256sum; the real dumper
-# service answering one BackupRequested (and the same with encryption, once the dumper has it);
-# pg_restore -j2 of the -Fc file against the dumper's artifact restored with stock tools. It prints one
+# service answering one BackupRequested (and the same with encryption); createdb + pg_restore -j2 of
+# the -Fc file against the dumper's artifact restored with stock tools, by the real restorer service
+# answering one RestoreRequested, and by backupctl (published, a fresh process). It prints one
 # table and the targets with PASS/FAIL. It exits 0 when everything ran, whatever the targets say;
 # non-zero only when something broke.
 #
@@ -908,8 +909,8 @@ report() {
   row restore_svc 'restore: restorer service (RestoreRequested)' restore
   row restore_ctl 'restore: backupctl restore (a fresh process)' restore
   echo
-  echo "CPU s: the client side (pg_dump, zstd, sha256sum, pg_restore; for the dumper its process and the pg_dump it ran; for backupctl its process and its pg_restore runs)."
-  echo "peak MB: /usr/bin/time's maximum RSS (of the largest process of a pipeline); for the dumper its VmHWM."
+  echo "CPU s: the client side (pg_dump, zstd, sha256sum, pg_restore; for the dumper its process and the pg_dump it ran; for the restorer and backupctl their process and its pg_restore runs)."
+  echo "peak MB: /usr/bin/time's maximum RSS (of the largest process of a pipeline); for the dumper and the restorer their VmHWM (a high-water mark since the service started)."
   echo "each variant ran $RUNS times, round-robin; wall, CPU and server CPU are medians, peak RSS the highest."
   echo "wall of every run (s), PostgreSQL server CPU (s, median), CPU used by other programs meanwhile (s, median; * marks a run where they used over 10% of the machine):"
   local name
