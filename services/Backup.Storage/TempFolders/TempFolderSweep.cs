@@ -15,6 +15,9 @@ public sealed record TempFolderSweepSettings(string Owner, string? Parent, TimeS
     /// <see cref="LeftoverAge"/>: the dumper's old per-run PGPASSFILE, "backup-dumper-*.pgpass". Null: none.
     /// </summary>
     public string? LegacyFilePattern { get; init; }
+
+    /// <summary>Where the legacy files are: the system's temp folder, where the earlier version wrote them.</summary>
+    public string LegacyFolder { get; init; } = Path.GetTempPath();
 }
 
 /// <summary>What a sweep removed and what it kept. Names only: the folders' and files' names say nothing of their contents.</summary>
@@ -62,8 +65,8 @@ public static class TempFolderSweep
             }
         }
 
-        if (settings.LegacyFilePattern is { } pattern && Directory.Exists(Path.GetTempPath()))
-            foreach (var file in Directory.EnumerateFiles(Path.GetTempPath(), pattern))
+        if (settings.LegacyFilePattern is { } pattern && Directory.Exists(settings.LegacyFolder))
+            foreach (var file in Directory.EnumerateFiles(settings.LegacyFolder, pattern))
             {
                 var info = new FileInfo(file);
                 if (info.LinkTarget is not null) continue;

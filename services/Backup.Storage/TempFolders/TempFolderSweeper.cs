@@ -36,7 +36,7 @@ public sealed class TempFolderSweeper(TempFolderSweepSettings settings, TimeProv
             if (result.RemovedFolders.Count > 0)
                 TempFolderLog.RemovedFolders(logger, result.RemovedFolders.Count, settings.Owner, result.Parent, string.Join(", ", result.RemovedFolders));
             if (result.RemovedLegacyFiles.Count > 0)
-                TempFolderLog.RemovedLegacyFiles(logger, result.RemovedLegacyFiles.Count, Path.GetTempPath(), string.Join(", ", result.RemovedLegacyFiles));
+                TempFolderLog.RemovedLegacyFiles(logger, result.RemovedLegacyFiles.Count, settings.LegacyFolder, string.Join(", ", result.RemovedLegacyFiles));
             foreach (var name in result.NotRemoved)
                 TempFolderLog.NotRemoved(logger, name, result.Parent);
             if (result.LockingUnavailable)
