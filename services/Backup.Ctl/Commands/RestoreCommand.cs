@@ -40,7 +40,7 @@ public sealed class RestoreCommand : Command
     readonly Option<int> jobs = new("--jobs", "-j") { Description = "pg_restore's parallel jobs.", DefaultValueFactory = _ => 2, HelpName = "N" };
     readonly Option<string?> tempDir = new("--temp-dir")
     {
-        Description = "Where the decoded archive is written for pg_restore (in a new 0700 folder, deleted afterwards). Default: TMPDIR or /tmp. Needs room for the uncompressed archive.",
+        Description = "Where the decoded archive is written for pg_restore (in a new 0700 folder, deleted afterwards; those of killed restores are removed first). Default: TMPDIR or /tmp. Needs room for the uncompressed archive.",
         HelpName = "DIR",
     };
     readonly Option<string?> pgBin = CommonOptions.PgBin();

@@ -25,6 +25,7 @@ public sealed class When_the_dumper_is_killed_mid_dump(TestInfrastructure infras
     readonly string tmp = Directory.CreateTempSubdirectory("backup-killed-dumper-tmp-").FullName;
     string work = null!;
     IReadOnlyList<string> privateFoldersSeenWhenKilled = [];
+    IReadOnlyList<(string Name, UnixFileMode Mode)> privateFilesSeenWhenKilled = [];
     IReadOnlyList<string> privateFoldersLeftByTheKill = [];
     IReadOnlyList<string> workLeftAfterTheRestart = [];
     string oldLegacyPassFile = null!, youngLegacyPassFile = null!;
@@ -57,6 +58,8 @@ public sealed class When_the_dumper_is_killed_mid_dump(TestInfrastructure infras
                     .Where(f => new FileInfo(f).Length > 1_000_000).ToList() is { Count: > 0 } found ? found : null),
                 "the first dumper to be writing its artifact");
             privateFoldersSeenWhenKilled = Directory.GetDirectories(work);
+            privateFilesSeenWhenKilled = [.. privateFoldersSeenWhenKilled.Select(f => (Path.GetFileName(f), File.GetUnixFileMode(f)))
+                .Concat(privateFoldersSeenWhenKilled.SelectMany(d => Directory.GetFiles(d).Order(StringComparer.Ordinal)).Select(f => (Path.GetFileName(f), File.GetUnixFileMode(f))))];
             first.KillHard();
         }
         privateFoldersLeftByTheKill = Directory.GetDirectories(work);
@@ -122,11 +125,10 @@ public sealed class When_the_dumper_is_killed_mid_dump(TestInfrastructure infras
     [Fact]
     public void It_kept_the_password_file_of_the_dump_in_a_private_folder_of_its_own()
     {
+        const UnixFileMode rw = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         var folder = Assert.Single(privateFoldersSeenWhenKilled);
         Assert.Matches("^backup-dumper-[0-9a-f]{32}$", Path.GetFileName(folder));
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder));
-        Assert.Equal(["lock", "pgpass"], Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(folder, "pgpass")));
+        Assert.Equal([(Path.GetFileName(folder), rw | UnixFileMode.UserExecute), ("lock", rw), ("pgpass", rw)], privateFilesSeenWhenKilled);
         Assert.Empty(Directory.GetFiles(tmp, "*.pgpass").Except([oldLegacyPassFile, youngLegacyPassFile]));
     }
 
