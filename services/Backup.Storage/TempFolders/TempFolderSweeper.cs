@@ -6,7 +6,9 @@ namespace Backup.Storage.TempFolders;
 /// <summary>
 /// Runs <see cref="TempFolderSweep"/> for this service's private folders as the service starts (what a killed
 /// predecessor left behind goes before this one makes its own), then every <see cref="Interval"/> (a dead instance
-/// on the same host that is not restarted, legacy files that were too young to remove at start).
+/// on the same host that is not restarted, legacy files that were too young to remove at start). The ages of files
+/// are judged by the real clock, which set them, whatever clock the service is given (a test's clock years ahead must
+/// not make the live folders of an earlier version look old).
 /// </summary>
 public sealed class TempFolderSweeper(TempFolderSweepSettings settings, TimeProvider clock, ILogger<TempFolderSweeper> logger)
     : BackgroundService
@@ -32,7 +34,7 @@ public sealed class TempFolderSweeper(TempFolderSweepSettings settings, TimeProv
     {
         try
         {
-            var result = TempFolderSweep.Run(settings, clock);
+            var result = TempFolderSweep.Run(settings, TimeProvider.System);
             if (result.RemovedFolders.Count > 0)
                 TempFolderLog.RemovedFolders(logger, result.RemovedFolders.Count, settings.Owner, result.Parent, string.Join(", ", result.RemovedFolders));
             if (result.RemovedLegacyFiles.Count > 0)
