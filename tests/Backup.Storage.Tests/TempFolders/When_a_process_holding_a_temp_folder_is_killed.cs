@@ -6,7 +6,7 @@ namespace Backup.Storage.Tests.TempFolders;
 /// <summary>
 /// Real processes (Backup.TempFolderHolder, holding a real <see cref="PrivateTempFolder"/>): one is killed with SIGKILL,
 /// so nothing of its own cleans up; the kernel drops its lock, and the sweep removes its folder, while the folder of a
-/// process still alive stays, its lock held.
+/// process still alive stays, its lock held. A sweep in a process whose locks don't work removes nothing.
 /// </summary>
 public sealed class When_a_process_holding_a_temp_folder_is_killed : IDisposable
 {
@@ -38,7 +38,27 @@ public sealed class When_a_process_holding_a_temp_folder_is_killed : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(parent));
     }
 
+    [Fact]
+    public async Task A_sweep_in_a_process_whose_file_locks_are_disabled_removes_nothing()
+    {
+        using var held = PrivateTempFolder.Create(parent, Owner);
+        var abandoned = Directory.CreateDirectory(Path.Combine(parent, $"{Owner}-{Guid.NewGuid():N}")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(abandoned, PrivateTempFolder.LockFileName), "");
+
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, ArgumentList = { HolderDll, "sweep", parent, Owner } };
+        start.Environment["DOTNET_SYSTEM_IO_DISABLEFILELOCKING"] = "1";
+        using var sweep = Process.Start(start)!;
+        var output = await sweep.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await sweep.WaitForExitAsync();
+
+        Assert.Equal("removed=0 in-use=2 locking-unavailable=True", output.Trim());
+        Assert.True(Directory.Exists(held.Path));
+        Assert.True(Directory.Exists(abandoned));
+    }
+
     public void Dispose() => Directory.Delete(parent, recursive: true);
+
+    static string HolderDll => Path.Combine(AppContext.BaseDirectory, "Backup.TempFolderHolder.dll");
 
     sealed record Holder(Process Process, string Folder) : IDisposable
     {
@@ -48,7 +68,7 @@ public sealed class When_a_process_holding_a_temp_folder_is_killed : IDisposable
             {
                 RedirectStandardInput = true,
                 RedirectStandardOutput = true,
-                ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Backup.TempFolderHolder.dll"), parent, owner },
+                ArgumentList = { HolderDll, "hold", parent, owner },
             };
             var process = Process.Start(start)!;
             var folder = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
