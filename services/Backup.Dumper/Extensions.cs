@@ -6,12 +6,13 @@ using Backup.ServiceDefaults;
 using Backup.ServiceDefaults.Options;
 using Backup.Storage;
 using Backup.Storage.Encryption;
+using Backup.Storage.TempFolders;
 
 namespace Backup.Dumper;
 
 public static class Extensions
 {
-    /// <summary>The dumper: configured sources, pg_dump, the artifact store, the BackupRequested consumer and the dump jobs' worker.</summary>
+    /// <summary>The dumper: configured sources, pg_dump, the artifact store, the BackupRequested consumer, the dump jobs' worker, the sweep of killed dumps' temp folders.</summary>
     public static IHostApplicationBuilder AddDumper(this IHostApplicationBuilder builder)
     {
         builder.AddValidatedOptions<DumperOptions>();
@@ -25,6 +26,7 @@ public static class Extensions
             services.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<PgDumpTool>();
         builder.Services.AddSingleton<DumpPipeline>();
+        builder.AddTempFolderSweep(services => DumperTempFolders(services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DumperOptions>>().Value));
         builder.AddJobWorker<DumpDatabaseJob>(services =>
         {
             var dumper = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DumperOptions>>().Value;
@@ -34,4 +36,15 @@ public static class Extensions
         builder.AddBackupBus(bus => bus.AddConsumer<DumpDatabaseConsumer>(typeof(DumpDatabaseConsumerDefinition)));
         return builder;
     }
+
+    /// <summary>
+    /// What the sweep removes: the private folders of killed dumpers (lock free), and the PGPASSFILEs that dumpers before
+    /// those folders wrote straight into the system's temp folder once they are older than Dumper:DumpTimeout, the
+    /// longest a dump runs: an older version's dumper still running on this host during an upgrade keeps its own.
+    /// </summary>
+    static TempFolderSweepSettings DumperTempFolders(DumperOptions dumper) =>
+        new(DumpPipeline.TempFolderOwner, dumper.TempDirectory, LeftoverAge: dumper.DumpTimeout)
+        {
+            LegacyFilePattern = DumpPipeline.LegacyPassFiles,
+        };
 }

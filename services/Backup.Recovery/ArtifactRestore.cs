@@ -9,6 +9,7 @@ using Backup.Recovery.Restore;
 using Backup.Recovery.Verification;
 using Backup.Storage;
 using Backup.Storage.Encryption;
+using Backup.Storage.TempFolders;
 using Npgsql;
 
 namespace Backup.Recovery;
@@ -55,7 +56,7 @@ public static class ArtifactRestore
         await using var session = PreparedTarget.Start(() => PrepareAsync(settings, target, overwrite, cancellationToken));
         var manifest = await ManifestCheck.RunAsync(settings.Store, settings.StoreRoot, key, caller, cancellationToken);
 
-        using var temporary = PrivateTempFolder.Create(settings.TempDirectory, caller);
+        using var temporary = CreateTemporary(settings);
 
         // What is decoded below is exactly what was hashed (see CheckedBytes).
         CheckedBytes stored = null!;
@@ -228,6 +229,22 @@ public static class ArtifactRestore
             throw new RecoveryException(RecoveryErrorCode.IntegrityCheckFailed,
                 $"Wrong archive size: {key} decompresses to {loaded.ArchiveBytes:N0} bytes but its manifest says pg_dump wrote {manifest.RawSizeBytes:N0}. Do not restore it.");
         return loaded;
+    }
+
+    /// <summary>
+    /// The restore's private folder (0700, locked while the restore runs, so a sweep removes it only once this process
+    /// is gone: <see cref="TempFolderSweep"/>).
+    /// </summary>
+    static PrivateTempFolder CreateTemporary(RestoreSettings settings)
+    {
+        try
+        {
+            return PrivateTempFolder.Create(settings.TempDirectory, settings.Caller.Name);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            throw new RecoveryException(RecoveryErrorCode.InvalidRequest, $"{settings.Caller.TempDirectory} {e.Message}");
+        }
     }
 
     /// <summary>The decrypted and decompressed archive of the checked bytes, read from their start (the reader holds nothing to release).</summary>

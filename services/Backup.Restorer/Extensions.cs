@@ -1,4 +1,5 @@
 using Backup.Catalog.Data.Jobs;
+using Backup.Recovery;
 using Backup.Catalog.Data.Retention;
 using Backup.Restorer.Consumers;
 using Backup.Restorer.Options;
@@ -12,12 +13,14 @@ namespace Backup.Restorer;
 
 public static class Extensions
 {
-    /// <summary>The restorer: the restore server, pg_restore, the artifact store (read only), the RestoreRequested consumer and the restore jobs' worker.</summary>
+    /// <summary>The restorer: the restore server, pg_restore, the artifact store (read only), the RestoreRequested consumer, the restore jobs' worker, the sweep of killed restores' temp folders.</summary>
     public static IHostApplicationBuilder AddRestorer(this IHostApplicationBuilder builder)
     {
         builder.AddValidatedOptions<RestoreOptions>();
         builder.AddArtifactStore();
         builder.Services.AddSingleton<RestorerSetup>();
+        builder.AddTempFolderSweep(services => RestoreTempFolders.For(RestorerCaller.Instance,
+            services.GetRequiredService<IOptions<RestoreOptions>>().Value.TempDirectory));
         builder.Services.AddSingleton<IPendingDeletions, CatalogPendingDeletions>();
         builder.Services.AddHealthChecks().AddNpgSql(
             services => RestorerSetup.ConnectionString(services.GetRequiredService<IOptions<RestoreOptions>>().Value),

@@ -1,8 +1,10 @@
 using Backup.ServiceDefaults.Options;
 using Backup.Storage.S3;
+using Backup.Storage.TempFolders;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Polly;
 
 namespace Backup.Storage;
@@ -28,6 +30,19 @@ public static class StorageExtensions
         {
             builder.Services.AddSingleton<IArtifactStore, FileSystemArtifactStore>();
         }
+        return builder;
+    }
+
+    /// <summary>
+    /// Removes the private temp folders (<see cref="PrivateTempFolder"/>) this service's killed instances left behind:
+    /// at start, then every hour (<see cref="TempFolderSweeper"/>).
+    /// </summary>
+    public static IHostApplicationBuilder AddTempFolderSweep(this IHostApplicationBuilder builder,
+        Func<IServiceProvider, TempFolderSweepSettings> settings)
+    {
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddHostedService(services => new TempFolderSweeper(settings(services),
+            services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<TempFolderSweeper>>()));
         return builder;
     }
 }

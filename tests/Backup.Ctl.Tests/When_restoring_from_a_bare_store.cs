@@ -1,10 +1,12 @@
 using Backup.Ctl.Tests.Infrastructure;
+using Backup.Storage.TempFolders;
 
 namespace Backup.Ctl.Tests;
 
 /// <summary>
 /// The disaster: nothing left but the store folder. The built tool runs as its own process, with no BACKUP_*
-/// setting, no broker and no service; the password comes from a PGPASSFILE, as an operator keeps it.
+/// setting, no broker and no service; the password comes from a PGPASSFILE, as an operator keeps it. Before it
+/// restores, it removes the temp folders of killed backupctl restores, never one whose lock is held.
 /// </summary>
 [Collection(DemoSourceCollection.Name)]
 public sealed class When_restoring_from_a_bare_store(DemoSource source) : IDisposable
@@ -17,6 +19,11 @@ public sealed class When_restoring_from_a_bare_store(DemoSource source) : IDispo
         var key = await store.AddAsync(source, DateTimeOffset.UtcNow);
         var target = source.NewTargetName();
         var temp = Directory.CreateDirectory(Path.Combine(store.Workspace, "tmp")).FullName;
+        // What a killed backupctl restore leaves (its lock file free), and the folder of one still running (this process holds its lock).
+        var killed = Directory.CreateDirectory(Path.Combine(temp, $"backupctl-{Guid.NewGuid():N}")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(killed, PrivateTempFolder.LockFileName), "");
+        await File.WriteAllTextAsync(Path.Combine(killed, "pgpass"), "*:*:db:user:secret\n");
+        using var running = PrivateTempFolder.Create(temp, "backupctl");
 
         var run = await Backupctl.RunProcessAsync(
             new Dictionary<string, string> { ["PGPASSFILE"] = source.Postgres.WritePassFile(store.Workspace) },
@@ -28,7 +35,10 @@ public sealed class When_restoring_from_a_bare_store(DemoSource source) : IDispo
         foreach (var table in source.Tables)
             Assert.Matches($@"│ {table.Schema}\.{table.Name}\s*│\s*{table.Rows} │\s*{table.Rows} │ yes\s*│", run.Output);
         Assert.Matches($@"Restored {key} into database {target} in \d\d:\d\d:\d\d\.\d", run.Output);
-        Assert.Empty(Directory.EnumerateFileSystemEntries(temp)); // the decoded archive and the pgpass file are gone
+        Assert.Contains($"Removed 1 temp folder(s) left by killed backupctl restores in {temp}", run.Output);
+        Assert.Contains(Path.GetFileName(killed), run.Output);
+        Assert.Equal([running.Path], Directory.EnumerateFileSystemEntries(temp)); // the decoded archive and the pgpass file are gone
+        running.Dispose();
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using Backup.Recovery;
 using Backup.Recovery.Postgres;
 using Backup.Recovery.Restore;
 using Backup.Storage;
+using Backup.Storage.TempFolders;
 using Spectre.Console;
 
 namespace Backup.Ctl.Commands;
@@ -39,7 +40,7 @@ public sealed class RestoreCommand : Command
     readonly Option<int> jobs = new("--jobs", "-j") { Description = "pg_restore's parallel jobs.", DefaultValueFactory = _ => 2, HelpName = "N" };
     readonly Option<string?> tempDir = new("--temp-dir")
     {
-        Description = "Where the decoded archive is written for pg_restore (in a new 0700 folder, deleted afterwards). Default: TMPDIR or /tmp. Needs room for the uncompressed archive.",
+        Description = "Where the decoded archive is written for pg_restore (in a new 0700 folder, deleted afterwards; those of killed restores are removed first). Default: TMPDIR or /tmp. Needs room for the uncompressed archive.",
         HelpName = "DIR",
     };
     readonly Option<string?> pgBin = CommonOptions.PgBin();
@@ -90,6 +91,7 @@ public sealed class RestoreCommand : Command
             Jobs = result.GetValue(jobs),
         };
 
+        SweepTempFolders(terminal, settings.TempDirectory);
         var report = await ArtifactRestore.RunAsync(settings, artifact, target, result.GetValue(overwrite), new TerminalProgress(terminal),
             cancellationToken);
         WriteCounts(terminal, report.Tables);
@@ -103,6 +105,19 @@ public sealed class RestoreCommand : Command
         }
         terminal.Out.MarkupLine($"[green]Restored[/] {Markup.Escape(artifact.Value)} into database {target} in {took}: {report.Tables.Count} tables, row counts as in the manifest.");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// Removes what killed backupctl restores left under the temp folder (their private folders, whose lock nobody
+    /// holds any more), saying so by name; a running restore's folder is kept.
+    /// </summary>
+    static void SweepTempFolders(Terminal terminal, string? tempDirectory)
+    {
+        var swept = TempFolderSweep.Run(RestoreTempFolders.For(BackupCtl.Caller, tempDirectory), TimeProvider.System);
+        if (swept.RemovedFolders.Count > 0)
+            terminal.Out.WriteLine($"Removed {swept.RemovedFolders.Count} temp folder(s) left by killed backupctl restores in {swept.Parent}: {string.Join(", ", swept.RemovedFolders)}");
+        foreach (var name in swept.NotRemoved)
+            terminal.Errors.MarkupLine($"[yellow]warning: could not remove {Markup.Escape(name)}, left by a killed backupctl restore in {Markup.Escape(swept.Parent)}; check its permissions.[/]");
     }
 
     static void WriteCounts(Terminal terminal, IReadOnlyList<RowCount> counts)

@@ -1,7 +1,9 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Text;
 using Backup.Archive;
 using Backup.Dumper.Options;
+using Backup.Storage.TempFolders;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using ZstdSharp;
@@ -25,6 +27,15 @@ public sealed class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool too
     /// the artifact is as small (deploy/bench/README.md, "Memory"). 1 MiB would cost 1% in size.
     /// </summary>
     const int ZstdJobBytes = 4 << 20;
+
+    /// <summary>
+    /// The prefix of each dump's private temp folder (<see cref="PrivateTempFolder"/>), which holds its PGPASSFILE
+    /// for as long as pg_dump runs; the folders of killed dumpers are swept at start (<see cref="TempFolderSweeper"/>).
+    /// </summary>
+    public const string TempFolderOwner = "backup-dumper";
+
+    /// <summary>Where versions before the private folders wrote each dump's PGPASSFILE: straight into the system's temp folder.</summary>
+    public const string LegacyPassFiles = "backup-dumper-*.pgpass";
 
     static DumpPipeline() => MallocSettings.Apply();
 
@@ -106,9 +117,19 @@ public sealed class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool too
         CancellationToken cancellationToken)
     {
         var where = $"{source.Host}:{source.Port}/{source.Database} as {source.Username}";
-        var passFile = await WritePassFileAsync(source, cancellationToken);
+        PrivateTempFolder temporary;
         try
         {
+            temporary = PrivateTempFolder.Create(options.Value.TempDirectory, TempFolderOwner);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return DumpResult.Failure(DumpErrorCodes.DumpFailed,
+                $"Could not make the dump's private temp folder: {e.Message} Check Dumper:TempDirectory ('{options.Value.TempDirectory}', empty: the system's temp folder).");
+        }
+        using (temporary)
+        {
+            var passFile = await temporary.WriteFileAsync("pgpass", Encoding.UTF8.GetBytes(PgDumpArguments.PgPassLine(source) + "\n"), cancellationToken);
             using var dump = Process.Start(tools.Start("pg_dump", PgDumpArguments.For(source, session.Snapshot), passFile))
                 ?? throw new InvalidOperationException("pg_dump did not start.");
             dump.StandardInput.Close();
@@ -165,10 +186,6 @@ public sealed class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool too
                 Warnings = warnings,
             };
         }
-        finally
-        {
-            File.Delete(passFile);
-        }
     }
 
     /// <summary>
@@ -207,17 +224,6 @@ public sealed class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool too
         }
         return await ArchiveRewriter.RewriteAsync(dump, (bytes, token) => zstd.WriteAsync(bytes, token), copyUnreadable: false,
             cancellationToken);
-    }
-
-    static async Task<string> WritePassFileAsync(SourceOptions source, CancellationToken cancellationToken)
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"backup-dumper-{Guid.NewGuid():N}.pgpass");
-        var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-            fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        await using var writer = new StreamWriter(new FileStream(path, fileOptions));
-        await writer.WriteLineAsync(PgDumpArguments.PgPassLine(source).AsMemory(), cancellationToken);
-        return path;
     }
 
     static async Task<string> ReadTailAsync(StreamReader reader, CancellationToken cancellationToken)

@@ -3,7 +3,7 @@ using Backup.ServiceDefaults.Options;
 
 namespace Backup.Dumper.Options;
 
-public sealed class DumperOptions : IConfigurationSection<DumperOptions>
+public sealed class DumperOptions : IConfigurationSection<DumperOptions>, ISelfValidatingOptions
 {
     public static string Section => "Dumper";
 
@@ -35,4 +35,16 @@ public sealed class DumperOptions : IConfigurationSection<DumperOptions>
 
     /// <summary>How many dumps this instance runs at once.</summary>
     [Range(1, 16)] public int ConcurrentDumps { get; set; } = 2;
+
+    /// <summary>
+    /// Where each dump's private folder (0700, locked while the dump runs) with its PGPASSFILE goes. Empty: the
+    /// system's temp folder (TMPDIR, else /tmp).
+    /// </summary>
+    public string TempDirectory { get; set; } = "";
+
+    public IEnumerable<(string Key, string Problem)> Validate()
+    {
+        if (TempDirectory.Length > 0 && !Directory.Exists(TempDirectory))
+            yield return (nameof(TempDirectory), $"'{TempDirectory}' does not exist; give an existing folder, or leave it empty for the system's temp folder.");
+    }
 }

@@ -145,3 +145,18 @@ public class When_the_dumper_starts_without_a_catalog_database
         Assert.Contains("ConnectionStrings:Catalog", error.Message);
     }
 }
+
+public class When_the_dumper_starts_with_a_temp_directory_that_does_not_exist
+{
+    [Fact]
+    public async Task It_fails_to_start_naming_the_setting()
+    {
+        await using var dumper = new DumperUnderTest();
+        dumper.Settings["Dumper:TempDirectory"] = "/nonexistent/backup-tmp";
+
+        var failure = await dumper.StartFailure();
+
+        var error = Assert.IsType<OptionsValidationException>(failure);
+        Assert.Contains("Dumper:TempDirectory: '/nonexistent/backup-tmp' does not exist", error.Message);
+    }
+}

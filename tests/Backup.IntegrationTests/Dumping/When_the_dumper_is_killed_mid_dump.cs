@@ -9,6 +9,9 @@ namespace Backup.IntegrationTests.Dumping;
 /// <summary>
 /// kill -9 of the dumper process in the middle of a dump: nothing it wrote can be taken for a backup, the next dumper
 /// takes the dump job over once the dead one's claim has gone stale, and the run completes, once, with one whole artifact.
+/// The killed dumper's private temp folder (its PGPASSFILE in it) is removed by the next dumper as it starts, as are old
+/// password files an earlier version left in the temp folder; the dumpers here have a TMPDIR and Dumper:TempDirectory
+/// of their own, so nothing another test does can be taken for theirs.
 /// </summary>
 [Collection(SystemCollection.Name)]
 public sealed class When_the_dumper_is_killed_mid_dump(TestInfrastructure infrastructure) : IAsyncLifetime
@@ -19,6 +22,13 @@ public sealed class When_the_dumper_is_killed_mid_dump(TestInfrastructure infras
     readonly Guid runId = Guid.NewGuid();
     System.Collections.Concurrent.ConcurrentQueue<JsonElement> completions = null!;
     IReadOnlyList<string> partialsSeenWhenKilled = [];
+    readonly string tmp = Directory.CreateTempSubdirectory("backup-killed-dumper-tmp-").FullName;
+    string work = null!;
+    IReadOnlyList<string> privateFoldersSeenWhenKilled = [];
+    IReadOnlyList<(string Name, UnixFileMode Mode)> privateFilesSeenWhenKilled = [];
+    IReadOnlyList<string> privateFoldersLeftByTheKill = [];
+    IReadOnlyList<string> workLeftAfterTheRestart = [];
+    string oldLegacyPassFile = null!, youngLegacyPassFile = null!;
 
     public async Task InitializeAsync()
     {
@@ -37,6 +47,9 @@ public sealed class When_the_dumper_is_killed_mid_dump(TestInfrastructure infras
         settings["Dumper:CompressionThreads"] = "0";
         settings["Jobs:HeartbeatInterval"] = "00:00:01";
         settings["Jobs:StaleAfter"] = "00:00:05";
+        work = Directory.CreateDirectory(Path.Combine(tmp, "work")).FullName;
+        settings["TMPDIR"] = tmp;
+        settings["Dumper:TempDirectory"] = work;
         await using (var first = await ServiceProcess.StartAsync("Backup.Dumper", settings, Secrets))
         {
             await rabbit.RequestBackupAsync(runId, "demo");
@@ -44,17 +57,31 @@ public sealed class When_the_dumper_is_killed_mid_dump(TestInfrastructure infras
                 Directory.EnumerateFiles(system.StoreRoot, ".*partial-*", SearchOption.AllDirectories)
                     .Where(f => new FileInfo(f).Length > 1_000_000).ToList() is { Count: > 0 } found ? found : null),
                 "the first dumper to be writing its artifact");
+            privateFoldersSeenWhenKilled = Directory.GetDirectories(work);
+            privateFilesSeenWhenKilled = [.. privateFoldersSeenWhenKilled.Select(f => (Path.GetFileName(f), File.GetUnixFileMode(f)))
+                .Concat(privateFoldersSeenWhenKilled.SelectMany(d => Directory.GetFiles(d).Order(StringComparer.Ordinal)).Select(f => (Path.GetFileName(f), File.GetUnixFileMode(f))))];
             first.KillHard();
         }
+        privateFoldersLeftByTheKill = Directory.GetDirectories(work);
+
+        // What a dumper before the private folders left in the temp folder: one older than Dumper:DumpTimeout (2 h), one
+        // that may still belong to a dump of such a dumper running during an upgrade.
+        oldLegacyPassFile = Path.Combine(tmp, $"backup-dumper-{Guid.NewGuid():N}.pgpass");
+        youngLegacyPassFile = Path.Combine(tmp, $"backup-dumper-{Guid.NewGuid():N}.pgpass");
+        await File.WriteAllTextAsync(oldLegacyPassFile, "*:*:db:user:old\n");
+        await File.WriteAllTextAsync(youngLegacyPassFile, "*:*:db:user:young\n");
+        File.SetLastWriteTimeUtc(oldLegacyPassFile, DateTime.UtcNow.AddHours(-3));
 
         await using var second = await ServiceProcess.StartAsync("Backup.Dumper", settings, Secrets);
         await system.WaitForStateAsync(runId, BackupRunStates.Completed, TimeSpan.FromMinutes(3));
+        workLeftAfterTheRestart = Directory.GetFileSystemEntries(work);
     }
 
     public async Task DisposeAsync()
     {
         await rabbit.DisposeAsync();
         await system.DisposeAsync();
+        Directory.Delete(tmp, recursive: true);
     }
 
     [Fact]
@@ -93,5 +120,29 @@ public sealed class When_the_dumper_is_killed_mid_dump(TestInfrastructure infras
         Assert.Equal(leftovers.Count, (await cleaner.RemoveLeftoversAsync(TimeSpan.FromDays(1), CancellationToken.None)).Count);
         Assert.Empty(Directory.EnumerateFiles(system.StoreRoot, ".*partial-*", SearchOption.AllDirectories));
         Assert.Single(await store.ListAsync(CancellationToken.None).ToListAsync());
+    }
+
+    [Fact]
+    public void It_kept_the_password_file_of_the_dump_in_a_private_folder_of_its_own()
+    {
+        const UnixFileMode rw = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        var folder = Assert.Single(privateFoldersSeenWhenKilled);
+        Assert.Matches("^backup-dumper-[0-9a-f]{32}$", Path.GetFileName(folder));
+        Assert.Equal([(Path.GetFileName(folder), rw | UnixFileMode.UserExecute), ("lock", rw), ("pgpass", rw)], privateFilesSeenWhenKilled);
+        Assert.Empty(Directory.GetFiles(tmp, "*.pgpass").Except([oldLegacyPassFile, youngLegacyPassFile]));
+    }
+
+    [Fact]
+    public void The_next_dumper_removes_what_the_killed_one_left_in_its_temp_folder()
+    {
+        Assert.Equal(privateFoldersSeenWhenKilled, privateFoldersLeftByTheKill); // kill -9: no finally ran
+        Assert.Empty(workLeftAfterTheRestart);
+    }
+
+    [Fact]
+    public void The_next_dumper_removes_an_earlier_versions_password_files_once_older_than_the_dump_timeout()
+    {
+        Assert.False(File.Exists(oldLegacyPassFile));
+        Assert.True(File.Exists(youngLegacyPassFile));
     }
 }

@@ -121,3 +121,24 @@ public class When_the_restorer_starts
         Assert.True(error.Message.Contains(message, StringComparison.Ordinal), error.Message);
     }
 }
+
+public class When_the_restorer_starts_after_a_restore_was_killed
+{
+    [Fact]
+    public async Task It_removes_the_killed_restores_temp_folder_and_keeps_a_running_ones()
+    {
+        await using var restorer = new RestorerUnderTest();
+        var temp = Directory.CreateDirectory(Path.Combine(restorer.Folder, "tmp")).FullName;
+        restorer.Settings["Restore:TempDirectory"] = temp;
+        // As a killed restore leaves it (its lock file free), and one still running (this process holds its lock).
+        var killed = Directory.CreateDirectory(Path.Combine(temp, $"backup-restorer-{Guid.NewGuid():N}")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(killed, Backup.Storage.TempFolders.PrivateTempFolder.LockFileName), "");
+        await File.WriteAllTextAsync(Path.Combine(killed, "archive.dump"), "PGDMP");
+        using var running = Backup.Storage.TempFolders.PrivateTempFolder.Create(temp, "backup-restorer");
+
+        Assert.Null(await restorer.StartFailure());
+
+        Assert.False(Directory.Exists(killed));
+        Assert.Equal([running.Path], Directory.GetDirectories(temp));
+    }
+}
