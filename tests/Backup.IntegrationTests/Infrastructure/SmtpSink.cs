@@ -21,6 +21,8 @@ public sealed class SmtpSink : IAsyncDisposable
     CancellationTokenSource stop = new();
     Task running = Task.CompletedTask;
     Func<MimeMessage, bool>? dropAfterData;
+    Func<MimeMessage, bool>? holdDataReply;
+    readonly TaskCompletionSource releaseHeld = new(TaskCreationOptions.RunContinuationsAsynchronously);
     readonly ConcurrentDictionary<string, string> refusals = new(StringComparer.OrdinalIgnoreCase);
 
     public SmtpSink()
@@ -48,6 +50,17 @@ public sealed class SmtpSink : IAsyncDisposable
 
     /// <summary>The next message matching <paramref name="match"/> is received whole, then the connection is dropped without a reply.</summary>
     public void DropConnectionAfterDataOnce(Func<MimeMessage, bool> match) => dropAfterData = match;
+
+    /// <summary>Messages whose data was received and whose reply is held until <see cref="ReleaseHeld"/>.</summary>
+    public ConcurrentQueue<MimeMessage> Held { get; } = new();
+
+    /// <summary>
+    /// The next message matching <paramref name="match"/> is received whole, then the server says nothing (the client
+    /// waits for the reply to its DATA) until <see cref="ReleaseHeld"/>; then it is stored and answered "250 OK".
+    /// </summary>
+    public void HoldDataReplyOnce(Func<MimeMessage, bool> match) => holdDataReply = match;
+
+    public void ReleaseHeld() => releaseHeld.TrySetResult();
 
     /// <summary>From now on, RCPT TO <paramref name="address"/> is answered "550 <paramref name="reply"/>": refused for good.</summary>
     public void RefuseRecipient(string address, string reply) => refusals[address] = reply;
@@ -98,6 +111,12 @@ public sealed class SmtpSink : IAsyncDisposable
                 await context.Pipe.Output.CompleteAsync();
                 ((IDisposable)context.Pipe).Dispose();
                 throw new OperationCanceledException("connection dropped after DATA by the test");
+            }
+            if (sink.holdDataReply is { } hold && hold(message))
+            {
+                sink.holdDataReply = null;
+                sink.Held.Enqueue(message);
+                await sink.releaseHeld.Task.WaitAsync(cancellationToken);
             }
             foreach (var to in transaction.To)
                 sink.DeliveredTo.Enqueue(Address(to));
