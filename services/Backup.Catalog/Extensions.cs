@@ -13,7 +13,8 @@ public static class Extensions
 {
     /// <summary>
     /// The catalog service: the backup-run saga on the catalog database, the sweeper that times out runs nobody
-    /// reports on, and the dispatcher of the outbox those time-outs are announced through.
+    /// reports on, the dispatcher of the outbox those time-outs are announced through, and the purger that deletes
+    /// its old sent rows.
     /// </summary>
     public static IHostApplicationBuilder AddCatalog(this IHostApplicationBuilder builder)
     {
@@ -27,6 +28,8 @@ public static class Extensions
         builder.Services.AddHostedService(services => services.GetRequiredService<RunTimeoutSweeper>());
         builder.Services.AddSingleton<OutboxDispatcher>();
         builder.Services.AddHostedService(services => services.GetRequiredService<OutboxDispatcher>());
+        builder.Services.AddSingleton<OutboxPurger>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<OutboxPurger>());
         return builder;
     }
 }

@@ -37,6 +37,9 @@ static partial class Log
 
     [LoggerMessage(2012, LogLevel.Error, "Could not check for stale sources; trying again at the next tick")]
     public static partial void StaleCheckFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(2013, LogLevel.Warning, "The {Kind} email of run {RunId} to {RecipientCount} recipient(s) was claimed by notifier {Holder} at {ClaimedAt} with no outcome within Notifier:SendingTimeout ({SendingTimeout}): it died mid-send; recorded unknown, not resent, administrators alerted")]
+    public static partial void SendingAbandoned(ILogger logger, string kind, Guid runId, int recipientCount, string holder, DateTimeOffset claimedAt, TimeSpan sendingTimeout);
 }
 
 static class NotifierTelemetry

@@ -37,6 +37,17 @@ public sealed class CatalogOptions : IConfigurationSection<CatalogOptions>, ISel
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a sent outbox row is kept (for an operator tracing what was published) before the purger deletes it.
+    /// Unsent rows are never deleted.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
+    public TimeSpan OutboxRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often sent outbox rows older than <see cref="OutboxRetention"/> are deleted.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan OutboxPurgeInterval { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>The timeout of a run of <paramref name="source"/>.</summary>
     public TimeSpan RunTimeoutOf(string source) => RunTimeouts.TryGetValue(source, out var timeout) ? timeout : RunTimeout;
 

@@ -16,8 +16,8 @@ namespace Backup.Notifier.Consumers;
 /// The notifier's endpoints: a few spaced attempts (Notifier:RetryDelays) beyond the in-call retries of SMTP and
 /// HTTP; then a transient fault (the mail server or a webhook unreachable, the catalog database away, another
 /// notifier busy with the same delivery) hands the message back to RabbitMQ (nack with requeue), which delivers it
-/// again: never dropped, never acknowledged as failed. Anything else (a refusal by the server, a bad message) goes
-/// to the endpoint's _error queue as usual.
+/// again: never dropped, never acknowledged as failed. A refusal by the mail server (5xx) is not retried at all and
+/// goes to the endpoint's _error queue at once; anything else (a bad message) goes there after the retries.
 /// </summary>
 public static class NotifierRetry
 {
@@ -33,7 +33,11 @@ public static class NotifierRetry
             error.UseFilter(new GenerateFaultFilter());
             error.UseFilter(new ErrorTransportFilter());
         });
-        endpoint.UseMessageRetry(retry => retry.Intervals(delays));
+        endpoint.UseMessageRetry(retry =>
+        {
+            retry.Intervals(delays);
+            retry.Ignore<MailRefusedException>(); // final: a 5xx would be refused again
+        });
     }
 
     /// <summary>Faults that another attempt later can cure.</summary>

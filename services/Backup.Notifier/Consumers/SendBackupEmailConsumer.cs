@@ -65,7 +65,8 @@ public sealed class SendBackupEmailConsumer(
         {
             await PublishDeliveryFailed(context,
                 $"The outcome of the backup email to {result.Unknown.Count} recipient(s) is unknown: the mail server's connection failed " +
-                "after the message was transmitted. It is not sent again; the administrators were alerted.");
+                "after the message was transmitted, or the notifier sending it stopped mid-send (Notifier:SendingTimeout). " +
+                "It is not sent again; the administrators were alerted.");
             return;
         }
 

@@ -14,7 +14,7 @@ public sealed record DeliveryClaim(IReadOnlyList<string> Claimed, IReadOnlyList<
 /// process still holds. A row left sending for longer than Notifier:SendingTimeout belonged to a notifier that died
 /// mid-send; as nobody knows whether its message went out, it becomes unknown.
 /// </summary>
-public sealed class DeliveryLedger(IServiceScopeFactory scopes, TimeProvider clock)
+public sealed class DeliveryLedger(IServiceScopeFactory scopes, TimeProvider clock, ILogger<DeliveryLedger> logger)
 {
     /// <summary>This process, as the holder of its claims: host, process id and a random part.</summary>
     public static readonly string Holder = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
@@ -39,6 +39,7 @@ public sealed class DeliveryLedger(IServiceScopeFactory scopes, TimeProvider clo
             """).AsTracking().ToListAsync(cancellationToken);
 
         var (claimed, sent, unknown, busy) = (new List<string>(), new List<string>(), new List<string>(), false);
+        var abandoned = new List<(string Holder, DateTimeOffset ClaimedAt)>();
         foreach (var row in rows)
         {
             switch (row.State)
@@ -53,6 +54,7 @@ public sealed class DeliveryLedger(IServiceScopeFactory scopes, TimeProvider clo
                     busy = true;
                     break;
                 case NotificationStates.Sending:
+                    abandoned.Add((row.ClaimedBy ?? "?", row.UpdatedAt));
                     (row.State, row.UpdatedAt, row.LastError) = (NotificationStates.Unknown, now,
                         $"the notifier {row.ClaimedBy} claimed it at {row.UpdatedAt:u} and recorded no outcome within {sendingTimeout}: it may have been sent");
                     unknown.Add(row.Recipient);
@@ -66,6 +68,8 @@ public sealed class DeliveryLedger(IServiceScopeFactory scopes, TimeProvider clo
         }
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        foreach (var claim in abandoned.GroupBy(a => a))
+            Log.SendingAbandoned(logger, kind, runId, claim.Count(), claim.Key.Holder, claim.Key.ClaimedAt, sendingTimeout);
         return new DeliveryClaim(claimed, sent, unknown, busy);
     }
 

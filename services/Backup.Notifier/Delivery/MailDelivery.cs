@@ -16,7 +16,9 @@ public sealed class DeliveryInProgressException(string message) : Exception(mess
 /// <summary>
 /// Sends one kind of email of one run to its recipients exactly once each, through <see cref="DeliveryLedger"/>:
 /// claim the recipients not yet settled, send one message to them, record the outcome. A failure that certainly
-/// did not deliver is recorded failed and thrown (the event is retried); an unknown outcome is recorded unknown,
+/// did not deliver is recorded failed and thrown (the event is retried, unless it was a refusal); recipients the
+/// server refused for good are recorded failed with its reply, the others sent, and then
+/// <see cref="MailRefusedException"/> is thrown (final: not retried); an unknown outcome is recorded unknown,
 /// never resent, and alerted once: an outcome-unknown email to the source's administrators (itself recorded in the
 /// ledger) and the webhooks.
 /// </summary>
@@ -36,6 +38,7 @@ public sealed class MailDelivery(
         var claim = await ledger.ClaimAsync(runId, source, kind, recipients, options.Value.SendingTimeout, cancellationToken);
         var sent = claim.Sent.ToList();
         var unknown = claim.Unknown.ToList();
+        IReadOnlyDictionary<string, string> refused = new Dictionary<string, string>();
         if (claim.Claimed.Count > 0)
         {
             try
@@ -45,8 +48,8 @@ public sealed class MailDelivery(
                 activity?.SetTag("backup.run_id", runId);
                 activity?.SetTag("backup.notification_kind", kind);
                 activity?.SetTag("backup.recipients", claim.Claimed.Count);
-                await mail.SendAsync(message, cancellationToken);
-                activity?.SetTag("backup.outcome", NotificationStates.Sent);
+                refused = await mail.SendAsync(message, cancellationToken);
+                activity?.SetTag("backup.outcome", refused.Count == 0 ? NotificationStates.Sent : "partly refused");
             }
             catch (MailOutcomeUnknownException e)
             {
@@ -61,6 +64,9 @@ public sealed class MailDelivery(
                 throw;
             }
 
+            foreach (var (recipient, reply) in refused)
+                await ledger.RecordFailedAsync(runId, kind, [recipient], $"The mail server refused this recipient: {reply}");
+            claim = claim with { Claimed = claim.Claimed.Where(r => !refused.ContainsKey(r)).ToList() };
             if (claim.Claimed.Count > 0)
             {
                 await ledger.RecordSentAsync(runId, kind, claim.Claimed);
@@ -70,6 +76,10 @@ public sealed class MailDelivery(
 
         if (unknown.Count > 0 && kind != NotificationKinds.OutcomeUnknownAlert)
             await AlertOutcomeUnknownAsync(runId, source, kind, cancellationToken);
+        if (refused.Count > 0)
+            throw new MailRefusedException(
+                $"The mail server refused {refused.Count} recipient(s) for good: {string.Join("; ", refused.Values.Distinct())}; " +
+                $"the {claim.Claimed.Count} other(s) got it.", null);
         if (claim.Busy)
             throw new DeliveryInProgressException($"Another notifier is sending the {kind} email of run {runId}; trying again later.");
         return new DeliveryResult(sent, unknown, claim.Claimed.Count);

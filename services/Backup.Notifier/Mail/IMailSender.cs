@@ -8,5 +8,10 @@ public interface IMailSender
     /// <summary>"smtp" or "pickup-directory", as published in BackupDelivered.Channel.</summary>
     string Channel { get; }
 
-    Task SendAsync(MimeMessage message, CancellationToken cancellationToken);
+    /// <summary>
+    /// Sends <paramref name="message"/> to its recipients; returns those the server refused for good (a 5xx reply to
+    /// RCPT TO: address → the server's reply) while it took the message for the others. Throws
+    /// <see cref="MailRefusedException"/> when it refused the message or every recipient.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, string>> SendAsync(MimeMessage message, CancellationToken cancellationToken);
 }

@@ -7,4 +7,4 @@ namespace Backup.Notifier.Mail;
 public sealed class MailOutcomeUnknownException(string message, Exception inner) : Exception(message, inner);
 
 /// <summary>The mail server refused the message for good (a 5xx reply): sending it again would be refused too.</summary>
-public sealed class MailRefusedException(string message, Exception inner) : Exception(message, inner);
+public sealed class MailRefusedException(string message, Exception? inner) : Exception(message, inner);

@@ -12,7 +12,7 @@ public sealed class PickupDirectoryMailSender(IOptions<NotifierOptions> options,
 {
     public string Channel => "pickup-directory";
 
-    public async Task SendAsync(MimeMessage message, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, string>> SendAsync(MimeMessage message, CancellationToken cancellationToken)
     {
         var directory = Path.GetFullPath(options.Value.PickupDirectory);
         Directory.CreateDirectory(directory);
@@ -21,5 +21,6 @@ public sealed class PickupDirectoryMailSender(IOptions<NotifierOptions> options,
         await using (var file = File.Create(temporary))
             await message.WriteToAsync(file, cancellationToken);
         File.Move(temporary, Path.Combine(directory, name));
+        return new Dictionary<string, string>();
     }
 }

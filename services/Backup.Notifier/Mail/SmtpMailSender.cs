@@ -16,7 +16,9 @@ namespace Backup.Notifier.Mail;
 /// taken the message (connecting, authenticating, a 4xx reply, a connection lost before the message data was
 /// written). Once the data has started to flow, a lost connection or a timeout before the server's final reply
 /// is <see cref="MailOutcomeUnknownException"/>: never retried, since the server may have delivered it. A 5xx reply
-/// is <see cref="MailRefusedException"/>.
+/// is <see cref="MailRefusedException"/>, except a 5xx reply to one recipient's RCPT TO: that recipient is left out
+/// and returned with the server's reply, and the message goes to the others (when the server refuses them all, it
+/// is <see cref="MailRefusedException"/> with their replies).
 /// </summary>
 public sealed class SmtpMailSender(IOptions<SmtpOptions> options, ResiliencePipelineProvider<string> pipelines) : IMailSender
 {
@@ -50,13 +52,13 @@ public sealed class SmtpMailSender(IOptions<SmtpOptions> options, ResiliencePipe
         _ => false,
     };
 
-    public Task SendAsync(MimeMessage message, CancellationToken cancellationToken) =>
-        pipeline.ExecuteAsync(async token => await SendOnceAsync(message, token), cancellationToken).AsTask();
+    public async Task<IReadOnlyDictionary<string, string>> SendAsync(MimeMessage message, CancellationToken cancellationToken) =>
+        await pipeline.ExecuteAsync(async token => await SendOnceAsync(message, token), cancellationToken);
 
-    async Task SendOnceAsync(MimeMessage message, CancellationToken cancellationToken)
+    async Task<IReadOnlyDictionary<string, string>> SendOnceAsync(MimeMessage message, CancellationToken cancellationToken)
     {
         var smtp = options.Value;
-        using var client = new SmtpClient { Timeout = (int)smtp.Timeout.TotalMilliseconds };
+        using var client = new RecipientRefusingSmtpClient { Timeout = (int)smtp.Timeout.TotalMilliseconds };
         await client.ConnectAsync(smtp.Host, smtp.Port, smtp.Security switch
         {
             SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
@@ -70,6 +72,11 @@ public sealed class SmtpMailSender(IOptions<SmtpOptions> options, ResiliencePipe
         try
         {
             await client.SendAsync(message, cancellationToken, data);
+        }
+        catch (SmtpCommandException e) when (e.ErrorCode == SmtpErrorCode.MessageNotAccepted && client.Refused.Count > 0)
+        {
+            throw new MailRefusedException(
+                $"The mail server refused every recipient: {string.Join("; ", client.Refused.Values.Distinct())}", e);
         }
         catch (SmtpCommandException e) when ((int)e.StatusCode >= 500)
         {
@@ -89,6 +96,23 @@ public sealed class SmtpMailSender(IOptions<SmtpOptions> options, ResiliencePipe
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // The server has accepted the message; a failed QUIT changes nothing.
+        }
+        return client.Refused;
+    }
+
+    /// <summary>
+    /// Leaves out a recipient the server refuses for good (5xx to RCPT TO) instead of abandoning the message, and
+    /// keeps its reply; a 4xx still fails the whole send (tried again).
+    /// </summary>
+    sealed class RecipientRefusingSmtpClient : SmtpClient
+    {
+        public Dictionary<string, string> Refused { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+        protected override void OnRecipientNotAccepted(MimeMessage message, MailboxAddress mailbox, SmtpResponse response)
+        {
+            if ((int)response.StatusCode < 500)
+                base.OnRecipientNotAccepted(message, mailbox, response);
+            Refused[mailbox.Address] = $"{(int)response.StatusCode} {response.Response}";
         }
     }
 
