@@ -140,7 +140,10 @@ public sealed class ScheduleWorker(
         var now = clock.GetUtcNow();
         // Held up past several occurrences (down, or the database or broker was): only the latest of them fires.
         var due = ScheduleCalendar.Latest(plan.Cron, plan.Zone, plan.Next, now) ?? plan.Next;
-        var occurrence = new ClaimedOccurrence(plan.Source, due, ScheduledRunIds.For(plan.Source, due), plan.Missed || due != plan.Next);
+        // Caught up: fired late. The latest of several occurrences is on time when it is due just now (an instance
+        // that woke late for the one before, while another instance fired that one).
+        var late = plan.Missed || due != plan.Next && now - due > LateTolerance;
+        var occurrence = new ClaimedOccurrence(plan.Source, due, ScheduledRunIds.For(plan.Source, due), late);
         if (await store.ClaimAsync(occurrence, now, Holder, cancellationToken))
         {
             await PublishAsync(occurrence, cancellationToken);

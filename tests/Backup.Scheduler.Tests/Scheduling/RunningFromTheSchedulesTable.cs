@@ -191,3 +191,28 @@ public class When_two_schedulers_share_the_table
         while (!condition()) await Task.Delay(20, deadline.Token);
     }
 }
+
+public class When_the_scheduler_wakes_after_later_occurrences_came_due
+{
+    static readonly DateTimeOffset HalfPastMidnight = new(2026, 11, 24, 0, 30, 0, TimeSpan.Zero);
+
+    [Theory]
+    [InlineData(0, false)]   // the latest is due just now: on time (another instance fired the earlier one, say)
+    [InlineData(10, true)]   // due 10 minutes ago: fired late
+    public async Task Only_the_latest_fires_and_it_is_caught_up_only_when_it_is_late(int minutesLate, bool caughtUp)
+    {
+        await using var scheduler = await SchedulerUnderTest.StartAsync(HalfPastMidnight,
+            new() { ["Sources:hourly:Schedule"] = "0 * * * *", ["Sources:hourly:TimeZone"] = "UTC" });
+        Assert.Equal(HalfPastMidnight.AddMinutes(30), await scheduler.NextPlannedOccurrence());
+
+        // The worker sleeps through 01:00 and 02:00 and wakes at 03:00 (+ minutesLate) in one step of the clock.
+        var latest = HalfPastMidnight.AddMinutes(150);
+        scheduler.Clock.Advance(latest.AddMinutes(minutesLate) - HalfPastMidnight);
+
+        var (request, _) = await scheduler.NextRequest();
+        Assert.Equal(ScheduledRunIds.For("hourly", latest), request.RunId);
+        var row = Assert.Single(scheduler.Store.Occurrences());
+        Assert.Equal(latest, row.Occurrence.Occurrence);
+        Assert.Equal(caughtUp, row.Occurrence.CaughtUp);
+    }
+}
