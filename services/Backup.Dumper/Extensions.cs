@@ -25,6 +25,7 @@ public static class Extensions
             services.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<PgDumpTool>();
         builder.Services.AddSingleton<DumpPipeline>();
+        builder.Services.AddSingleton<DumperMetrics>();
         builder.AddJobWorker<DumpDatabaseJob>(services =>
         {
             var dumper = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DumperOptions>>().Value;

@@ -18,6 +18,7 @@ public static class Extensions
         builder.AddValidatedOptions<RestoreOptions>();
         builder.AddArtifactStore();
         builder.Services.AddSingleton<RestorerSetup>();
+        builder.Services.AddSingleton<RestorerMetrics>();
         builder.Services.AddSingleton<IPendingDeletions, CatalogPendingDeletions>();
         builder.Services.AddHealthChecks().AddNpgSql(
             services => RestorerSetup.ConnectionString(services.GetRequiredService<IOptions<RestoreOptions>>().Value),
