@@ -27,6 +27,7 @@ public static class Extensions
         builder.Services.AddSingleton<PgDumpTool>();
         builder.Services.AddSingleton<DumpPipeline>();
         builder.AddTempFolderSweep(services => DumperTempFolders(services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DumperOptions>>().Value));
+        builder.Services.AddSingleton<DumperMetrics>();
         builder.AddJobWorker<DumpDatabaseJob>(services =>
         {
             var dumper = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DumperOptions>>().Value;

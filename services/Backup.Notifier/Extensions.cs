@@ -26,10 +26,14 @@ public static class Extensions
         builder.AddArtifactStore();
         builder.AddCatalogDatabase();
 
+        // Every email goes through CountedMailSender; the stale alarm worker resolving it at start creates the meter's gauges too.
+        builder.Services.AddSingleton<NotifierMetrics>();
         if (string.IsNullOrWhiteSpace(builder.Configuration[$"{SmtpOptions.Section}:{nameof(SmtpOptions.Host)}"]))
-            builder.Services.AddSingleton<IMailSender, PickupDirectoryMailSender>();
+            builder.Services.AddSingleton<IMailSender>(services => new CountedMailSender(
+                ActivatorUtilities.CreateInstance<PickupDirectoryMailSender>(services), services.GetRequiredService<NotifierMetrics>()));
         else
-            builder.Services.AddSingleton<IMailSender, SmtpMailSender>();
+            builder.Services.AddSingleton<IMailSender>(services => new CountedMailSender(
+                ActivatorUtilities.CreateInstance<SmtpMailSender>(services), services.GetRequiredService<NotifierMetrics>()));
         builder.Services.AddResiliencePipeline(SmtpMailSender.PipelineName, (pipeline, context) =>
             SmtpMailSender.Configure(pipeline, context.ServiceProvider.GetRequiredService<IOptions<SmtpOptions>>().Value));
 

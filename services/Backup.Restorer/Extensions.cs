@@ -21,6 +21,7 @@ public static class Extensions
         builder.Services.AddSingleton<RestorerSetup>();
         builder.AddTempFolderSweep(services => RestoreTempFolders.For(RestorerCaller.Instance,
             services.GetRequiredService<IOptions<RestoreOptions>>().Value.TempDirectory));
+        builder.Services.AddSingleton<RestorerMetrics>();
         builder.Services.AddSingleton<IPendingDeletions, CatalogPendingDeletions>();
         builder.Services.AddHealthChecks().AddNpgSql(
             services => RestorerSetup.ConnectionString(services.GetRequiredService<IOptions<RestoreOptions>>().Value),

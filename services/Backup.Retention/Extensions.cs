@@ -19,6 +19,7 @@ public static class Extensions
         builder.AddArtifactStore();
         builder.Services.AddScoped<RetentionSweep>();
         builder.Services.AddScoped<OrphanCleanup>();
+        builder.Services.AddSingleton<RetentionMetrics>();
         builder.Services.AddHostedService<RetentionWorker>();
         builder.AddBackupBus(bus => bus.AddConsumer<SweepAfterBackupConsumer>(typeof(SweepAfterBackupConsumerDefinition)));
         return builder;

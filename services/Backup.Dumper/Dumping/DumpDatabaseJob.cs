@@ -27,6 +27,7 @@ public sealed class DumpDatabaseJob(
     OpenPgpEncryptor encryptor,
     IArtifactStore store,
     IBus bus,
+    DumperMetrics metrics,
     TimeProvider clock,
     ILogger<DumpDatabaseJob> logger) : IJobHandler
 {
@@ -44,11 +45,13 @@ public sealed class DumpDatabaseJob(
         activity?.SetTag("backup.run_id", request.RunId);
         activity?.SetTag("backup.source", request.Source);
         activity?.SetTag("backup.attempt", job.Attempts);
+        var stopwatch = Stopwatch.StartNew();
 
         if (!sources.CurrentValue.TryGetValue(request.Source, out var source))
         {
             // Checked when the request arrived; the configuration changed since.
             Log.UnknownSource(logger, request.RunId);
+            metrics.Failed(null, DumpErrorCodes.UnknownSource, stopwatch.Elapsed);
             await PublishFailureAsync(request, DumpResult.UnknownSource(request.Source, sources.CurrentValue.Keys), cancellationToken);
             return new JobOutcome.Finished(DumpErrorCodes.UnknownSource);
         }
@@ -69,7 +72,7 @@ public sealed class DumpDatabaseJob(
             clock, logger, cancellationToken);
         Log.DumpStarted(logger, request.RunId, request.Source);
 
-        var stopwatch = Stopwatch.StartNew();
+        stopwatch.Restart();
         var (result, manifest) = await DumpToStoreAsync(request, source, key, startedAt, cancellationToken);
 
         activity?.SetTag("backup.duration_ms", stopwatch.ElapsedMilliseconds);
@@ -82,6 +85,7 @@ public sealed class DumpDatabaseJob(
         if (manifest is null)
         {
             Log.DumpFailed(logger, request.RunId, request.Source, result.ErrorCode);
+            metrics.Failed(request.Source, result.ErrorCode, stopwatch.Elapsed);
             await PublishFailureAsync(request, result, cancellationToken);
             return new JobOutcome.Finished(result.ErrorCode);
         }
@@ -89,6 +93,7 @@ public sealed class DumpDatabaseJob(
         activity?.SetTag("backup.raw_bytes", manifest.RawSizeBytes);
         activity?.SetTag("backup.stored_bytes", manifest.StoredSizeBytes);
         Log.DumpCompleted(logger, request.RunId, request.Source, manifest.StoredSizeBytes, stopwatch.ElapsedMilliseconds);
+        metrics.Completed(manifest, stopwatch.Elapsed);
         await PublishCompletionAsync(request, manifest, cancellationToken);
         return JobOutcome.Done;
     }

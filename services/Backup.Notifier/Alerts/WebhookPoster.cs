@@ -10,7 +10,7 @@ namespace Backup.Notifier.Alerts;
 /// {"text": "..."} (Format Slack). Each webhook is tried (with the in-call retries of <see cref="AlertHttp"/>);
 /// if any still fails, <see cref="AlertHttpException"/> names the failed ones by name and host.
 /// </summary>
-public sealed class WebhookPoster(AlertHttp http, IOptions<NotifierOptions> options, ILogger<WebhookPoster> logger)
+public sealed class WebhookPoster(AlertHttp http, IOptions<NotifierOptions> options, NotifierMetrics metrics, ILogger<WebhookPoster> logger)
 {
     public bool AnyConfigured => options.Value.Webhooks.Count > 0;
 
@@ -23,10 +23,12 @@ public sealed class WebhookPoster(AlertHttp http, IOptions<NotifierOptions> opti
             {
                 await http.PostAsync(webhook.Url, () => Body(webhook.Format, alert), $"webhook '{name}'", cancellationToken);
                 Log.WebhookPosted(logger, name, alert.Kind, alert.Source);
+                metrics.Notified(NotifierMetrics.Webhook, NotifierMetrics.Sent);
             }
             catch (AlertHttpException e)
             {
                 Log.WebhookFailed(logger, name, e.Message);
+                metrics.Notified(NotifierMetrics.Webhook, NotifierMetrics.Failed);
                 failures.Add(e);
             }
         }

@@ -70,13 +70,13 @@ public sealed class StaleAlarmWorker(
                 .ToListAsync(cancellationToken);
         }
 
-        var staleNow = new List<string>();
+        var judged = new List<SourceFreshness>();
         foreach (var (schedule, lastSuccess) in rows)
         {
             if (!schedule.Enabled || !ScheduleRules.TryParse(schedule.Cron, schedule.TimeZone, out var cron, out var zone, out _))
                 continue;
             var isStale = Staleness.IsStale(cron, zone, lastSuccess, schedule.UpdatedAt, now, notifier.StaleGrace);
-            if (isStale) staleNow.Add(schedule.Source);
+            judged.Add(new SourceFreshness(schedule.Source, lastSuccess ?? schedule.UpdatedAt, isStale));
             try
             {
                 if (isStale)
@@ -89,7 +89,7 @@ public sealed class StaleAlarmWorker(
                 Log.StaleAlarmNotSent(logger, schedule.Source, e.GetType().Name); // the other sources are still checked
             }
         }
-        stale.Set(staleNow);
+        stale.Set(judged);
     }
 
     async Task AlarmAsync(string source, DateTimeOffset? lastSuccess, TimeSpan allowance, DateTimeOffset now, CancellationToken cancellationToken)

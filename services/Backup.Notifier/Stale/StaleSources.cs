@@ -3,14 +3,19 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Backup.Notifier.Stale;
 
-/// <summary>The sources the last stale check found stale (empty until the first check).</summary>
+/// <summary>How an enabled source stood at the last stale check: its last success (with none, when it was scheduled) and the verdict.</summary>
+public sealed record SourceFreshness(string Source, DateTimeOffset LastSuccessOrSince, bool Stale);
+
+/// <summary>What the last stale check found (empty until the first check): every enabled source, and which are stale.</summary>
 public sealed class StaleSources
 {
-    volatile IReadOnlyList<string> current = [];
+    volatile IReadOnlyList<SourceFreshness> sources = [];
 
-    public IReadOnlyList<string> Current => current;
+    public IReadOnlyList<SourceFreshness> Sources => sources;
 
-    public void Set(IReadOnlyList<string> sources) => current = sources;
+    public IReadOnlyList<string> Current => [.. sources.Where(s => s.Stale).Select(s => s.Source)];
+
+    public void Set(IReadOnlyList<SourceFreshness> checkedSources) => sources = checkedSources;
 }
 
 /// <summary>Part of /health/ready: Degraded (still HTTP 200) while any source is stale, naming them.</summary>

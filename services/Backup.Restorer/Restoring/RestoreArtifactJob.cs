@@ -25,6 +25,7 @@ public sealed class RestoreArtifactJob(
     RestorerSetup setup,
     IPendingDeletions deletions,
     IBus bus,
+    RestorerMetrics metrics,
     TimeProvider clock,
     ILogger<RestoreArtifactJob> logger) : IJobHandler
 {
@@ -52,6 +53,7 @@ public sealed class RestoreArtifactJob(
 
         activity?.SetTag("backup.duration_ms", stopwatch.ElapsedMilliseconds);
         activity?.SetTag("backup.outcome", errorCode ?? "completed");
+        metrics.Ended(key.Source, errorCode, stopwatch.Elapsed);
         if (report is not null && errorCode is null)
         {
             Log.RestoreCompleted(logger, request.RestoreId, target, report.Tables.Count, stopwatch.ElapsedMilliseconds);

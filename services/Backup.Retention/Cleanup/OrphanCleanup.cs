@@ -12,7 +12,8 @@ namespace Backup.Retention.Cleanup;
 /// time in the key), so a dump whose events haven't reached the catalog yet is never taken. Each is deleted under
 /// the artifact's advisory lock, and not while a restore job names it. Each removal is logged (event 3006).
 /// </summary>
-public sealed class OrphanCleanup(CatalogDbContext catalog, IArtifactStore store, TimeProvider clock, ILogger<OrphanCleanup> logger)
+public sealed class OrphanCleanup(CatalogDbContext catalog, IArtifactStore store, RetentionMetrics metrics, TimeProvider clock,
+    ILogger<OrphanCleanup> logger)
 {
     public async Task<int> RemoveOrphansAsync(TimeSpan minAge, CancellationToken cancellationToken)
     {
@@ -29,6 +30,7 @@ public sealed class OrphanCleanup(CatalogDbContext catalog, IArtifactStore store
             {
                 removed++;
                 Log.OrphanRemoved(logger, key.Value);
+                metrics.Deleted(key.Source, RetentionMetrics.Orphan);
             }
         }
         return removed;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Backup.Catalog.Data;
 using Backup.Catalog.Data.Retention;
 using Backup.Retention.Options;
@@ -28,6 +29,7 @@ public sealed class RetentionSweep(
     OrphanCleanup orphans,
     IOptions<RetentionPolicyOptions> policy,
     IOptions<RetentionOptions> options,
+    RetentionMetrics metrics,
     TimeProvider clock,
     ILogger<RetentionSweep> logger)
 {
@@ -42,6 +44,22 @@ public sealed class RetentionSweep(
             return SweepReport.Busy;
         }
 
+        var stopwatch = Stopwatch.StartNew();
+        var completed = false;
+        try
+        {
+            var report = await SweepAsync(cancellationToken);
+            completed = true;
+            return report;
+        }
+        finally
+        {
+            metrics.SweepEnded(completed, stopwatch.Elapsed);
+        }
+    }
+
+    async Task<SweepReport> SweepAsync(CancellationToken cancellationToken)
+    {
         var now = clock.GetUtcNow();
         var plan = await RetentionPlan.LoadAsync(catalog, now, policy.Value, cancellationToken);
         // Due but kept because a restore job names it: seen by the plan, or found under the artifact's lock when marking.
@@ -87,7 +105,7 @@ public sealed class RetentionSweep(
     {
         var pending = await PendingAsync(cancellationToken);
         int expired = 0, failed = 0;
-        foreach (var runId in pending)
+        foreach (var (runId, source, reasonCode) in pending)
         {
             var (outcome, failure) = await ArtifactDeletions.CompleteAsync(catalog, runId, DeleteFromStoreAsync, clock, cancellationToken);
             catalog.ChangeTracker.Clear();
@@ -95,18 +113,22 @@ public sealed class RetentionSweep(
             {
                 expired++;
                 Log.ArtifactDeleted(logger, runId);
+                metrics.Deleted(source, reasonCode);
             }
             else if (outcome == CompleteOutcome.StoreFailed)
             {
                 failed++;
                 Log.DeleteFailed(logger, runId, failure!);
+                metrics.DeleteFailed(source);
             }
         }
         return (expired, failed);
     }
 
-    Task<List<Guid>> PendingAsync(CancellationToken cancellationToken) =>
-        catalog.ArtifactDeletions.Where(d => d.DeletedAt == null).OrderBy(d => d.RequestedAt).Select(d => d.RunId).ToListAsync(cancellationToken);
+    async Task<List<(Guid RunId, string Source, string ReasonCode)>> PendingAsync(CancellationToken cancellationToken) =>
+        (await catalog.ArtifactDeletions.Where(d => d.DeletedAt == null).OrderBy(d => d.RequestedAt)
+            .Select(d => new { d.RunId, d.Source, d.ReasonCode }).ToListAsync(cancellationToken))
+        .ConvertAll(d => (d.RunId, d.Source, d.ReasonCode));
 
     async Task DeleteFromStoreAsync(string artifactKey, CancellationToken cancellationToken)
     {

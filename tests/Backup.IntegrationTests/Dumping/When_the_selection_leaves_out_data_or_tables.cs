@@ -1,4 +1,5 @@
 using Backup.Catalog.Data;
+using Backup.Dumper.Dumping;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.Storage;
 
@@ -15,12 +16,13 @@ public sealed class When_the_selection_leaves_out_data_or_tables(TestInfrastruct
     readonly Guid schemaOnly = Guid.NewGuid();
     readonly Guid lenient = Guid.NewGuid();
     readonly Guid strict = Guid.NewGuid();
+    RecordedMetrics metrics = null!;
 
     public async Task InitializeAsync()
     {
         system = await BackupSystem.CreateAsync(infrastructure);
         await system.StartCatalog();
-        await system.StartDumper(settings =>
+        var dumper = await system.StartDumper(settings =>
         {
             // demo: everything in public and billing except sessions; audit_log's rows are left out, its table kept.
             settings.Remove("Sources:demo:ExcludeTables:0");
@@ -39,13 +41,18 @@ public sealed class When_the_selection_leaves_out_data_or_tables(TestInfrastruct
                 settings[$"Sources:{name}:Strict"] = isStrict.ToString();
             }
         });
+        metrics = new RecordedMetrics(dumper);
         await using var rabbit = await RawRabbit.ConnectAsync(system);
         await rabbit.RequestBackupAsync(schemaOnly, "demo");
         await rabbit.RequestBackupAsync(lenient, "lenient");
         await rabbit.RequestBackupAsync(strict, "strict");
     }
 
-    public Task DisposeAsync() => system.DisposeAsync().AsTask();
+    public async Task DisposeAsync()
+    {
+        metrics.Dispose();
+        await system.DisposeAsync();
+    }
 
     async Task<ArtifactManifest> ManifestOf(Guid runId)
     {
@@ -87,5 +94,28 @@ public sealed class When_the_selection_leaves_out_data_or_tables(TestInfrastruct
         Assert.False(Directory.Exists(Path.Combine(system.StoreRoot, "strict"))
             && Directory.EnumerateFiles(Path.Combine(system.StoreRoot, "strict"), "*", SearchOption.AllDirectories).Any(),
             "a failed strict backup leaves no file in the store");
+    }
+
+    [Fact]
+    public async Task Its_metrics_give_each_stored_size_and_the_strict_failure_its_error_code()
+    {
+        var manifests = new[] { await ManifestOf(schemaOnly), await ManifestOf(lenient) };
+        await system.WaitForStateAsync(strict, BackupRunStates.Failed);
+
+        foreach (var manifest in manifests)
+        {
+            var stored = Assert.Single(metrics.Of(DumperMetrics.StoredSizeName), m => m.Tag("backup.source") == manifest.Source);
+            Assert.Equal(("By", (double)manifest.StoredSizeBytes), (stored.Unit, stored.Value));
+            var raw = Assert.Single(metrics.Of(DumperMetrics.RawSizeName), m => m.Tag("backup.source") == manifest.Source);
+            Assert.Equal((double)manifest.RawSizeBytes, raw.Value);
+            var duration = Assert.Single(metrics.Of(DumperMetrics.DurationName), m => m.Tag("backup.source") == manifest.Source);
+            Assert.Equal(("s", "completed", null), (duration.Unit, duration.Tag("backup.outcome"), duration.Tag("backup.error_code")));
+            Assert.InRange(duration.Value, 0.001, (manifest.CompletedAt - manifest.StartedAt).TotalSeconds + 1);
+        }
+        var failed = Assert.Single(metrics.Of(DumperMetrics.DurationName), m => m.Tag("backup.source") == "strict");
+        Assert.Equal(("failed", "IncompleteSelection"), (failed.Tag("backup.outcome"), failed.Tag("backup.error_code")));
+        Assert.DoesNotContain(metrics.Of(DumperMetrics.StoredSizeName), m => m.Tag("backup.source") == "strict");
+        Assert.All(metrics.Of(DumperMetrics.DurationName).SelectMany(m => m.Tags.Keys),
+            tag => Assert.Contains(tag, new[] { "backup.source", "backup.outcome", "backup.error_code" }));
     }
 }

@@ -1,3 +1,4 @@
+using Backup.Notifier;
 using System.Diagnostics;
 using System.Text.Json;
 using Backup.IntegrationTests.Infrastructure;
@@ -17,18 +18,20 @@ public sealed class When_a_backup_fails(TestInfrastructure infrastructure) : IAs
     HttpSink http = null!;
     readonly Contracts.BackupFailed failure = StoredBackups.Failure(errorCode: "TimedOut");
     TimeSpan publishToReceipt;
+    RecordedMetrics metrics = null!;
 
     public async Task InitializeAsync()
     {
         system = await BackupSystem.CreateAsync(infrastructure);
         http = new HttpSink();
-        await system.StartNotifier(settings =>
+        var notifier = await system.StartNotifier(settings =>
         {
             settings["Notifier:Webhooks:ops:Url"] = $"{http.BaseUrl}/hooks/json-secret-token";
             settings["Notifier:Webhooks:chat:Url"] = $"{http.BaseUrl}/hooks/slack-secret-token";
             settings["Notifier:Webhooks:chat:Format"] = "Slack";
             settings["Notifier:Sources:demo:PingUrl"] = $"{http.BaseUrl}/ping/check-uuid";
         });
+        metrics = new RecordedMetrics(notifier);
         rabbit = await RawRabbit.ConnectAsync(system);
 
         await rabbit.PublishEventAsync(new Contracts.BackupStarted { RunId = failure.RunId, Source = "demo", StartedAt = DateTimeOffset.UtcNow });
@@ -41,6 +44,7 @@ public sealed class When_a_backup_fails(TestInfrastructure infrastructure) : IAs
 
     public async Task DisposeAsync()
     {
+        metrics.Dispose();
         await rabbit.DisposeAsync();
         await system.DisposeAsync();
         await http.DisposeAsync();
@@ -59,6 +63,27 @@ public sealed class When_a_backup_fails(TestInfrastructure infrastructure) : IAs
         Assert.Contains("Catalog:RunTimeouts:demo", alert.TextBody);
         Assert.Contains("Dumper:DumpTimeout", alert.TextBody);
         Assert.Contains(System.Net.WebUtility.HtmlEncode(failure.Reason), alert.HtmlBody);
+    }
+
+    /// <summary>Notifications counted by channel and outcome, "channel/outcome" to the count.</summary>
+    Dictionary<string, double> Notifications() => metrics.Of(NotifierMetrics.NotificationsName)
+        .GroupBy(m => $"{m.Tag("backup.channel")}/{m.Tag("backup.outcome")}").ToDictionary(g => g.Key, g => g.Sum(m => m.Value));
+
+    [Fact]
+    public async Task Each_email_webhook_and_ping_it_sent_is_counted_once_by_channel()
+    {
+        await http.WaitForAsync(r => r.Path == "/ping/check-uuid/fail", "the fail ping");
+        await http.WaitForAsync(r => r.Path == "/hooks/slack-secret-token", "the Slack webhook");
+        var expected = new Dictionary<string, double>
+        {
+            ["email/sent"] = system.Mail.Messages.Count,
+            ["webhook/sent"] = http.Requests.Count(r => r.Path.StartsWith("/hooks/", StringComparison.Ordinal)),
+            ["ping/sent"] = http.Requests.Count(r => r.Path.StartsWith("/ping/", StringComparison.Ordinal)),
+        };
+        Assert.Equal((1d, 2d, 2d), (expected["email/sent"], expected["webhook/sent"], expected["ping/sent"]));
+        await Eventually.True(() => Task.FromResult(Notifications().Count == 3 && Notifications().All(n => expected.GetValueOrDefault(n.Key) == n.Value)),
+            "the notifications counted as sent");
+        Assert.All(metrics.Of(NotifierMetrics.NotificationsName), m => Assert.Equal(2, m.Tags.Count));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Backup.Notifier;
 using Backup.Catalog.Data.Notifications;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.ServiceDefaults;
@@ -18,6 +19,7 @@ public sealed class When_a_source_goes_stale(TestInfrastructure infrastructure) 
     RawRabbit rabbit = null!;
     readonly FakeTimeProvider clock = new(DateTimeOffset.UtcNow);
     readonly List<HttpClient> notifiers = [];
+    RecordedMetrics metrics = null!;
 
     public async Task InitializeAsync()
     {
@@ -31,6 +33,7 @@ public sealed class When_a_source_goes_stale(TestInfrastructure infrastructure) 
                 settings["Notifier:StaleRepeatInterval"] = "06:00:00";
             }, clock);
             notifiers.Add(new HttpClient { BaseAddress = new Uri(app.Urls.First()) });
+            metrics ??= new RecordedMetrics(app);
         }
         await system.StartCatalog();
         rabbit = await RawRabbit.ConnectAsync(system);
@@ -39,6 +42,7 @@ public sealed class When_a_source_goes_stale(TestInfrastructure infrastructure) 
     public async Task DisposeAsync()
     {
         foreach (var http in notifiers) http.Dispose();
+        metrics.Dispose();
         await rabbit.DisposeAsync();
         await system.DisposeAsync();
     }
@@ -55,6 +59,9 @@ public sealed class When_a_source_goes_stale(TestInfrastructure infrastructure) 
         foreach (var http in notifiers)
             await Eventually.True(async () => await (await http.GetAsync(BackupHostDefaults.ReadyPath)).Content.ReadAsStringAsync() == "Degraded",
                 "/health/ready to say Degraded");
+        // What a scrape reads from the last check: demo, scheduled 30 h ago and never backed up, is 30 h old and stale.
+        await Eventually.True(() => Task.FromResult(Gauge(NotifierMetrics.StaleName, "demo") == 1), "the stale gauge of demo");
+        Assert.Equal(30 * 3600d, Gauge(NotifierMetrics.LastSuccessAgeName, "demo")!.Value, 0.001);
 
         // A second stale source alarms at the next check: that check did not repeat demo's alarm.
         await AddScheduleAsync("other", clock.GetUtcNow().AddDays(-3));
@@ -87,7 +94,18 @@ public sealed class When_a_source_goes_stale(TestInfrastructure infrastructure) 
         Assert.Null((await catalog.StaleAlarms.AsNoTracking().SingleAsync(a => a.Source == "other")).RecoveredAt);
         Assert.Single(system.Mail.Messages, m => m.Subject?.Contains("RECOVERED") == true);
         Assert.Equal((2, 2), (Alarms("demo"), Alarms("other")));
+
+        // demo's age is now counted from the backup's completion as the catalog holds it; other, 3 days and 6 h old, still stale.
+        await Eventually.True(() => Task.FromResult(Gauge(NotifierMetrics.StaleName, "demo") == 0), "the stale gauge of demo to go to 0");
+        var completedAt = (await system.RunAsync(backup.RunId))!.CompletedAt!.Value;
+        Assert.Equal((clock.GetUtcNow() - completedAt).TotalSeconds, Gauge(NotifierMetrics.LastSuccessAgeName, "demo")!.Value, 0.001);
+        Assert.Equal(1, Gauge(NotifierMetrics.StaleName, "other"));
+        Assert.True(Gauge(NotifierMetrics.LastSuccessAgeName, "other") >= TimeSpan.FromDays(3).Add(TimeSpan.FromHours(6)).TotalSeconds);
     }
+
+    /// <summary>The value a scrape of the first notifier reads now from <paramref name="gauge"/> for <paramref name="source"/>.</summary>
+    double? Gauge(string gauge, string source) =>
+        metrics.Observe(gauge).SingleOrDefault(m => m.Tag("backup.source") == source)?.Value;
 
     [Fact]
     public async Task Without_stale_sources_it_is_healthy()

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Backup.Catalog.Data;
 using Backup.IntegrationTests.Infrastructure;
+using Backup.Restorer.Restoring;
 using Backup.Storage;
 using Microsoft.Extensions.Time.Testing;
 
@@ -24,13 +25,14 @@ public sealed class When_a_restore_is_requested(TestInfrastructure infrastructur
     RawRabbit rabbit = null!;
     RestoreOutcomes outcomes = null!;
     string artifactKey = "";
+    RecordedMetrics metrics = null!;
 
     public async Task InitializeAsync()
     {
         system = await BackupSystem.CreateAsync(infrastructure);
         await system.StartCatalog();
         await system.StartDumper();
-        await system.StartRestorer(clock: clock);
+        metrics = new RecordedMetrics(await system.StartRestorer(clock: clock));
         rabbit = await RawRabbit.ConnectAsync(system);
         outcomes = await RestoreOutcomes.ListenAsync(rabbit);
 
@@ -41,6 +43,7 @@ public sealed class When_a_restore_is_requested(TestInfrastructure infrastructur
 
     public async Task DisposeAsync()
     {
+        metrics.Dispose();
         await rabbit.DisposeAsync();
         await system.DisposeAsync();
     }
@@ -89,6 +92,10 @@ public sealed class When_a_restore_is_requested(TestInfrastructure infrastructur
         }
         Assert.True(await system.Postgres.ScalarAsync<bool>(target, "SELECT to_regclass('public.audit_log') IS NULL"),
             "public.audit_log is left out of backups and must not be restored");
+
+        var measured = Assert.Single(metrics.Of(RestorerMetrics.DurationName));
+        Assert.Equal(("s", "demo", "completed", null), (measured.Unit, measured.Tag("backup.source"), measured.Tag("backup.outcome"), measured.Tag("backup.error_code")));
+        Assert.True(measured.Value > 0);
     }
 
     [Fact]
@@ -192,6 +199,9 @@ public sealed class When_a_restore_is_requested(TestInfrastructure infrastructur
         Assert.Contains("Hash mismatch", outcome.Reason);
         Assert.Equal(damaged.Value, outcome.Message.GetProperty("artifactKey").GetString());
         Assert.False(await DatabaseExistsAsync(target));
+
+        var measured = Assert.Single(metrics.Of(RestorerMetrics.DurationName));
+        Assert.Equal(("demo", "failed", "IntegrityCheckFailed"), (measured.Tag("backup.source"), measured.Tag("backup.outcome"), measured.Tag("backup.error_code")));
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using Backup.Retention.Cleanup;
 using Backup.Catalog.Data;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.Storage;
@@ -52,6 +53,7 @@ public sealed class When_the_store_holds_orphans_and_leftovers(TestInfrastructur
         var oldLeftover = Leftover("old", Now.AddDays(-2));
         var freshLeftover = Leftover("fresh", Now.AddMinutes(-5));
         var retention = await scenario.StartRetentionAsync();
+        using var metrics = new RecordedMetrics(retention);
 
         var report = await RetentionScenario.SweepAsync(retention);
 
@@ -63,5 +65,9 @@ public sealed class When_the_store_holds_orphans_and_leftovers(TestInfrastructur
         Assert.All(scenario.Backups, b => Assert.True(b.InStore && File.Exists(b.ManifestPath)));
         var states = await scenario.StatesAsync();
         Assert.All(scenario.Backups, b => Assert.Equal(BackupRunStates.Completed, states[b.RunId]));
+
+        // The one orphan removed is counted as such; a leftover of an interrupted write is not an artifact.
+        var deleted = Assert.Single(metrics.Of(RetentionMetrics.DeletedName));
+        Assert.Equal((1d, "demo", "orphan"), (deleted.Value, deleted.Tag("backup.source"), deleted.Tag("backup.reason_code")));
     }
 }

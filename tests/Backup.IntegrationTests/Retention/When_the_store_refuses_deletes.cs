@@ -1,3 +1,4 @@
+using Backup.Retention.Cleanup;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -46,11 +47,14 @@ public sealed class When_the_store_refuses_deletes(TestInfrastructure infrastruc
     {
         var store = new RefusingStore(scenario.Store) { Refusing = true };
         var retention = await scenario.StartRetentionAsync(services => services.AddSingleton<IArtifactStore>(store));
+        using var metrics = new RecordedMetrics(retention);
         var due = scenario.Backups.Where(b => b.CompletedAt < Now.AddDays(-30)).ToList();
         Assert.Equal(5, due.Count);
 
         var first = await RetentionScenario.SweepAsync(retention);
         Assert.Equal((0, 5), (first.Expired, first.Failed));
+        Assert.Equal([("demo", 5d)], Counted(metrics, RetentionMetrics.DeleteFailedName, "backup.source"));
+        Assert.Empty(metrics.Of(RetentionMetrics.DeletedName));
 
         var manual = scenario.Backups.Single(b => b.CompletedAt.Date == Now.Date.AddDays(-5));
         using (var api = new ApiHost(scenario.System, scenario.Configure))
@@ -88,6 +92,12 @@ public sealed class When_the_store_refuses_deletes(TestInfrastructure infrastruc
         store.Refusing = false;
         var second = await RetentionScenario.SweepAsync(retention);
         Assert.Equal((6, 0), (second.Expired, second.Failed));
+        // Per reason, what this sweep deleted: the 5 past the maximum age and the administrator's one; no more refusals.
+        Assert.Equal([("demo/age", 5d), ("demo/manual", 1d)], Counted(metrics, RetentionMetrics.DeletedName, "backup.source", "backup.reason_code"));
+        Assert.Equal([("demo", 5d)], Counted(metrics, RetentionMetrics.DeleteFailedName, "backup.source"));
+        var sweeps = metrics.Of(RetentionMetrics.SweepDurationName);
+        Assert.True(sweeps.Count >= 2, $"{sweeps.Count} sweep durations recorded");
+        Assert.All(sweeps, m => Assert.Equal(("s", "completed"), (m.Unit, m.Tag("backup.outcome"))));
         await scenario.WaitUntilExpiredAsync(due.Append(manual));
         await AssertCatalogAndStoreAgreeAsync();
 
@@ -97,4 +107,11 @@ public sealed class When_the_store_refuses_deletes(TestInfrastructure infrastruc
         Assert.Equal(6, store.Deleted);
         Assert.All(await scenario.ExpiryEventsAsync(), e => Assert.Equal(1, e.Value));
     }
+
+    /// <summary>A counter's totals by the values of <paramref name="tags"/> (joined with '/'), in order.</summary>
+    static (string, double)[] Counted(RecordedMetrics metrics, string instrument, params string[] tags) =>
+    [
+        .. metrics.Of(instrument).GroupBy(m => string.Join('/', tags.Select(m.Tag))).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => (g.Key, g.Sum(m => m.Value))),
+    ];
 }

@@ -61,6 +61,8 @@ sealed class RestorerConsumerUnderTest : IAsyncDisposable
         builder.AddValidatedOptions<RestoreOptions>();
         builder.AddArtifactStore();
         builder.Services.AddSingleton<RestorerSetup>();
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<RestorerMetrics>();
         // Refused requests never touch the jobs table: a catalog database that isn't there proves it.
         builder.Services.AddSingleton(services => new JobQueue(NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Timeout=1"),
             services.GetRequiredService<TimeProvider>()));
