@@ -1,3 +1,4 @@
+using Backup.ServiceDefaults;
 using Backup.Catalog.Data;
 using Backup.Catalog.Options;
 using Microsoft.EntityFrameworkCore;
@@ -15,39 +16,22 @@ public sealed partial class OutboxPurger(
     IServiceScopeFactory scopes,
     TimeProvider clock,
     IOptions<CatalogOptions> options,
-    ILogger<OutboxPurger> logger) : BackgroundService
+    ILogger<OutboxPurger> logger) : PeriodicWork(clock)
 {
     public const int BatchSize = 1000;
 
     readonly CatalogOptions catalog = options.Value;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        await Task.Yield(); // never hold up the host's start
-        using var timer = new PeriodicTimer(catalog.OutboxPurgeInterval, clock);
-        try
-        {
-            do
-            {
-                try
-                {
-                    await PurgeAsync(stoppingToken);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    PurgeFailed(logger, e); // the catalog database is away: try again at the next tick
-                }
-            } while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    protected override TimeSpan Interval => catalog.OutboxPurgeInterval;
+
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => PurgeAsync(cancellationToken);
+
+    protected override void Failed(Exception exception) => PurgeFailed(logger, exception); // the catalog database is away: again at the next tick
 
     /// <summary>Deletes every row sent before now minus Catalog:OutboxRetention, batch by batch; returns how many.</summary>
     public async Task<int> PurgeAsync(CancellationToken cancellationToken)
     {
-        var sentBefore = clock.GetUtcNow() - catalog.OutboxRetention;
+        var sentBefore = Clock.GetUtcNow() - catalog.OutboxRetention;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CatalogDbContext>();
         var removed = 0;

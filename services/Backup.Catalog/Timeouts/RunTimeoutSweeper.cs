@@ -1,3 +1,4 @@
+using Backup.ServiceDefaults;
 using Backup.Catalog.Data;
 using Backup.Catalog.Data.Jobs;
 using Backup.Catalog.Data.Outbox;
@@ -24,41 +25,27 @@ public sealed partial class RunTimeoutSweeper(
     OutboxSignal outbox,
     TimeProvider clock,
     IOptions<CatalogOptions> options,
-    ILogger<RunTimeoutSweeper> logger) : BackgroundService
+    ILogger<RunTimeoutSweeper> logger) : PeriodicWork(clock)
 {
     const int BatchSize = 100;
     const string DumpJobKind = "dump";
 
     readonly CatalogOptions catalog = options.Value;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Interval => catalog.SweepInterval;
+
+    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
-        await Task.Yield(); // never hold up the host's start
-        using var timer = new PeriodicTimer(catalog.SweepInterval, clock);
-        try
-        {
-            do
-            {
-                try
-                {
-                    while (await SweepAsync(stoppingToken) == BatchSize) { }
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    SweepFailed(logger, e); // the catalog database is away: try again at the next tick
-                }
-            } while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
+        while (await SweepAsync(cancellationToken) == BatchSize) { }
     }
+
+    protected override void Failed(Exception exception) => SweepFailed(logger, exception); // the catalog database is away: again at the next tick
 
     /// <summary>Times out one batch of due runs; returns how many.</summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         // PostgreSQL keeps microseconds: the times written are the times read back.
-        var now = clock.GetUtcNow();
+        var now = Clock.GetUtcNow();
         now = now.AddTicks(-(now.Ticks % 10));
         var aliveSince = now - catalog.HeartbeatGrace;
 

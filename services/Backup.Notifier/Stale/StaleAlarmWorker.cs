@@ -1,3 +1,4 @@
+using Backup.ServiceDefaults;
 using Backup.Catalog.Data;
 using Backup.Catalog.Data.Notifications;
 using Backup.Catalog.Data.Scheduling;
@@ -26,32 +27,15 @@ public sealed class StaleAlarmWorker(
     WebhookPoster webhooks,
     IOptions<NotifierOptions> options,
     TimeProvider clock,
-    ILogger<StaleAlarmWorker> logger) : BackgroundService
+    ILogger<StaleAlarmWorker> logger) : PeriodicWork(clock)
 {
     readonly NotifierOptions notifier = options.Value;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        await Task.Yield(); // never hold up the host's start
-        using var timer = new PeriodicTimer(notifier.StaleCheckInterval, clock);
-        try
-        {
-            do
-            {
-                try
-                {
-                    await CheckAsync(stoppingToken);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    Log.StaleCheckFailed(logger, e); // the catalog database is away: try again at the next tick
-                }
-            } while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    protected override TimeSpan Interval => notifier.StaleCheckInterval;
+
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => CheckAsync(cancellationToken);
+
+    protected override void Failed(Exception exception) => Log.StaleCheckFailed(logger, exception); // the catalog database is away: again at the next tick
 
     sealed record SourceRow(Schedule Schedule, DateTimeOffset? LastSuccess);
 
@@ -192,7 +176,7 @@ public sealed class StaleAlarmWorker(
     // PostgreSQL keeps microseconds: the times written are the times read back.
     DateTimeOffset Now()
     {
-        var now = clock.GetUtcNow();
+        var now = Clock.GetUtcNow();
         return now.AddTicks(-(now.Ticks % 10));
     }
 }
