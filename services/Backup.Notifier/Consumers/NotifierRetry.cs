@@ -67,38 +67,21 @@ public static class NotifierRetry
     }
 }
 
-public sealed class SendBackupEmailConsumerDefinition : ConsumerDefinition<SendBackupEmailConsumer>
+/// <summary>A notifier endpoint: its queue's name, and <see cref="NotifierRetry"/> on it.</summary>
+public abstract class NotifierConsumerDefinition<TConsumer> : ConsumerDefinition<TConsumer>
+    where TConsumer : class, IConsumer
 {
-    public SendBackupEmailConsumerDefinition() => EndpointName = "send-backup-email";
+    protected NotifierConsumerDefinition(string endpointName) => EndpointName = endpointName;
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
-        IConsumerConfigurator<SendBackupEmailConsumer> consumer, IRegistrationContext context) =>
+        IConsumerConfigurator<TConsumer> consumer, IRegistrationContext context) =>
         NotifierRetry.Configure(endpoint, context);
 }
 
-public sealed class SendFailureAlertConsumerDefinition : ConsumerDefinition<SendFailureAlertConsumer>
-{
-    public SendFailureAlertConsumerDefinition() => EndpointName = "send-failure-alert";
+public sealed class SendBackupEmailConsumerDefinition() : NotifierConsumerDefinition<SendBackupEmailConsumer>("send-backup-email");
 
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
-        IConsumerConfigurator<SendFailureAlertConsumer> consumer, IRegistrationContext context) =>
-        NotifierRetry.Configure(endpoint, context);
-}
+public sealed class SendFailureAlertConsumerDefinition() : NotifierConsumerDefinition<SendFailureAlertConsumer>("send-failure-alert");
 
-public sealed class PostFailureWebhooksConsumerDefinition : ConsumerDefinition<PostFailureWebhooksConsumer>
-{
-    public PostFailureWebhooksConsumerDefinition() => EndpointName = "post-failure-webhooks";
+public sealed class PostFailureWebhooksConsumerDefinition() : NotifierConsumerDefinition<PostFailureWebhooksConsumer>("post-failure-webhooks");
 
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
-        IConsumerConfigurator<PostFailureWebhooksConsumer> consumer, IRegistrationContext context) =>
-        NotifierRetry.Configure(endpoint, context);
-}
-
-public sealed class PingHealthchecksConsumerDefinition : ConsumerDefinition<PingHealthchecksConsumer>
-{
-    public PingHealthchecksConsumerDefinition() => EndpointName = "ping-healthchecks";
-
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
-        IConsumerConfigurator<PingHealthchecksConsumer> consumer, IRegistrationContext context) =>
-        NotifierRetry.Configure(endpoint, context);
-}
+public sealed class PingHealthchecksConsumerDefinition() : NotifierConsumerDefinition<PingHealthchecksConsumer>("ping-healthchecks");
