@@ -66,6 +66,7 @@ public static class ArtifactRestore
 
         await using var decoded = OpenDecoded(stored, key, settings.DecryptionKeys);
         using var archive = await ReadTableOfContentsAsync(decoded, key, cancellationToken);
+        progress.TableOfContentsRead(archive.Entries);
 
         // Loading while decoding creates the database before the last byte is decoded; so only a new one, which is
         // dropped again when the content fails. An existing database is dropped only after the whole archive decoded.
@@ -456,7 +457,7 @@ public static class ArtifactRestore
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    static string Mark(RecoveryCaller caller) => string.Format(System.Globalization.CultureInfo.InvariantCulture, RestoredMark, caller.Name);
+    internal static string Mark(RecoveryCaller caller) => string.Format(System.Globalization.CultureInfo.InvariantCulture, RestoredMark, caller.Name);
 
     /// <summary>A string literal for SQL: '…' with any "'" doubled (standard_conforming_strings is on since PostgreSQL 9.1).</summary>
     static string QuoteLiteral(string value) => "'" + value.Replace("'", "''") + "'";
