@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Throwaway RabbitMQ + PostgreSQL 15 on free loopback ports, for tests and the local stack.
 #
-#   infra.sh up DIR              install what is missing, start both (and s3rver, see s3rver.sh), write DIR/infra.env
+#   infra.sh up DIR              install what is missing, start them (and s3rver, see s3rver.sh), write DIR/infra.env
 #   infra.sh down DIR            stop them, kill leftovers of this instance, remove DIR
-#   infra.sh status DIR          exit 0 when both are up
+#   infra.sh status DIR          exit 0 when all are up
 #   infra.sh rabbitmq-stop DIR   stop the broker only (same node, ports and data kept)
 #   infra.sh rabbitmq-start DIR  start it again and wait until it is ready
 #                                and, as root, a 16 MB tmpfs at DIR/small-disk for full-disk
@@ -11,6 +11,10 @@
 #   infra.sh rabbitmq-set DIR KEY MS
 #                                set a timing of the running broker, for tests: consumer_timeout or
 #                                channel_tick_interval (how often a channel checks it), in milliseconds
+#
+# Besides the main PostgreSQL (superuser postgres, BACKUP_PG_*), a second, bare PostgreSQL 15 cluster
+# (BACKUP_BARE_PG_*: superuser dr_admin, no other role) stands in for a disaster-recovery server that has none
+# of the roles the tests create on the main one; restores are tested onto it.
 #
 # Everything lives under DIR, so several instances (different DIRs) can run side by side.
 # Secrets never appear on a command line: RabbitMQ reads its credentials from rabbitmq.conf,
@@ -21,6 +25,7 @@ readonly PG_BIN=/usr/lib/postgresql/15/bin
 readonly RABBIT_BIN=/usr/lib/rabbitmq/bin # not /usr/sbin: Debian's wrapper there switches to the rabbitmq user
 readonly PG_SYSTEM_USER=backup-infra
 readonly PG_SUPERUSER=postgres
+readonly PG_BARE_SUPERUSER=dr_admin # not postgres: no role of the main server exists on the bare one
 readonly STARTUP_TIMEOUT=60
 
 # shellcheck source=deploy/local/common.sh
@@ -139,6 +144,10 @@ BACKUP_PG_PORT=$BACKUP_PG_PORT
 BACKUP_PG_USER=$PG_SUPERUSER
 BACKUP_PG_PASSWORD=$BACKUP_PG_PASSWORD
 BACKUP_PG_BIN=$PG_BIN
+BACKUP_BARE_PG_HOST=127.0.0.1
+BACKUP_BARE_PG_PORT=$BACKUP_BARE_PG_PORT
+BACKUP_BARE_PG_USER=$PG_BARE_SUPERUSER
+BACKUP_BARE_PG_PASSWORD=$BACKUP_BARE_PG_PASSWORD
 BACKUP_INFRA_DIR=$DIR
 EOF
   write_file_0600 "$DIR/state.env" <<EOF
@@ -331,33 +340,40 @@ choose_pg_root() {
   if is_root; then chown "$PG_SYSTEM_USER:" "$PG_ROOT"; fi
 }
 
-pg_running() {
-  [[ -f $PG_ROOT/data/postmaster.pid ]] && (cd / && as_pg_user "$PG_BIN/pg_ctl" -D "$PG_ROOT/data" status >/dev/null 2>&1)
+# Two clusters: the main one in PG_ROOT, the bare one in PG_ROOT/bare. Each function below takes the cluster's
+# folder (its data/ and sock/ folders and its logs are in it) and its port.
+bare_pg_root() { printf '%s/bare' "$PG_ROOT"; }
+
+pg_running() { # pg_running ROOT
+  [[ -f $1/data/postmaster.pid ]] && (cd / && as_pg_user "$PG_BIN/pg_ctl" -D "$1/data" status >/dev/null 2>&1)
 }
 
-init_pg_cluster() {
-  local pwfile="$PG_ROOT/pwfile"
-  printf '%s\n' "$BACKUP_PG_PASSWORD" | write_file_0600 "$pwfile"
+init_pg_cluster() { # init_pg_cluster ROOT PORT SUPERUSER PASSWORD
+  local root=$1 port=$2 superuser=$3 pwfile="$1/pwfile"
+  mkdir -p "$root"
+  chmod 0700 "$root"
+  if is_root; then chown "$PG_SYSTEM_USER:" "$root"; fi
+  printf '%s\n' "$4" | write_file_0600 "$pwfile"
   if is_root; then chown "$PG_SYSTEM_USER:" "$pwfile"; fi
-  log "initialising PostgreSQL 15 cluster (port $BACKUP_PG_PORT)"
-  if ! (cd "$PG_ROOT" && as_pg_user "$PG_BIN/initdb" -D "$PG_ROOT/data" -U "$PG_SUPERUSER" \
+  log "initialising PostgreSQL 15 cluster (port $port, superuser $superuser)"
+  if ! (cd "$root" && as_pg_user "$PG_BIN/initdb" -D "$root/data" -U "$superuser" \
     --pwfile="$pwfile" --auth-host=scram-sha-256 --auth-local=trust \
-    --encoding=UTF8 --locale=C.UTF-8 --no-sync --no-instructions >"$PG_ROOT/initdb.log" 2>&1); then
+    --encoding=UTF8 --locale=C.UTF-8 --no-sync --no-instructions >"$root/initdb.log" 2>&1); then
     rm -f "$pwfile"
-    cat "$PG_ROOT/initdb.log" >&2
+    cat "$root/initdb.log" >&2
     die "initdb failed"
   fi
   rm -f "$pwfile"
-  mkdir -p "$PG_ROOT/sock"
-  chmod 0700 "$PG_ROOT/sock"
-  if is_root; then chown "$PG_SYSTEM_USER:" "$PG_ROOT/sock"; fi
+  mkdir -p "$root/sock"
+  chmod 0700 "$root/sock"
+  if is_root; then chown "$PG_SYSTEM_USER:" "$root/sock"; fi
   # Throwaway data: durability is traded for speed.
-  cat >>"$PG_ROOT/data/postgresql.conf" <<EOF
+  cat >>"$root/data/postgresql.conf" <<EOF
 
 # --- backup-infra ---
 listen_addresses = '127.0.0.1'
-port = $BACKUP_PG_PORT
-unix_socket_directories = '$PG_ROOT/sock'
+port = $port
+unix_socket_directories = '$root/sock'
 max_connections = 200
 fsync = off
 synchronous_commit = off
@@ -366,22 +382,37 @@ logging_collector = off
 EOF
 }
 
-start_pg() {
-  log "starting PostgreSQL on 127.0.0.1:$BACKUP_PG_PORT"
-  if ! (cd "$PG_ROOT" && as_pg_user "$PG_BIN/pg_ctl" -D "$PG_ROOT/data" -l "$PG_ROOT/postgres.log" \
+start_pg() { # start_pg ROOT PORT
+  log "starting PostgreSQL on 127.0.0.1:$2"
+  if ! (cd "$1" && as_pg_user "$PG_BIN/pg_ctl" -D "$1/data" -l "$1/postgres.log" \
     -w -t "$STARTUP_TIMEOUT" -s start </dev/null >/dev/null 2>&1); then
-    tail -n 40 "$PG_ROOT/postgres.log" >&2 || true
-    die "PostgreSQL did not start"
+    tail -n 40 "$1/postgres.log" >&2 || true
+    die "PostgreSQL on port $2 did not start"
   fi
 }
 
-stop_pg() {
-  [[ -n ${PG_ROOT:-} && -d $PG_ROOT/data ]] || return 0
-  if pg_running; then
-    log "stopping PostgreSQL on port $BACKUP_PG_PORT"
-    (cd / && as_pg_user "$PG_BIN/pg_ctl" -D "$PG_ROOT/data" -m fast -w -t 30 -s stop </dev/null >/dev/null 2>&1) || true
+stop_pg() { # stop_pg ROOT PORT
+  [[ -n ${1:-} && -d $1/data ]] || return 0
+  if pg_running "$1"; then
+    log "stopping PostgreSQL on port $2"
+    (cd / && as_pg_user "$PG_BIN/pg_ctl" -D "$1/data" -m fast -w -t 30 -s stop </dev/null >/dev/null 2>&1) || true
   fi
 }
+
+# The bare server is initialised and started in a process of its own while the main one is (initdb is most of
+# the cost, and there are two cores); wait_for_bare_pg waits for it and reports its failure.
+start_bare_pg_in_background() {
+  (init_pg_cluster "$(bare_pg_root)" "$BACKUP_BARE_PG_PORT" "$PG_BARE_SUPERUSER" "$BACKUP_BARE_PG_PASSWORD" &&
+    start_pg "$(bare_pg_root)" "$BACKUP_BARE_PG_PORT") &
+  BARE_PG_STARTING=$!
+}
+
+wait_for_bare_pg() {
+  wait "$BARE_PG_STARTING" || die "the bare PostgreSQL server (port $BACKUP_BARE_PG_PORT) did not start"
+}
+
+# An instance made before the bare server existed has no BACKUP_BARE_PG_PORT: it goes on without one.
+has_bare_pg() { [[ -n ${BACKUP_BARE_PG_PORT:-} ]]; }
 
 # ---------------------------------------------------------------------------------------------
 # Commands
@@ -393,11 +424,12 @@ create_instance() {
   : >"$DIR/.backup-infra"
   chmod 0700 "$DIR"
   read -r BACKUP_RABBITMQ_PORT BACKUP_RABBITMQ_MANAGEMENT_PORT RABBIT_DIST_PORT RABBIT_EPMD_PORT BACKUP_PG_PORT \
-    < <(free_ports 5)
+    BACKUP_BARE_PG_PORT < <(free_ports 6)
   BACKUP_RABBITMQ_NODENAME="backup-$(random_hex8)@localhost"
   BACKUP_RABBITMQ_USER="backup-$(random_hex8)"
   BACKUP_RABBITMQ_PASSWORD=$(random_alnum 32)
   BACKUP_PG_PASSWORD=$(random_alnum 32)
+  BACKUP_BARE_PG_PASSWORD=$(random_alnum 32)
 
   ensure_pg_system_user
   choose_pg_root
@@ -406,10 +438,12 @@ create_instance() {
   configure_s3rver
 
   start_rabbit_in_background # boots while PostgreSQL is initialised
-  init_pg_cluster
-  start_pg
+  start_bare_pg_in_background
+  init_pg_cluster "$PG_ROOT" "$BACKUP_PG_PORT" "$PG_SUPERUSER" "$BACKUP_PG_PASSWORD"
+  start_pg "$PG_ROOT" "$BACKUP_PG_PORT"
   start_s3rver
   mount_small_disk
+  wait_for_bare_pg
   wait_for_rabbit
 }
 
@@ -436,19 +470,21 @@ cmd_up() {
   if load_instance; then
     log "instance in $DIR exists; starting what is not running"
     rabbit_running || { start_rabbit_in_background; wait_for_rabbit; }
-    pg_running || start_pg
+    pg_running "$PG_ROOT" || start_pg "$PG_ROOT" "$BACKUP_PG_PORT"
+    if has_bare_pg && ! pg_running "$(bare_pg_root)"; then start_pg "$(bare_pg_root)" "$BACKUP_BARE_PG_PORT"; fi
     s3rver_running || start_s3rver
   else
     create_instance
   fi
-  log "up in $((SECONDS - started))s: RabbitMQ 127.0.0.1:$BACKUP_RABBITMQ_PORT (management $BACKUP_RABBITMQ_MANAGEMENT_PORT), PostgreSQL 127.0.0.1:$BACKUP_PG_PORT${BACKUP_S3_URL:+, s3rver $BACKUP_S3_URL}; env in $DIR/infra.env"
+  log "up in $((SECONDS - started))s: RabbitMQ 127.0.0.1:$BACKUP_RABBITMQ_PORT (management $BACKUP_RABBITMQ_MANAGEMENT_PORT), PostgreSQL 127.0.0.1:$BACKUP_PG_PORT${BACKUP_BARE_PG_PORT:+ (bare: $PG_BARE_SUPERUSER@127.0.0.1:$BACKUP_BARE_PG_PORT)}${BACKUP_S3_URL:+, s3rver $BACKUP_S3_URL}; env in $DIR/infra.env"
 }
 
 cmd_down() {
   local pids
   if load_instance; then
     stop_rabbit
-    stop_pg
+    stop_pg "$PG_ROOT" "$BACKUP_PG_PORT"
+    if has_bare_pg; then stop_pg "$(bare_pg_root)" "$BACKUP_BARE_PG_PORT"; fi
     stop_s3rver
   fi
   unmount_small_disk
@@ -472,7 +508,10 @@ cmd_status() {
   load_instance || { echo "down (no instance in $DIR)"; return 1; }
   local ok=0
   if rabbit_running; then echo "rabbitmq: up (127.0.0.1:$BACKUP_RABBITMQ_PORT)"; else echo "rabbitmq: down"; ok=1; fi
-  if pg_running; then echo "postgres: up (127.0.0.1:$BACKUP_PG_PORT)"; else echo "postgres: down"; ok=1; fi
+  if pg_running "$PG_ROOT"; then echo "postgres: up (127.0.0.1:$BACKUP_PG_PORT)"; else echo "postgres: down"; ok=1; fi
+  if has_bare_pg; then
+    if pg_running "$(bare_pg_root)"; then echo "bare postgres: up (127.0.0.1:$BACKUP_BARE_PG_PORT)"; else echo "bare postgres: down"; ok=1; fi
+  fi
   if [[ -n ${BACKUP_S3_URL:-} ]]; then
     if s3rver_running; then echo "s3rver: up ($BACKUP_S3_URL)"; else echo "s3rver: down"; ok=1; fi
   fi

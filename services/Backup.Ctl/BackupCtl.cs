@@ -31,6 +31,8 @@ public static class BackupCtl
         GiveDecryptionKeys = "give --passphrase-file F, or --secret-key-file F (with --secret-key-passphrase-file F when the key has a passphrase)",
         ChooseAnotherTarget = "Choose another --target-database, or add --overwrite to drop and recreate it.",
         AfterFailedRestore = "drop it, or run again with --overwrite",
+        KeepPrivileges = "--keep-privileges",
+        KeepFailedDatabase = "--keep-failed",
         CheckConnection = "Check --host, --port and --username, and give the password through PGPASSFILE, ~/.pgpass or --password-file.",
         FindTheKey = root => $"Check the key with 'backupctl list --store {root}'.",
     };

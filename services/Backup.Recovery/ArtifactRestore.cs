@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Text;
+using System.Text.RegularExpressions;
 using System.Net.Sockets;
 using Backup.Archive;
 using Backup.Recovery.Loading;
@@ -29,7 +30,7 @@ namespace Backup.Recovery;
 /// table counted with count(*).</item>
 /// </list>
 /// </summary>
-public static class ArtifactRestore
+public static partial class ArtifactRestore
 {
     const string RestoredMark = "Restored by {0} from ";
 
@@ -85,19 +86,28 @@ public static class ArtifactRestore
         progress.ArchiveDecoded(file.Bytes);
         await CreateAsync(maintenance, settings, key, target, dropFirst: exists, cancellationToken);
         progress.DatabaseCreated(target, exists);
-        var passFile = WritePassFile(settings, target, temporary);
+        try
+        {
+            var passFile = WritePassFile(settings, target, temporary);
 
-        progress.PgRestoreStarting(settings.Jobs, settings.Tools.PgRestore);
-        await PgRestoreAsync(settings, target, ["--clean", "--if-exists", $"--jobs={settings.Jobs}"], file.Path, passFile, cancellationToken);
-        temporary.Dispose();
+            progress.PgRestoreStarting(settings.Jobs, settings.Tools.PgRestore);
+            await PgRestoreAsync(settings, target, ["--clean", "--if-exists", $"--jobs={settings.Jobs}"], file.Path, passFile, cancellationToken);
+            temporary.Dispose();
 
-        // After pg_restore, not beside it: counting a table as soon as its data was in (tried) holds the ACCESS SHARE
-        // lock that pg_restore's next step on it, ALTER TABLE … ADD PRIMARY KEY, must wait for, and that index build is
-        // the restore's longest step; pg_restore took up to 1.4 s longer at scale 20.
-        IReadOnlyList<RowCount> counts;
-        await using (var connection = await OpenAsync(server, target, caller, cancellationToken))
-            counts = await RowCountComparison.CountAsync(connection, manifest.Tables, cancellationToken);
-        return new RestoreReport(key, manifest, target, exists, counts, clock.Elapsed);
+            // After pg_restore, not beside it: counting a table as soon as its data was in (tried) holds the ACCESS SHARE
+            // lock that pg_restore's next step on it, ALTER TABLE … ADD PRIMARY KEY, must wait for, and that index build is
+            // the restore's longest step; pg_restore took up to 1.4 s longer at scale 20.
+            IReadOnlyList<RowCount> counts;
+            await using (var connection = await OpenAsync(server, target, caller, cancellationToken))
+                counts = await RowCountComparison.CountAsync(connection, manifest.Tables, cancellationToken);
+            return new RestoreReport(key, manifest, target, exists, counts, clock.Elapsed);
+        }
+        catch (Exception e)
+        {
+            // No half-restored database is left behind, unless asked for (see FailedRestore).
+            if (await FailedRestore.DropOrKeepAsync(settings, maintenance, target, e, progress) is { } reported) throw reported;
+            throw;
+        }
     }
 
     /// <summary>
@@ -125,62 +135,77 @@ public static class ArtifactRestore
             await PgRestoreAsync(settings, target, [$"--use-list={list}"], schema, passFile, token);
         }, abandon.Token);
         var loading = LoadTableDataAsync(settings, key, manifest, target, archive, stored, sessions, schemaIn.Task, ownIndexes.TableLoaded, abandon.Token);
+        async Task AbandonLoadingAsync()
+        {
+            await abandon.CancelAsync();
+            schemaIn.TrySetCanceled();
+            try { await loading; } catch (Exception) { /* abandoned: the failure that made us abandon it is the one to report */ }
+        }
+
         NpgsqlConnection maintenance;
         try
         {
             (maintenance, var exists) = await session.ReadyAsync();
             if (exists)
             {
-                await abandon.CancelAsync();
-                schemaIn.TrySetCanceled();
-                try { await loading; } catch (Exception) { /* abandoned on purpose */ }
+                await AbandonLoadingAsync();
                 return null;
             }
             await CreateAsync(maintenance, settings, key, target, dropFirst: false, cancellationToken);
-            progress.DatabaseCreated(target, recreated: false);
-            passFile = WritePassFile(settings, target, temporary);
-            await PgRestoreAsync(settings, target, ["--clean", "--if-exists", $"--use-list={schemaList}"], schema, passFile, cancellationToken);
         }
         catch
         {
-            await abandon.CancelAsync();
-            schemaIn.TrySetCanceled();
-            try { await loading; } catch (Exception) { /* abandoned: the failure above is the one to report */ }
+            await AbandonLoadingAsync();
             throw;
         }
-        progress.LoadingStarted(sessions);
-        schemaIn.SetResult();
+        progress.DatabaseCreated(target, recreated: false);
 
-        IReadOnlyDictionary<string, long> rows;
-        long raw;
         try
         {
-            (rows, raw) = await loading;
-            await ownIndexes.WaitAsync();
+            try
+            {
+                passFile = WritePassFile(settings, target, temporary);
+                await PgRestoreAsync(settings, target, ["--clean", "--if-exists", $"--use-list={schemaList}"], schema, passFile, cancellationToken);
+            }
+            catch
+            {
+                await AbandonLoadingAsync();
+                throw;
+            }
+            progress.LoadingStarted(sessions);
+            schemaIn.SetResult();
+
+            IReadOnlyDictionary<string, long> rows;
+            long raw;
+            try
+            {
+                (rows, raw) = await loading;
+                await ownIndexes.WaitAsync();
+            }
+            catch
+            {
+                await ownIndexes.AbandonAsync();
+                throw;
+            }
+            progress.ArchiveDecoded(raw);
+
+            progress.PgRestoreStarting(settings.Jobs, settings.Tools.PgRestore);
+            var done = ownIndexes.Built;
+            var afterDataList = await temporary.WriteFileAsync("after-data.list",
+                Encoding.ASCII.GetBytes(TableDataLoad.List(TableDataLoad.AfterData(archive).Where(e => !done.Contains(e.DumpId)))), cancellationToken);
+            await PgRestoreAsync(settings, target, [$"--use-list={afterDataList}", $"--jobs={settings.Jobs}"], schema, passFile, cancellationToken);
+            var counts = manifest.Tables
+                .Select(t => new RowCount(t.Schema, t.Name, t.Rows, rows.TryGetValue($"{t.Schema}.{t.Name}", out var loaded) ? loaded : null))
+                .ToList();
+            return new RestoreReport(key, manifest, target, Recreated: false, counts, TimeSpan.Zero);
         }
-        catch (RecoveryException e) when (e.Code is RecoveryErrorCode.IntegrityCheckFailed or RecoveryErrorCode.DecryptionFailed)
+        catch (Exception e)
         {
-            await ownIndexes.AbandonAsync();
-            // The artifact is at fault, not the server: the half-loaded new database is of no use to anyone.
-            await ExecuteAsync(maintenance, $"DROP DATABASE IF EXISTS {DatabaseNames.Quote(target)} WITH (FORCE)", CancellationToken.None);
-            throw new RecoveryException(e.Code, $"{e.Message} The new database {target} was dropped again.");
-        }
-        catch
-        {
-            await ownIndexes.AbandonAsync();
+            // Whatever failed (pg_restore, a COPY, the connection, the artifact's content found bad while it loads, a
+            // cancellation), no half-restored database is left behind unless asked for (see FailedRestore).
+            if (await FailedRestore.DropOrKeepAsync(settings, maintenance, target, e, progress) is { } reported) throw reported;
             throw;
         }
-        progress.ArchiveDecoded(raw);
-
-        progress.PgRestoreStarting(settings.Jobs, settings.Tools.PgRestore);
-        var done = ownIndexes.Built;
-        var afterDataList = await temporary.WriteFileAsync("after-data.list",
-            Encoding.ASCII.GetBytes(TableDataLoad.List(TableDataLoad.AfterData(archive).Where(e => !done.Contains(e.DumpId)))), cancellationToken);
-        await PgRestoreAsync(settings, target, [$"--use-list={afterDataList}", $"--jobs={settings.Jobs}"], schema, passFile, cancellationToken);
-        var counts = manifest.Tables
-            .Select(t => new RowCount(t.Schema, t.Name, t.Rows, rows.TryGetValue($"{t.Schema}.{t.Name}", out var loaded) ? loaded : null))
-            .ToList();
-        return new RestoreReport(key, manifest, target, Recreated: false, counts, TimeSpan.Zero);
     }
 
     /// <summary><see cref="TableDataLoad.RunAsync"/>, with its failures as the operator should read them.</summary>
@@ -209,8 +234,7 @@ public static class ArtifactRestore
         }
         catch (TableLoadException e)
         {
-            throw new RecoveryException(RecoveryErrorCode.RestoreFailed,
-                $"{e.Message}; database {target} is left as it is for inspection ({caller.AfterFailedRestore}).");
+            throw new RecoveryException(RecoveryErrorCode.RestoreFailed, $"{e.Message}.");
         }
         catch (Exception e) when (e is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
         {
@@ -408,9 +432,10 @@ public static class ArtifactRestore
             $"--username={server.Username}",
             "--no-password",
             $"--dbname={target}",
-            // As the README's stock-tools line: roles of the source need not exist here, and a dump limited to
-            // named schemas recreates "public", which the new database already has (hence --clean --if-exists).
-            "--no-owner",
+            // As the README's stock-tools line: the roles of the source need not exist here (the restoring role owns
+            // everything, and no grant is restored) unless they are to be kept; and a dump limited to named schemas
+            // recreates "public", which the new database already has (hence --clean --if-exists).
+            .. settings.KeepPrivileges ? Array.Empty<string>() : ["--no-owner", "--no-privileges"],
             "--exit-on-error",
             .. options,
             archivePath,
@@ -429,10 +454,19 @@ public static class ArtifactRestore
         }
         await output;
         if (restore.ExitCode != 0)
+        {
+            var said = PgClientTools.Tail(await errors);
+            var missingRoles = settings.KeepPrivileges && MissingRole().IsMatch(said)
+                ? $" The archive's owners and grants name roles that {server.Describe()} does not have: restore without {settings.Caller.KeepPrivileges}, or create those roles first."
+                : "";
             throw new RecoveryException(RecoveryErrorCode.RestoreFailed,
-                $"pg_restore exited with code {restore.ExitCode}; database {target} is left as it is for inspection ({settings.Caller.AfterFailedRestore}). " +
-                $"pg_restore said: {PgClientTools.Tail(await errors)}");
+                $"pg_restore exited with code {restore.ExitCode} in database {target}. pg_restore said: {said}{missingRoles}");
+        }
     }
+
+    /// <summary>The server's error for a role that does not exist, as pg_restore passes it on.</summary>
+    [GeneratedRegex(@"ERROR:\s+role "".*"" does not exist", RegexOptions.CultureInvariant)]
+    private static partial Regex MissingRole();
 
     static async Task<NpgsqlConnection> OpenAsync(TargetServer server, string database, RecoveryCaller caller, CancellationToken cancellationToken)
     {

@@ -25,8 +25,14 @@ public sealed record RecoveryCaller
     /// <summary>What to do when the target database exists, completing "Database X already exists on S; nothing was changed. …".</summary>
     public required string ChooseAnotherTarget { get; init; }
 
-    /// <summary>What to do with a database pg_restore failed in, completing "… is left as it is for inspection (…)".</summary>
+    /// <summary>What to do with a half-restored database kept for inspection, completing "… is kept for inspection (…): …".</summary>
     public required string AfterFailedRestore { get; init; }
+
+    /// <summary>How to ask for the archive's owners and privileges to be kept (<see cref="RestoreSettings.KeepPrivileges"/>), e.g. "--keep-privileges".</summary>
+    public string KeepPrivileges { get; init; } = nameof(RestoreSettings.KeepPrivileges);
+
+    /// <summary>How to ask for a failed restore's database to be kept (<see cref="RestoreSettings.KeepFailedDatabase"/>), e.g. "--keep-failed".</summary>
+    public string KeepFailedDatabase { get; init; } = nameof(RestoreSettings.KeepFailedDatabase);
 
     /// <summary>What to check when the server can't be reached, completing "Could not connect to database D on S: why. …".</summary>
     public required string CheckConnection { get; init; }

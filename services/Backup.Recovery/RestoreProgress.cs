@@ -48,4 +48,12 @@ public class RestoreProgress
     public virtual void PgRestoreStarting(int jobs, string pgRestore)
     {
     }
+
+    /// <summary>
+    /// The restore failed (or was cancelled) after the target database was created: <paramref name="outcome"/> says
+    /// whether it was dropped or kept for inspection. The failure itself is reported as the restore's exception.
+    /// </summary>
+    public virtual void FailedAfterDatabaseCreated(string targetDatabase, string outcome)
+    {
+    }
 }

@@ -32,4 +32,19 @@ public sealed record RestoreSettings
     /// and overwrites only databases that carry that mark: a request can't drop a database it did not restore.
     /// </summary>
     public bool OverwriteOnlyRestoredDatabases { get; init; }
+
+    /// <summary>
+    /// Restore the archive's owners and privileges (ALTER … OWNER TO, GRANT, REVOKE): every role they name must exist on
+    /// the target server. False (the default): the restoring role owns everything and no grant is restored
+    /// (pg_restore --no-owner --no-privileges), so an archive restores onto a server that has none of the source's
+    /// roles, as a disaster-recovery server has not.
+    /// </summary>
+    public bool KeepPrivileges { get; init; }
+
+    /// <summary>
+    /// Keep a database whose restore failed after it was created, for inspection. False (the default): it is dropped,
+    /// so that no half-restored database is left behind. A restore that ran to its end with row counts that differ
+    /// from the manifest's is not a failed one: its database stays either way.
+    /// </summary>
+    public bool KeepFailedDatabase { get; init; }
 }

@@ -124,20 +124,58 @@ public sealed class When_an_archive_holds_a_large_object(AwkwardSourceWithLargeO
             await source.Postgres.ScalarAsync<string>(target, largeObject));
     }
 
+    /// <summary>
+    /// The source's objects are owned by "postgres", a role the bare server (whose superuser is dr_admin) does not
+    /// have: restored without owners by default, and with --keep-privileges pg_restore fails, and the database it was
+    /// filling is dropped again.
+    /// </summary>
+    [Fact]
+    public async Task Onto_a_server_without_the_sources_roles_it_restores_and_with_keep_privileges_it_fails_leaving_no_database()
+    {
+        var bare = PostgresServer.BareFromEnvironment();
+        var key = await store.AddAsync(source, DateTimeOffset.UtcNow);
+        var target = source.NewTargetName();
+        var failing = source.NewTargetName();
+        try
+        {
+            var restored = await RestoreAsync(bare, key.Value, target);
+            var refused = await RestoreAsync(bare, key.Value, failing, "--keep-privileges");
+
+            Assert.True(restored.ExitCode == ExitCodes.Ok, restored.ToString());
+            Assert.Contains("running pg_restore --jobs=2", restored.Output);
+            await Restored.AssertEqualAsync(source, target, bare);
+            Assert.True(refused.ExitCode == ExitCodes.DatabaseFailed, refused.ToString());
+            Assert.Contains("role \"postgres\" does not exist", refused.Errors);
+            Assert.Contains($"database {failing} was dropped", refused.Errors.ReplaceLineEndings(" "));
+            Assert.False(await bare.DatabaseExistsAsync(failing));
+        }
+        finally
+        {
+            await bare.ExecuteAsync("postgres", $"DROP DATABASE IF EXISTS {target} WITH (FORCE)");
+            await bare.ExecuteAsync("postgres", $"DROP DATABASE IF EXISTS {failing} WITH (FORCE)");
+        }
+    }
+
+    Task<CtlRun> RestoreAsync(PostgresServer server, string key, string target, params string[] more) => Backupctl.RunAsync(
+        ["restore", "--store", store.Root, key, "--target-database", target, "--jobs", "2",
+         "--password-file", server.WritePasswordFile(store.Workspace), .. Connection.To(server), .. more]);
+
     public void Dispose() => store.Dispose();
 }
 
 /// <summary>What the restored awkward database must hold.</summary>
 static class Restored
 {
-    public static async Task AssertEqualAsync(AwkwardSource source, string target)
+    /// <param name="server">Where <paramref name="target"/> is: the source's server when null.</param>
+    public static async Task AssertEqualAsync(AwkwardSource source, string target, PostgresServer? server = null)
     {
         var postgres = source.Postgres;
+        server ??= postgres;
         foreach (var table in source.Tables)
         {
             var name = AwkwardSource.Sql(table);
             var fingerprint = $"SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM {name} t";
-            Assert.Equal(await postgres.ScalarAsync<string>(source.Database, fingerprint), await postgres.ScalarAsync<string>(target, fingerprint));
+            Assert.Equal(await postgres.ScalarAsync<string>(source.Database, fingerprint), await server.ScalarAsync<string>(target, fingerprint));
         }
         string[] afterData =
         [
@@ -151,6 +189,6 @@ static class Restored
             "SELECT string_agg(inhrelid::regclass::text, ',' ORDER BY inhrelid::regclass::text) FROM pg_inherits WHERE inhparent = 'public.events'::regclass",
         ];
         foreach (var query in afterData)
-            Assert.Equal(await postgres.ScalarAsync<string>(source.Database, query), await postgres.ScalarAsync<string>(target, query));
+            Assert.Equal(await postgres.ScalarAsync<string>(source.Database, query), await server.ScalarAsync<string>(target, query));
     }
 }

@@ -14,8 +14,9 @@ namespace Backup.Ctl.Commands;
 /// <summary>
 /// <c>backupctl restore --store DIR KEY --target-database NAME</c>: verifies the artifact while it decodes it into a
 /// private temporary file (refusing on any mismatch before touching a database), creates a new database (or, with
-/// --overwrite, drops and recreates an existing one), runs pg_restore -j N into it, and compares every manifest
-/// table's row count with the restored one. The restore itself is <see cref="ArtifactRestore"/>, which the restorer
+/// --overwrite, drops and recreates an existing one), runs pg_restore -j N into it (without owners and grants unless
+/// --keep-privileges), and compares every manifest table's row count with the restored one; a restore that fails after
+/// the database was created drops it again, unless --keep-failed. The restore itself is <see cref="ArtifactRestore"/>, which the restorer
 /// service runs too; this command reads the command line and prints each step.
 /// </summary>
 public sealed class RestoreCommand : Command
@@ -37,6 +38,15 @@ public sealed class RestoreCommand : Command
         HelpName = "FILE",
     };
     readonly Option<bool> overwrite = new("--overwrite") { Description = "If the target database exists, drop it (disconnecting its sessions) and recreate it." };
+    readonly Option<bool> keepPrivileges = new("--keep-privileges")
+    {
+        Description = "Restore the archive's owners and grants (ALTER ... OWNER TO, GRANT); every role they name must exist on the target server. " +
+            "Without it the connecting role owns everything and no grant is restored, so the archive restores onto a server that has none of the source's roles.",
+    };
+    readonly Option<bool> keepFailed = new("--keep-failed")
+    {
+        Description = "Keep the database of a restore that fails part-way, for inspection. Without it that database is dropped: no half-restored database is left behind.",
+    };
     readonly Option<int> jobs = new("--jobs", "-j") { Description = "pg_restore's parallel jobs.", DefaultValueFactory = _ => 2, HelpName = "N" };
     readonly Option<string?> tempDir = new("--temp-dir")
     {
@@ -47,7 +57,8 @@ public sealed class RestoreCommand : Command
     readonly DecryptionKeyOptions keys = new();
 
     public RestoreCommand(Terminal terminal)
-        : base("restore", "Verify an artifact, then restore it into a new database and compare its row counts with the manifest.")
+        : base("restore", "Verify an artifact, then restore it into a new database (without the source's owners and grants, unless " +
+            "--keep-privileges) and compare its row counts with the manifest. A restore that fails part-way leaves no database behind, unless --keep-failed.")
     {
         Add(store);
         Add(key);
@@ -57,6 +68,8 @@ public sealed class RestoreCommand : Command
         Add(username);
         Add(passwordFile);
         Add(overwrite);
+        Add(keepPrivileges);
+        Add(keepFailed);
         Add(jobs);
         Add(tempDir);
         Add(pgBin);
@@ -89,6 +102,8 @@ public sealed class RestoreCommand : Command
             DecryptionKeys = decryptionKeys,
             TempDirectory = result.GetValue(tempDir),
             Jobs = result.GetValue(jobs),
+            KeepPrivileges = result.GetValue(keepPrivileges),
+            KeepFailedDatabase = result.GetValue(keepFailed),
         };
 
         SweepTempFolders(terminal, settings.TempDirectory);
@@ -156,5 +171,8 @@ public sealed class RestoreCommand : Command
 
         public override void PgRestoreStarting(int jobs, string pgRestore) =>
             terminal.Out.WriteLine($"  running pg_restore --jobs={jobs} ({pgRestore})…");
+
+        public override void FailedAfterDatabaseCreated(string targetDatabase, string outcome) =>
+            terminal.Out.WriteLine($"  restore failed: {outcome}");
     }
 }

@@ -8,9 +8,9 @@ namespace Backup.Ctl.Tests.Infrastructure;
 /// exactly as the dumper runs it (custom format, --compress=0, the demo source's schemas and excluded tables), with
 /// the dumped tables' real row counts. Databases the tests restore into are dropped at the end.
 /// </summary>
-public sealed class DemoSource : IDumpedSource, IAsyncLifetime
+public class DemoSource : IDumpedSource, IAsyncLifetime
 {
-    readonly string id = Guid.NewGuid().ToString("N")[..10];
+    protected readonly string id = Guid.NewGuid().ToString("N")[..10];
     readonly List<string> databases = [];
 
     public PostgresServer Postgres { get; } = PostgresServer.FromEnvironment();
@@ -36,6 +36,7 @@ public sealed class DemoSource : IDumpedSource, IAsyncLifetime
         await Postgres.ExecuteAsync("postgres", $"CREATE DATABASE {Database}");
         databases.Add(Database);
         await Postgres.ExecuteAsync(Database, await File.ReadAllTextAsync(Path.Combine(RepositoryRoot.Path, "deploy", "demo", "demo-source.sql")));
+        await AfterSeedAsync();
         ServerVersion = await Postgres.ScalarAsync<string>(Database, "SHOW server_version");
 
         var folder = Directory.CreateTempSubdirectory("ctl-pgdump-").FullName;
@@ -83,7 +84,10 @@ public sealed class DemoSource : IDumpedSource, IAsyncLifetime
         return (output.ToArray(), System.Text.Encoding.UTF8.GetString(output.ToArray()));
     }
 
-    public async Task DisposeAsync()
+    /// <summary>What a derived source adds to the seeded database before it is dumped.</summary>
+    protected virtual Task AfterSeedAsync() => Task.CompletedTask;
+
+    public virtual async Task DisposeAsync()
     {
         foreach (var database in databases)
             await Postgres.ExecuteAsync("postgres", $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");

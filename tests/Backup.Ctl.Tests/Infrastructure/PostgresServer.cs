@@ -11,6 +11,14 @@ public sealed record PostgresServer(string Host, int Port, string Username, stri
     public static PostgresServer FromEnvironment() => new(
         Var("BACKUP_PG_HOST"), int.Parse(Var("BACKUP_PG_PORT")), Var("BACKUP_PG_USER"), Var("BACKUP_PG_PASSWORD"), Var("BACKUP_PG_BIN"));
 
+    /// <summary>
+    /// The second server infra.sh starts (BACKUP_BARE_PG_*): a fresh cluster whose only role is its superuser (not
+    /// "postgres"), as a disaster-recovery server is; none of the roles the tests create on the main server exist there.
+    /// </summary>
+    public static PostgresServer BareFromEnvironment() => new(
+        Var("BACKUP_BARE_PG_HOST"), int.Parse(Var("BACKUP_BARE_PG_PORT")), Var("BACKUP_BARE_PG_USER"), Var("BACKUP_BARE_PG_PASSWORD"),
+        Var("BACKUP_PG_BIN"));
+
     public string ConnectionString(string database) => new NpgsqlConnectionStringBuilder
     {
         Host = Host, Port = Port, Database = database, Username = Username, Password = Password, Pooling = false,
@@ -37,6 +45,9 @@ public sealed record PostgresServer(string Host, int Port, string Username, stri
 
     public Task<long> CountAsync(string database, string table) => ScalarAsync<long>(database, $"SELECT count(*) FROM {table}");
 
+    public Task<bool> RoleExistsAsync(string role) =>
+        ScalarAsync<bool>("postgres", $"SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}')");
+
     /// <summary>A 0600 password file with this server's entry, as an operator keeps in ~/.pgpass.</summary>
     public string WritePassFile(string folder)
     {
@@ -57,5 +68,6 @@ public sealed record PostgresServer(string Host, int Port, string Username, stri
 
     static string Var(string name) => Environment.GetEnvironmentVariable(name)
         ?? throw new InvalidOperationException(
-            $"{name} is not set: run the tests with deploy/local/test.sh, or 'deploy/local/infra.sh up DIR' and 'set -a; . DIR/infra.env; set +a' first.");
+            $"{name} is not set: run the tests with deploy/local/test.sh, or 'deploy/local/infra.sh up DIR' and 'set -a; . DIR/infra.env; set +a' first " +
+            "(an instance made before infra.sh started the bare server has no BACKUP_BARE_PG_*: make a new one).");
 }
