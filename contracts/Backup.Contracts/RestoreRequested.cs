@@ -19,6 +19,19 @@ public sealed record RestoreRequested
     /// <summary>Drop and recreate the target database if it exists. Without it, an existing target fails the restore.</summary>
     public bool Overwrite { get; init; }
 
+    /// <summary>
+    /// Restore the artifact's owners and privileges (ALTER … OWNER TO, GRANT): every role they name must exist on the
+    /// restore server, else the restore fails. False (the default): the restorer's role owns everything and no grant is
+    /// restored, so the artifact restores onto a server that has none of the source's roles.
+    /// </summary>
+    public bool KeepPrivileges { get; init; }
+
+    /// <summary>
+    /// Keep the database of a restore that fails part-way, for inspection. False (the default): it is dropped, so that no
+    /// half-restored database is left behind.
+    /// </summary>
+    public bool KeepFailedDatabase { get; init; }
+
     public required DateTimeOffset RequestedAt { get; init; }
     public required string RequestedBy { get; init; }
 }

@@ -34,6 +34,9 @@ static partial class Log
 
     [LoggerMessage(5011, LogLevel.Information, "Restore {RestoreId}: schema in; loading table data in {Sessions} sessions while the archive decodes")]
     public static partial void LoadingStarted(ILogger logger, Guid restoreId, int sessions);
+
+    [LoggerMessage(5012, LogLevel.Warning, "Restore {RestoreId} into database {TargetDatabase} failed or was stopped after the database was created: {Outcome}")]
+    public static partial void FailedAfterDatabaseCreated(ILogger logger, Guid restoreId, string targetDatabase, string outcome);
 }
 
 static partial class Log

@@ -13,8 +13,12 @@ using Microsoft.Extensions.Options;
 
 namespace Backup.Api.Endpoints;
 
-/// <summary>What POST /restores takes: the run whose artifact to restore, and where.</summary>
-public sealed record RestoreRequestBody(Guid RunId, string? TargetDatabase = null, bool Overwrite = false);
+/// <summary>
+/// What POST /restores takes: the run whose artifact to restore, and where; whether to keep the archive's owners and
+/// grants (the roles must exist on the restore server), and a database whose restore failed part-way (else dropped).
+/// </summary>
+public sealed record RestoreRequestBody(Guid RunId, string? TargetDatabase = null, bool Overwrite = false, bool KeepPrivileges = false,
+    bool KeepFailedDatabase = false);
 
 /// <summary>What POST /restores answers: the restore to follow.</summary>
 public sealed record RestoreAccepted(Guid RestoreId, Guid RunId, string ArtifactKey, string Status);
@@ -34,7 +38,7 @@ public static partial class RestoreEndpoints
     {
         api.MapPost("/restores", RequestAsync).RequireAuthorization(ApiRoles.Operator).RequireRateLimiting(ApiRateLimits.Requests)
             .WithName("RequestRestore").WithTags("Restores").WithLocation().WithSummary("Restores a run's artifact into a new (or, with overwrite, a restored) database; 202 with the restore id.")
-            .WithDescription("Role operator (or admin). Publishes RestoreRequested for the run's artifact; 202 with the restore id and Location /api/v1/restores/{restoreId}. targetDatabase: a lower-case identifier (at most 63 of letters, digits, '_'), or absent for a new name. With an Idempotency-Key a retried request is the same restore. 409 when the run has no artifact; 503 when the broker does not take the message; 429 (Retry-After) over the caller's rate. Audited.")
+            .WithDescription("Role operator (or admin). Publishes RestoreRequested for the run's artifact; 202 with the restore id and Location /api/v1/restores/{restoreId}. targetDatabase: a lower-case identifier (at most 63 of letters, digits, '_'), or absent for a new name. keepPrivileges: restore the archive's owners and grants (the roles must exist on the restore server; by default the restorer's role owns everything and no grant is restored). keepFailedDatabase: keep a database whose restore failed part-way (by default it is dropped). With an Idempotency-Key a retried request is the same restore. 409 when the run has no artifact; 503 when the broker does not take the message; 429 (Retry-After) over the caller's rate. Audited.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status503ServiceUnavailable).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status429TooManyRequests);
         api.MapGet("/restores/{restoreId:guid}", GetAsync).RequireAuthorization(ApiRoles.Reader).WithName("GetRestore").WithTags("Restores")
@@ -64,6 +68,8 @@ public static partial class RestoreEndpoints
             ArtifactKey = key.Value,
             TargetDatabase = body.TargetDatabase,
             Overwrite = body.Overwrite,
+            KeepPrivileges = body.KeepPrivileges,
+            KeepFailedDatabase = body.KeepFailedDatabase,
             RequestedAt = clock.GetUtcNow(),
             RequestedBy = $"api:{actor}",
         };
@@ -73,7 +79,8 @@ public static partial class RestoreEndpoints
             return Problems.BrokerUnavailable();
         }
         await audit.RecordAsync(http, "restore.request", key.Value, StatusCodes.Status202Accepted,
-            $"restore {request.RestoreId} into {body.TargetDatabase ?? "(a new database)"}{(body.Overwrite ? ", overwrite" : "")}");
+            $"restore {request.RestoreId} into {body.TargetDatabase ?? "(a new database)"}{(body.Overwrite ? ", overwrite" : "")}" +
+            $"{(body.KeepPrivileges ? ", keep privileges" : "")}{(body.KeepFailedDatabase ? ", keep failed database" : "")}");
         var status = $"/api/v1/restores/{request.RestoreId}";
         return TypedResults.Accepted(status, new RestoreAccepted(request.RestoreId, body.RunId, key.Value, status));
     }

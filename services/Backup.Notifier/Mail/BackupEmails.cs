@@ -203,13 +203,25 @@ public static class BackupEmails
         return message;
     }
 
-    /// <summary>The README's stock-tools restore of an artifact of this encoding into an existing empty database.</summary>
-    public static string StockRestoreLine(ArtifactEncoding encoding, string fileName, string database) => encoding switch
+    /// <summary>
+    /// The README's stock-tools restore of an artifact of this encoding into an existing empty database: without the
+    /// source's owners and grants (so onto a server that has none of its roles), in one transaction, and dropping the
+    /// database again if it fails (so a failure leaves nothing behind, and the line still fails).
+    /// </summary>
+    public static string StockRestoreLine(ArtifactEncoding encoding, string fileName, string database)
     {
-        ArtifactEncoding.Plain => $"pg_restore --no-owner --clean --if-exists --exit-on-error --dbname={database} {fileName}",
-        ArtifactEncoding.ZstdOpenPgp => $"gpg --decrypt {fileName} | zstd -dc | pg_restore --no-owner --clean --if-exists --exit-on-error --dbname={database}",
-        _ => $"zstd -dc {fileName} | pg_restore --no-owner --clean --if-exists --exit-on-error --dbname={database}",
-    };
+        var restore = $"pg_restore {StockRestoreOptions} --dbname={database}";
+        var dropOnFailure = $"|| {{ dropdb {database}; false; }}";
+        return encoding switch
+        {
+            ArtifactEncoding.Plain => $"{restore} {fileName} {dropOnFailure}",
+            ArtifactEncoding.ZstdOpenPgp => $"gpg --decrypt {fileName} | zstd -dc | {restore} {dropOnFailure}",
+            _ => $"zstd -dc {fileName} | {restore} {dropOnFailure}",
+        };
+    }
+
+    /// <summary>pg_restore's options in the README's stock-tools restore.</summary>
+    public const string StockRestoreOptions = "--no-owner --no-privileges --clean --if-exists --single-transaction";
 
     /// <summary>What to look at first for each BackupFailed.ErrorCode, naming the settings involved.</summary>
     public static string FirstCheck(string errorCode, string source) => errorCode switch

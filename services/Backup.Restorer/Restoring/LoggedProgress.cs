@@ -3,7 +3,7 @@ using Backup.Storage;
 
 namespace Backup.Restorer.Restoring;
 
-/// <summary>A restore's steps as log events (5005…5008, 5011) of the restore's id.</summary>
+/// <summary>A restore's steps as log events (5005…5008, 5011, 5012) of the restore's id.</summary>
 public sealed class LoggedProgress(ILogger logger, Guid restoreId) : RestoreProgress
 {
     public override async Task CheckStoredBytesAsync(ArtifactKey key, ArtifactManifest manifest, Func<IProgress<long>?, Task> check)
@@ -20,4 +20,7 @@ public sealed class LoggedProgress(ILogger logger, Guid restoreId) : RestoreProg
     public override void LoadingStarted(int sessions) => Log.LoadingStarted(logger, restoreId, sessions);
 
     public override void PgRestoreStarting(int jobs, string pgRestore) => Log.PgRestoreStarted(logger, restoreId, jobs);
+
+    public override void FailedAfterDatabaseCreated(string targetDatabase, string outcome) =>
+        Log.FailedAfterDatabaseCreated(logger, restoreId, targetDatabase, outcome);
 }

@@ -81,7 +81,7 @@ public sealed class RestoreArtifactJob(
     {
         var (request, target, _) = Payload(job);
         return PublishFailureAsync(request, nameof(RecoveryErrorCode.Interrupted),
-            $"The restore into database {target} was interrupted: its restorer stopped before it finished, so the database may be partial. " +
+            $"The restore into database {target} was interrupted: its restorer stopped before it finished and could not drop it, so the database may be partial. " +
             $"Request the restore again with overwrite (a database a restore made may be replaced), or into another database. ({reason})",
             cancellationToken);
     }
@@ -95,7 +95,8 @@ public sealed class RestoreArtifactJob(
     {
         try
         {
-            var report = await ArtifactRestore.RunAsync(setup.For(key), key, target, request.Overwrite,
+            var settings = setup.For(key) with { KeepPrivileges = request.KeepPrivileges, KeepFailedDatabase = request.KeepFailedDatabase };
+            var report = await ArtifactRestore.RunAsync(settings, key, target, request.Overwrite,
                 new LoggedProgress(logger, request.RestoreId), cancellationToken);
             if (report.RowCountsMatch) return (report, null, null);
             var differing = string.Join(", ", report.Differing.Select(table =>

@@ -18,6 +18,7 @@ public sealed class When_artifacts_are_encrypted(TestInfrastructure infrastructu
     public async Task InitializeAsync()
     {
         system = await BackupSystem.CreateAsync(infrastructure);
+        await system.GrantToAReaderAsync(); // the archive names roles of the source's server only
         gpg = await GpgHome.CreateAsync("ops@example.com");
         await system.StartCatalog();
         await system.StartDumper(settings => settings["Encryption:RecipientKeyFiles:0"] = gpg.PublicKeyFile);
@@ -44,6 +45,19 @@ public sealed class When_artifacts_are_encrypted(TestInfrastructure infrastructu
         var restored = await system.RestoreAsync(path, gpg);
         Assert.Equal(await system.Postgres.ScalarAsync<long>(system.SourceDatabase, "SELECT count(*) FROM public.orders"),
             await system.Postgres.ScalarAsync<long>(restored, "SELECT count(*) FROM public.orders"));
+    }
+
+    [Fact]
+    public async Task The_READMEs_gpg_line_restores_it_onto_a_server_without_the_sources_roles()
+    {
+        var run = await system.WaitForStateAsync(runId, BackupRunStates.Completed);
+
+        var restored = await system.RestoreAsync(Path.Combine(system.StoreRoot, run.ArtifactKey!), gpg, system.BarePostgres);
+
+        Assert.False(await system.BarePostgres.RoleExistsAsync(system.ReaderRole));
+        foreach (var table in new[] { "billing.invoices", "public.customers", "public.orders" })
+            Assert.Equal(await system.Postgres.ScalarAsync<long>(system.SourceDatabase, $"SELECT count(*) FROM {table}"),
+                await system.BarePostgres.ScalarAsync<long>(restored, $"SELECT count(*) FROM {table}"));
     }
 
     [Fact]

@@ -32,6 +32,12 @@ public sealed class BackupSystem : IAsyncDisposable
     public string StoreRoot { get; } = Directory.CreateTempSubdirectory("backup-store-").FullName;
     public SmtpSink Mail { get; } = new();
     public PostgresEndpoint Postgres => infrastructure.Postgres;
+
+    /// <summary>The second server, with none of this system's roles (<see cref="TestInfrastructure.BarePostgres"/>).</summary>
+    public PostgresEndpoint BarePostgres => infrastructure.BarePostgres;
+
+    /// <summary>A role of the source's server only, granted to read the source (<see cref="GrantToAReaderAsync"/>).</summary>
+    public string ReaderRole => $"reader_{id}";
     public BrokerEndpoint Broker => infrastructure.Broker;
     public string CatalogConnectionString => Postgres.ConnectionString(CatalogDatabase);
 
@@ -137,23 +143,52 @@ public sealed class BackupSystem : IAsyncDisposable
         }, $"run {runId} to reach {state}", deadline);
 
     /// <summary>
-    /// Restores an artifact into a new database by running the README's stock-tools line itself
-    /// (zstd -dc "$ARTIFACT" | pg_restore … --dbname="$TARGET"), and returns the database's name.
+    /// Restores an artifact into a new database by running the README's stock-tools lines themselves (createdb, then
+    /// zstd -dc "$ARTIFACT" | pg_restore … --dbname="$TARGET"), on the source's server or on <paramref name="server"/>
+    /// (<see cref="BarePostgres"/>), and returns the database's name.
     /// </summary>
-    public async Task<string> RestoreAsync(string artifactPath, GpgHome? gpg = null)
+    public async Task<string> RestoreAsync(string artifactPath, GpgHome? gpg = null, PostgresEndpoint? server = null)
     {
-        var database = $"restored_{id}_{Guid.NewGuid():N}"[..40];
-        await Postgres.ExecuteAsync("postgres", $"CREATE DATABASE \"{database}\"");
-        restored.Add(database);
+        server ??= Postgres;
+        var database = server == Postgres ? $"restored_{id}_{Guid.NewGuid():N}"[..40] : NewBareDatabaseName();
+        if (server == Postgres) restored.Add(database);
+        await server.ExecuteAsync("postgres", $"CREATE DATABASE \"{database}\"");
         if (gpg is null)
-            await PgTools.RunReadmeRestoreLineAsync(Postgres, artifactPath, database);
+            await PgTools.RunReadmeRestoreLineAsync(server, artifactPath, database);
         else
-            await PgTools.RunReadmeRestoreLineAsync(Postgres, artifactPath, database, "gpg --decrypt \"$ARTIFACT\"",
+            await PgTools.RunReadmeRestoreLineAsync(server, artifactPath, database, "gpg --decrypt \"$ARTIFACT\"",
                 new Dictionary<string, string> { ["GNUPGHOME"] = gpg.Directory });
         return database;
     }
 
     readonly List<string> restored = [];
+    readonly List<string> restoredOnBare = [];
+
+    /// <summary>A fresh name for a database a test restores into on <see cref="BarePostgres"/>; dropped there when the system is disposed.</summary>
+    public string NewBareDatabaseName()
+    {
+        var name = $"bare_{id}_{restoredOnBare.Count}";
+        restoredOnBare.Add(name);
+        return name;
+    }
+
+    /// <summary>
+    /// Makes the source as platforms keep it: besides its owner (<see cref="SourceRole"/>, not a superuser), a reporting
+    /// role of the source's server only (<see cref="ReaderRole"/>) may read it (GRANT USAGE ON SCHEMA billing, SELECT on
+    /// every table). Its archive then names both roles, which <see cref="BarePostgres"/> lacks.
+    /// </summary>
+    public async Task GrantToAReaderAsync()
+    {
+        await Postgres.ExecuteAsync("postgres", $"CREATE ROLE \"{ReaderRole}\" NOLOGIN");
+        grantedToAReader = true;
+        await using var connection = new Npgsql.NpgsqlConnection(Postgres.ConnectionString(SourceDatabase, SourceRole, SourcePassword));
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(
+            $"GRANT USAGE ON SCHEMA billing TO \"{ReaderRole}\"; GRANT SELECT ON ALL TABLES IN SCHEMA public, billing TO \"{ReaderRole}\"", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    bool grantedToAReader;
 
     /// <summary>A fresh name for a database a test restores into (or creates); dropped when the system is disposed.</summary>
     public string NewDatabaseName() => DropAtEnd($"restored_{id}_{restored.Count}");
@@ -194,6 +229,9 @@ public sealed class BackupSystem : IAsyncDisposable
         await Broker.DeleteVirtualHostAsync(VirtualHost);
         foreach (var database in restored.Append(CatalogDatabase).Append(SourceDatabase))
             await Postgres.ExecuteAsync("postgres", $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+        foreach (var database in restoredOnBare)
+            await BarePostgres.ExecuteAsync("postgres", $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+        if (grantedToAReader) await Postgres.ExecuteAsync("postgres", $"DROP ROLE IF EXISTS \"{ReaderRole}\"");
         await Postgres.ExecuteAsync("postgres", $"DROP ROLE IF EXISTS \"{SourceRole}\"");
         Directory.Delete(StoreRoot, recursive: true);
     }

@@ -61,7 +61,9 @@ public sealed class RawRabbit : IAsyncDisposable
         }, JsonSerializerOptions.Web));
 
     /// <summary>Publishes a RestoreRequested envelope as a non-.NET service would; without a target the restorer names one.</summary>
-    public Task RequestRestoreAsync(Guid restoreId, string artifactKey, string? targetDatabase = null, bool overwrite = false)
+    /// <remarks>keepPrivileges and keepFailedDatabase are sent only when true, as a publisher older than them sends none.</remarks>
+    public Task RequestRestoreAsync(Guid restoreId, string artifactKey, string? targetDatabase = null, bool overwrite = false,
+        bool keepPrivileges = false, bool keepFailedDatabase = false)
     {
         var message = new Dictionary<string, object?>
         {
@@ -72,6 +74,8 @@ public sealed class RawRabbit : IAsyncDisposable
             ["requestedBy"] = "test",
         };
         if (targetDatabase is not null) message["targetDatabase"] = targetDatabase;
+        if (keepPrivileges) message["keepPrivileges"] = true;
+        if (keepFailedDatabase) message["keepFailedDatabase"] = true;
         return PublishAsync("Backup.Contracts:RestoreRequested", JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["messageType"] = new[] { "urn:message:Backup.Contracts:RestoreRequested" },

@@ -9,16 +9,23 @@ namespace Backup.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// The real RabbitMQ and PostgreSQL the integration tests run against. deploy/local/test.sh starts throwaway
-/// instances and exports BACKUP_RABBITMQ_* and BACKUP_PG_*; without those, Testcontainers starts them where a Docker
-/// engine answers. No in-memory transport and no fake database.
+/// instances and exports BACKUP_RABBITMQ_*, BACKUP_PG_* and BACKUP_BARE_PG_*; without those, Testcontainers starts
+/// them where a Docker engine answers. No in-memory transport and no fake database.
 /// </summary>
 public sealed class TestInfrastructure : IAsyncLifetime
 {
     RabbitMqContainer? rabbitContainer;
     PostgreSqlContainer? postgresContainer;
+    PostgreSqlContainer? barePostgresContainer;
 
     public BrokerEndpoint Broker { get; private set; } = null!;
     public PostgresEndpoint Postgres { get; private set; } = null!;
+
+    /// <summary>
+    /// A second PostgreSQL server whose only role is its superuser (dr_admin, not postgres), as a fresh
+    /// disaster-recovery server is: none of the roles the tests create on <see cref="Postgres"/> exist there.
+    /// </summary>
+    public PostgresEndpoint BarePostgres { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
@@ -29,6 +36,8 @@ public sealed class TestInfrastructure : IAsyncLifetime
                 int.Parse(Var("BACKUP_RABBITMQ_MANAGEMENT_PORT")), Var("BACKUP_RABBITMQ_USER"), Var("BACKUP_RABBITMQ_PASSWORD"));
             Postgres = new PostgresEndpoint(Var("BACKUP_PG_HOST"), int.Parse(Var("BACKUP_PG_PORT")),
                 Var("BACKUP_PG_USER"), Var("BACKUP_PG_PASSWORD"), Var("BACKUP_PG_BIN"));
+            BarePostgres = new PostgresEndpoint(Var("BACKUP_BARE_PG_HOST"), int.Parse(Var("BACKUP_BARE_PG_PORT")),
+                Var("BACKUP_BARE_PG_USER"), Var("BACKUP_BARE_PG_PASSWORD"), Var("BACKUP_PG_BIN"));
             return;
         }
 
@@ -36,7 +45,8 @@ public sealed class TestInfrastructure : IAsyncLifetime
         {
             rabbitContainer = new RabbitMqBuilder("rabbitmq:3.13-management").WithPortBinding(15672, true).Build();
             postgresContainer = new PostgreSqlBuilder("postgres:15").Build();
-            await Task.WhenAll(rabbitContainer.StartAsync(), postgresContainer.StartAsync());
+            barePostgresContainer = new PostgreSqlBuilder("postgres:15").WithUsername("dr_admin").Build();
+            await Task.WhenAll(rabbitContainer.StartAsync(), postgresContainer.StartAsync(), barePostgresContainer.StartAsync());
         }
         catch (Exception e)
         {
@@ -51,6 +61,8 @@ public sealed class TestInfrastructure : IAsyncLifetime
         var pg = new NpgsqlConnectionStringBuilder(postgresContainer.GetConnectionString());
         Postgres = new PostgresEndpoint(pg.Host!, pg.Port, pg.Username!, pg.Password!,
             Environment.GetEnvironmentVariable("BACKUP_PG_BIN") ?? "/usr/lib/postgresql/15/bin");
+        var bare = new NpgsqlConnectionStringBuilder(barePostgresContainer.GetConnectionString());
+        BarePostgres = new PostgresEndpoint(bare.Host!, bare.Port, bare.Username!, bare.Password!, Postgres.BinDirectory);
     }
 
     /// <summary>
@@ -104,10 +116,12 @@ public sealed class TestInfrastructure : IAsyncLifetime
     {
         if (rabbitContainer is not null) await rabbitContainer.DisposeAsync();
         if (postgresContainer is not null) await postgresContainer.DisposeAsync();
+        if (barePostgresContainer is not null) await barePostgresContainer.DisposeAsync();
     }
 
     static string Var(string name) => Environment.GetEnvironmentVariable(name)
-        ?? throw new InvalidOperationException($"{name} is not set: run the tests with deploy/local/test.sh.");
+        ?? throw new InvalidOperationException(
+            $"{name} is not set: run the tests with deploy/local/test.sh (or with the variables of a current deploy/local/infra.sh instance's infra.env).");
 }
 
 public sealed record BrokerEndpoint(string Host, int Port, int ManagementPort, string Username, string Password)
@@ -171,6 +185,12 @@ public sealed record PostgresEndpoint(string Host, int Port, string Username, st
         await using var command = new NpgsqlCommand(sql, connection);
         return (T)(await command.ExecuteScalarAsync())!;
     }
+
+    public Task<bool> DatabaseExistsAsync(string database) =>
+        ScalarAsync<bool>("postgres", $"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{database}')");
+
+    public Task<bool> RoleExistsAsync(string role) =>
+        ScalarAsync<bool>("postgres", $"SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}')");
 }
 
 [CollectionDefinition(Name)]

@@ -60,7 +60,7 @@ public sealed class When_a_backup_completes(TestInfrastructure infrastructure) :
             Assert.Contains("billing.invoices", body);
             Assert.Contains("1,234", body);
             Assert.Contains("zstd -dc", body);
-            Assert.Contains("pg_restore --no-owner --clean --if-exists --exit-on-error", body);
+            Assert.Contains("pg_restore --no-owner --no-privileges --clean --if-exists --single-transaction", body);
             Assert.Contains($"backupctl restore --store {system.StoreRoot} {backup.ArtifactKey}", body);
         }
     }

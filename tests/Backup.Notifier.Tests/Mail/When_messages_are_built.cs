@@ -64,7 +64,23 @@ public sealed class When_messages_are_built
     {
         Assert.StartsWith("gpg --decrypt x | zstd -dc | pg_restore", BackupEmails.StockRestoreLine(ArtifactEncoding.ZstdOpenPgp, "x", "db"));
         Assert.StartsWith("zstd -dc x | pg_restore", BackupEmails.StockRestoreLine(ArtifactEncoding.Zstd, "x", "db"));
-        Assert.Equal("pg_restore --no-owner --clean --if-exists --exit-on-error --dbname=db x",
+        Assert.Equal("pg_restore --no-owner --no-privileges --clean --if-exists --single-transaction --dbname=db x || { dropdb db; false; }",
             BackupEmails.StockRestoreLine(ArtifactEncoding.Plain, "x", "db"));
+        Assert.Equal("zstd -dc x | pg_restore --no-owner --no-privileges --clean --if-exists --single-transaction --dbname=db || { dropdb db; false; }",
+            BackupEmails.StockRestoreLine(ArtifactEncoding.Zstd, "x", "db"));
+    }
+
+    /// <summary>The email's lines are the README's (which the integration tests run), with the file and the database filled in.</summary>
+    [Theory]
+    [InlineData(ArtifactEncoding.Zstd, "zstd -dc \"$ARTIFACT\"")]
+    [InlineData(ArtifactEncoding.ZstdOpenPgp, "gpg --decrypt \"$ARTIFACT\"")]
+    public void The_stock_restore_line_is_the_READMEs(ArtifactEncoding encoding, string startingWith)
+    {
+        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(folder.FullName, "Backup.sln"))) folder = folder.Parent!;
+        var readme = File.ReadAllLines(Path.Combine(folder.FullName, "README.md"))
+            .Single(line => line.StartsWith(startingWith, StringComparison.Ordinal) && line.Contains("| pg_restore ", StringComparison.Ordinal));
+
+        Assert.Equal(readme.Replace("\"$ARTIFACT\"", "x").Replace("\"$TARGET\"", "db"), BackupEmails.StockRestoreLine(encoding, "x", "db"));
     }
 }
