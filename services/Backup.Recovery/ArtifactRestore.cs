@@ -34,6 +34,9 @@ public static partial class ArtifactRestore
 {
     const string RestoredMark = "Restored by {0} from ";
 
+    /// <summary>How the comment of every database a restore made starts, whoever made it.</summary>
+    internal const string RestoredMarkStart = "Restored by ";
+
     /// <summary>
     /// Restores <paramref name="key"/> into <paramref name="targetDatabase"/>. Fails with a
     /// <see cref="RecoveryException"/> on the first problem; a restore that ran to its end returns its report, whose

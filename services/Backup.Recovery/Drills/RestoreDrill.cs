@@ -54,7 +54,7 @@ public static class RestoreDrill
         try
         {
             await ScratchDatabases.LockServerAsync(maintenance, cancellationToken);
-            await ScratchDatabases.DropLeftoversAsync(maintenance, ArtifactRestore.Mark(caller), cancellationToken);
+            await ScratchDatabases.DropLeftoversAsync(maintenance, cancellationToken);
 
             (manifest, var problem) = await ManifestCheck.TryReadAsync(restore.Store, key, cancellationToken);
             if (manifest is not null && !settings.AllowSourceServer && await ScratchDatabases.ExistsAsync(maintenance, manifest.Database, cancellationToken))

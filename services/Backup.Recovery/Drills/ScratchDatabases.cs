@@ -6,7 +6,9 @@ namespace Backup.Recovery.Drills;
 /// The drill server's scratch databases: "backup_drill_&lt;run id&gt;", made by a drill (marked as restored by the drill's
 /// caller) and dropped when it ends. One drill runs on a server at a time, whoever runs it (restorer instances,
 /// backupctl): a session-level advisory lock on the server's maintenance database, held for the whole drill. Under it,
-/// any scratch database still there was left by a drill that was killed, and is dropped before the next one starts.
+/// any scratch database still there was left by a drill that was killed (the restorer's or backupctl's: each marks the
+/// databases it restores as made by a restore), and is dropped before the next one starts; a database that merely
+/// shares the prefix, without a restore's mark, is never touched.
 /// </summary>
 public static class ScratchDatabases
 {
@@ -21,8 +23,8 @@ public static class ScratchDatabases
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Drops every scratch database a drill left behind (it carries <paramref name="mark"/> as its comment); returns their names.</summary>
-    public static async Task<IReadOnlyList<string>> DropLeftoversAsync(NpgsqlConnection maintenance, string mark, CancellationToken cancellationToken)
+    /// <summary>Drops every scratch database a drill left behind (it carries a restore's mark as its comment); returns their names.</summary>
+    public static async Task<IReadOnlyList<string>> DropLeftoversAsync(NpgsqlConnection maintenance, CancellationToken cancellationToken)
     {
         var names = new List<string>();
         await using (var find = new NpgsqlCommand("""
@@ -31,7 +33,7 @@ public static class ScratchDatabases
             """, maintenance))
         {
             find.Parameters.Add(new NpgsqlParameter { Value = Prefix });
-            find.Parameters.Add(new NpgsqlParameter { Value = mark });
+            find.Parameters.Add(new NpgsqlParameter { Value = ArtifactRestore.RestoredMarkStart });
             await using var reader = await find.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken)) names.Add(reader.GetString(0));
         }

@@ -69,8 +69,10 @@ public sealed class When_backups_are_drilled(TestInfrastructure infrastructure) 
             return verification is not null && states.Contains(verification.State) ? verification : null;
         }, $"the verification of run {runId} to be {string.Join(" or ", states)}", TimeSpan.FromSeconds(90));
 
-    async Task<List<string>> ScratchDatabasesAsync()
+    /// <summary>The scratch databases of this test's runs still on the drill server (other tests drill there too).</summary>
+    async Task<List<string>> ScratchDatabasesAsync(params Guid[] runIds)
     {
+        var mine = runIds.Select(r => ScratchPrefix + r.ToString("N")).ToHashSet();
         await using var connection = new Npgsql.NpgsqlConnection(DrillServer.ConnectionString("postgres"));
         await connection.OpenAsync();
         await using var command = new Npgsql.NpgsqlCommand("SELECT datname FROM pg_database WHERE starts_with(datname, $1) ORDER BY 1", connection);
@@ -78,7 +80,7 @@ public sealed class When_backups_are_drilled(TestInfrastructure infrastructure) 
         var names = new List<string>();
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync()) names.Add(reader.GetString(0));
-        return names;
+        return [.. names.Where(mine.Contains)];
     }
 
     const string ScratchPrefix = "backup_drill_";
@@ -109,7 +111,7 @@ public sealed class When_backups_are_drilled(TestInfrastructure infrastructure) 
         var checks = JsonSerializer.Deserialize<List<DrillCheck>>(verification.Checks!, JsonSerializerOptions.Web)!;
         Assert.Equal(("customers", true), (Assert.Single(checks).Name, checks[0].Passed));
 
-        Assert.Empty(await ScratchDatabasesAsync());
+        Assert.Empty(await ScratchDatabasesAsync(runId));
         await using (var catalog = system.Catalog())
         {
             var policy = await catalog.DrillPolicies.AsNoTracking().SingleAsync(p => p.Source == "demo");
@@ -133,7 +135,7 @@ public sealed class When_backups_are_drilled(TestInfrastructure infrastructure) 
         Assert.Contains("check no-unpaid-invoices: returned false", verification.Reason);
         Assert.DoesNotContain("check customers", verification.Reason);
         Assert.Equal(BackupRunStates.Completed, (await system.RunAsync(runId))!.CurrentState);
-        Assert.Empty(await ScratchDatabasesAsync());
+        Assert.Empty(await ScratchDatabasesAsync(runId));
     }
 
     [Fact]
@@ -177,7 +179,7 @@ public sealed class When_backups_are_drilled(TestInfrastructure infrastructure) 
         Assert.Equal((VerificationStates.Failed, VerificationErrorCodes.RestoreFailed), (verification.State, verification.ErrorCode));
         Assert.Contains("hstore", verification.Reason);
         Assert.Equal(BackupRunStates.Completed, (await system.RunAsync(runId))!.CurrentState);
-        Assert.Empty(await ScratchDatabasesAsync());
+        Assert.Empty(await ScratchDatabasesAsync(runId));
     }
 
     [Fact]
@@ -186,7 +188,7 @@ public sealed class When_backups_are_drilled(TestInfrastructure infrastructure) 
         // What a drill killed mid-restore leaves: a scratch database marked as the drill's own (ArtifactRestore marks every
         // database it creates), and, beside it, a database of someone else's that merely shares the prefix.
         var leftover = ScratchPrefix + Guid.NewGuid().ToString("N");
-        var foreign = ScratchPrefix + "notmine";
+        var foreign = ScratchPrefix + "notmine_" + Guid.NewGuid().ToString("N")[..8];
         await DrillServer.ExecuteAsync("postgres", $"CREATE DATABASE {leftover}");
         await DrillServer.ExecuteAsync("postgres", $"COMMENT ON DATABASE {leftover} IS 'Restored by backup-drill from demo/x.dump.zst'");
         await DrillServer.ExecuteAsync("postgres", $"CREATE DATABASE {foreign}");
@@ -196,7 +198,11 @@ public sealed class When_backups_are_drilled(TestInfrastructure infrastructure) 
             var runId = await BackUpAsync();
             Assert.Equal(VerificationStates.Passed, (await WaitForVerificationAsync(runId, VerificationStates.Passed, VerificationStates.Failed)).State);
 
-            Assert.Equal([foreign], await ScratchDatabasesAsync());
+            Assert.False(await DrillServer.ScalarAsync<bool>("postgres", $"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{leftover}')"),
+                "the killed drill's scratch database was dropped");
+            Assert.True(await DrillServer.ScalarAsync<bool>("postgres", $"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{foreign}')"),
+                "a database the drills did not make is kept, whatever its name");
+            Assert.Empty(await ScratchDatabasesAsync(runId));
         }
         finally
         {
