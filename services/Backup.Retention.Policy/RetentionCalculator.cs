@@ -84,7 +84,7 @@ public static class RetentionCalculator
         }
     }
 
-    static bool NotGood(RetainedBackup backup, RetentionRules rules) => rules.DrillsOn && backup.Verification == Verification.Failed;
+    static bool NotGood(RetainedBackup backup, RetentionRules rules) => rules.DrillsOn && backup.Drill == DrillOutcome.Failed;
 
     /// <summary>
     /// The floor, with the reason of each backup in it: the newest KeepLast good backups; where drills are on, the
@@ -98,27 +98,27 @@ public static class RetentionCalculator
         if (!rules.DrillsOn)
             return good.Take(keep).ToDictionary(b => b.RunId, _ => $"floor: one of the newest {keep} good backups of {source}");
 
-        var verified = good.Where(b => b.Verification == Verification.Passed).Take(keep).ToList();
+        var verified = good.Where(b => b.Drill == DrillOutcome.Passed).Take(keep).ToList();
         var floor = verified.ToDictionary(b => b.RunId, _ => $"floor: one of the newest {keep} verified backups of {source}");
         var open = keep - verified.Count;
         var why = verified.Count == 0
             ? $"no backup of {source} is verified yet, so the newest {keep} unproven ones stand in"
             : $"only {verified.Count} backup{(verified.Count == 1 ? "" : "s")} of {source} {(verified.Count == 1 ? "is" : "are")} verified, " +
               $"so the newest unproven ones fill the other {open} of its {keep} places";
-        foreach (var unproven in good.Where(b => b.Verification != Verification.Passed).Take(open))
+        foreach (var unproven in good.Where(b => b.Drill != DrillOutcome.Passed).Take(open))
             floor[unproven.RunId] = $"floor: {why} (this one: {Unproven(unproven)})";
         return floor;
     }
 
-    static string Unproven(RetainedBackup backup) => backup.Verification switch
+    static string Unproven(RetainedBackup backup) => backup.Drill switch
     {
-        Verification.Pending => "its drill is pending",
-        Verification.Skipped => "its drill was skipped",
+        DrillOutcome.Pending => "its drill is pending",
+        DrillOutcome.Skipped => "its drill was skipped",
         _ => "no drill has checked it",
     };
 
     static string DrillFailed(RetainedBackup backup) =>
-        backup.VerificationError is { Length: > 0 } code ? $"its restore drill failed ({code})" : "its restore drill failed";
+        backup.DrillError is { Length: > 0 } code ? $"its restore drill failed ({code})" : "its restore drill failed";
 
     /// <summary>
     /// One calendar rule: walking the backups newest first, the first of each period is its newest; the newest

@@ -113,8 +113,8 @@ public sealed class RetentionCalculatorTests
 
     // Restore drills (issue 13, item 5): where drills are on for a source, only what they proved counts.
 
-    static RetainedBackup Drilled(int daysAgo, Verification verification, string? error = null, string source = "demo") =>
-        Daily(daysAgo, source) with { Verification = verification, VerificationError = error };
+    static RetainedBackup Drilled(int daysAgo, DrillOutcome drill, string? error = null, string source = "demo") =>
+        Daily(daysAgo, source) with { Drill = drill, DrillError = error };
 
     static RetentionRules Drills(RetentionRules rules) => rules with { DrillsOn = true };
 
@@ -125,8 +125,8 @@ public sealed class RetentionCalculatorTests
     [Fact]
     public void With_drills_on_three_newest_backups_that_failed_their_drills_leave_the_older_verified_ones_in_the_floor()
     {
-        var failed = Enumerable.Range(0, 3).Select(age => Drilled(age, Verification.Failed, "RowCountMismatch")).ToList();
-        var verified = Enumerable.Range(3, 7).Select(age => Drilled(age, Verification.Passed)).ToList();
+        var failed = Enumerable.Range(0, 3).Select(age => Drilled(age, DrillOutcome.Failed, "RowCountMismatch")).ToList();
+        var verified = Enumerable.Range(3, 7).Select(age => Drilled(age, DrillOutcome.Passed)).ToList();
         var decisions = Decide([.. failed, .. verified], Drills(new RetentionRules(TimeSpan.FromDays(2), KeepLast: 3)));
 
         // Within 2 days (ages 0 and 1) by age only; the three newest verified (ages 3..5) by the floor; the rest deleted.
@@ -149,13 +149,13 @@ public sealed class RetentionCalculatorTests
     public void With_drills_off_verifications_change_nothing()
     {
         var backups = Enumerable.Range(0, 10)
-            .Select(age => Drilled(age, age < 3 ? Verification.Failed : age % 2 == 0 ? Verification.Passed : Verification.Pending, age < 3 ? "RestoreFailed" : null))
+            .Select(age => Drilled(age, age < 3 ? DrillOutcome.Failed : age % 2 == 0 ? DrillOutcome.Passed : DrillOutcome.Pending, age < 3 ? "RestoreFailed" : null))
             .ToList();
         var rules = new RetentionRules(TimeSpan.FromDays(2), KeepLast: 3, KeepDaily: 5);
-        var unverified = backups.Select(b => b with { Verification = Verification.None, VerificationError = null }).ToList();
+        var undrilled = backups.Select(b => b with { Drill = DrillOutcome.None, DrillError = null }).ToList();
 
         var withVerifications = Decide(backups, rules);
-        var without = Decide(unverified, rules);
+        var without = Decide(undrilled, rules);
 
         Assert.Equal(without.Select(d => (d.Backup.RunId, d.Keep, d.Code, d.Reason)), withVerifications.Select(d => (d.Backup.RunId, d.Keep, d.Code, d.Reason)));
         Assert.Equal(Ids(backups.Take(5)), Kept(withVerifications));
@@ -168,9 +168,9 @@ public sealed class RetentionCalculatorTests
         // 2026-11-24 is a Tuesday of ISO week 48. Week 47's newest (Sunday 22nd) failed its drill; week 46's newest (Sunday 15th) is pending.
         var backups = Enumerable.Range(0, 21).Select(age => age switch
         {
-            2 => Drilled(age, Verification.Failed, "CheckFailed"),
-            9 => Drilled(age, Verification.Pending),
-            _ => Drilled(age, Verification.Passed),
+            2 => Drilled(age, DrillOutcome.Failed, "CheckFailed"),
+            9 => Drilled(age, DrillOutcome.Pending),
+            _ => Drilled(age, DrillOutcome.Passed),
         }).ToList();
         var decisions = Decide(backups, Drills(new RetentionRules(TimeSpan.FromHours(12), KeepLast: 1, KeepWeekly: 3)));
 
@@ -187,18 +187,18 @@ public sealed class RetentionCalculatorTests
     {
         var newer = Enumerable.Range(31, 20).Select(age => Drilled(age, (age % 4) switch
         {
-            0 => Verification.None,
-            1 => Verification.Pending,
-            2 => Verification.Skipped,
-            _ => Verification.Failed,
+            0 => DrillOutcome.None,
+            1 => DrillOutcome.Pending,
+            2 => DrillOutcome.Skipped,
+            _ => DrillOutcome.Failed,
         }, age % 4 == 3 ? "Interrupted" : null)).ToList();
-        var verified = Drilled(200, Verification.Passed);
-        var older = Drilled(201, Verification.Passed);
+        var verified = Drilled(200, DrillOutcome.Passed);
+        var older = Drilled(201, DrillOutcome.Passed);
         var decisions = Decide([.. newer, verified, older], Drills(new RetentionRules(TimeSpan.FromDays(30), KeepLast: 1)));
 
         Assert.Equal(Ids([verified]), Kept(decisions));
         Assert.Equal("floor: one of the newest 1 verified backups of demo", decisions.Single(d => d.Backup == verified).Reason);
-        Assert.All(newer.Where(b => b.Verification != Verification.Failed), b => Assert.Equal(
+        Assert.All(newer.Where(b => b.Drill != DrillOutcome.Failed), b => Assert.Equal(
             $"age: completed {b.CompletedAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}, older than 30 days", decisions.Single(d => d.Backup == b).Reason));
     }
 
@@ -206,11 +206,11 @@ public sealed class RetentionCalculatorTests
     public void While_too_few_backups_are_verified_the_newest_unproven_ones_fill_the_floor_and_failed_ones_never_do()
     {
         // All older than the 30 days: only the floor keeps anything.
-        var none = Drilled(40, Verification.None);
-        var failed = Drilled(41, Verification.Failed, "ObjectMissing");
-        var pending = Drilled(42, Verification.Pending);
-        var skipped = Drilled(43, Verification.Skipped);
-        var oldest = Drilled(44, Verification.None);
+        var none = Drilled(40, DrillOutcome.None);
+        var failed = Drilled(41, DrillOutcome.Failed, "ObjectMissing");
+        var pending = Drilled(42, DrillOutcome.Pending);
+        var skipped = Drilled(43, DrillOutcome.Skipped);
+        var oldest = Drilled(44, DrillOutcome.None);
         var rules = Drills(new RetentionRules(TimeSpan.FromDays(30), KeepLast: 3));
 
         var noneVerified = Decide([none, failed, pending, skipped, oldest], rules);
@@ -220,7 +220,7 @@ public sealed class RetentionCalculatorTests
         Assert.EndsWith("(this one: no drill has checked it)", noneVerified.Single(d => d.Backup == none).Reason);
         Assert.EndsWith("(this one: its drill was skipped)", noneVerified.Single(d => d.Backup == skipped).Reason);
 
-        var verified = Drilled(45, Verification.Passed);
+        var verified = Drilled(45, DrillOutcome.Passed);
         var oneVerified = Decide([none, failed, pending, skipped, oldest, verified], rules);
         Assert.Equal(Ids([verified, none, pending]), Kept(oneVerified));
         Assert.Equal("floor: only 1 backup of demo is verified, so the newest unproven ones fill the other 2 of its 3 places (this one: no drill has checked it)",
@@ -231,7 +231,7 @@ public sealed class RetentionCalculatorTests
     [Fact]
     public void When_every_backup_left_failed_its_drill_the_newest_is_kept_as_a_last_resort_unless_age_keeps_one()
     {
-        var failed = Enumerable.Range(40, 4).Select(age => Drilled(age, Verification.Failed, "RestoreFailed")).ToList();
+        var failed = Enumerable.Range(40, 4).Select(age => Drilled(age, DrillOutcome.Failed, "RestoreFailed")).ToList();
         var rules = Drills(new RetentionRules(TimeSpan.FromDays(30), KeepLast: 3));
 
         var allOld = Decide(failed, rules);
@@ -242,7 +242,7 @@ public sealed class RetentionCalculatorTests
             "or awaiting a drill; a source is never left without a backup", lastResort.Reason);
 
         // A failed backup within the 30 days is kept by age: that is the source's backup, and the old ones go.
-        var recent = Drilled(1, Verification.Failed, "RestoreFailed");
+        var recent = Drilled(1, DrillOutcome.Failed, "RestoreFailed");
         var withRecent = Decide([recent, .. failed], rules);
         Assert.Equal(Ids([recent]), Kept(withRecent));
         Assert.DoesNotContain(withRecent, d => d.Code == RetentionCodes.LastResort);
