@@ -80,11 +80,20 @@ public sealed class When_drills_fail_for_the_three_newest_backups(TestInfrastruc
             ctlOutput = output.ToString();
 
             await RetentionScenario.SweepAsync(retention);
-            var kept = ExpectedKept();
-            await scenario.WaitUntilExpiredAsync(scenario.Backups.Where(b => !kept.Contains(b.RunId)));
+            // Whatever the sweep deleted (not what this test expects, so that a wrong answer fails on its assertions).
+            await WaitUntilDeletedRunsExpiredAsync();
             after = await reader.GetFromJsonAsync<JsonElement>("/api/v1/retention/preview");
         }
     }
+
+    /// <summary>Waits until every run whose artifact the sweep deleted (artifact_deletions.deleted_at set) is Expired.</summary>
+    Task WaitUntilDeletedRunsExpiredAsync() => Eventually.True(async () =>
+    {
+        await using var catalog = scenario.System.Catalog();
+        var deleted = await catalog.ArtifactDeletions.AsNoTracking().Where(d => d.DeletedAt != null).Select(d => d.RunId).ToListAsync();
+        var states = await scenario.StatesAsync();
+        return deleted.All(id => states[id] == BackupRunStates.Expired);
+    }, "every run the sweep deleted to be Expired", TimeSpan.FromSeconds(120));
 
     /// <summary>As the catalog's recorder and the drill service write them (the recorder's columns; the drill service's policy row).</summary>
     async Task SeedDrillsAsync()
