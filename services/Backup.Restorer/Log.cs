@@ -56,6 +56,9 @@ static partial class Log
     [LoggerMessage(5105, LogLevel.Information, "Drill of run {RunId} passed: {Tables} tables exact, recovery time {RecoverySeconds:0.0} s (target {TargetSeconds:0} s)")]
     public static partial void DrillPassed(ILogger logger, Guid runId, int tables, double recoverySeconds, double targetSeconds);
 
+    [LoggerMessage(5107, LogLevel.Warning, "Drill of run {RunId}: the drill server could not be reached; trying again in {Delay}")]
+    public static partial void DrillRetrying(ILogger logger, Guid runId, TimeSpan delay);
+
     [LoggerMessage(5106, LogLevel.Warning, "Drill of run {RunId} failed: {ErrorCode}")]
     public static partial void DrillFailed(ILogger logger, Guid runId, string errorCode);
 }

@@ -1,3 +1,4 @@
+using Backup.Contracts;
 using Backup.Catalog.Data.Verification;
 using Backup.Retention.Policy;
 using Microsoft.EntityFrameworkCore;
@@ -52,7 +53,7 @@ public sealed record RetentionPlan(DateTimeOffset Now, IReadOnlyList<PlannedBack
             backups.Add(new RetainedBackup(run.CorrelationId, run.Source, run.CompletedAt!.Value,
                 RestoreInProgress: restoring.Contains(run.ArtifactKey!),
                 PendingDeletion: pending.GetValueOrDefault(run.CorrelationId)?.Reason,
-                Drill: Drilled(run.VerificationState), DrillError: run.DrillError));
+                Drill: Drilled(run.VerificationState, run.DrillError), DrillError: run.DrillError));
         }
         // A deletion whose run is no longer listed as having an artifact is still carried through.
         foreach (var deletion in pending.Values.Where(d => !keys.ContainsKey(d.RunId)))
@@ -66,10 +67,16 @@ public sealed record RetentionPlan(DateTimeOffset Now, IReadOnlyList<PlannedBack
         return new RetentionPlan(now, [.. decisions.Select(d => new PlannedBackup(d, keys[d.Backup.RunId]))], drilled);
     }
 
-    /// <summary>backup_verifications.state (<see cref="VerificationStates"/>) as the policy sees it; an unknown state proves nothing.</summary>
-    static DrillOutcome Drilled(string? state) => state switch
+    /// <summary>
+    /// backup_verifications.state (<see cref="VerificationStates"/>) as the policy sees it; an unknown state proves
+    /// nothing. A drill that failed because the drill server could not be reached, or whose workers kept dying, says
+    /// nothing about the backup: it counts as unproven, not failed, so a drill server's outage never makes good
+    /// backups deletable (its alert still goes out).
+    /// </summary>
+    static DrillOutcome Drilled(string? state, string? errorCode) => state switch
     {
         VerificationStates.Passed => DrillOutcome.Passed,
+        VerificationStates.Failed when errorCode is VerificationErrorCodes.ConnectionFailed or VerificationErrorCodes.Interrupted => DrillOutcome.Pending,
         VerificationStates.Failed => DrillOutcome.Failed,
         VerificationStates.Pending => DrillOutcome.Pending,
         VerificationStates.Skipped => DrillOutcome.Skipped,

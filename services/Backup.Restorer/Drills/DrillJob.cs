@@ -32,6 +32,9 @@ public sealed class DrillJob(
     /// <summary>A drill replaces its scratch database, so a takeover or retry is safe: three attempts.</summary>
     public const int MaxAttempts = 3;
 
+    /// <summary>How long a drill whose server could not be reached waits before its next attempt (times the attempts so far).</summary>
+    public static readonly TimeSpan RetryDelay = TimeSpan.FromMinutes(2);
+
     public static string KeyOf(Guid runId) => runId.ToString("N");
 
     public async Task<JobOutcome> RunAsync(ClaimedJob job, CancellationToken cancellationToken)
@@ -64,6 +67,14 @@ public sealed class DrillJob(
         catch (RecoveryException e) // the drill's keys could not be read
         {
             report = new DrillReport(key, null, [], [], [], [e.Message], VerificationErrorCodes.DecryptionFailed, e.Message);
+        }
+
+        // The drill server away is no verdict on the backup: its job waits in the table and tries again, and only its
+        // last attempt reports the failure.
+        if (report.ErrorCode == VerificationErrorCodes.ConnectionFailed && job.Attempts < MaxAttempts && !cancellationToken.IsCancellationRequested)
+        {
+            Log.DrillRetrying(logger, drill.RunId, RetryDelay * job.Attempts);
+            return new JobOutcome.RetryLater(RetryDelay * job.Attempts, report.Reason ?? report.ErrorCode);
         }
 
         var rtoTarget = setup.Options.RtoTargetFor(key.Source);
