@@ -20,6 +20,17 @@ public static class Staleness
         return interval + grace;
     }
 
+    /// <summary>
+    /// With restore drills on, how old a source's newest verified backup may be: the longer of the schedule's interval
+    /// and the drill policy's Every (at most one drill per Every), plus the grace (a daily source drilled every backup,
+    /// with the default grace: 26 h).
+    /// </summary>
+    public static TimeSpan VerifiedAllowance(CronExpression cron, TimeZoneInfo zone, TimeSpan drillEvery, DateTimeOffset now, TimeSpan grace)
+    {
+        var interval = Allowance(cron, zone, now, TimeSpan.Zero);
+        return (drillEvery > interval ? drillEvery : interval) + grace;
+    }
+
     /// <summary>True when the last success (or, with none, the time the source was first scheduled) is older than the allowance.</summary>
     public static bool IsStale(CronExpression cron, TimeZoneInfo zone, DateTimeOffset? lastSuccess, DateTimeOffset since,
         DateTimeOffset now, TimeSpan grace) =>
