@@ -55,14 +55,16 @@ public static class DrillEmails
             $"the artifact is damaged in the store: run backupctl verify on it and check the store's disk or bucket; take a new backup of {source} " +
             $"now (POST /api/v1/sources/{source}/backups).",
         VerificationErrorCodes.DecryptionFailed =>
-            "the drill's secret key or passphrase (the restorer's Restore:SecretKeyFile, Restore:SecretKeyPassphrase or Restore:Passphrase) " +
-            "against the recipients the dumper encrypts to (Encryption:RecipientKeyFiles): a key that can't open this backup in a drill won't on the day of a disaster either.",
+            "the drill's key (Drills:SecretKeyFile and Drills:SecretKeyPassphrase; without them the restorer's Restore:SecretKeyFile or " +
+            "Restore:Passphrase) against the recipients the dumper encrypts to (Encryption:RecipientKeyFiles): a key that can't open this backup " +
+            "in a drill won't on the day of a disaster either.",
         VerificationErrorCodes.ConnectionFailed =>
-            "that the drill server is up and reachable from the restorer, and its login (Restore:Host, Port, Username and the Restore:Password secret, " +
-            "or the drill server's own settings).",
+            "that the drill server is up and reachable from the restorer, and its login (Drills:Host, Port, Username and the Drills:Password " +
+            "secret; without Drills:Host, the restore server's Restore:Host, Port, Username and Password).",
         VerificationErrorCodes.RestoreFailed =>
-            "pg_restore's message above: an extension, collation or role the drill server lacks (a recovery server would lack it too: install it " +
-            "there), or a drill server older than the source's PostgreSQL.",
+            "the message above: an extension, collation or role the drill server lacks (a recovery server would lack it too: install it " +
+            "there), a drill server older than the source's PostgreSQL, or, when it holds a database named like the source's, a server of " +
+            "the drills' own (Drills:Host; Drills:AllowSourceServer to drill there anyway).",
         VerificationErrorCodes.RowCountMismatch =>
             "the tables named above: their restored rows differ from the rows the dump counted in its snapshot. Check the artifact with backupctl " +
             "verify, and whether its manifest (beside it in the store) was changed after the backup.",
@@ -74,7 +76,7 @@ public static class DrillEmails
             $"backed-up schemas and tables (Sources:{source}:IncludeSchemas, IncludeTables).",
         VerificationErrorCodes.CheckFailed =>
             $"the check named above (Drills:Sources:{source}:Checks:<name>) against the restored data: either the data was already wrong when it " +
-            "was dumped, or the query needs fixing (it runs read-only, with a statement timeout).",
+            "was dumped, or the query needs fixing (it runs read-only, with Drills:CheckTimeout).",
         VerificationErrorCodes.Interrupted =>
             "the restorer's log and its host: its drill worker died repeatedly (the OOM killer, a full Restore:TempDirectory, a restarting container).",
         _ => "the restorer's log for this run id.",
@@ -101,12 +103,13 @@ public static class DrillEmails
             Restoring this backup on the day of a disaster would take about as long.
 
             Run       {verified.RunId}
-            Recovery  {Seconds(verified.RecoveryTimeSeconds)} measured, target {Seconds(verified.RtoTargetSeconds)} (Drills:Sources:{verified.Source}:RtoTarget)
+            Recovery  {Seconds(verified.RecoveryTimeSeconds)} measured, target {Seconds(verified.RtoTargetSeconds)} (Drills:Sources:{verified.Source}:RtoTarget, or Drills:RtoTarget)
             Verified  {Time(verified.VerifiedAt)}
             Steps     {Steps(verified.Steps)}
 
             First thing to check: the slowest step{(slowest is null ? "" : $" ({slowest.Name}, {Seconds(slowest.Seconds)})")}. Data and indexes grow with
-            the critical tables and depend on the drill server's cores and disks (Restore:Jobs); fetch and decode on the store's speed.
+            the critical tables and depend on the drill server's cores and disks (Restore:Jobs sessions load the data); fetch and
+            decode on the store's speed.
             If the target no longer fits the data, change it (Drills:Sources:{verified.Source}:RtoTarget).
             """;
     }

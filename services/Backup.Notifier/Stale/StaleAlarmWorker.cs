@@ -40,7 +40,8 @@ public sealed class StaleAlarmWorker(
 
     protected override void Failed(Exception exception) => Log.StaleCheckFailed(logger, exception); // the catalog database is away: again at the next tick
 
-    sealed record SourceRow(Schedule Schedule, DateTimeOffset? LastSuccess, TimeSpan? DrillEvery);
+    /// <summary>A schedule, its source's last success and, with drills on, the drill policy's interval and when it was written.</summary>
+    sealed record SourceRow(Schedule Schedule, DateTimeOffset? LastSuccess, TimeSpan? DrillEvery, DateTimeOffset? DrillsSince);
 
     /// <summary>How one kind of alarm speaks: its email and webhook alert for alarm n, and for the recovery (given when the episode began).</summary>
     sealed record AlarmMessages(
@@ -60,14 +61,15 @@ public sealed class StaleAlarmWorker(
                     db.BackupRuns.Where(r => r.Source == s.Source
                             && (BackupRunStates.WithArtifact.Contains(r.CurrentState) || r.CurrentState == BackupRunStates.Expired))
                         .Max(r => r.CompletedAt),
-                    db.DrillPolicies.Where(p => p.Source == s.Source).Select(p => (TimeSpan?)p.Every).FirstOrDefault()))
+                    db.DrillPolicies.Where(p => p.Source == s.Source).Select(p => (TimeSpan?)p.Every).FirstOrDefault(),
+                    db.DrillPolicies.Where(p => p.Source == s.Source).Select(p => (DateTimeOffset?)p.UpdatedAt).FirstOrDefault()))
                 .ToListAsync(cancellationToken);
             foreach (var row in rows.Where(r => r.Schedule.Enabled && r.DrillEvery is not null))
                 lastVerified[row.Schedule.Source] = await DrillFacts.LastVerifiedAsync(db, row.Schedule.Source, cancellationToken);
         }
 
         var judged = new List<SourceFreshness>();
-        foreach (var (schedule, lastSuccess, drillEvery) in rows)
+        foreach (var (schedule, lastSuccess, drillEvery, drillsSince) in rows)
         {
             if (!schedule.Enabled || !ScheduleRules.TryParse(schedule.Cron, schedule.TimeZone, out var cron, out var zone, out _))
                 continue;
@@ -80,9 +82,12 @@ public sealed class StaleAlarmWorker(
             if (drillEvery is { } every)
             {
                 var last = lastVerified[source];
+                // None verified yet: counted from the schedule, or from the drill policy when it is younger (the drill
+                // service writes it when drills are turned on or changed), so turning drills on alarms no source at once.
+                var since = drillsSince > schedule.UpdatedAt ? drillsSince.Value : schedule.UpdatedAt;
                 var allowance = Staleness.VerifiedAllowance(cron, zone, every, now, notifier.StaleGrace);
-                var unverified = now - (last?.BackupAt ?? schedule.UpdatedAt) > allowance;
-                freshness = freshness with { LastVerifiedOrSince = last?.BackupAt ?? schedule.UpdatedAt, Unverified = unverified };
+                var unverified = now - (last?.BackupAt ?? since) > allowance;
+                freshness = freshness with { LastVerifiedOrSince = last?.BackupAt ?? since, Unverified = unverified };
                 await JudgeAsync(StaleAlarmKinds.Verification, source, unverified, last?.BackupAt, now,
                     VerificationMessages(source, last, allowance, now), cancellationToken);
             }
@@ -232,11 +237,18 @@ public sealed class StaleAlarmWorker(
     /// <summary>An open episode whose question no longer applies (drills turned off for the source) ends without a message.</summary>
     async Task EndQuietlyAsync(string kind, string source, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<CatalogDbContext>();
-        await db.Database.ExecuteSqlAsync(
-            $"UPDATE stale_alarms SET recovered_at = {now}, updated_at = {now} WHERE source = {source} AND kind = {kind} AND recovered_at IS NULL",
-            cancellationToken);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<CatalogDbContext>();
+            await db.Database.ExecuteSqlAsync(
+                $"UPDATE stale_alarms SET recovered_at = {now}, updated_at = {now} WHERE source = {source} AND kind = {kind} AND recovered_at IS NULL",
+                cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.StaleAlarmNotSent(logger, source, e.GetType().Name); // the other sources are still checked; again at the next check
+        }
     }
 
     async Task GiveBackAsync(FormattableString sql)

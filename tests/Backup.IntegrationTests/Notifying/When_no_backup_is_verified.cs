@@ -10,10 +10,11 @@ using Microsoft.Extensions.Time.Testing;
 namespace Backup.IntegrationTests.Notifying;
 
 /// <summary>
-/// The "no verified backup" alarm, on two notifier instances sharing one moved clock: demo, scheduled daily 30 hours
-/// ago, has restore drills on and a fresh successful backup, but no backup ever passed a drill. It alarms once (its own
-/// subject, not the stale-backups alarm), again after Notifier:StaleRepeatInterval, and recovers once a drill passes
-/// (recorded by the real catalog from BackupVerified); /health/ready says Degraded meanwhile, and the gauges follow.
+/// The "no verified backup" alarm, on two notifier instances sharing one moved clock: demo, scheduled daily and drilled
+/// for 30 hours, has a fresh successful backup, but no backup ever passed a drill. It alarms once (its own subject, not
+/// the stale-backups alarm), again after Notifier:StaleRepeatInterval, and recovers once a drill passes (recorded by the
+/// real catalog from BackupVerified); /health/ready says Degraded meanwhile, and the gauges follow. fresh, scheduled as
+/// long but drilled only since now, is not alarmed: drills just turned on have had no chance to verify anything.
 /// </summary>
 [Collection(SystemCollection.Name)]
 public sealed class When_no_backup_is_verified(TestInfrastructure infrastructure) : IAsyncLifetime
@@ -28,24 +29,31 @@ public sealed class When_no_backup_is_verified(TestInfrastructure infrastructure
     public async Task InitializeAsync()
     {
         system = await BackupSystem.CreateAsync(infrastructure);
+        var thirtyHoursAgo = clock.GetUtcNow().AddHours(-30);
         await using (var catalog = system.Catalog())
         {
-            await catalog.Database.ExecuteSqlAsync($"""
-                INSERT INTO schedules (source, cron, time_zone, enabled, origin, updated_at, updated_by)
-                VALUES ('demo', '0 2 * * *', 'Etc/UTC', true, 'configuration', {clock.GetUtcNow().AddHours(-30)}, 'test')
-                """);
-            // Written here as the drill service writes it: demo is drilled after every backup, RTO target 30 min.
-            await catalog.Database.ExecuteSqlAsync($"""
-                INSERT INTO drill_policies (source, every, rto_target, updated_at)
-                VALUES ('demo', interval '0', interval '30 minutes', {clock.GetUtcNow()})
-                """);
+            foreach (var (source, drilledSince) in new[] { ("demo", thirtyHoursAgo), ("fresh", clock.GetUtcNow()) })
+            {
+                await catalog.Database.ExecuteSqlAsync($"""
+                    INSERT INTO schedules (source, cron, time_zone, enabled, origin, updated_at, updated_by)
+                    VALUES ({source}, '0 2 * * *', 'Etc/UTC', true, 'configuration', {thirtyHoursAgo}, 'test')
+                    """);
+                // Written here as the drill service writes it (when drills are turned on): after every backup, RTO target 30 min.
+                await catalog.Database.ExecuteSqlAsync($"""
+                    INSERT INTO drill_policies (source, every, rto_target, updated_at)
+                    VALUES ({source}, interval '0', interval '30 minutes', {drilledSince})
+                    """);
+            }
         }
         await system.StartCatalog();
         rabbit = await RawRabbit.ConnectAsync(system);
-        // A fresh successful backup (before any notifier listens: no email), so only the verification is missing.
+        // Fresh successful backups (before any notifier listens: no email), so only the verification is missing.
         backup = await StoredBackups.StoreAsync(system, 1000);
+        var freshBackup = await StoredBackups.StoreAsync(system, 1000, source: "fresh");
         await rabbit.PublishEventAsync(backup);
+        await rabbit.PublishEventAsync(freshBackup);
         await system.WaitForStateAsync(backup.RunId, Backup.Catalog.Data.BackupRunStates.Completed);
+        await system.WaitForStateAsync(freshBackup.RunId, Backup.Catalog.Data.BackupRunStates.Completed);
 
         for (var i = 0; i < 2; i++)
         {
@@ -69,7 +77,7 @@ public sealed class When_no_backup_is_verified(TestInfrastructure infrastructure
 
     int Alarms() => system.Mail.Messages.Count(m => m.Subject?.StartsWith("[Backup] ALERT demo: no verified backup", StringComparison.Ordinal) == true);
 
-    double? Gauge(string gauge) => metrics.Observe(gauge).SingleOrDefault(m => m.Tag("backup.source") == "demo")?.Value;
+    double? Gauge(string gauge, string source = "demo") => metrics.Observe(gauge).SingleOrDefault(m => m.Tag("backup.source") == source)?.Value;
 
     async Task ReadinessOfBothAsync(string expected, string what)
     {
@@ -93,6 +101,8 @@ public sealed class When_no_backup_is_verified(TestInfrastructure infrastructure
         await Eventually.True(() => Task.FromResult(Gauge(NotifierMetrics.UnverifiedName) == 1), "the unverified gauge");
         Assert.Equal(30 * 3600d, Gauge(NotifierMetrics.LastVerifiedAgeName)!.Value, 0.001);
         Assert.Equal(0, Gauge(NotifierMetrics.StaleName));
+        Assert.Equal(0, Gauge(NotifierMetrics.UnverifiedName, "fresh"));
+        Assert.Equal(0, Gauge(NotifierMetrics.LastVerifiedAgeName, "fresh")!.Value, 0.001);
 
         clock.Advance(TimeSpan.FromHours(6));
         await Eventually.True(() => Task.FromResult(Alarms() == 2), "the repeated alarm");
@@ -128,6 +138,7 @@ public sealed class When_no_backup_is_verified(TestInfrastructure infrastructure
         await ReadinessOfBothAsync("Healthy", "/health/ready to stay Healthy");
         Assert.Single(system.Mail.Messages, m => m.Subject!.Contains("RECOVERED"));
         Assert.Equal(2, Alarms());
+        Assert.DoesNotContain(system.Mail.Messages, m => m.Subject!.Contains("ALERT fresh"));
         await using (var catalog = system.Catalog())
         {
             var row = await catalog.StaleAlarms.AsNoTracking().SingleAsync();

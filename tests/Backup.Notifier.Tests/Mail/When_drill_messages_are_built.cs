@@ -92,7 +92,7 @@ public sealed class When_drill_messages_are_built
         var message = DrillEmails.OverTargetWarning("backup@example.com", ["ops@example.com"], Verified(1920, 1800));
 
         Assert.Equal("[Backup] WARNING demo: measured recovery time over the target (32 min > 30 min)", message.Subject);
-        Assert.Contains("Recovery  32 min measured, target 30 min (Drills:Sources:demo:RtoTarget)", message.TextBody);
+        Assert.Contains("Recovery  32 min measured, target 30 min (Drills:Sources:demo:RtoTarget, or Drills:RtoTarget)", message.TextBody);
         Assert.Contains("slowest step (indexes, 31 min)", message.TextBody);
     }
 
