@@ -89,7 +89,7 @@ namespace Backup.Catalog.Data.Migrations
                 name: "pk_stale_alarms",
                 table: "stale_alarms");
 
-            migrationBuilder.Sql("DELETE FROM stale_alarms WHERE kind <> 'backup'");
+            migrationBuilder.Sql("DELETE FROM stale_alarms WHERE kind <> 'backup';");
 
             migrationBuilder.DropColumn(
                 name: "kind",
