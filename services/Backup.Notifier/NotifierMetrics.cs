@@ -39,10 +39,10 @@ public sealed class NotifierMetrics
             "1 while the last stale check found the source stale (no successful backup within its schedule's interval plus Notifier:StaleGrace), else 0.");
         meter.CreateObservableGauge(LastVerifiedAgeName, () => stale.Sources.Where(source => source.LastVerifiedOrSince is not null)
                 .Select(source => new Measurement<double>(Math.Max(0, (clock.GetUtcNow() - source.LastVerifiedOrSince!.Value).TotalSeconds), Tag(source))), "s",
-            "Sources with restore drills on: seconds since the newest backup that passed its drill was made (with none yet, since the source was scheduled), as of now; from the last stale check's data.");
+            "Sources with restore drills on: seconds since the newest backup that passed its drill was made (with none yet, since drills were turned on), as of now; from the last stale check's data.");
         meter.CreateObservableGauge(UnverifiedName, () => stale.Sources.Where(source => source.LastVerifiedOrSince is not null)
                 .Select(source => new Measurement<int>(source.Unverified ? 1 : 0, Tag(source))), "1",
-            "Sources with restore drills on: 1 while the last stale check found no verified backup within the longer of the schedule's interval and the drill interval, plus Notifier:StaleGrace, else 0.");
+            "Sources with restore drills on: 1 while the last stale check found no verified backup within the schedule's interval plus the drill interval plus Notifier:StaleGrace, else 0.");
     }
 
     public void Notified(string channel, string outcome) =>

@@ -124,8 +124,8 @@ public static class DrillEmails
     }
 
     public static string UnverifiedText(string source, VerifiedBackup? last, TimeSpan allowance, int alarm, TimeSpan repeat) => $"""
-        ALERT: source {source} has had no backup proven by a restore drill for longer than {Duration(allowance)} (the longer of its schedule's
-        interval and its drill interval, plus grace).
+        ALERT: source {source} has had no backup proven by a restore drill for longer than {Duration(allowance)} (its schedule's interval
+        plus its drill interval plus grace).
         {LastVerifiedLine(last)}
 
         First thing to check: that the restorer is running and drilling (GET /health/ready), and the latest drills of {source}: failed drills

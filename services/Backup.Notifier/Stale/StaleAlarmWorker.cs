@@ -17,8 +17,7 @@ namespace Backup.Notifier.Stale;
 /// catalog's <c>schedules</c> and each source's last successful run (Completed, Delivered, or since Expired), and
 /// judges each enabled source with <see cref="Staleness"/> (the schedule's interval plus Notifier:StaleGrace), as
 /// GET /api/v1/sources does. A source with restore drills on (a <c>drill_policies</c> row) is also judged by its
-/// newest verified backup (<see cref="Staleness.VerifiedAllowance"/>: the longer of the interval and the policy's
-/// Every, plus the grace). Each finding is its own episode (<see cref="StaleAlarmKinds"/>): one alarm, repeated every
+/// newest verified backup (<see cref="Staleness.IsUnverified"/>: the interval plus the policy's Every plus the grace). Each finding is its own episode (<see cref="StaleAlarmKinds"/>): one alarm, repeated every
 /// Notifier:StaleRepeatInterval while it lasts, and a recovery message once it ends; email to the source's
 /// administrators and the webhooks. Each alarm is claimed in <c>stale_alarms</c> under a row lock first, so of several
 /// notifiers exactly one sends it; a claim whose email fails is given back and tried at the next check.
@@ -82,11 +81,11 @@ public sealed class StaleAlarmWorker(
             if (drillEvery is { } every)
             {
                 var last = lastVerified[source];
-                // None verified yet: counted from the schedule, or from the drill policy when it is younger (the drill
-                // service writes it when drills are turned on or changed), so turning drills on alarms no source at once.
-                var since = drillsSince > schedule.UpdatedAt ? drillsSince.Value : schedule.UpdatedAt;
+                // None verified yet: counted from when the drill service wrote the source's policy (drills turned on or
+                // changed), so turning drills on alarms no source at once.
+                var since = drillsSince!.Value;
                 var allowance = Staleness.VerifiedAllowance(cron, zone, every, now, notifier.StaleGrace);
-                var unverified = now - (last?.BackupAt ?? since) > allowance;
+                var unverified = Staleness.IsUnverified(cron, zone, every, last?.BackupAt, since, now, notifier.StaleGrace);
                 freshness = freshness with { LastVerifiedOrSince = last?.BackupAt ?? since, Unverified = unverified };
                 await JudgeAsync(StaleAlarmKinds.Verification, source, unverified, last?.BackupAt, now,
                     VerificationMessages(source, last, allowance, now), cancellationToken);

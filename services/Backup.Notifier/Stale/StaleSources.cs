@@ -5,7 +5,7 @@ namespace Backup.Notifier.Stale;
 
 /// <summary>
 /// How an enabled source stood at the last stale check: its last success (with none, when it was scheduled) and the
-/// verdict; with restore drills on, also its newest verified backup (with none, when it was scheduled) and whether
+/// verdict; with restore drills on, also its newest verified backup (with none, when drills were turned on) and whether
 /// that is too old (<see cref="LastVerifiedOrSince"/> is null for a source that is not drilled).
 /// </summary>
 public sealed record SourceFreshness(string Source, DateTimeOffset LastSuccessOrSince, bool Stale,
