@@ -138,8 +138,9 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
 
         var stale = modelBuilder.Entity<StaleAlarm>();
         stale.ToTable("stale_alarms");
-        stale.HasKey(a => a.Source);
+        stale.HasKey(a => new { a.Source, a.Kind });
         stale.Property(a => a.Source).HasMaxLength(63);
+        stale.Property(a => a.Kind).HasMaxLength(16).HasDefaultValue(StaleAlarmKinds.Backup); // rows from before kinds existed
 
         var deletion = modelBuilder.Entity<ArtifactDeletion>();
         deletion.ToTable("artifact_deletions");

@@ -2,6 +2,7 @@ using Backup.Catalog.Data;
 using Backup.Notifier.Alerts;
 using Backup.Notifier.Consumers;
 using Backup.Notifier.Delivery;
+using Backup.Notifier.Drills;
 using Backup.Notifier.Mail;
 using Backup.Notifier.Options;
 using Backup.Notifier.Stale;
@@ -16,8 +17,9 @@ namespace Backup.Notifier;
 public static class Extensions
 {
     /// <summary>
-    /// The notifier: backup emails and failure alerts (once per run, recipient and kind, recorded in the catalog),
-    /// webhooks and healthchecks.io pings, and the stale alarm; over SMTP or (with no Smtp:Host) to .eml files.
+    /// The notifier: backup emails (with their verification), failure alerts and restore drill alerts (once per run,
+    /// recipient and kind, recorded in the catalog), webhooks and healthchecks.io pings, and the stale alarms (no
+    /// successful backup; with drills on, no verified backup); over SMTP or (with no Smtp:Host) to .eml files.
     /// </summary>
     public static IHostApplicationBuilder AddNotifier(this IHostApplicationBuilder builder)
     {
@@ -48,6 +50,7 @@ public static class Extensions
 
         builder.Services.AddSingleton<DeliveryLedger>();
         builder.Services.AddSingleton<MailDelivery>();
+        builder.Services.AddSingleton<DrillFacts>();
 
         builder.Services.AddSingleton<StaleSources>();
         builder.Services.AddHostedService<StaleAlarmWorker>();
@@ -59,6 +62,8 @@ public static class Extensions
             bus.AddConsumer<SendFailureAlertConsumer>(typeof(SendFailureAlertConsumerDefinition));
             bus.AddConsumer<PostFailureWebhooksConsumer>(typeof(PostFailureWebhooksConsumerDefinition));
             bus.AddConsumer<PingHealthchecksConsumer>(typeof(PingHealthchecksConsumerDefinition));
+            bus.AddConsumer<SendDrillAlertConsumer>(typeof(SendDrillAlertConsumerDefinition));
+            bus.AddConsumer<PostDrillWebhooksConsumer>(typeof(PostDrillWebhooksConsumerDefinition));
         });
         return builder;
     }

@@ -40,6 +40,18 @@ static partial class Log
 
     [LoggerMessage(2013, LogLevel.Warning, "The {Kind} email of run {RunId} to {RecipientCount} recipient(s) was claimed by notifier {Holder} at {ClaimedAt} with no outcome within Notifier:SendingTimeout ({SendingTimeout}): it died mid-send; recorded unknown, not resent, administrators alerted")]
     public static partial void SendingAbandoned(ILogger logger, string kind, Guid runId, int recipientCount, string holder, DateTimeOffset claimedAt, TimeSpan sendingTimeout);
+
+    [LoggerMessage(2014, LogLevel.Warning, "Drill failure alert for run {RunId} sent ({ErrorCode})")]
+    public static partial void DrillAlertSent(ILogger logger, Guid runId, string errorCode);
+
+    [LoggerMessage(2015, LogLevel.Warning, "Drill over-target warning for run {RunId} sent: {RecoverySeconds} s measured, target {RtoTargetSeconds} s")]
+    public static partial void DrillOverTargetSent(ILogger logger, Guid runId, double recoverySeconds, double rtoTargetSeconds);
+
+    [LoggerMessage(2016, LogLevel.Warning, "No-verified-backup alarm {Alarm} for source {Source} sent")]
+    public static partial void UnverifiedAlarmSent(ILogger logger, string source, int alarm);
+
+    [LoggerMessage(2017, LogLevel.Information, "Source {Source} has a recent verified backup again; recovery message sent")]
+    public static partial void VerifiedAgain(ILogger logger, string source);
 }
 
 static class NotifierTelemetry

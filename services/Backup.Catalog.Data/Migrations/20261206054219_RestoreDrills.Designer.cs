@@ -402,6 +402,13 @@ namespace Backup.Catalog.Data.Migrations
                         .HasColumnType("character varying(63)")
                         .HasColumnName("source");
 
+                    b.Property<string>("Kind")
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("backup")
+                        .HasColumnName("kind");
+
                     b.Property<int>("Alerts")
                         .HasColumnType("integer")
                         .HasColumnName("alerts");
@@ -426,7 +433,7 @@ namespace Backup.Catalog.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
-                    b.HasKey("Source")
+                    b.HasKey("Source", "Kind")
                         .HasName("pk_stale_alarms");
 
                     b.ToTable("stale_alarms", (string)null);

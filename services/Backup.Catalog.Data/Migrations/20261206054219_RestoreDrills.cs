@@ -51,6 +51,25 @@ namespace Backup.Catalog.Data.Migrations
                     table.PrimaryKey("pk_drill_policies", x => x.source);
                 });
 
+            // The notifier's "no verified backup" alarm is a second kind of stale_alarms row per source; the rows
+            // written before kinds existed are alarms about backups.
+            migrationBuilder.DropPrimaryKey(
+                name: "pk_stale_alarms",
+                table: "stale_alarms");
+
+            migrationBuilder.AddColumn<string>(
+                name: "kind",
+                table: "stale_alarms",
+                type: "character varying(16)",
+                maxLength: 16,
+                nullable: false,
+                defaultValue: "backup");
+
+            migrationBuilder.AddPrimaryKey(
+                name: "pk_stale_alarms",
+                table: "stale_alarms",
+                columns: new[] { "source", "kind" });
+
             migrationBuilder.CreateIndex(
                 name: "ix_backup_verifications_source_state_finished_at",
                 table: "backup_verifications",
@@ -65,6 +84,21 @@ namespace Backup.Catalog.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "drill_policies");
+
+            migrationBuilder.DropPrimaryKey(
+                name: "pk_stale_alarms",
+                table: "stale_alarms");
+
+            migrationBuilder.Sql("DELETE FROM stale_alarms WHERE kind <> 'backup';");
+
+            migrationBuilder.DropColumn(
+                name: "kind",
+                table: "stale_alarms");
+
+            migrationBuilder.AddPrimaryKey(
+                name: "pk_stale_alarms",
+                table: "stale_alarms",
+                column: "source");
         }
     }
 }

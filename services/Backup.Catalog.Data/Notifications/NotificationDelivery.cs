@@ -65,4 +65,10 @@ public static class NotificationKinds
 
     /// <summary>The alert that another notification of the run has an unknown outcome.</summary>
     public const string OutcomeUnknownAlert = "outcome-unknown-alert";
+
+    /// <summary>The alert email of a run whose backup failed its restore drill (BackupVerificationFailed).</summary>
+    public const string DrillFailureAlert = "drill-failure-alert";
+
+    /// <summary>The warning email of a run whose drill passed over the source's recovery time objective.</summary>
+    public const string DrillRtoWarning = "drill-rto-warning";
 }

@@ -20,6 +20,22 @@ public static class Staleness
         return interval + grace;
     }
 
+    /// <summary>
+    /// With restore drills on, how old a source's newest verified backup may be: the schedule's interval plus the drill
+    /// policy's Every plus the grace (a daily source drilled after every backup, with the default grace: 26 h). Drilled at
+    /// most once per Every, the next backup drilled is the first one after Every has passed: up to an interval later.
+    /// </summary>
+    public static TimeSpan VerifiedAllowance(CronExpression cron, TimeZoneInfo zone, TimeSpan drillEvery, DateTimeOffset now, TimeSpan grace) =>
+        Allowance(cron, zone, now, grace) + drillEvery;
+
+    /// <summary>
+    /// True when the newest verified backup's completion (or, with none, the time drills were turned on for the source:
+    /// its drill policy's updated_at) is older than <see cref="VerifiedAllowance"/>. GET /api/v1/sources judges the same.
+    /// </summary>
+    public static bool IsUnverified(CronExpression cron, TimeZoneInfo zone, TimeSpan drillEvery, DateTimeOffset? lastVerifiedBackup,
+        DateTimeOffset drillsSince, DateTimeOffset now, TimeSpan grace) =>
+        now - (lastVerifiedBackup ?? drillsSince) > VerifiedAllowance(cron, zone, drillEvery, now, grace);
+
     /// <summary>True when the last success (or, with none, the time the source was first scheduled) is older than the allowance.</summary>
     public static bool IsStale(CronExpression cron, TimeZoneInfo zone, DateTimeOffset? lastSuccess, DateTimeOffset since,
         DateTimeOffset now, TimeSpan grace) =>

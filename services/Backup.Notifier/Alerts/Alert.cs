@@ -2,7 +2,8 @@ namespace Backup.Notifier.Alerts;
 
 /// <summary>
 /// An alert as webhooks receive it (the JSON format's body; the Slack format sends <see cref="Text"/> only).
-/// Kinds: backup.failed, backup.stale, backup.recovered, delivery.unknown.
+/// Kinds: backup.failed, backup.stale, backup.recovered, delivery.unknown; drill.failed, drill.slow (a drill over its
+/// recovery time objective), verification.stale (no verified backup), verification.recovered.
 /// </summary>
 public sealed record Alert
 {
@@ -17,11 +18,14 @@ public sealed record Alert
     /// <summary>The whole message as plain text.</summary>
     public required string Text { get; init; }
 
-    /// <summary>BackupFailed.ErrorCode for backup.failed.</summary>
+    /// <summary>BackupFailed.ErrorCode for backup.failed, BackupVerificationFailed.ErrorCode for drill.failed.</summary>
     public string? ErrorCode { get; init; }
 
     public string? Reason { get; init; }
 
-    /// <summary>The first thing to check, for backup.failed.</summary>
+    /// <summary>drill.failed: every failed proof, one line each (BackupVerificationFailed.Failures).</summary>
+    public IReadOnlyList<string>? Failures { get; init; }
+
+    /// <summary>The first thing to check, for backup.failed and drill.failed.</summary>
     public string? FirstCheck { get; init; }
 }

@@ -85,3 +85,7 @@ public sealed class SendFailureAlertConsumerDefinition() : NotifierConsumerDefin
 public sealed class PostFailureWebhooksConsumerDefinition() : NotifierConsumerDefinition<PostFailureWebhooksConsumer>("post-failure-webhooks");
 
 public sealed class PingHealthchecksConsumerDefinition() : NotifierConsumerDefinition<PingHealthchecksConsumer>("ping-healthchecks");
+
+public sealed class SendDrillAlertConsumerDefinition() : NotifierConsumerDefinition<SendDrillAlertConsumer>("send-drill-alert");
+
+public sealed class PostDrillWebhooksConsumerDefinition() : NotifierConsumerDefinition<PostDrillWebhooksConsumer>("post-drill-webhooks");

@@ -1,6 +1,7 @@
 using Backup.Catalog.Data.Notifications;
 using Backup.Contracts;
 using Backup.Notifier.Delivery;
+using Backup.Notifier.Drills;
 using Backup.Notifier.Mail;
 using Backup.Notifier.Options;
 using Backup.Storage;
@@ -12,7 +13,8 @@ namespace Backup.Notifier.Consumers;
 
 /// <summary>
 /// On BackupCompleted, emails the backup to the source's administrators once (<see cref="MailDelivery"/>): its facts,
-/// its tables and row counts from the manifest, how to restore it, and the artifact attached when it is at most
+/// its tables and row counts from the manifest, whether it is verified by a restore drill (or pending, with the source's
+/// last verified backup), how to restore it, and the artifact attached when it is at most
 /// Notifier:MaxAttachmentBytes (and encrypted, with Notifier:RequireEncryptedAttachments), else a download link.
 /// Publishes BackupDelivered once every recipient has it, BackupDeliveryFailed when the outcome is unknown, when the
 /// server refuses it, or when the event's retries are spent (the event then goes back to the broker).
@@ -21,6 +23,7 @@ public sealed class SendBackupEmailConsumer(
     IOptions<NotifierOptions> options,
     MailDelivery delivery,
     IArtifactStore store,
+    DrillFacts drills,
     TimeProvider clock,
     ILogger<SendBackupEmailConsumer> logger) : IConsumer<BackupCompleted>
 {
@@ -93,9 +96,10 @@ public sealed class SendBackupEmailConsumer(
                 ? "it is not encrypted, and Notifier:RequireEncryptedAttachments keeps plaintext backups out of email."
             : null;
         var downloadUrl = notifier.ApiBaseUrl.Length > 0 ? $"{notifier.ApiBaseUrl.TrimEnd('/')}/api/v1/runs/{backup.RunId}/artifact" : null;
+        var verification = await drills.OfBackupAsync(backup.RunId, backup.Source, cancellationToken);
         var attachment = notAttachedBecause is null ? await OpenAttachmentAsync(key, cancellationToken) : null;
         return BackupEmails.Completed(notifier.From, to,
-            new BackupMailContent(backup, key, manifest, store.Location, attachment, downloadUrl, notAttachedBecause));
+            new BackupMailContent(backup, key, manifest, store.Location, attachment, downloadUrl, notAttachedBecause, verification));
     }
 
     // MailKit may read the content more than once (a retried send): a stream that can't seek is buffered (it is under the cap).

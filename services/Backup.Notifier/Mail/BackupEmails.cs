@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Backup.Contracts;
+using Backup.Notifier.Drills;
 using Backup.Storage;
 using MimeKit;
 
@@ -14,7 +15,8 @@ public sealed record BackupMailContent(
     string StoreLocation,
     Stream? Attachment,
     string? DownloadUrl,
-    string? NotAttachedBecause);
+    string? NotAttachedBecause,
+    BackupVerificationStatus? Verification = null);
 
 /// <summary>
 /// The messages the notifier sends, built with MimeKit: addresses are parsed mailboxes, subjects and bodies are
@@ -62,6 +64,9 @@ public static class BackupEmails
                 $"<p>Its SHA-256 must be <code>{Html(backup.Sha256)}</code>.</p>";
         }
 
+        var verification = DrillEmails.VerificationLines(content.Verification, backup.Source);
+        var verificationText = verification.Count == 0 ? "" : string.Join("\n", verification) + "\n\n";
+        var verificationHtml = string.Concat(verification.Select(line => $"<p>{Html(line)}</p>"));
         var tableText = tables.Count == 0
             ? "  (the manifest could not be read)"
             : string.Join("\n", tables.Select(t => $"  {t.Name,-40} {t.Rows,12} rows"));
@@ -72,7 +77,7 @@ public static class BackupEmails
 
                 {string.Join("\n", facts.Select(f => $"{f.Name,-10} {f.Value}"))}
 
-                Tables ({tables.Count}):
+                {verificationText}Tables ({tables.Count}):
                 {tableText}
 
                 {attachmentText}
@@ -86,7 +91,7 @@ public static class BackupEmails
             HtmlBody = $"""
                 <p>The backup of <b>{Html(backup.Source)}</b> completed.</p>
                 <table>{string.Concat(facts.Select(f => $"<tr><th align=left>{Html(f.Name)}</th><td><code>{Html(f.Value)}</code></td></tr>"))}</table>
-                <p>Tables ({tables.Count}):</p>
+                {verificationHtml}<p>Tables ({tables.Count}):</p>
                 <table><tr><th align=left>table</th><th align=right>rows</th></tr>{string.Concat(tables.Select(t => $"<tr><td><code>{Html(t.Name)}</code></td><td align=right>{Html(t.Rows)}</td></tr>"))}</table>
                 {attachmentHtml}
                 <p>Restore it into a new database with the stock tools:</p>
@@ -158,7 +163,8 @@ public static class BackupEmails
         It is NOT sent again automatically, so that nobody gets it twice. If you did not receive it:
         - a backup email: the artifact is in the store (backupctl list --source {source}) and the API
           (GET /api/v1/runs/{runId}/artifact);
-        - a failure alert: the run's state and reason are in the catalog (GET /api/v1/runs/{runId}).
+        - a failure alert or a drill's alert or warning: the run's state, reason and verification are in the catalog
+          (GET /api/v1/runs/{runId}).
         The delivery is recorded as 'unknown' in the catalog table notification_deliveries.
         """;
 
@@ -193,7 +199,7 @@ public static class BackupEmails
         It had been stale since {Time(staleSince)}.
         """;
 
-    static MimeMessage Message(string from, IEnumerable<string> to, string subject, BodyBuilder body)
+    internal static MimeMessage Message(string from, IEnumerable<string> to, string subject, BodyBuilder body)
     {
         var message = new MimeMessage();
         message.From.Add(MailboxAddress.Parse(from));
@@ -240,7 +246,7 @@ public static class BackupEmails
 
     public static string Time(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
-    static string Duration(TimeSpan span) => span.TotalSeconds < 120 ? $"{span.TotalSeconds:0.0} s"
+    public static string Duration(TimeSpan span) => span.TotalSeconds < 120 ? $"{span.TotalSeconds:0.0} s"
         : span.TotalHours < 2 ? $"{span.TotalMinutes:0} min"
         : $"{span.TotalHours:0.#} h";
 
@@ -252,8 +258,8 @@ public static class BackupEmails
         _ => $"{bytes / 1024.0 / 1024 / 1024:0.00} GiB",
     };
 
-    static string Html(string value) => WebUtility.HtmlEncode(value);
+    internal static string Html(string value) => WebUtility.HtmlEncode(value);
 
     /// <summary>Strips control characters from a value that came in a message before it goes into a subject line.</summary>
-    static string OneLine(string value) => new(value.Where(c => !char.IsControl(c)).Take(100).ToArray());
+    internal static string OneLine(string value) => new(value.Where(c => !char.IsControl(c)).Take(100).ToArray());
 }
