@@ -42,7 +42,7 @@ readonly SOURCE_ROLE=bench_backup
 readonly READY_TIMEOUT=90
 readonly STOP_TIMEOUT=30
 # pg_restore's options for every restore below, so that they differ only in how the archive arrives.
-readonly RESTORE_FLAGS=(--no-owner --clean --if-exists --exit-on-error)
+readonly RESTORE_FLAGS=(--no-owner --no-privileges --clean --if-exists --exit-on-error)
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
@@ -734,11 +734,20 @@ start_restorer() {
     RabbitMq__Host=127.0.0.1 RabbitMq__Port="$BACKUP_RABBITMQ_PORT" RabbitMq__Username="$BACKUP_RABBITMQ_USER" RabbitMq__VirtualHost=/ \
     Storage__Root="$WORK/store-dumper" Restore__Host=127.0.0.1 Restore__Port="$BACKUP_PG_PORT" Restore__Username="$BACKUP_PG_USER" \
     Restore__PgBinDirectory="$PG_BIN" Restore__Jobs=2 Restore__TempDirectory="$WORK" \
+    Drills__Enabled=true Drills__AllowSourceServer=true \
     BACKUP_SECRETS_DIR="$secrets" ASPNETCORE_URLS="http://127.0.0.1:$port"
   # Its outcomes come to a queue of this script's own (the exchanges are declared here in case nothing published yet).
   management PUT "queues/%2F/benchmark-restores" '{"durable":false,"auto_delete":false,"arguments":{"x-expires":3600000}}' >/dev/null ||
     die "could not declare the benchmark's queue"
+  # The drills' outcomes likewise (the drill server is this one server: Drills:AllowSourceServer).
+  management PUT "queues/%2F/benchmark-drills" '{"durable":false,"auto_delete":false,"arguments":{"x-expires":3600000}}' >/dev/null ||
+    die "could not declare the benchmark's drill queue"
   local exchange
+  for exchange in BackupVerified BackupVerificationFailed; do
+    management PUT "exchanges/%2F/Backup.Contracts%3A$exchange" '{"type":"fanout","durable":true,"auto_delete":false}' >/dev/null &&
+      management POST "bindings/%2F/e/Backup.Contracts%3A$exchange/q/benchmark-drills" '{"routing_key":""}' >/dev/null ||
+      die "could not listen on Backup.Contracts:$exchange"
+  done
   for exchange in RestoreCompleted RestoreFailed; do
     management PUT "exchanges/%2F/Backup.Contracts%3A$exchange" '{"type":"fanout","durable":true,"auto_delete":false}' >/dev/null &&
       management POST "bindings/%2F/e/Backup.Contracts%3A$exchange/q/benchmark-restores" '{"routing_key":""}' >/dev/null ||
@@ -774,6 +783,50 @@ restore_by_event() {
   RESTORE_COMPLETED=$(epoch "$(grep -o '"completedAt":"[^"]*"' <<<"$message" | cut -d'"' -f4)")
 }
 
+# drill_by_event KEY: publishes a BackupCompleted for KEY under a new run id, as the dumper does after each backup, and
+# waits for the restorer's BackupVerified; sets DRILL_PUBLISHED (epoch seconds, here), DRILL_VERIFIED (its verifiedAt)
+# and DRILL_RTO (its recoveryTimeSeconds).
+drill_by_event() {
+  local key=$1 manifest run_id response payload message="" deadline=$((SECONDS + 600 + 30 * SCALE))
+  manifest="$WORK/store-dumper/${key%.dump.zst}.manifest.json"
+  run_id=$(cat /proc/sys/kernel/random/uuid)
+  DRILL_PUBLISHED=$(date +%s.%N)
+  response=$(publish_message "$WORK/rabbitmq.curl" BackupCompleted \
+    "{\"runId\":\"$run_id\",\"source\":\"${key%%/*}\",\"startedAt\":\"$(now_utc)\",\"completedAt\":\"$(now_utc)\",\"artifactKey\":\"$key\",\"sizeBytes\":$(json_number "$manifest" storedSizeBytes),\"sha256\":\"$(json_string "$manifest" sha256)\",\"format\":\"pg_dump-custom+zstd\"}") ||
+    die "could not publish BackupCompleted: $response"
+  [[ $response == *'"routed":true'* ]] || die "BackupCompleted was not routed to the restorer's drills: $response"
+  while [[ -z $message ]]; do
+    pid_alive "$SERVICE_PID" || { tail -n 30 "$WORK/logs/restorer.log" >&2; die "Backup.Restorer exited"; }
+    ((SECONDS < deadline)) || die "no outcome of the drill of run $run_id (log: $WORK/logs/restorer.log)"
+    sleep 0.2
+    response=$(management POST "queues/%2F/benchmark-drills/get" '{"count":10,"ackmode":"ack_requeue_false","encoding":"base64"}') || continue
+    while read -r payload; do
+      [[ -n $payload ]] || continue
+      payload=$(printf '%s' "$payload" | base64 -d 2>/dev/null | tr -d '\n' | sed 's/"\([A-Za-z]*\)": */"\1":/g') || continue
+      [[ $payload == *"\"runId\":\"$run_id\""* ]] && message=$payload
+    done < <(grep -o '"payload":"[^"]*"' <<<"$response" | sed 's/^"payload":"\(.*\)"$/\1/')
+  done
+  [[ $message == *'urn:message:Backup.Contracts:BackupVerified'* ]] ||
+    die "the drill failed: $(grep -o '"reason":"[^"]*"' <<<"$message" | head -n 1)"
+  DRILL_VERIFIED=$(epoch "$(grep -o '"verifiedAt":"[^"]*"' <<<"$message" | cut -d'"' -f4)")
+  DRILL_RTO=$(grep -o '"recoveryTimeSeconds":[0-9.]*' <<<"$message" | cut -d: -f2)
+}
+
+# One drill through the running restorer: wall = from publishing BackupCompleted to BackupVerified's verifiedAt (the
+# intake, the job's claim, the drill, the scratch database dropped); CPU its process and its pg_restore runs.
+measure_drill() { # measure_drill KEY
+  local self0 kids0 self1 kids1 cpu
+  begin_sample
+  read -r self0 kids0 < <(proc_cpu "$SERVICE_PID")
+  drill_by_event "$1"
+  read -r self1 kids1 < <(proc_cpu "$SERVICE_PID")
+  cpu=$(awk -v a="$self0" -v b="$self1" -v c="$kids0" -v d="$kids1" 'BEGIN { printf "%.2f", (b - a) + (d - c) }')
+  end_sample "$cpu"
+  record_run drill_svc "$(awk -v a="$DRILL_PUBLISHED" -v b="$DRILL_VERIFIED" 'BEGIN { printf "%.2f", b - a }')" "$cpu" \
+    "$(awk -v k="$(proc_kb "$SERVICE_PID" VmHWM)" 'BEGIN { printf "%.1f", k / 1024 }')"
+  NOTE[drill_svc]="measured recovery time of the last drill (its steps' sum, as BackupVerified reports it): ${DRILL_RTO} s"
+}
+
 # One restore through the running restorer: wall = RestoreCompleted's completedAt - startedAt; CPU its process and
 # its pg_restore runs over the restore; peak its VmHWM.
 measure_restorer() { # measure_restorer KEY TARGET
@@ -791,6 +844,8 @@ measure_restorer() { # measure_restorer KEY TARGET
 measure_restores() {
   local artifact=${ARTIFACT[dumper]} r key
   key=${artifact#"$WORK/store-dumper/"}
+  # The tables a drill counts: every table of the bench database (schema-qualified plain names).
+  DRILL_TABLES=$(scalar "$DB" "SELECT string_agg(schemaname || '.' || tablename, ' ') FROM pg_tables WHERE schemaname = 'public'")
   start_restorer
   for ((r = 1; r <= RUNS; r++)); do
     # Every restore goes into a new database and creates it inside the measurement, as the service's do (createdb:
@@ -833,6 +888,20 @@ measure_restores() {
     no_database restore_svc
     measure_restorer "$key" restore_svc
     check_restored restore_svc $((r == RUNS))
+
+    # A restore drill with stock tools: createdb, pg_restore -j2 of the -Fc file, every table counted with count(*)
+    # (two sessions at a time, as the drill counts), dropdb.
+    no_database drill_fc
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    measure drill_fc bash -c 'set -euo pipefail
+      "$1/createdb" -U "$2" "$3"
+      "$1/pg_restore" -U "$2" -j2 "${@:6}" -d "$3" "$4"
+      printf "%s\n" $5 | xargs -P 2 -I {} "$1/psql" -U "$2" -d "$3" -X -A -t -q -c "SELECT count(*) FROM {}" >/dev/null
+      "$1/dropdb" -U "$2" "$3"' \
+      _ "$PG_BIN" "$BACKUP_PG_USER" drill_fc "$WORK/fc.dump" "$DRILL_TABLES" "${RESTORE_FLAGS[@]}"
+
+    # The restorer's drill, as it runs after every backup: BackupCompleted in, BackupVerified out.
+    measure_drill "$key"
   done
   stop_service
   summarize restore_svc
@@ -840,6 +909,8 @@ measure_restores() {
   summarize restore_stream
   summarize restore_file
   summarize restore_ctl
+  summarize drill_fc
+  summarize drill_svc
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -908,13 +979,15 @@ report() {
   row restore_file 'restore: createdb, unzstd >f, pg_restore -j2' restore
   row restore_svc 'restore: restorer service (RestoreRequested)' restore
   row restore_ctl 'restore: backupctl restore (a fresh process)' restore
+  row drill_fc 'drill: createdb, pg_restore -j2, count(*)' restore
+  row drill_svc 'drill: restorer service (BackupCompleted)' restore
   echo
   echo "CPU s: the client side (pg_dump, zstd, sha256sum, pg_restore; for the dumper its process and the pg_dump it ran; for the restorer and backupctl their process and its pg_restore runs)."
   echo "peak MB: /usr/bin/time's maximum RSS (of the largest process of a pipeline); for the dumper and the restorer their VmHWM (a high-water mark since the service started)."
   echo "each variant ran $RUNS times, round-robin; wall, CPU and server CPU are medians, peak RSS the highest."
   echo "wall of every run (s), PostgreSQL server CPU (s, median), CPU used by other programs meanwhile (s, median; * marks a run where they used over 10% of the machine):"
   local name
-  for name in fc z0 stock dumper dumper_enc restore_fc restore_stream restore_file restore_svc restore_ctl; do
+  for name in fc z0 stock dumper dumper_enc restore_fc restore_stream restore_file restore_svc restore_ctl drill_fc drill_svc; do
     if [[ -f $WORK/runs.$name ]]; then
       printf '  %-15s %-34s server %6s   others %6s\n' "$name" "$(runs_of "$name")" "${SERVER[$name]}" "${OTHER[$name]}"
     fi
@@ -939,6 +1012,9 @@ report() {
     "($(ratio "${WALL[restore_svc]}" "${WALL[restore_fc]}") x: ${WALL[restore_svc]} s vs ${WALL[restore_fc]} s; it also checks the SHA-256 and counts rows)"
   target 'restore (backupctl, a fresh process) <= 1.1 x pg_restore -j2' "$(ratio "${WALL[restore_ctl]}" "${WALL[restore_fc]}")" 1.1 \
     "($(ratio "${WALL[restore_ctl]}" "${WALL[restore_fc]}") x: ${WALL[restore_ctl]} s vs ${WALL[restore_fc]} s; the same code, plus a .NET process's start)"
+  target 'drill (restorer service) <= 1.1 x createdb + pg_restore -j2 + count(*)' "$(ratio "${WALL[drill_svc]}" "${WALL[drill_fc]}")" 1.1 \
+    "($(ratio "${WALL[drill_svc]}" "${WALL[drill_fc]}") x: ${WALL[drill_svc]} s vs ${WALL[drill_fc]} s; it also checks the SHA-256, every object and sequence of the archive)"
+  [[ -n ${NOTE[drill_svc]:-} ]] && echo "  drill: ${NOTE[drill_svc]}"
   echo
   echo "for reference, the stock-tools restores of the artifact (not this service's path):"
   echo "  zstd -dc artifact | pg_restore: $(ratio "${WALL[restore_stream]}" "${WALL[restore_fc]}") x (${WALL[restore_stream]} s);" \

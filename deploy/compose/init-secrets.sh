@@ -67,6 +67,8 @@ kept_password postgres_password       # the postgres superuser (POSTGRES_PASSWOR
 kept_password catalog_db_password     # role backup_catalog, owner of database backup_catalog
 kept_password demo_backup_password    # role demo_backup, read-only on demo_app (Sources__demo__Password)
 kept_password restorer_db_password    # role backup_restorer, CREATEDB, restores into new databases (Restore__Password)
+kept_password drill_postgres_password # the drill server's superuser (drill-postgres, POSTGRES_PASSWORD_FILE)
+kept_password drill_db_password       # role backup_drill on drill-postgres, CREATEDB, the restore drills (Drills__Password)
 kept_password rabbitmq_password       # broker user "backup" (RabbitMq__Password)
 kept_password minio_access_key        # minio's root user, the services' S3 access key (Storage__S3__AccessKey)
 kept_password minio_secret_key        # its password, the services' S3 secret key (Storage__S3__SecretKey)

@@ -103,6 +103,7 @@ write_pgpass() {
 127.0.0.1:$BACKUP_PG_PORT:*:$BACKUP_PG_USER:$BACKUP_PG_PASSWORD
 127.0.0.1:$BACKUP_PG_PORT:backup_catalog:backup_catalog:$CATALOG_PASSWORD
 127.0.0.1:$BACKUP_PG_PORT:demo_app:demo_backup:$DEMO_PASSWORD
+127.0.0.1:$BACKUP_BARE_PG_PORT:*:$BACKUP_BARE_PG_USER:$BACKUP_BARE_PG_PASSWORD
 EOF
   chmod 0600 "$PGPASS"
 }
@@ -146,6 +147,9 @@ write_secrets() {
   write_secret "$SECRETS/Sources__demo__Password" "$DEMO_PASSWORD"
   # The restorer restores into this PostgreSQL as its superuser (a throwaway local server).
   write_secret "$SECRETS/Restore__Password" "$BACKUP_PG_PASSWORD"
+  # Restore drills go to the bare server infra.sh starts beside it: none of the demo source's roles, as a
+  # disaster-recovery server would be.
+  write_secret "$SECRETS/Drills__Password" "$BACKUP_BARE_PG_PASSWORD"
   (umask 077 && printf 'user = "%s:%s"\n' "$BACKUP_RABBITMQ_USER" "$BACKUP_RABBITMQ_PASSWORD" >"$CURL_CONFIG")
   chmod 0600 "$CURL_CONFIG"
   write_auth_keys
@@ -209,6 +213,9 @@ service_environment() {
     Restore__Port="$BACKUP_PG_PORT"
     Restore__Username="$BACKUP_PG_USER"
     Restore__PgBinDirectory="$BACKUP_PG_BIN"
+    Drills__Host=127.0.0.1
+    Drills__Port="$BACKUP_BARE_PG_PORT"
+    Drills__Username="$BACKUP_BARE_PG_USER"
     # The API (tokens as deploy/compose/dev-token.sh mints them: `stack.sh token ROLE`).
     Auth__Issuer=backup-dev
     Auth__Audience=backup-api
@@ -394,11 +401,11 @@ cmd_status() {
     return 0
   fi
   load_infra_env
-  echo "Infrastructure: RabbitMQ 127.0.0.1:$BACKUP_RABBITMQ_PORT (management http://127.0.0.1:$BACKUP_RABBITMQ_MANAGEMENT_PORT/), PostgreSQL 127.0.0.1:$BACKUP_PG_PORT"
+  echo "Infrastructure: RabbitMQ 127.0.0.1:$BACKUP_RABBITMQ_PORT (management http://127.0.0.1:$BACKUP_RABBITMQ_MANAGEMENT_PORT/), PostgreSQL 127.0.0.1:$BACKUP_PG_PORT, drill server 127.0.0.1:$BACKUP_BARE_PG_PORT"
   echo
   echo "Newest runs:"
   run_psql backup_catalog backup_catalog -P pager=off -c \
-    "SELECT correlation_id AS run_id, source, current_state, requested_at, completed_at, size_bytes, left(sha256,16) AS sha256, artifact_key, failure_reason FROM backup_runs ORDER BY requested_at DESC NULLS LAST LIMIT 10" ||
+    "SELECT r.correlation_id AS run_id, r.source, r.current_state, r.requested_at, r.completed_at, r.size_bytes, left(r.sha256,16) AS sha256, r.artifact_key, v.state AS drill, round(v.recovery_seconds::numeric, 1) AS rto_s, coalesce(r.failure_reason, v.error_code) AS failure FROM backup_runs r LEFT JOIN backup_verifications v ON v.run_id = r.correlation_id ORDER BY r.requested_at DESC NULLS LAST LIMIT 10" ||
     echo "  (could not read the catalog)"
 }
 

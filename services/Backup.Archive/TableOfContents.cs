@@ -42,9 +42,10 @@ static class TableOfContents
                 await input.ReadByteAsync(where, cancellationToken);
             if (flag is not (OffsetNotSet or OffsetSet or NoData))
                 throw new InvalidDataException($"Entry {dumpId} ({desc} {tag}) of the table of contents has data flag {flag}: the archive is damaged.");
-            // Only what a restore needs is kept: a schema's definitions can be large.
+            // Only what a restore and a drill need is kept (a schema's definitions can be large): the encoding, and the value
+            // each sequence was dumped at.
             entries.Add(new TocEntry(dumpId, desc, schema, tag, hadDumper != 0 && flag != NoData, offsetField, section,
-                desc == "TABLE DATA" ? copyStatement : null, desc == "ENCODING" ? definition : null) { Dependencies = dependencies });
+                desc == "TABLE DATA" ? copyStatement : null, desc is "ENCODING" or "SEQUENCE SET" ? definition : null) { Dependencies = dependencies });
         }
         return entries;
     }

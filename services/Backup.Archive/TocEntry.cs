@@ -4,7 +4,8 @@ namespace Backup.Archive;
 /// One entry of an archive's table of contents: its dump id, what it is ("TABLE", "TABLE DATA", "INDEX"…), its schema
 /// and name, whether a data block belongs to it, and where in the archive its data offset is written (a flag byte,
 /// then the offset), so that a copy written as a file can be told where its data blocks are. Also its section
-/// (<see cref="TocSection"/>), the COPY statement of a TABLE DATA entry, and the definition of the ENCODING entry.
+/// (<see cref="TocSection"/>), the COPY statement of a TABLE DATA entry, and the definition of the ENCODING and SEQUENCE SET entries (a SEQUENCE
+/// SET's is the setval call that sets the sequence to its dumped value).
 /// </summary>
 public sealed record TocEntry(int DumpId, string Desc, string? Namespace, string Tag, bool HasData, long OffsetFieldPosition,
     int Section = TocSection.None, string? CopyStatement = null, string? Definition = null)

@@ -4,6 +4,7 @@ using Backup.Catalog.Data.Notifications;
 using Backup.Catalog.Data.Outbox;
 using Backup.Catalog.Data.Retention;
 using Backup.Catalog.Data.Scheduling;
+using Backup.Catalog.Data.Verification;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -26,6 +27,8 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
     public DbSet<StaleAlarm> StaleAlarms => Set<StaleAlarm>();
 
     public DbSet<ArtifactDeletion> ArtifactDeletions => Set<ArtifactDeletion>();
+    public DbSet<BackupVerification> BackupVerifications => Set<BackupVerification>();
+    public DbSet<DrillPolicy> DrillPolicies => Set<DrillPolicy>();
 
     /// <summary>
     /// Times arrive with any offset (a scheduler publishes local occurrences, other services what they like);
@@ -150,5 +153,25 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
         deletion.Property(d => d.LastError).HasMaxLength(2000);
         deletion.HasIndex(d => d.ArtifactKey);
         deletion.HasIndex(d => d.RequestedAt).HasFilter("deleted_at IS NULL").HasDatabaseName("ix_artifact_deletions_pending");
+
+        var verification = modelBuilder.Entity<BackupVerification>();
+        verification.ToTable("backup_verifications");
+        verification.HasKey(v => v.RunId);
+        verification.Property(v => v.RunId).ValueGeneratedNever();
+        verification.Property(v => v.Source).HasMaxLength(63);
+        verification.Property(v => v.ArtifactKey).HasMaxLength(300);
+        verification.Property(v => v.State).HasMaxLength(16);
+        verification.Property(v => v.ErrorCode).HasMaxLength(64);
+        verification.Property(v => v.Reason).HasMaxLength(2000);
+        verification.Property(v => v.Failures).HasColumnType("jsonb");
+        verification.Property(v => v.Steps).HasColumnType("jsonb");
+        verification.Property(v => v.Tables).HasColumnType("jsonb");
+        verification.Property(v => v.Checks).HasColumnType("jsonb");
+        verification.HasIndex(v => new { v.Source, v.State, v.FinishedAt });
+
+        var drillPolicy = modelBuilder.Entity<DrillPolicy>();
+        drillPolicy.ToTable("drill_policies");
+        drillPolicy.HasKey(p => p.Source);
+        drillPolicy.Property(p => p.Source).HasMaxLength(63);
     }
 }

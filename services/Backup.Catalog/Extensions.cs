@@ -4,6 +4,7 @@ using Backup.Catalog.Options;
 using Backup.Catalog.Outbox;
 using Backup.Catalog.StateMachines;
 using Backup.Catalog.Timeouts;
+using Backup.Catalog.Verification;
 using Backup.ServiceDefaults;
 using Backup.ServiceDefaults.Options;
 
@@ -14,15 +15,18 @@ public static class Extensions
     /// <summary>
     /// The catalog service: the backup-run saga on the catalog database, the sweeper that times out runs nobody
     /// reports on, the dispatcher of the outbox those time-outs are announced through, and the purger that deletes
-    /// its old sent rows.
+    /// its old sent rows; and the recorder of each backup's verification by restore drills.
     /// </summary>
     public static IHostApplicationBuilder AddCatalog(this IHostApplicationBuilder builder)
     {
         builder.AddCatalogDatabase();
         builder.AddValidatedOptions<CatalogOptions>();
-        builder.AddBackupBus(bus => bus
-            .AddSagaStateMachine<BackupRunStateMachine, BackupRun>(typeof(BackupRunSagaDefinition))
-            .EntityFrameworkRepository<BackupRun, CatalogDbContext>());
+        builder.AddBackupBus(bus =>
+        {
+            bus.AddSagaStateMachine<BackupRunStateMachine, BackupRun>(typeof(BackupRunSagaDefinition))
+                .EntityFrameworkRepository<BackupRun, CatalogDbContext>();
+            bus.AddConsumer<BackupVerificationRecorder>(typeof(BackupVerificationRecorderDefinition));
+        });
         builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddSingleton<RunTimeoutSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<RunTimeoutSweeper>());

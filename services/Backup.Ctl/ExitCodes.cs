@@ -1,3 +1,4 @@
+using Backup.Contracts;
 using Backup.Recovery;
 
 namespace Backup.Ctl;
@@ -19,6 +20,18 @@ public static class ExitCodes
     /// <summary>pg_restore finished, but the restored row counts differ from the manifest's.</summary>
     public const int RowCountsDiffer = 4;
 
+    /// <summary>A restore drill restored the artifact, but the restored database failed a proof: an object of the archive is missing, a sequence is off, or a --check is not true.</summary>
+    public const int DrillFailed = 5;
+
+    /// <summary>The exit code of a restore drill that failed with <paramref name="errorCode"/> (Backup.Contracts.VerificationErrorCodes).</summary>
+    public static int ForDrill(string errorCode) => errorCode switch
+    {
+        VerificationErrorCodes.ArtifactNotFound or VerificationErrorCodes.IntegrityCheckFailed or VerificationErrorCodes.DecryptionFailed => ArtifactFailed,
+        VerificationErrorCodes.RowCountMismatch => RowCountsDiffer,
+        VerificationErrorCodes.ObjectMissing or VerificationErrorCodes.SequenceMismatch or VerificationErrorCodes.CheckFailed => DrillFailed,
+        _ => DatabaseFailed,
+    };
+
     /// <summary>The exit code of a recovery that stopped with <paramref name="code"/>.</summary>
     public static int For(RecoveryErrorCode code) => code switch
     {
@@ -33,5 +46,5 @@ public static class ExitCodes
 
     public const string Summary =
         "Exit codes: 0 all good; 1 wrong usage; 2 artifact missing, incomplete, damaged or undecryptable; " +
-        "3 database or pg_restore failure (the target exists or another restore is filling it, the server refused, pg_restore failed, the restore was interrupted); 4 restored row counts differ from the manifest.";
+        "3 database or pg_restore failure (the target exists or another restore is filling it, the server refused, pg_restore failed, the restore was interrupted); 4 restored row counts differ from the manifest; 5 a restore drill (verify --restore) found an object, a sequence or a check wrong in the restored database.";
 }

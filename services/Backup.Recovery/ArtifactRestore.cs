@@ -34,6 +34,9 @@ public static partial class ArtifactRestore
 {
     const string RestoredMark = "Restored by {0} from ";
 
+    /// <summary>How the comment of every database a restore made starts, whoever made it.</summary>
+    internal const string RestoredMarkStart = "Restored by ";
+
     /// <summary>
     /// Restores <paramref name="key"/> into <paramref name="targetDatabase"/>. Fails with a
     /// <see cref="RecoveryException"/> on the first problem; a restore that ran to its end returns its report, whose
@@ -67,6 +70,7 @@ public static partial class ArtifactRestore
 
         await using var decoded = OpenDecoded(stored, key, settings.DecryptionKeys);
         using var archive = await ReadTableOfContentsAsync(decoded, key, cancellationToken);
+        progress.TableOfContentsRead(archive.Entries);
 
         // Loading while decoding creates the database before the last byte is decoded; so only a new one, which is
         // dropped again when the content fails. An existing database is dropped only after the whole archive decoded.
@@ -490,7 +494,7 @@ public static partial class ArtifactRestore
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    static string Mark(RecoveryCaller caller) => string.Format(System.Globalization.CultureInfo.InvariantCulture, RestoredMark, caller.Name);
+    internal static string Mark(RecoveryCaller caller) => string.Format(System.Globalization.CultureInfo.InvariantCulture, RestoredMark, caller.Name);
 
     /// <summary>A string literal for SQL: '…' with any "'" doubled (standard_conforming_strings is on since PostgreSQL 9.1).</summary>
     static string QuoteLiteral(string value) => "'" + value.Replace("'", "''") + "'";

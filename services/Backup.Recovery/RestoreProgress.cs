@@ -1,3 +1,4 @@
+using Backup.Archive;
 using Backup.Recovery.Postgres;
 using Backup.Storage;
 
@@ -22,6 +23,11 @@ public class RestoreProgress
     /// the bytes into its private folder in the same pass; when the check returns, they matched the manifest.
     /// </summary>
     public virtual Task CheckStoredBytesAsync(ArtifactKey key, ArtifactManifest manifest, Func<IProgress<long>?, Task> check) => check(null);
+
+    /// <summary>The archive's table of contents was read (and checked against the manifest); nothing is restored yet.</summary>
+    public virtual void TableOfContentsRead(IReadOnlyList<TocEntry> entries)
+    {
+    }
 
     /// <summary>The archive was read to its end, as long as the manifest says, with data for every table of the manifest.</summary>
     public virtual void ArchiveDecoded(long archiveBytes)

@@ -2,6 +2,7 @@ using Backup.Catalog.Data.Jobs;
 using Backup.Recovery;
 using Backup.Catalog.Data.Retention;
 using Backup.Restorer.Consumers;
+using Backup.Restorer.Drills;
 using Backup.Restorer.Options;
 using Backup.Restorer.Restoring;
 using Backup.ServiceDefaults;
@@ -13,7 +14,7 @@ namespace Backup.Restorer;
 
 public static class Extensions
 {
-    /// <summary>The restorer: the restore server, pg_restore, the artifact store (read only), the RestoreRequested consumer, the restore jobs' worker, the sweep of killed restores' temp folders.</summary>
+    /// <summary>The restorer: the restore server, pg_restore, the artifact store (read only), the RestoreRequested consumer, the restore jobs' worker, the sweep of killed restores' temp folders; and the restore drills (their intake from BackupCompleted and their jobs' worker).</summary>
     public static IHostApplicationBuilder AddRestorer(this IHostApplicationBuilder builder)
     {
         builder.AddValidatedOptions<RestoreOptions>();
@@ -29,7 +30,17 @@ public static class Extensions
         // A restore is not tried again (it would meet the database it left behind); one whose restorer died is reported Interrupted.
         builder.AddJobWorker<RestoreArtifactJob>(services => new JobWorkerSettings(RestoreArtifactJob.Kind,
             services.GetRequiredService<IOptions<RestoreOptions>>().Value.ConcurrentRestores, MaxAttempts: 1));
-        builder.AddBackupBus(bus => bus.AddConsumer<RestoreArtifactConsumer>(typeof(RestoreArtifactConsumerDefinition)));
+        // Restore drills: a BackupCompleted becomes a drill job; one drill at a time per drill server (the jobs' group).
+        builder.AddValidatedOptions<DrillOptions>();
+        builder.Services.AddSingleton<DrillSetup>();
+        builder.Services.AddSingleton<DrillQueue>();
+        builder.Services.AddSingleton<DrillMetrics>();
+        builder.AddJobWorker<DrillJob>(_ => new JobWorkerSettings(DrillJob.Kind, Concurrency: 1, DrillJob.MaxAttempts));
+        builder.AddBackupBus(bus =>
+        {
+            bus.AddConsumer<RestoreArtifactConsumer>(typeof(RestoreArtifactConsumerDefinition));
+            bus.AddConsumer<DrillIntakeConsumer>(typeof(DrillIntakeConsumerDefinition));
+        });
         return builder;
     }
 }

@@ -39,6 +39,30 @@ static partial class Log
     public static partial void FailedAfterDatabaseCreated(ILogger logger, Guid restoreId, string targetDatabase, string outcome);
 }
 
+static partial class Log
+{
+    [LoggerMessage(5101, LogLevel.Information, "Drill of run {RunId} ({ArtifactKey}) queued")]
+    public static partial void DrillQueued(ILogger logger, Guid runId, string artifactKey);
+
+    [LoggerMessage(5102, LogLevel.Information, "Drill of run {RunId} skipped: its source was drilled within its interval (run {DrilledRun})")]
+    public static partial void DrillSkipped(ILogger logger, Guid runId, Guid drilledRun);
+
+    [LoggerMessage(5103, LogLevel.Warning, "BackupCompleted of run {RunId} names no source or artifact key the dumper makes; not drilled")]
+    public static partial void DrillRefused(ILogger logger, Guid runId);
+
+    [LoggerMessage(5104, LogLevel.Information, "Drill of run {RunId} ({ArtifactKey}) started")]
+    public static partial void DrillStarted(ILogger logger, Guid runId, string artifactKey);
+
+    [LoggerMessage(5105, LogLevel.Information, "Drill of run {RunId} passed: {Tables} tables exact, recovery time {RecoverySeconds:0.0} s (target {TargetSeconds:0} s)")]
+    public static partial void DrillPassed(ILogger logger, Guid runId, int tables, double recoverySeconds, double targetSeconds);
+
+    [LoggerMessage(5107, LogLevel.Warning, "Drill of run {RunId}: the drill server could not be reached; trying again in {Delay}")]
+    public static partial void DrillRetrying(ILogger logger, Guid runId, TimeSpan delay);
+
+    [LoggerMessage(5106, LogLevel.Warning, "Drill of run {RunId} failed: {ErrorCode}")]
+    public static partial void DrillFailed(ILogger logger, Guid runId, string errorCode);
+}
+
 static class RestorerTelemetry
 {
     public static readonly System.Diagnostics.ActivitySource Source = new("Backup.Restorer");

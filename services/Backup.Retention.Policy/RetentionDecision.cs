@@ -6,10 +6,16 @@ public sealed record RetentionDecision(RetainedBackup Backup, bool Keep, string 
 /// <summary>The rule that decided a <see cref="RetentionDecision"/>.</summary>
 public static class RetentionCodes
 {
-    /// <summary>Kept: one of the newest good backups of its source.</summary>
+    /// <summary>Kept: one of the newest good backups of its source (where drills are on: verified, or unproven while too few are verified).</summary>
     public const string Floor = "floor";
 
-    /// <summary>Kept: completed within the maximum age; deleted: older, and no calendar rule is configured.</summary>
+    /// <summary>
+    /// Kept: drills are on, no backup of the source is verified or unproven (every one left failed its drill), and no
+    /// other rule keeps any: the newest is kept, so that a source is never left without a backup.
+    /// </summary>
+    public const string LastResort = "last-resort";
+
+    /// <summary>Kept: completed within the maximum age; deleted: older, and no calendar rule is configured (or, where drills are on, its drill failed).</summary>
     public const string Age = "age";
 
     /// <summary>Kept: the newest of a day, week or month a calendar rule keeps; deleted: older than the maximum age and kept by no calendar rule.</summary>

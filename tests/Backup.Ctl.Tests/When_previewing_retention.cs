@@ -39,6 +39,9 @@ public sealed class When_previewing_retention(DemoSource source) : IDisposable
         Assert.EndsWith("gfs: completed 2026-11-21T02:00:03Z, older than 3 days; not the newest of week 2026-W47", LineOf(keys[3]));
         Assert.StartsWith("skip", LineOf(incomplete));
         Assert.Contains("3 kept, 9 would be deleted, 1 not complete", run.Output);
+        // The store holds no drill results: it says it counts every complete backup as good, and why.
+        Assert.Contains("Restore drills are not seen here: their results are in the catalog, not in the store, so every complete backup counts as good.",
+            run.Output);
         Assert.Equal(files, Directory.GetFiles(store.Root, "*", SearchOption.AllDirectories).Order().ToList());
     }
 

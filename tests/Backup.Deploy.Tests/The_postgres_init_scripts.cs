@@ -96,3 +96,30 @@ public sealed partial class The_postgres_init_scripts
     [GeneratedRegex(@"(/run/secrets|\$secrets_dir|\$\{secrets_dir\})/(?<name>[A-Za-z0-9_.-]+)")]
     private static partial Regex SecretFileReference();
 }
+
+/// <summary>deploy/compose/drill-postgres-init: the drill server's role, made on its first start.</summary>
+public sealed class The_drill_server
+{
+    private static readonly ComposeFile Compose = ComposeFile.Load(Repository.PathOf("docker-compose.yml"));
+    private static readonly string Script = File.ReadAllText(Repository.PathOf("deploy/compose/drill-postgres-init/10-drill-role.sh"));
+
+    [Fact]
+    public void Creates_a_createdb_role_only_and_reads_its_password_from_a_mounted_secret()
+    {
+        var server = Compose.Service("drill-postgres")!;
+        Assert.Contains(server.Volumes, volume =>
+            Compose.FullPath(volume.Source) == Repository.PathOf("deploy/compose/drill-postgres-init") && volume.Target == "/docker-entrypoint-initdb.d");
+        Assert.Matches(@"CREATE ROLE backup_drill LOGIN CREATEDB PASSWORD %L", Script);
+        Assert.DoesNotMatch(@"(?i)SUPERUSER(?<!NOSUPERUSER)\b|GRANT ", Script);
+        Assert.Contains("drill_db_password", server.Secrets.Select(secret => secret.Target));
+    }
+
+    [Fact]
+    public void Is_where_the_restorer_drills_as_that_role_with_the_same_password()
+    {
+        var restorer = Compose.Service("restorer")!;
+        Assert.Equal("drill-postgres", restorer.Environment["Drills__Host"]);
+        Assert.Equal("backup_drill", restorer.Environment["Drills__Username"]);
+        Assert.Contains(restorer.Secrets, secret => secret.Source == "drill_db_password" && secret.Target == "Drills__Password");
+    }
+}

@@ -1,19 +1,29 @@
 using Backup.Api.Auth;
 using Backup.Catalog.Data;
 using Backup.Catalog.Data.Retention;
+using Backup.Catalog.Data.Verification;
+using Backup.Retention.Policy;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace Backup.Api.Endpoints;
 
-/// <summary>One artifact and what retention does with it now: <see cref="Code"/> is the rule that decided (floor, age, gfs, restore, pending), <see cref="Reason"/> says it for people.</summary>
-public sealed record RetentionCandidate(Guid RunId, string Source, string? ArtifactKey, DateTimeOffset CompletedAt, string Code, string Reason);
+/// <summary>
+/// One artifact and what retention does with it now: <see cref="Code"/> is the rule that decided (floor, age, gfs,
+/// last-resort, restore, pending), <see cref="Reason"/> says it for people; <see cref="Verification"/> is what a restore
+/// drill proved of it (pending, passed, failed, skipped; null when no drill looked at it).
+/// </summary>
+public sealed record RetentionCandidate(Guid RunId, string Source, string? ArtifactKey, DateTimeOffset CompletedAt, string Code, string Reason,
+    string? Verification);
 
 /// <summary>A source's retention rules: the defaults with its overrides applied.</summary>
 public sealed record RetentionRulesView(TimeSpan MaxAge, int KeepLast, int KeepDaily, int KeepWeekly, int KeepMonthly);
 
-/// <summary>One source in the dry run: its rules, what is kept and what a sweep now would delete.</summary>
-public sealed record SourceRetention(string Source, RetentionRulesView Rules, IReadOnlyList<RetentionCandidate> Kept,
+/// <summary>
+/// One source in the dry run: its rules, whether restore drills are on for it (then only verified backups count for
+/// the floor, and one whose drill failed is not good), what is kept and what a sweep now would delete.
+/// </summary>
+public sealed record SourceRetention(string Source, RetentionRulesView Rules, bool DrillsOn, IReadOnlyList<RetentionCandidate> Kept,
     IReadOnlyList<RetentionCandidate> WouldDelete);
 
 /// <summary>What GET /retention/preview answers: the default policy, its cutoff, what a sweep now would delete (oldest first), and each source's plan.</summary>
@@ -28,7 +38,7 @@ public static class RetentionEndpoints
         api.MapGet("/retention/preview", PreviewAsync).RequireAuthorization(ApiRoles.Reader).WithName("PreviewRetention")
             .WithTags("Retention")
             .WithSummary("Retention dry run: what a sweep now would keep and delete, per source, and why; nothing is deleted.")
-            .WithDescription("Role reader (or operator, admin). The same plan the retention service carries out (RetentionPlan over the catalog). maxAge is a TimeSpan (d.hh:mm:ss).")
+            .WithDescription("Role reader (or operator, admin). The same plan the retention service carries out (RetentionPlan over the catalog). maxAge is a TimeSpan (d.hh:mm:ss). Where restore drills are on for a source (drillsOn), only verified backups count for its floor and one whose drill failed is not good.")
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         return api;
     }
@@ -44,6 +54,7 @@ public static class RetentionEndpoints
                 var rules = options.RulesFor(group.Key);
                 return new SourceRetention(group.Key,
                     new RetentionRulesView(rules.MaxAge, rules.KeepLast, rules.KeepDaily, rules.KeepWeekly, rules.KeepMonthly),
+                    plan.DrilledSources.Contains(group.Key),
                     [.. group.Where(b => b.Decision.Keep).Select(Candidate)],
                     [.. group.Where(b => !b.Decision.Keep).OrderBy(b => b.Decision.Backup.CompletedAt).Select(Candidate)]);
             }).ToList();
@@ -52,5 +63,14 @@ public static class RetentionEndpoints
     }
 
     static RetentionCandidate Candidate(PlannedBackup backup) => new(backup.RunId, backup.Source, backup.ArtifactKey,
-        backup.Decision.Backup.CompletedAt, backup.Decision.Code, backup.Decision.Reason);
+        backup.Decision.Backup.CompletedAt, backup.Decision.Code, backup.Decision.Reason, VerificationOf(backup.Decision.Backup.Drill));
+
+    static string? VerificationOf(DrillOutcome drill) => drill switch
+    {
+        DrillOutcome.Pending => VerificationStates.Pending,
+        DrillOutcome.Passed => VerificationStates.Passed,
+        DrillOutcome.Failed => VerificationStates.Failed,
+        DrillOutcome.Skipped => VerificationStates.Skipped,
+        _ => null,
+    };
 }

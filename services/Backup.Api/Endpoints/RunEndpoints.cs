@@ -4,6 +4,7 @@ using Backup.Catalog.Data;
 using Backup.ServiceDefaults;
 using Backup.Storage;
 using Backup.Catalog.Data.Retention;
+using Backup.Catalog.Data.Verification;
 using Backup.Retention.Policy;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -24,11 +25,11 @@ public static class RunEndpoints
     public static RouteGroupBuilder MapRunEndpoints(this RouteGroupBuilder api)
     {
         api.MapGet("/runs", ListAsync).RequireAuthorization(ApiRoles.Reader).WithName("ListRuns").WithTags("Runs")
-            .WithSummary("Lists runs, newest first, filtered by source, state and request time.")
-            .WithDescription("Role reader (or operator, admin). Filters: source, state (Requested, Running, Completed, Failed, TimedOut, Delivered, Expired), requested at or after 'from' and before 'to'. Pages from 1; pageSize from 1 to Api:MaxPageSize (200 unless configured). 400 names the bad parameter in 'field'.")
+            .WithSummary("Lists runs, newest first, filtered by source, state, verification and request time.")
+            .WithDescription("Role reader (or operator, admin). Filters: source, state (Requested, Running, Completed, Failed, TimedOut, Delivered, Expired), verification (passed, failed, pending, skipped, or none: no verification recorded), requested at or after 'from' and before 'to'. Each run carries its verification (null when it has none). Pages from 1; pageSize from 1 to Api:MaxPageSize (200 unless configured). 400 names the bad parameter in 'field'.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapGet("/runs/{runId:guid}", GetAsync).RequireAuthorization(ApiRoles.Reader).WithName("GetRun").WithTags("Runs")
-            .WithSummary("One run with its state timeline and, once stored, its artifact's manifest.")
+            .WithSummary("One run with its state timeline, once stored its artifact's manifest, and its verification with the drill's proofs.")
             .WithDescription("Role reader (or operator, admin). 404 when the catalog has no such run (yet: a run just requested appears once the catalog has its BackupRequested).")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapGet("/runs/{runId:guid}/artifact", DownloadAsync).RequireAuthorization(ApiRoles.Operator).WithName("DownloadArtifact").WithTags("Runs")
@@ -105,11 +106,13 @@ public static class RunEndpoints
     }
 
     static async Task<Results<Ok<RunPage>, ProblemHttpResult>> ListAsync(CatalogDbContext catalog, IOptions<ApiOptions> options,
-        [FromQuery] string? source, [FromQuery] string? state, [FromQuery] DateTimeOffset? from, [FromQuery] DateTimeOffset? to,
-        CancellationToken cancellationToken, [FromQuery] int page = 1, [FromQuery] int pageSize = 50)
+        [FromQuery] string? source, [FromQuery] string? state, [FromQuery] string? verification, [FromQuery] DateTimeOffset? from,
+        [FromQuery] DateTimeOffset? to, CancellationToken cancellationToken, [FromQuery] int page = 1, [FromQuery] int pageSize = 50)
     {
         if (source is not null && !SourceNames.IsValid(source)) return Problems.BadField("source", $"not a source name ({SourceNames.Rule}).");
         if (state is not null && !States.Contains(state)) return Problems.BadField("state", $"one of {string.Join(", ", States)}.");
+        if (verification is not null && !RunVerifications.FilterValues.Contains(verification))
+            return Problems.BadField("verification", $"one of {string.Join(", ", RunVerifications.FilterValues)}.");
         if (page < 1) return Problems.BadField("page", "must be 1 or more.");
         if (pageSize < 1 || pageSize > options.Value.MaxPageSize) return Problems.BadField("pageSize", $"must be between 1 and {options.Value.MaxPageSize}.");
         if (from > to) return Problems.BadField("from", "must not be after 'to'.");
@@ -117,12 +120,26 @@ public static class RunEndpoints
         var runs = catalog.BackupRuns.AsNoTracking();
         if (source is not null) runs = runs.Where(r => r.Source == source);
         if (state is not null) runs = runs.Where(r => r.CurrentState == state);
+        if (verification == RunVerifications.None) runs = runs.Where(r => !catalog.BackupVerifications.Any(v => v.RunId == r.CorrelationId));
+        else if (verification is not null)
+            runs = runs.Where(r => catalog.BackupVerifications.Any(v => v.RunId == r.CorrelationId && v.State == verification));
         if (from is { } after) runs = runs.Where(r => r.RequestedAt >= after.ToUniversalTime());
         if (to is { } before) runs = runs.Where(r => r.RequestedAt < before.ToUniversalTime());
         var total = await runs.CountAsync(cancellationToken);
         var items = await runs.OrderByDescending(r => r.RequestedAt ?? r.StartedAt ?? r.UpdatedAt).ThenBy(r => r.CorrelationId)
             .Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new RunPage([.. items.Select(RunSummary.Of)], page, pageSize, total));
+        var ids = items.Select(r => r.CorrelationId).ToList();
+        // The page's verifications without their proofs (the jsonb columns are for the run's own page).
+        var verifications = await catalog.BackupVerifications.AsNoTracking().Where(v => ids.Contains(v.RunId))
+            .Select(v => new BackupVerification
+            {
+                RunId = v.RunId, Source = v.Source, ArtifactKey = v.ArtifactKey, State = v.State, QueuedAt = v.QueuedAt, StartedAt = v.StartedAt,
+                FinishedAt = v.FinishedAt, RecoverySeconds = v.RecoverySeconds, RtoTargetSeconds = v.RtoTargetSeconds, ErrorCode = v.ErrorCode,
+                Reason = v.Reason,
+            })
+            .ToDictionaryAsync(v => v.RunId, RunVerifications.Summary, cancellationToken);
+        return TypedResults.Ok(new RunPage([.. items.Select(r => RunSummary.Of(r, verifications.GetValueOrDefault(r.CorrelationId)))],
+            page, pageSize, total));
     }
 
     static async Task<Results<Ok<RunDetail>, ProblemHttpResult>> GetAsync(Guid runId, CatalogDbContext catalog, IArtifactStore store,
@@ -138,8 +155,11 @@ public static class RunEndpoints
         var deletion = await catalog.ArtifactDeletions.AsNoTracking().Where(d => d.RunId == runId)
             .Select(d => new RunDeletion(d.ReasonCode, d.Reason, d.RequestedBy, d.RequestedAt, d.Attempts, d.LastError, d.DeletedAt))
             .SingleOrDefaultAsync(cancellationToken);
-        return TypedResults.Ok(new RunDetail(RunSummary.Of(run), run.Attempts, run.FailureReason, run.DeliveredAt, run.DeliveryError,
-            run.ExpiredAt, run.ExpiryReason, timeline, manifest, deletion));
+        var verification = await catalog.BackupVerifications.AsNoTracking().SingleOrDefaultAsync(v => v.RunId == runId, cancellationToken);
+        return TypedResults.Ok(new RunDetail(
+            RunSummary.Of(run, verification is null ? null : RunVerifications.Summary(verification)), run.Attempts, run.FailureReason,
+            run.DeliveredAt, run.DeliveryError, run.ExpiredAt, run.ExpiryReason, timeline, manifest, deletion,
+            verification is null ? null : RunVerifications.Detail(verification)));
     }
 
     static async Task<IResult> DownloadAsync(Guid runId, HttpContext http, CatalogDbContext catalog, IArtifactStore store, AuditTrail audit,

@@ -3,13 +3,15 @@ using Backup.Storage;
 
 namespace Backup.Api.Endpoints;
 
-/// <summary>A run in a list.</summary>
+/// <summary>A run in a list, with its verification beside its state (null when no drill service looked at it).</summary>
 public sealed record RunSummary(
-    Guid RunId, string Source, string State, string? RequestedBy, DateTimeOffset? RequestedAt, DateTimeOffset? StartedAt,
-    DateTimeOffset? CompletedAt, DateTimeOffset? FailedAt, string? ArtifactKey, long? SizeBytes, string? Sha256, string? FailureCode)
+    Guid RunId, string Source, string State, RunVerificationSummary? Verification, string? RequestedBy, DateTimeOffset? RequestedAt,
+    DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, DateTimeOffset? FailedAt, string? ArtifactKey, long? SizeBytes, string? Sha256,
+    string? FailureCode)
 {
-    public static RunSummary Of(BackupRun run) => new(run.CorrelationId, run.Source, run.CurrentState, run.RequestedBy, run.RequestedAt,
-        run.StartedAt, run.CompletedAt, run.FailedAt, run.ArtifactKey, run.SizeBytes, run.Sha256, run.FailureCode);
+    public static RunSummary Of(BackupRun run, RunVerificationSummary? verification) => new(run.CorrelationId, run.Source, run.CurrentState,
+        verification, run.RequestedBy, run.RequestedAt, run.StartedAt, run.CompletedAt, run.FailedAt, run.ArtifactKey, run.SizeBytes, run.Sha256,
+        run.FailureCode);
 }
 
 /// <summary>A page of runs, newest first.</summary>
@@ -18,10 +20,13 @@ public sealed record RunPage(IReadOnlyList<RunSummary> Items, int Page, int Page
 /// <summary>One change of a run's state.</summary>
 public sealed record RunTransition(string? From, string To, string Event, DateTimeOffset At, string? Detail);
 
-/// <summary>One run with everything the catalog and the store know of it.</summary>
+/// <summary>
+/// One run with everything the catalog and the store know of it; <see cref="Verification"/> is the run's verification
+/// with the drill's proofs (failures, steps, tables, checks), null when it has none.
+/// </summary>
 public sealed record RunDetail(
     RunSummary Run, int Attempts, string? FailureReason, DateTimeOffset? DeliveredAt, string? DeliveryError, DateTimeOffset? ExpiredAt,
-    string? ExpiryReason, IReadOnlyList<RunTransition> Timeline, ArtifactManifest? Manifest, RunDeletion? Deletion);
+    string? ExpiryReason, IReadOnlyList<RunTransition> Timeline, ArtifactManifest? Manifest, RunDeletion? Deletion, RunVerification? Verification);
 
 /// <summary>
 /// The run's artifact deletion (retention's or by hand): pending while <see cref="DeletedAt"/> is null (the run still

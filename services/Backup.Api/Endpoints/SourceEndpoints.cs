@@ -1,14 +1,19 @@
 using Backup.Api.Auth;
 using Backup.Catalog.Data;
 using Backup.Catalog.Data.Scheduling;
+using Backup.Catalog.Data.Verification;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace Backup.Api.Endpoints;
 
-/// <summary>A source as the API shows it: its schedule, when it runs next, its last success, and whether it is stale.</summary>
+/// <summary>
+/// A source as the API shows it: its schedule, when it runs next, its last success, and whether it is stale; whether its
+/// backups are drilled, its last verified backup, and whether it is unverified.
+/// </summary>
 public sealed record SourceView(string Source, string Cron, string TimeZone, bool Enabled, string Origin, DateTimeOffset? NextRunAt,
-    DateTimeOffset? LastSuccessAt, string? LastRunState, bool Stale, string? ScheduleProblem);
+    DateTimeOffset? LastSuccessAt, string? LastRunState, bool Stale, string? ScheduleProblem, bool DrillsOn, SourceDrills? Drills,
+    LastVerifiedBackup? LastVerified, bool Unverified);
 
 /// <summary>What PUT /sources/{source}/schedule takes.</summary>
 public sealed record ScheduleChange(string? Cron = null, string? TimeZone = null, bool? Enabled = null);
@@ -23,8 +28,8 @@ public static class SourceEndpoints
     public static RouteGroupBuilder MapSourceEndpoints(this RouteGroupBuilder api)
     {
         api.MapGet("/sources", ListAsync).RequireAuthorization(ApiRoles.Reader).WithName("ListSources").WithTags("Sources")
-            .WithSummary("Every source with its schedule, next run, last successful backup and whether its backups are stale.")
-            .WithDescription("Role reader (or operator, admin). Stale: enabled and no successful backup within the schedule's interval plus grace. A schedule the scheduler cannot use has no nextRunAt and says why in scheduleProblem.")
+            .WithSummary("Every source with its schedule, next run, last successful backup, whether its backups are stale, and its last verified backup.")
+            .WithDescription("Role reader (or operator, admin). Stale: enabled and no successful backup within the schedule's interval plus grace. Drills on: the source has a drill policy (Every, RtoTarget). Unverified: enabled, drills on, and no backup completed within the schedule's interval plus the drill interval (Every) plus grace that a drill passed. A schedule the scheduler cannot use has no nextRunAt and says why in scheduleProblem.")
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         api.MapPut("/sources/{source}/schedule", ChangeScheduleAsync).RequireAuthorization(ApiRoles.Admin).WithName("ChangeSchedule").WithTags("Sources")
             .WithSummary("Changes a source's schedule (cron, time zone, enabled); the scheduler uses it from its next reload.")
@@ -59,9 +64,12 @@ public static class SourceEndpoints
         return TypedResults.Ok(View(row, clock.GetUtcNow()));
     }
 
-    sealed record ScheduleRow(Schedule Schedule, DateTimeOffset? LastSuccess, string? LastState);
+    sealed record ScheduleRow(Schedule Schedule, DateTimeOffset? LastSuccess, string? LastState, DrillPolicy? Drills, VerifiedRow? LastVerified);
 
-    // Each schedule with its source's last success and latest run state, in one query (correlated subqueries).
+    sealed record VerifiedRow(Guid RunId, DateTimeOffset CompletedAt, DateTimeOffset VerifiedAt, double? RecoverySeconds, double? RtoTargetSeconds);
+
+    // Each schedule with its source's last success, latest run state, drill policy and newest backup a drill passed, in
+    // one query (correlated subqueries).
     static Task<List<ScheduleRow>> ScheduleRowsAsync(CatalogDbContext catalog, IQueryable<Schedule> schedules, CancellationToken cancellationToken) =>
         schedules.AsNoTracking().OrderBy(s => s.Source).Select(s => new ScheduleRow(
             s,
@@ -69,19 +77,37 @@ public static class SourceEndpoints
                     && (BackupRunStates.WithArtifact.Contains(r.CurrentState) || r.CurrentState == BackupRunStates.Expired))
                 .Max(r => r.CompletedAt),
             catalog.BackupRuns.Where(r => r.Source == s.Source)
-                .OrderByDescending(r => r.RequestedAt ?? r.StartedAt ?? r.UpdatedAt).Select(r => r.CurrentState).FirstOrDefault()))
+                .OrderByDescending(r => r.RequestedAt ?? r.StartedAt ?? r.UpdatedAt).Select(r => r.CurrentState).FirstOrDefault(),
+            catalog.DrillPolicies.FirstOrDefault(p => p.Source == s.Source),
+            catalog.BackupVerifications
+                .Where(v => v.Source == s.Source && v.State == VerificationStates.Passed && v.FinishedAt != null)
+                .Join(catalog.BackupRuns.Where(r => r.CompletedAt != null), v => v.RunId, r => r.CorrelationId, (v, r) => new { v, r.CompletedAt })
+                .OrderByDescending(x => x.CompletedAt).ThenByDescending(x => x.v.FinishedAt)
+                .Select(x => new VerifiedRow(x.v.RunId, x.CompletedAt!.Value, x.v.FinishedAt!.Value, x.v.RecoverySeconds, x.v.RtoTargetSeconds))
+                .FirstOrDefault()))
             .ToListAsync(cancellationToken);
 
     static SourceView View(ScheduleRow row, DateTimeOffset now)
     {
-        var (schedule, lastSuccess, lastState) = (row.Schedule, row.LastSuccess, row.LastState);
+        var (schedule, lastSuccess, lastState, policy) = (row.Schedule, row.LastSuccess, row.LastState, row.Drills);
+        var drills = policy is null ? null : new SourceDrills(policy.Every, policy.RtoTarget);
+        var lastVerified = row.LastVerified is { } v
+            ? new LastVerifiedBackup(v.RunId, v.CompletedAt, v.VerifiedAt, (long)Math.Max(0, (now - v.CompletedAt).TotalSeconds), v.RecoverySeconds,
+                v.RtoTargetSeconds, RunVerifications.OverTarget(v.RecoverySeconds, v.RtoTargetSeconds))
+            : null;
         if (!ScheduleRules.TryParse(schedule.Cron, schedule.TimeZone, out var cron, out var zone, out var problems))
             return new SourceView(schedule.Source, schedule.Cron, schedule.TimeZone, schedule.Enabled, schedule.Origin, null, lastSuccess,
-                lastState, Stale: false, problems[0].Problem);
+                lastState, Stale: false, problems[0].Problem, policy is not null, drills, lastVerified, Unverified: false);
         var next = schedule.Enabled ? cron.GetNextOccurrence(now, zone) : null;
         var stale = schedule.Enabled && Staleness.IsStale(cron, zone, lastSuccess, schedule.UpdatedAt, now, Staleness.DefaultGrace);
+        // The stale rule, on the last verified backup's completion (or, with none, since drills were turned on) and with
+        // the drill interval added to the grace: with Every = 0 (every backup is drilled) that is interval plus grace as
+        // for stale; with Every = 1 day a daily source is drilled every other backup at worst, so it gets a day more.
+        // The grace is the API's (Staleness.DefaultGrace, as for stale), not the notifier's Notifier:StaleGrace.
+        var unverified = schedule.Enabled && policy is not null
+            && Staleness.IsStale(cron, zone, lastVerified?.CompletedAt, policy.UpdatedAt, now, Staleness.DefaultGrace + policy.Every);
         return new SourceView(schedule.Source, schedule.Cron, schedule.TimeZone, schedule.Enabled, schedule.Origin, next, lastSuccess,
-            lastState, stale, null);
+            lastState, stale, null, policy is not null, drills, lastVerified, unverified);
     }
 
     static string Clip(string value) => value.Length <= 100 ? value : value[..100] + "…";

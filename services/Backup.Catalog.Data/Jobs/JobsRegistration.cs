@@ -1,5 +1,6 @@
 using Backup.ServiceDefaults.Options;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -17,8 +18,8 @@ public static class JobsRegistration
     {
         builder.AddValidatedOptions<JobOptions>();
         builder.AddCatalogConnection();
-        builder.Services.AddSingleton<JobSignal>();
-        builder.Services.AddSingleton(services => new JobQueue(
+        builder.Services.TryAddSingleton<JobSignal>(); // one queue and one signal for every kind this service works on
+        builder.Services.TryAddSingleton(services => new JobQueue(
             NpgsqlDataSource.Create(services.GetRequiredService<IOptions<CatalogDatabaseOptions>>().Value.Catalog),
             services.GetRequiredService<TimeProvider>()));
         builder.Services.AddScoped<THandler>();

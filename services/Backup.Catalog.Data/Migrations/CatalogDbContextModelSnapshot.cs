@@ -635,6 +635,114 @@ namespace Backup.Catalog.Data.Migrations
 
                     b.ToTable("schedule_occurrences", (string)null);
                 });
+
+            modelBuilder.Entity("Backup.Catalog.Data.Verification.BackupVerification", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<string>("ArtifactKey")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("artifact_key");
+
+                    b.Property<string>("Checks")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("checks");
+
+                    b.Property<string>("ErrorCode")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("error_code");
+
+                    b.Property<string>("Failures")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("failures");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<DateTimeOffset?>("QueuedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("queued_at");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("reason");
+
+                    b.Property<double?>("RecoverySeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("recovery_seconds");
+
+                    b.Property<double?>("RtoTargetSeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("rto_target_seconds");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("source");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.Property<string>("Steps")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("steps");
+
+                    b.Property<string>("Tables")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("tables");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("RunId")
+                        .HasName("pk_backup_verifications");
+
+                    b.HasIndex("Source", "State", "FinishedAt")
+                        .HasDatabaseName("ix_backup_verifications_source_state_finished_at");
+
+                    b.ToTable("backup_verifications", (string)null);
+                });
+
+            modelBuilder.Entity("Backup.Catalog.Data.Verification.DrillPolicy", b =>
+                {
+                    b.Property<string>("Source")
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("source");
+
+                    b.Property<TimeSpan>("Every")
+                        .HasColumnType("interval")
+                        .HasColumnName("every");
+
+                    b.Property<TimeSpan>("RtoTarget")
+                        .HasColumnType("interval")
+                        .HasColumnName("rto_target");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Source")
+                        .HasName("pk_drill_policies");
+
+                    b.ToTable("drill_policies", (string)null);
+                });
 #pragma warning restore 612, 618
         }
     }

@@ -50,8 +50,16 @@ public static class ArtifactDeletions
     /// <summary>Jobs of this kind are restores (services/Backup.Restorer, RestoreArtifactJob.Kind).</summary>
     public const string RestoreJobKind = "restore";
 
-    /// <summary>The restore job's payload holds its request; this is where the artifact key is (RestoreJobPayload.Request.ArtifactKey).</summary>
-    const string RestoredKey = "payload->'request'->>'artifactKey'";
+    /// <summary>Jobs of this kind are restore drills (services/Backup.Restorer, DrillJob.Kind): they read an artifact too.</summary>
+    public const string DrillJobKind = "drill";
+
+    /// <summary>
+    /// Where a job that reads an artifact names it: a restore job's payload holds its request
+    /// (RestoreJobPayload.Request.ArtifactKey), a drill job's the key itself (DrillJobPayload.ArtifactKey).
+    /// </summary>
+    const string RestoredKey = "COALESCE(payload->'request'->>'artifactKey', payload->>'artifactKey')";
+
+    const string ReadingKinds = "kind IN ({0}, {1})";
 
     public static async Task<MarkOutcome> MarkAsync(CatalogDbContext catalog, ArtifactDeletion deletion, CancellationToken cancellationToken)
     {
@@ -68,17 +76,17 @@ public static class ArtifactDeletions
         return MarkOutcome.Marked;
     }
 
-    /// <summary>True when a restore job that hasn't finished names the artifact.</summary>
+    /// <summary>True when a restore or drill job that hasn't finished names the artifact.</summary>
     public static Task<bool> RestoreReadingAsync(CatalogDbContext catalog, string artifactKey, CancellationToken cancellationToken) =>
         catalog.Database.SqlQueryRaw<bool>(
-            $"SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = {{0}} AND state <> 'finished' AND {RestoredKey} = {{1}}) AS \"Value\"",
-            RestoreJobKind, artifactKey).SingleAsync(cancellationToken);
+            $"SELECT EXISTS (SELECT 1 FROM jobs WHERE {ReadingKinds} AND state <> 'finished' AND {RestoredKey} = {{2}}) AS \"Value\"",
+            RestoreJobKind, DrillJobKind, artifactKey).SingleAsync(cancellationToken);
 
-    /// <summary>The artifact keys unfinished restore jobs name.</summary>
+    /// <summary>The artifact keys unfinished restore and drill jobs name.</summary>
     public static async Task<HashSet<string>> KeysBeingRestoredAsync(CatalogDbContext catalog, CancellationToken cancellationToken) =>
         (await catalog.Database.SqlQueryRaw<string>(
-            $"SELECT {RestoredKey} AS \"Value\" FROM jobs WHERE kind = {{0}} AND state <> 'finished' AND {RestoredKey} IS NOT NULL",
-            RestoreJobKind).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+            $"SELECT {RestoredKey} AS \"Value\" FROM jobs WHERE {ReadingKinds} AND state <> 'finished' AND {RestoredKey} IS NOT NULL",
+            RestoreJobKind, DrillJobKind).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
 
     public static async Task<(CompleteOutcome Outcome, Exception? Failure)> CompleteAsync(CatalogDbContext catalog, Guid runId,
         Func<string, CancellationToken, Task> deleteFromStore, TimeProvider clock, CancellationToken cancellationToken)

@@ -1,3 +1,5 @@
+using Backup.Contracts;
+using Backup.Catalog.Data.Verification;
 using Backup.Retention.Policy;
 using Microsoft.EntityFrameworkCore;
 
@@ -13,10 +15,12 @@ public sealed record PlannedBackup(RetentionDecision Decision, string ArtifactKe
 /// <summary>
 /// What retention does now, from the catalog: every successful run with an artifact (Completed, Delivered), the runs
 /// pending deletion, and the artifacts unfinished restore jobs name, decided by <see cref="RetentionCalculator"/>
-/// under <see cref="RetentionPolicyOptions"/>. The retention sweep carries it out; the API's dry run shows it. Both
-/// load it the same way, so the dry run shows exactly what a sweep now would do.
+/// under <see cref="RetentionPolicyOptions"/>. Where a source has a drill_policies row (drills on, <see cref="DrilledSources"/>),
+/// each run's verification (backup_verifications) decides whether it counts: see <see cref="RetentionCalculator"/>.
+/// The retention sweep carries it out; the API's dry run shows it. Both load it the same way, so the dry run shows
+/// exactly what a sweep now would do.
 /// </summary>
-public sealed record RetentionPlan(DateTimeOffset Now, IReadOnlyList<PlannedBackup> Backups)
+public sealed record RetentionPlan(DateTimeOffset Now, IReadOnlyList<PlannedBackup> Backups, IReadOnlySet<string> DrilledSources)
 {
     public IEnumerable<PlannedBackup> ToDelete => Backups.Where(b => !b.Decision.Keep);
 
@@ -27,8 +31,16 @@ public sealed record RetentionPlan(DateTimeOffset Now, IReadOnlyList<PlannedBack
             .Where(r => BackupRunStates.WithArtifact.Contains(r.CurrentState) && r.CompletedAt != null && r.ArtifactKey != null)
             // Deleted already, its BackupExpired not yet through the saga: gone, so neither a candidate nor counted for the floor.
             .Where(r => !catalog.ArtifactDeletions.Any(d => d.RunId == r.CorrelationId && d.DeletedAt != null))
-            .Select(r => new { r.CorrelationId, r.Source, r.ArtifactKey, r.CompletedAt })
+            // Its verification, as the catalog's recorder wrote it from the drill's events (no row: no drill looked at it).
+            .GroupJoin(catalog.BackupVerifications.AsNoTracking(), r => r.CorrelationId, v => v.RunId, (r, v) => new { r, v })
+            .SelectMany(x => x.v.DefaultIfEmpty(), (x, v) => new
+            {
+                x.r.CorrelationId, x.r.Source, x.r.ArtifactKey, x.r.CompletedAt, VerificationState = v == null ? null : v.State,
+                DrillError = v == null ? null : v.ErrorCode,
+            })
             .ToListAsync(cancellationToken);
+        var drilled = (await catalog.DrillPolicies.AsNoTracking().Select(p => p.Source).ToListAsync(cancellationToken))
+            .ToHashSet(StringComparer.Ordinal);
         var pending = await catalog.ArtifactDeletions.AsNoTracking().Where(d => d.DeletedAt == null)
             .ToDictionaryAsync(d => d.RunId, cancellationToken);
         var restoring = await ArtifactDeletions.KeysBeingRestoredAsync(catalog, cancellationToken);
@@ -40,7 +52,8 @@ public sealed record RetentionPlan(DateTimeOffset Now, IReadOnlyList<PlannedBack
             keys[run.CorrelationId] = run.ArtifactKey!;
             backups.Add(new RetainedBackup(run.CorrelationId, run.Source, run.CompletedAt!.Value,
                 RestoreInProgress: restoring.Contains(run.ArtifactKey!),
-                PendingDeletion: pending.GetValueOrDefault(run.CorrelationId)?.Reason));
+                PendingDeletion: pending.GetValueOrDefault(run.CorrelationId)?.Reason,
+                Drill: Drilled(run.VerificationState, run.DrillError), DrillError: run.DrillError));
         }
         // A deletion whose run is no longer listed as having an artifact is still carried through.
         foreach (var deletion in pending.Values.Where(d => !keys.ContainsKey(d.RunId)))
@@ -49,7 +62,24 @@ public sealed record RetentionPlan(DateTimeOffset Now, IReadOnlyList<PlannedBack
             backups.Add(new RetainedBackup(deletion.RunId, deletion.Source, deletion.CompletedAt, PendingDeletion: deletion.Reason));
         }
 
-        var decisions = RetentionCalculator.Decide(backups, policy.RulesFor, now, policy.Zone);
-        return new RetentionPlan(now, [.. decisions.Select(d => new PlannedBackup(d, keys[d.Backup.RunId]))]);
+        var decisions = RetentionCalculator.Decide(backups, source => policy.RulesFor(source) with { DrillsOn = drilled.Contains(source) },
+            now, policy.Zone);
+        return new RetentionPlan(now, [.. decisions.Select(d => new PlannedBackup(d, keys[d.Backup.RunId]))], drilled);
     }
+
+    /// <summary>
+    /// backup_verifications.state (<see cref="VerificationStates"/>) as the policy sees it; an unknown state proves
+    /// nothing. A drill that failed because the drill server could not be reached, or whose workers kept dying, says
+    /// nothing about the backup: it counts as unproven, not failed, so a drill server's outage never makes good
+    /// backups deletable (its alert still goes out).
+    /// </summary>
+    static DrillOutcome Drilled(string? state, string? errorCode) => state switch
+    {
+        VerificationStates.Passed => DrillOutcome.Passed,
+        VerificationStates.Failed when errorCode is VerificationErrorCodes.ConnectionFailed or VerificationErrorCodes.Interrupted => DrillOutcome.Pending,
+        VerificationStates.Failed => DrillOutcome.Failed,
+        VerificationStates.Pending => DrillOutcome.Pending,
+        VerificationStates.Skipped => DrillOutcome.Skipped,
+        _ => DrillOutcome.None,
+    };
 }

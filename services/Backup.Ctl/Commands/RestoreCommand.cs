@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Backup.Ctl.Postgres;
 using Backup.Ctl.Store;
 using Backup.Recovery;
 using Backup.Recovery.Postgres;
@@ -29,14 +28,7 @@ public sealed class RestoreCommand : Command
         HelpName = "NAME",
         Required = true,
     };
-    readonly Option<string?> host = new("--host") { Description = "Server host or socket folder. Default: PGHOST, else localhost.", HelpName = "HOST" };
-    readonly Option<int?> port = new("--port") { Description = "Server port. Default: PGPORT, else 5432.", HelpName = "PORT" };
-    readonly Option<string?> username = new("--username") { Description = "Role to connect as; it must be allowed to create databases. Default: PGUSER, else the current user.", HelpName = "USER" };
-    readonly Option<string?> passwordFile = new("--password-file")
-    {
-        Description = "File whose first line is the role's password. Default: the entry in PGPASSFILE or ~/.pgpass. Never give a password on the command line.",
-        HelpName = "FILE",
-    };
+    readonly ServerOptions server = new();
     readonly Option<bool> overwrite = new("--overwrite") { Description = "If the target database exists, drop it (disconnecting its sessions) and recreate it." };
     readonly Option<bool> keepPrivileges = new("--keep-privileges")
     {
@@ -63,10 +55,7 @@ public sealed class RestoreCommand : Command
         Add(store);
         Add(key);
         Add(targetDatabase);
-        Add(host);
-        Add(port);
-        Add(username);
-        Add(passwordFile);
+        server.AddTo(this);
         Add(overwrite);
         Add(keepPrivileges);
         Add(keepFailed);
@@ -90,13 +79,11 @@ public sealed class RestoreCommand : Command
         var decryptionKeys = keys.Read(result);
         if (artifact.Encoding == ArtifactEncoding.ZstdOpenPgp && decryptionKeys is null)
             throw CommandFailure.Usage($"{artifact} is encrypted: {BackupCtl.Caller.GiveDecryptionKeys}.");
-        var server = CommandLineServer.Resolve(result.GetValue(host), result.GetValue(port), result.GetValue(username),
-            result.GetValue(passwordFile), warning => terminal.Errors.MarkupLine($"[yellow]warning: {Markup.Escape(warning)}[/]"));
         var settings = new RestoreSettings
         {
             Store = folder.Store,
             StoreRoot = folder.Root,
-            Server = server,
+            Server = server.Resolve(result, terminal),
             Tools = PgClientTools.Locate(result.GetValue(pgBin), BackupCtl.Caller),
             Caller = BackupCtl.Caller,
             DecryptionKeys = decryptionKeys,

@@ -10,7 +10,9 @@ namespace Backup.Ctl.Commands;
 /// [--keep-monthly N] [--time-zone UTC] [--source NAME] [--now INSTANT]</c>: what the retention policy keeps and
 /// deletes among the complete backups in the store folder, decided by the same function as the retention service,
 /// from the manifests alone. It deletes nothing. The service's plan is authoritative: it also knows runs pending
-/// deletion and restores in progress (GET /api/v1/retention/preview shows it).
+/// deletion, restores in progress and what restore drills proved (GET /api/v1/retention/preview shows it). Drills are
+/// recorded in the catalog only (backup_verifications, drill_policies), nothing of them is in the store, so this
+/// counts every complete backup as good, as the service does where drills are off, and says so.
 /// </summary>
 public sealed class RetentionCommand : Command
 {
@@ -74,6 +76,7 @@ public sealed class RetentionCommand : Command
             _ => rules, at, zone);
 
         terminal.OutText.WriteLine($"Retention dry run over {folder.Root} as of {Instant(at)} ({rules}; days, weeks and months in {zone.Id}). Nothing is deleted.");
+        terminal.OutText.WriteLine(DrillsUnknown);
         foreach (var decision in decisions)
         {
             var entry = complete[decision.Backup.RunId];
@@ -85,9 +88,15 @@ public sealed class RetentionCommand : Command
         var deleted = decisions.Count(d => !d.Keep);
         terminal.OutText.WriteLine($"{decisions.Count - deleted} kept, {deleted} would be deleted, {entries.Count - complete.Count} not complete (left to the service's orphan cleanup). " +
             "This plan is from the store's manifests alone; the retention service's plan, from the catalog, is authoritative " +
-            "(it also keeps what a restore is reading and carries through pending deletions): GET /api/v1/retention/preview.");
+            "(it also keeps what a restore is reading, carries through pending deletions and, where drills are on, counts only verified backups): " +
+            "GET /api/v1/retention/preview.");
         return ExitCodes.Ok;
     }
+
+    /// <summary>What this plan cannot know, said before the first line of it.</summary>
+    public const string DrillsUnknown = "Restore drills are not seen here: their results are in the catalog, not in the store, so every complete " +
+        "backup counts as good. Where drills are on for a source, the service's floor counts only verified backups and a backup whose drill " +
+        "failed is not good: its plan may keep older verified backups this one deletes, and delete failed ones this one keeps.";
 
     RetentionRules Rules(ParseResult result)
     {

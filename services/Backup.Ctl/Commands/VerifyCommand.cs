@@ -25,15 +25,17 @@ public sealed class VerifyCommand : Command
     readonly Option<bool> all = new("--all") { Description = "Verify every artifact in the store." };
     readonly Option<string?> pgBin = CommonOptions.PgBin();
     readonly DecryptionKeyOptions keys = new();
+    readonly RestoreDrillRun drill = new();
 
     public VerifyCommand(Terminal terminal)
-        : base("verify", "Check artifacts against their manifests: size, SHA-256, zstd, and a pg_dump archive pg_restore can read.")
+        : base("verify", "Check artifacts against their manifests: size, SHA-256, zstd, and a pg_dump archive pg_restore can read; with --restore, prove one by a restore drill on a server.")
     {
         Add(store);
         Add(key);
         Add(all);
         Add(pgBin);
         keys.AddTo(this);
+        drill.AddTo(this);
         Validators.Add(result =>
         {
             var hasKey = result.GetValue(key) is not null;
@@ -49,6 +51,16 @@ public sealed class VerifyCommand : Command
         var folder = StoreFolder.Open(result.GetValue(store));
         var decryptionKeys = keys.Read(result);
         var tools = new Lazy<PgClientTools>(() => PgClientTools.Locate(result.GetValue(pgBin), BackupCtl.Caller));
+
+        if (drill.Requested(result))
+        {
+            if (result.GetValue(all))
+                throw CommandFailure.Usage("--restore drills one artifact at a time: give its KEY instead of --all.");
+            var drilled = StoreFolder.ParseKey(result.GetValue(key));
+            if (drilled.Encoding == ArtifactEncoding.ZstdOpenPgp && decryptionKeys is null)
+                throw CommandFailure.Usage($"{drilled} is encrypted: {BackupCtl.Caller.GiveDecryptionKeys}.");
+            return await drill.RunAsync(terminal, result, folder, drilled, decryptionKeys, result.GetValue(pgBin), cancellationToken);
+        }
 
         if (!result.GetValue(all))
         {

@@ -47,7 +47,7 @@ public sealed class RestorerSetup(IOptions<RestoreOptions> options, IArtifactSto
         };
     }
 
-    static DecryptionKeys? Keys(RestoreOptions restore)
+    internal static DecryptionKeys? Keys(RestoreOptions restore)
     {
         if (restore.SecretKeyFile.Length == 0)
             return restore.Passphrase.Length > 0 ? DecryptionKeys.FromPassphrase(restore.Passphrase) : null;

@@ -85,6 +85,8 @@ public sealed class BackupSystem : IAsyncDisposable
         ["Restore:Username"] = Postgres.Username,
         ["Restore:Password"] = Postgres.Password,
         ["Restore:PgBinDirectory"] = Postgres.BinDirectory,
+        // Restore drills are on by default in production; here only the tests about drills turn them on (Drills/).
+        ["Drills:Enabled"] = "false",
     };
 
     /// <summary>Starts a service and waits until its /health/ready says the broker (and database) are there.</summary>

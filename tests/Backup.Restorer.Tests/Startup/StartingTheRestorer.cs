@@ -92,6 +92,14 @@ public class When_the_restorer_starts
     [InlineData("Restore:SecretKeyPassphrase", "a passphrase", "Restore:SecretKeyPassphrase: is set but Restore:SecretKeyFile is not")]
     [InlineData("Restore:Passphrase", "   ", "Restore:Passphrase: is only whitespace")]
     [InlineData("Restore:Passphrase", "first\nsecond", "Restore:Passphrase: contains a line break")]
+    [InlineData("Drills:Host", "db;Password=x", "Drills:Host: must be a host name")]
+    [InlineData("Drills:Host", "dr-server", "Drills:Username: is required when Drills:Host is set")]
+    [InlineData("Drills:RtoTarget", "00:00:00", "Drills:RtoTarget")]
+    [InlineData("Drills:Every", "-01:00:00", "Drills:Every")]
+    [InlineData("Drills:Sources:Demo:Every", "1.00:00:00", "Drills:Sources:Demo: not a source name")]
+    [InlineData("Drills:Sources:demo:Checks:bad name", "SELECT true", "a check's name is letters, digits")]
+    [InlineData("Drills:Sources:demo:Checks:empty", " ", "Drills:Sources:demo:Checks:empty: is empty")]
+    [InlineData("Drills:SecretKeyFile", "/nonexistent/drill.asc", "Drills:SecretKeyFile: '/nonexistent/drill.asc' does not exist")]
     public async Task It_refuses_a_bad_setting_naming_it(string key, string value, string message)
     {
         await using var restorer = new RestorerUnderTest();
