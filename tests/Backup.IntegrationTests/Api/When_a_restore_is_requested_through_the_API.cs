@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Backup.Catalog.Data;
 using Backup.IntegrationTests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 
 namespace Backup.IntegrationTests.Api;
 
@@ -64,6 +65,31 @@ public sealed class When_a_restore_is_requested_through_the_API(TestInfrastructu
             Assert.Equal(source, table.GetProperty("restoredRows").GetInt64());
             Assert.Equal(source, await system.Postgres.ScalarAsync<long>(target, $"SELECT count(*) FROM {name}"));
         }
+    }
+
+    [Fact]
+    public async Task KeepPrivileges_and_KeepFailedDatabase_reach_the_restorer()
+    {
+        using var operatorClient = api.ClientAs("operator-1", "backup.operator");
+        var target = system.NewDatabaseName();
+
+        var response = await operatorClient.PostAsJsonAsync("/api/v1/restores",
+            new { runId, targetDatabase = target, keepPrivileges = true, keepFailedDatabase = true });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var restoreId = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("restoreId").GetGuid();
+
+        var job = await Eventually.Get(async () =>
+        {
+            await using var catalog = system.Catalog();
+            return await catalog.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Kind == "restore" && j.Key == restoreId.ToString("N") && j.State == "finished");
+        }, "the restore to finish", TimeSpan.FromMinutes(2));
+        Assert.DoesNotContain("errorCode", job.Result);
+        var request = JsonDocument.Parse(job.Payload).RootElement.GetProperty("request");
+        Assert.True(request.GetProperty("keepPrivileges").GetBoolean());
+        Assert.True(request.GetProperty("keepFailedDatabase").GetBoolean());
+        // The source's server has the source's role: the tables are its own again, not the restorer's.
+        Assert.Equal(system.SourceRole, await system.Postgres.ScalarAsync<string>(target,
+            "SELECT tableowner::text FROM pg_tables WHERE schemaname = 'public' AND tablename = 'orders'"));
     }
 
     [Fact]
