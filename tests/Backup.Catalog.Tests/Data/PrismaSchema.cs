@@ -76,7 +76,7 @@ public sealed partial record PrismaSchema(IReadOnlyList<PrismaModel> Models)
         : throw new FormatException($"data-model.prisma line {lineNumber}: no field list in '{line}'.");
 
     [GeneratedRegex(@"^model\s+(\w+)\s*\{$")] private static partial Regex ModelStart();
-    [GeneratedRegex(@"^(?<name>\w+)\s+(?<type>\w+)(?<modifier>\?|\[\])?(?<attributes>(\s+@.*)?)$")] private static partial Regex FieldLine();
+    [GeneratedRegex(@"^(?<name>\w+)\s+(?<type>\w+|Unsupported\(""[^""]+""\))(?<modifier>\?|\[\])?(?<attributes>(\s+@.*)?)$")] private static partial Regex FieldLine();
     [GeneratedRegex(@"@map\(\s*""([^""]+)""\s*\)")] private static partial Regex MapAttribute();
     [GeneratedRegex(@"@db\.(\w+(?:\([^)]*\))?)")] private static partial Regex NativeType();
     [GeneratedRegex(@"@id(?:\(\s*map:\s*""([^""]+)""\s*\))?(?!\w)")] private static partial Regex IdAttribute();
@@ -134,6 +134,8 @@ public sealed record PrismaField(string Name, string Type, bool Optional, bool L
                 ("Decimal", null) => "numeric(65,30)",
                 ("Decimal", "Decimal") => $"numeric({argument})",
                 ("Bytes", null) => "bytea",
+                // Prisma has no type for some of PostgreSQL's (interval): Unsupported("interval") names the store type.
+                (var prisma, null) when prisma.StartsWith("Unsupported(\"", StringComparison.Ordinal) => prisma["Unsupported(\"".Length..^2],
                 var (prisma, db) => $"{prisma}{(db is null ? "" : " @db." + NativeType)} (not understood)",
             };
             return List ? type + "[]" : type;

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using Backup.Catalog.Data;
 using Backup.Catalog.Data.Verification;
@@ -119,6 +120,16 @@ public sealed class When_backups_are_drilled(TestInfrastructure infrastructure) 
         }
         var measured = Assert.Single(metrics.Of(DrillMetrics.DurationName));
         Assert.Equal(("demo", "passed"), (measured.Tag("backup.source"), measured.Tag("backup.outcome")));
+
+        // The API shows the same proof beside the run's state.
+        await using var api = new Backup.IntegrationTests.Api.ApiHost(system);
+        using var http = api.ClientAs("ops-1", "backup.reader");
+        var run = await http.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{runId}");
+        var shown = run.GetProperty("verification");
+        Assert.Equal("passed", shown.GetProperty("state").GetString());
+        Assert.Equal(verification.RecoverySeconds!.Value, shown.GetProperty("recoverySeconds").GetDouble(), 0.001);
+        Assert.Equal(steps.Select(s => s.Name), shown.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+        Assert.Equal(tables.Select(t => t.RestoredRows), shown.GetProperty("tables").EnumerateArray().Select(t => t.GetProperty("restoredRows").GetInt64()));
     }
 
     [Fact]
