@@ -20,6 +20,15 @@ public sealed class GpgHome : IDisposable
         return home;
     }
 
+    /// <summary>The administrator's secret key as 'gpg --export-secret-keys --armor' writes it, in a 0600 file of this home.</summary>
+    public async Task<string> ExportSecretKeyAsync(string email)
+    {
+        var path = Path.Combine(Directory, "admin-secret.asc");
+        await File.WriteAllTextAsync(path, await RunAsync("--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--armor", "--export-secret-keys", email));
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return path;
+    }
+
     async Task<string> RunAsync(params string[] arguments)
     {
         var start = new ProcessStartInfo("gpg") { RedirectStandardOutput = true, RedirectStandardError = true };
