@@ -100,12 +100,11 @@ public static class SourceEndpoints
                 lastState, Stale: false, problems[0].Problem, policy is not null, drills, lastVerified, Unverified: false);
         var next = schedule.Enabled ? cron.GetNextOccurrence(now, zone) : null;
         var stale = schedule.Enabled && Staleness.IsStale(cron, zone, lastSuccess, schedule.UpdatedAt, now, Staleness.DefaultGrace);
-        // The stale rule, on the last verified backup's completion (or, with none, since drills were turned on) and with
-        // the drill interval added to the grace: with Every = 0 (every backup is drilled) that is interval plus grace as
-        // for stale; with Every = 1 day a daily source is drilled every other backup at worst, so it gets a day more.
-        // The grace is the API's (Staleness.DefaultGrace, as for stale), not the notifier's Notifier:StaleGrace.
+        // The notifier's "no verified backup" rule (Staleness.IsUnverified: the schedule's interval plus the drill interval
+        // plus the grace, from the last verified backup's completion or, with none, since drills were turned on), with
+        // the API's grace (Staleness.DefaultGrace, as for stale), not the notifier's Notifier:StaleGrace.
         var unverified = schedule.Enabled && policy is not null
-            && Staleness.IsStale(cron, zone, lastVerified?.CompletedAt, policy.UpdatedAt, now, Staleness.DefaultGrace + policy.Every);
+            && Staleness.IsUnverified(cron, zone, policy.Every, lastVerified?.CompletedAt, policy.UpdatedAt, now, Staleness.DefaultGrace);
         return new SourceView(schedule.Source, schedule.Cron, schedule.TimeZone, schedule.Enabled, schedule.Origin, next, lastSuccess,
             lastState, stale, null, policy is not null, drills, lastVerified, unverified);
     }
