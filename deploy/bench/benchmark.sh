@@ -194,7 +194,7 @@ build_solution() {
   [[ -f $RESTORER_DLL ]] || die "$RESTORER_DLL not found after the build"
   # backupctl as the README installs it on a recovery machine: dotnet publish (ReadyToRun for this machine).
   log "publishing backupctl (Release, ReadyToRun)"
-  (cd "$REPO" && dotnet publish services/Backup.Ctl -c Release -o "$WORK/backupctl" -nologo -v q -clp:ErrorsOnly </dev/null >"$WORK/logs/publish.log" 2>&1) || {
+  (cd "$REPO" && dotnet publish tools/Backup.Ctl -c Release -o "$WORK/backupctl" -nologo -v q -clp:ErrorsOnly </dev/null >"$WORK/logs/publish.log" 2>&1) || {
     tail -n 40 "$WORK/logs/publish.log" >&2
     die "dotnet publish of backupctl failed"
   }
@@ -429,9 +429,9 @@ measure_stock_dumps() {
 # ---------------------------------------------------------------------------------------------
 
 encryption_available() {
-  [[ -d $REPO/services/Backup.Storage/Encryption ]] &&
+  [[ -d $REPO/libraries/Backup.Storage/Encryption ]] &&
     grep -rqsE 'EncryptionOptions|Encryption(Extensions)?\.|AddArtifactEncryption|AddEncryption' \
-      --include='*.cs' "$REPO/services/Backup.Dumper" "$REPO/services/Backup.Storage/StorageExtensions.cs"
+      --include='*.cs' "$REPO/services/Backup.Dumper" "$REPO/libraries/Backup.Storage/StorageExtensions.cs"
 }
 
 # start_dumper NAME [EXTRA_ENV...]  starts the real service, waits for /health/ready.

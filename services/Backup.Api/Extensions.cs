@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 using Backup.Api.Auth;
 using Backup.Api.Endpoints;
 using Backup.Api.Options;
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.ServiceDefaults;
 using Backup.ServiceDefaults.Options;
 using Backup.Storage;
@@ -17,7 +17,7 @@ public static class Extensions
     {
         builder.AddValidatedOptions<AuthOptions>();
         builder.AddValidatedOptions<ApiOptions>();
-        builder.AddValidatedOptions<Backup.Catalog.Data.Retention.RetentionPolicyOptions>();
+        builder.AddValidatedOptions<Backup.Database.Retention.RetentionPolicyOptions>();
         builder.AddCatalogDatabase();
         builder.AddArtifactStore();
         builder.AddBackupBus(_ => { });

@@ -1,5 +1,5 @@
-using Backup.Catalog.Data;
-using Backup.Catalog.Data.Sagas;
+using Backup.Database;
+using Backup.Database.Sagas;
 using Backup.Catalog.Options;
 using Backup.Catalog.Outbox;
 using Backup.Catalog.StateMachines;

@@ -1,4 +1,4 @@
-using Backup.Catalog.Data.Jobs;
+using Backup.Database.Jobs;
 using Backup.Dumper.Consumers;
 using Backup.Dumper.Dumping;
 using Backup.Dumper.Options;

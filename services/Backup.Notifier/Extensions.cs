@@ -1,4 +1,4 @@
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.Notifier.Alerts;
 using Backup.Notifier.Consumers;
 using Backup.Notifier.Delivery;

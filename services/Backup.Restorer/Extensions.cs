@@ -1,6 +1,6 @@
-using Backup.Catalog.Data.Jobs;
+using Backup.Database.Jobs;
 using Backup.Recovery;
-using Backup.Catalog.Data.Retention;
+using Backup.Database.Retention;
 using Backup.Restorer.Consumers;
 using Backup.Restorer.Drills;
 using Backup.Restorer.Options;

@@ -1,4 +1,4 @@
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.Retention.Cleanup;
 using Backup.Retention.Consumers;
 using Backup.Retention.Options;
@@ -14,7 +14,7 @@ public static class Extensions
     public static IHostApplicationBuilder AddRetention(this IHostApplicationBuilder builder)
     {
         builder.AddValidatedOptions<RetentionOptions>();
-        builder.AddValidatedOptions<Backup.Catalog.Data.Retention.RetentionPolicyOptions>();
+        builder.AddValidatedOptions<Backup.Database.Retention.RetentionPolicyOptions>();
         builder.AddCatalogDatabase();
         builder.AddArtifactStore();
         builder.Services.AddScoped<RetentionSweep>();

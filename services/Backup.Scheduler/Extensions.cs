@@ -1,4 +1,4 @@
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.Scheduler.Options;
 using Backup.Scheduler.Scheduling;
 using Backup.ServiceDefaults;

@@ -1,6 +1,6 @@
 using System.Security.Claims;
-using Backup.Catalog.Data;
-using Backup.Catalog.Data.Audit;
+using Backup.Database;
+using Backup.Database.Audit;
 
 namespace Backup.Api.Endpoints;
 

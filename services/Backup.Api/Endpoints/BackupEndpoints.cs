@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Backup.Api.Auth;
 using Backup.Api.Options;
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.Contracts;
 using Backup.ServiceDefaults;
 using MassTransit;

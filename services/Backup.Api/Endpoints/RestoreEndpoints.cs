@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Backup.Api.Auth;
 using Backup.Api.Options;
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.Contracts;
 using Backup.Storage;
 using MassTransit;

@@ -1,7 +1,7 @@
 using Backup.Api.Auth;
-using Backup.Catalog.Data;
-using Backup.Catalog.Data.Retention;
-using Backup.Catalog.Data.Verification;
+using Backup.Database;
+using Backup.Database.Retention;
+using Backup.Database.Verification;
 using Backup.Retention.Policy;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;

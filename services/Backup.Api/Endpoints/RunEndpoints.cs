@@ -1,10 +1,10 @@
 using Backup.Api.Auth;
 using Backup.Api.Options;
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.ServiceDefaults;
 using Backup.Storage;
-using Backup.Catalog.Data.Retention;
-using Backup.Catalog.Data.Verification;
+using Backup.Database.Retention;
+using Backup.Database.Verification;
 using Backup.Retention.Policy;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;

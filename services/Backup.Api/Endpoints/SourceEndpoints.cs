@@ -1,7 +1,7 @@
 using Backup.Api.Auth;
-using Backup.Catalog.Data;
-using Backup.Catalog.Data.Scheduling;
-using Backup.Catalog.Data.Verification;
+using Backup.Database;
+using Backup.Database.Scheduling;
+using Backup.Database.Verification;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 

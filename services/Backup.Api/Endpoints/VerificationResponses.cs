@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Backup.Catalog.Data.Verification;
+using Backup.Database.Verification;
 using Backup.Contracts;
 
 namespace Backup.Api.Endpoints;

@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
-using Backup.Catalog.Data;
-using Backup.Catalog.Data.Outbox;
+using Backup.Database;
+using Backup.Database.Outbox;
 using Backup.Catalog.Options;
 using Backup.Contracts;
 using Backup.ServiceDefaults;

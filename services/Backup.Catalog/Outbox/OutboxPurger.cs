@@ -1,5 +1,5 @@
 using Backup.ServiceDefaults;
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.Catalog.Options;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

@@ -1,7 +1,7 @@
 using Backup.ServiceDefaults;
-using Backup.Catalog.Data;
-using Backup.Catalog.Data.Jobs;
-using Backup.Catalog.Data.Outbox;
+using Backup.Database;
+using Backup.Database.Jobs;
+using Backup.Database.Outbox;
 using Backup.Catalog.Options;
 using Backup.Catalog.Outbox;
 using Backup.Catalog.StateMachines;

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Backup.Catalog.Data;
-using Backup.Catalog.Data.Verification;
+using Backup.Database;
+using Backup.Database.Verification;
 using Backup.Contracts;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;

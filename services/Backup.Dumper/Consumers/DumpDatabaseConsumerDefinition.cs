@@ -1,4 +1,4 @@
-using Backup.Catalog.Data.Jobs;
+using Backup.Database.Jobs;
 using MassTransit;
 
 namespace Backup.Dumper.Consumers;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Backup.Catalog.Data.Jobs;
+using Backup.Database.Jobs;
 using Backup.Contracts;
 using Backup.Dumper.Options;
 using Backup.ServiceDefaults;

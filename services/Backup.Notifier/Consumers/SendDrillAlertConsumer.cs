@@ -1,4 +1,4 @@
-using Backup.Catalog.Data.Notifications;
+using Backup.Database.Notifications;
 using Backup.Contracts;
 using Backup.Notifier.Delivery;
 using Backup.Notifier.Mail;

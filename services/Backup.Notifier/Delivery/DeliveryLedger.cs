@@ -1,5 +1,5 @@
-using Backup.Catalog.Data;
-using Backup.Catalog.Data.Notifications;
+using Backup.Database;
+using Backup.Database.Notifications;
 using Microsoft.EntityFrameworkCore;
 
 namespace Backup.Notifier.Delivery;

@@ -1,4 +1,4 @@
-using Backup.Catalog.Data.Notifications;
+using Backup.Database.Notifications;
 using Backup.Notifier.Alerts;
 using Backup.Notifier.Mail;
 using Backup.Notifier.Options;

@@ -1,4 +1,4 @@
-using Backup.Catalog.Data.Verification;
+using Backup.Database.Verification;
 using Backup.Contracts;
 using Backup.Notifier.Drills;
 using MimeKit;

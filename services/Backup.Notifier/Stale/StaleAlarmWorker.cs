@@ -1,7 +1,7 @@
 using Backup.ServiceDefaults;
-using Backup.Catalog.Data;
-using Backup.Catalog.Data.Notifications;
-using Backup.Catalog.Data.Scheduling;
+using Backup.Database;
+using Backup.Database.Notifications;
+using Backup.Database.Scheduling;
 using Backup.Notifier.Alerts;
 using Backup.Notifier.Drills;
 using Backup.Notifier.Mail;

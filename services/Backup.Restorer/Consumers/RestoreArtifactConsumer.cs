@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Backup.Catalog.Data.Jobs;
+using Backup.Database.Jobs;
 using Backup.Contracts;
 using Backup.Recovery;
 using Backup.Recovery.Postgres;

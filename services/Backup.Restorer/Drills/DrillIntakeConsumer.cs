@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Backup.Catalog.Data.Jobs;
+using Backup.Database.Jobs;
 using Backup.Contracts;
 using Backup.Retention.Policy;
 using Backup.ServiceDefaults;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Backup.Catalog.Data;
+using Backup.Database;
 using Microsoft.Extensions.Options;
 using Npgsql;
 

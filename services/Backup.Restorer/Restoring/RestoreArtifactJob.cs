@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Backup.Catalog.Data.Jobs;
-using Backup.Catalog.Data.Retention;
+using Backup.Database.Jobs;
+using Backup.Database.Retention;
 using Backup.Contracts;
 using Backup.Recovery;
 using Backup.ServiceDefaults;

@@ -1,6 +1,6 @@
 using System.Globalization;
-using Backup.Catalog.Data;
-using Backup.Catalog.Data.Retention;
+using Backup.Database;
+using Backup.Database.Retention;
 using Backup.Storage;
 using Microsoft.EntityFrameworkCore;
 

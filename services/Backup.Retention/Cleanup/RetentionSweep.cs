@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Backup.Catalog.Data;
-using Backup.Catalog.Data.Retention;
+using Backup.Database;
+using Backup.Database.Retention;
 using Backup.Retention.Options;
 using Backup.Retention.Policy;
 using Backup.Storage;

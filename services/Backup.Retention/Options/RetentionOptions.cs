@@ -3,7 +3,7 @@ using Backup.ServiceDefaults.Options;
 
 namespace Backup.Retention.Options;
 
-/// <summary>When the retention service sweeps (section "Retention"; what it keeps is <see cref="Backup.Catalog.Data.Retention.RetentionPolicyOptions"/>).</summary>
+/// <summary>When the retention service sweeps (section "Retention"; what it keeps is <see cref="Backup.Database.Retention.RetentionPolicyOptions"/>).</summary>
 public sealed class RetentionOptions : IConfigurationSection<RetentionOptions>
 {
     public static string Section => "Retention";

@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using Backup.Catalog.Data.Scheduling;
+using Backup.Database.Scheduling;
 using Backup.ServiceDefaults;
 using Backup.ServiceDefaults.Options;
 using Cronos;

@@ -1,4 +1,4 @@
-using Backup.Catalog.Data;
+using Backup.Database;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;

@@ -156,7 +156,7 @@ public static partial class ComposeRules
     }
 
     /// <summary>
-    /// A service whose project uses the catalog database (it references Backup.Catalog.Data: the saga, dump and
+    /// A service whose project uses the catalog database (it references Backup.Database: the saga, dump and
     /// restore jobs) gets ConnectionStrings__Catalog as a secret; without it the service refuses to start.
     /// </summary>
     public static IEnumerable<string> CatalogConnections(ComposeFile compose)
@@ -165,7 +165,7 @@ public static partial class ComposeRules
         {
             var project = service.Build!.Args.GetValueOrDefault("SERVICE");
             var path = project is null ? null : Path.Combine(compose.FullPath(service.Build.Context), "services", project, project + ".csproj");
-            if (path is null || !File.Exists(path) || !File.ReadAllText(path).Contains("Backup.Catalog.Data.csproj", StringComparison.Ordinal))
+            if (path is null || !File.Exists(path) || !File.ReadAllText(path).Contains("Backup.Database.csproj", StringComparison.Ordinal))
             {
                 continue;
             }

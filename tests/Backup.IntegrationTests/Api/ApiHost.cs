@@ -49,7 +49,7 @@ public sealed class ApiHost : WebApplicationFactory<Backup.Api.Options.ApiOption
         DateTimeOffset? since = null)
     {
         await using var catalog = system.Catalog();
-        catalog.Schedules.Add(new Backup.Catalog.Data.Scheduling.Schedule
+        catalog.Schedules.Add(new Backup.Database.Scheduling.Schedule
         {
             Source = source, Cron = cron, TimeZone = timeZone, UpdatedAt = since ?? DateTimeOffset.UtcNow,
         });

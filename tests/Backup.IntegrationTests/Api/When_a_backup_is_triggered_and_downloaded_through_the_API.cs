@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.IntegrationTests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.IntegrationTests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 

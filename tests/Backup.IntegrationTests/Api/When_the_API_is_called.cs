@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Backup.Catalog.Data;
-using Backup.Catalog.Data.Scheduling;
+using Backup.Database;
+using Backup.Database.Scheduling;
 using Backup.IntegrationTests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 

@@ -41,7 +41,7 @@ public sealed class When_a_malformed_BackupRequested_arrives(TestInfrastructure 
     [Fact]
     public async Task It_keeps_both_in_the_error_queue_and_still_runs_the_good_request()
     {
-        await system.WaitForStateAsync(good, Backup.Catalog.Data.BackupRunStates.Completed);
+        await system.WaitForStateAsync(good, Backup.Database.BackupRunStates.Completed);
 
         var kept = new List<string>();
         await Eventually.True(async () =>

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.Contracts;
 using Backup.IntegrationTests.Infrastructure;
 using MassTransit;

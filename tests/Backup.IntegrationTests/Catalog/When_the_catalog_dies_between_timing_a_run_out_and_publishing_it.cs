@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.IntegrationTests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -56,7 +56,7 @@ public sealed class When_the_catalog_dies_between_timing_a_run_out_and_publishin
 
     bool IsThisRun(JsonElement message) => message.GetProperty("runId").GetGuid() == runId;
 
-    async Task<Backup.Catalog.Data.Outbox.OutboxMessage?> UnsentRowAsync()
+    async Task<Backup.Database.Outbox.OutboxMessage?> UnsentRowAsync()
     {
         await using var catalog = system.Catalog();
         return await catalog.OutboxMessages

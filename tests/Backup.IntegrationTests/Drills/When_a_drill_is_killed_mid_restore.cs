@@ -1,5 +1,5 @@
-using Backup.Catalog.Data;
-using Backup.Catalog.Data.Verification;
+using Backup.Database;
+using Backup.Database.Verification;
 using Backup.IntegrationTests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 

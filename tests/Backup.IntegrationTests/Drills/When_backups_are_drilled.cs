@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using Backup.Catalog.Data;
-using Backup.Catalog.Data.Verification;
+using Backup.Database;
+using Backup.Database.Verification;
 using Backup.Contracts;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.Restorer.Drills;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -82,7 +82,7 @@ public sealed class When_a_dump_outlasts_the_consumer_timeout(TestInfrastructure
         await system.DisposeAsync();
     }
 
-    async Task<Backup.Catalog.Data.Jobs.Job?> JobAsync()
+    async Task<Backup.Database.Jobs.Job?> JobAsync()
     {
         await using var catalog = system.Catalog();
         return await catalog.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Kind == "dump" && j.Key == runId.ToString("N"));

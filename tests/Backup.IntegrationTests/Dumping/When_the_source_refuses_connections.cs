@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.IntegrationTests.Infrastructure;
 
 namespace Backup.IntegrationTests.Dumping;

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.Storage;
 using Microsoft.EntityFrameworkCore;

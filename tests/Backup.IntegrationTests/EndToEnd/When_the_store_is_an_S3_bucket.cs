@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using Amazon.S3;
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.Storage;
 using Backup.Storage.S3;

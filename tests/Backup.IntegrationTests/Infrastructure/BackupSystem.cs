@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -125,7 +125,7 @@ public sealed class BackupSystem : IAsyncDisposable
     public CatalogDbContext Catalog()
     {
         var options = new DbContextOptionsBuilder<CatalogDbContext>();
-        Backup.Catalog.Data.CatalogDatabase.Configure(options, CatalogConnectionString);
+        Backup.Database.CatalogDatabase.Configure(options, CatalogConnectionString);
         return new CatalogDbContext(options.Options);
     }
 

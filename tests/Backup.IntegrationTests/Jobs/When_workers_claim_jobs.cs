@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Backup.Catalog.Data.Jobs;
+using Backup.Database.Jobs;
 using Backup.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using Backup.Catalog.Data;
-using Backup.Catalog.Data.Notifications;
+using Backup.Database;
+using Backup.Database.Notifications;
 using Backup.Contracts;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.Storage;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Backup.Catalog.Data.Notifications;
+using Backup.Database.Notifications;
 using Backup.Contracts;
 using Backup.IntegrationTests.Infrastructure;
 using MimeKit;

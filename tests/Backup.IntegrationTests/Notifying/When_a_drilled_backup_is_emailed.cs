@@ -1,4 +1,4 @@
-using Backup.Catalog.Data.Verification;
+using Backup.Database.Verification;
 using Backup.Contracts;
 using Backup.IntegrationTests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -34,7 +34,7 @@ public sealed class When_a_drilled_backup_is_emailed(TestInfrastructure infrastr
 
         earlier = await StoredBackups.StoreAsync(system, 1000);
         await rabbit.PublishEventAsync(earlier);
-        await system.WaitForStateAsync(earlier.RunId, Backup.Catalog.Data.BackupRunStates.Delivered);
+        await system.WaitForStateAsync(earlier.RunId, Backup.Database.BackupRunStates.Delivered);
         earlierVerified = Verified(earlier, recoverySeconds: 252);
         await RecordVerificationAsync(earlierVerified);
     }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Backup.Catalog.Data.Notifications;
+using Backup.Database.Notifications;
 using Backup.Contracts;
 using Backup.IntegrationTests.Infrastructure;
 

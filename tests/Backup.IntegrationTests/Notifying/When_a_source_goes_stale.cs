@@ -1,5 +1,5 @@
 using Backup.Notifier;
-using Backup.Catalog.Data.Notifications;
+using Backup.Database.Notifications;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;
@@ -77,7 +77,7 @@ public sealed class When_a_source_goes_stale(TestInfrastructure infrastructure) 
         // minute after demo, gets its repeat at that check.
         var backup = await StoredBackups.StoreAsync(system, 1000);
         await rabbit.PublishEventAsync(backup);
-        await system.WaitForStateAsync(backup.RunId, Backup.Catalog.Data.BackupRunStates.Delivered);
+        await system.WaitForStateAsync(backup.RunId, Backup.Database.BackupRunStates.Delivered);
         clock.Advance(TimeSpan.FromMinutes(1));
         var recovery = await system.Mail.WaitForAsync(m => m.Subject?.Contains("RECOVERED demo") == true, "the recovery message");
         Assert.Contains("successful backup again", recovery.TextBody);

@@ -1,5 +1,5 @@
-using Backup.Catalog.Data.Notifications;
-using Backup.Catalog.Data.Verification;
+using Backup.Database.Notifications;
+using Backup.Database.Verification;
 using Backup.Contracts;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.Notifier;
@@ -52,8 +52,8 @@ public sealed class When_no_backup_is_verified(TestInfrastructure infrastructure
         var freshBackup = await StoredBackups.StoreAsync(system, 1000, source: "fresh");
         await rabbit.PublishEventAsync(backup);
         await rabbit.PublishEventAsync(freshBackup);
-        await system.WaitForStateAsync(backup.RunId, Backup.Catalog.Data.BackupRunStates.Completed);
-        await system.WaitForStateAsync(freshBackup.RunId, Backup.Catalog.Data.BackupRunStates.Completed);
+        await system.WaitForStateAsync(backup.RunId, Backup.Database.BackupRunStates.Completed);
+        await system.WaitForStateAsync(freshBackup.RunId, Backup.Database.BackupRunStates.Completed);
 
         for (var i = 0; i < 2; i++)
         {

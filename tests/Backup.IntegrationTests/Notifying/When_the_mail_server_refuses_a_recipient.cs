@@ -1,4 +1,4 @@
-using Backup.Catalog.Data.Notifications;
+using Backup.Database.Notifications;
 using Backup.IntegrationTests.Infrastructure;
 
 namespace Backup.IntegrationTests.Notifying;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.Restorer.Restoring;
 using Backup.Storage;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using Backup.Catalog;
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.Contracts;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.Retention;

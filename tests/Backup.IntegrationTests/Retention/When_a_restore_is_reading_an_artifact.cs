@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Backup.Catalog.Data;
-using Backup.Catalog.Data.Jobs;
-using Backup.Catalog.Data.Retention;
+using Backup.Database;
+using Backup.Database.Jobs;
+using Backup.Database.Retention;
 using Backup.Contracts;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.Restorer.Restoring;

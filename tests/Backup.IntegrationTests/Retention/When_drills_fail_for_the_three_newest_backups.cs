@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.Ctl;
 using Backup.Ctl.Commands;
 using Backup.IntegrationTests.Api;

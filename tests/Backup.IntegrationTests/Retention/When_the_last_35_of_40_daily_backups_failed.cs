@@ -1,4 +1,4 @@
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.IntegrationTests.Infrastructure;
 
 namespace Backup.IntegrationTests.Retention;

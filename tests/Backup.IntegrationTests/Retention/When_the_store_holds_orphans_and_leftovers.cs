@@ -1,5 +1,5 @@
 using Backup.Retention.Cleanup;
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.Storage;
 

@@ -2,7 +2,7 @@ using Backup.Retention.Cleanup;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Backup.Catalog.Data;
+using Backup.Database;
 using Backup.IntegrationTests.Api;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.Storage;

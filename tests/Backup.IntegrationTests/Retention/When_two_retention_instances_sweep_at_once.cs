@@ -1,5 +1,5 @@
-using Backup.Catalog.Data;
-using Backup.Catalog.Data.Retention;
+using Backup.Database;
+using Backup.Database.Retention;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.Storage;
 using Microsoft.EntityFrameworkCore;

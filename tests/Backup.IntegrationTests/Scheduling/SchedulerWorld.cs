@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using Backup.Catalog.Data.Scheduling;
+using Backup.Database.Scheduling;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.Scheduler;
 using Microsoft.AspNetCore.Builder;

@@ -1,4 +1,4 @@
-using Backup.Catalog.Data.Scheduling;
+using Backup.Database.Scheduling;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.Scheduler.Scheduling;
 

@@ -1,5 +1,5 @@
 using System.Reflection;
-using Backup.Catalog.Data.Verification;
+using Backup.Database.Verification;
 using Backup.Contracts;
 using Backup.Notifier.Drills;
 using Backup.Notifier.Mail;

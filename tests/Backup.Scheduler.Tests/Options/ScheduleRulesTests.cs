@@ -1,4 +1,4 @@
-using Backup.Catalog.Data.Scheduling;
+using Backup.Database.Scheduling;
 
 namespace Backup.Scheduler.Tests.Options;
 

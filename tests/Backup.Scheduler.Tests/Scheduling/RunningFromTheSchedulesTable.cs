@@ -1,4 +1,4 @@
-using Backup.Catalog.Data.Scheduling;
+using Backup.Database.Scheduling;
 using Backup.Scheduler.Scheduling;
 using Microsoft.Extensions.Logging;
 

@@ -1,0 +1,123 @@
+using Npgsql;
+
+namespace Backup.Database.Jobs;
+
+/// <summary>A job as its worker holds it: the request, which attempt this is, and whose claim it is.</summary>
+public sealed record ClaimedJob(string Kind, string Key, string Payload, int Attempts, string? TraceParent, string Holder);
+
+/// <summary>
+/// The jobs table as a queue: enqueue once per key, claim with FOR UPDATE SKIP LOCKED (one worker per job across all
+/// instances), heartbeat, finish, retry later, release. Every change made while a job runs is conditional on the
+/// claim still being this worker's, so a worker that lost its claim (it stalled past the stale limit and another
+/// took over) can't finish or reschedule a job it no longer holds. Times come from the injected clock.
+/// </summary>
+public sealed class JobQueue(NpgsqlDataSource database, TimeProvider clock) : IAsyncDisposable
+{
+    /// <summary>This process's name on its claims: host, process id and a random part (a restarted process is another holder).</summary>
+    public string Holder { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
+
+    /// <summary>
+    /// Stores a job unless one with the same kind and key exists; true when this call stored it. Jobs of one
+    /// <paramref name="group"/> run one at a time, in the order they were stored (null: no such limit).
+    /// </summary>
+    public async Task<bool> EnqueueAsync(string kind, string key, string? group, string payload, string? traceParent,
+        CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        return await ExecuteAsync("""
+            INSERT INTO jobs (kind, key, "group", payload, state, attempts, not_before, created_at, trace_parent)
+            VALUES (@kind, @key, @group, @payload::jsonb, 'queued', 0, @now, @now, @trace)
+            ON CONFLICT (kind, key) DO NOTHING
+            """, cancellationToken, ("kind", kind), ("key", key), ("group", group), ("payload", payload), ("now", now), ("trace", traceParent)) == 1;
+    }
+
+    /// <summary>
+    /// Claims the oldest due job of the kind: a queued one whose time has come and whose group has no live running
+    /// job, or a running one whose holder has not sent a heartbeat for <paramref name="staleAfter"/> (it died or
+    /// hung). Null when there is none. Claims of one kind are taken one at a time (a transaction-scoped advisory
+    /// lock), so two workers can't both start a job of the same group.
+    /// </summary>
+    public async Task<ClaimedJob?> ClaimAsync(string kind, TimeSpan staleAfter, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var serialize = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('jobs-claim:' || @kind, 0))", connection, transaction))
+        {
+            Add(serialize, ("kind", kind));
+            await serialize.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using var command = new NpgsqlCommand("""
+            UPDATE jobs SET state = 'running', claimed_by = @holder, heartbeat_at = @now, attempts = attempts + 1
+            WHERE (kind, key) = (
+                SELECT kind, key FROM jobs j
+                WHERE kind = @kind
+                  AND ((state = 'queued' AND not_before <= @now
+                        AND (j."group" IS NULL OR NOT EXISTS (
+                            SELECT 1 FROM jobs r
+                            WHERE r.kind = j.kind AND r."group" = j."group" AND r.state = 'running' AND r.heartbeat_at >= @stale)))
+                       OR (state = 'running' AND heartbeat_at < @stale))
+                ORDER BY not_before, created_at
+                LIMIT 1
+                FOR UPDATE SKIP LOCKED)
+            RETURNING kind, key, payload::text, attempts, trace_parent
+            """, connection, transaction);
+        Add(command, ("holder", Holder), ("now", now), ("kind", kind), ("stale", now - staleAfter));
+        ClaimedJob? claimed = null;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            if (await reader.ReadAsync(cancellationToken))
+                claimed = new ClaimedJob(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3),
+                    reader.IsDBNull(4) ? null : reader.GetString(4), Holder);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return claimed;
+    }
+
+    /// <summary>Renews the claim; false when it is no longer this worker's (another took the job over).</summary>
+    public async Task<bool> HeartbeatAsync(ClaimedJob job, CancellationToken cancellationToken) =>
+        await ExecuteAsync("UPDATE jobs SET heartbeat_at = @now WHERE kind = @kind AND key = @key AND state = 'running' AND claimed_by = @holder",
+            cancellationToken, ("now", clock.GetUtcNow()), ("kind", job.Kind), ("key", job.Key), ("holder", job.Holder)) == 1;
+
+    /// <summary>The job is done, whatever its outcome (a failed backup is an outcome that was reported).</summary>
+    public Task<bool> FinishAsync(ClaimedJob job, string? note, CancellationToken cancellationToken, string? result = null) =>
+        UpdateClaimedAsync(job, "state = 'finished', finished_at = @now, last_error = @note, result = @result::jsonb", cancellationToken,
+            ("now", clock.GetUtcNow()), ("note", Clip(note)), ("result", result));
+
+    /// <summary>Back in the queue, not to be claimed before <paramref name="delay"/> has passed: the durable timer of a retry.</summary>
+    public Task<bool> RetryLaterAsync(ClaimedJob job, TimeSpan delay, string reason, CancellationToken cancellationToken) =>
+        UpdateClaimedAsync(job, "state = 'queued', claimed_by = NULL, not_before = @due, last_error = @note", cancellationToken,
+            ("due", clock.GetUtcNow() + delay), ("note", Clip(reason)));
+
+    /// <summary>Gives an unfinished job back at shutdown, without counting the attempt, so another worker can start it at once.</summary>
+    public Task<bool> ReleaseAsync(ClaimedJob job, CancellationToken cancellationToken) =>
+        UpdateClaimedAsync(job, "state = 'queued', claimed_by = NULL, attempts = attempts - 1, last_error = @note", cancellationToken,
+            ("note", "released at shutdown"));
+
+    /// <summary>Deletes finished jobs older than <paramref name="olderThan"/>; returns how many.</summary>
+    public Task<int> PurgeFinishedAsync(string kind, TimeSpan olderThan, CancellationToken cancellationToken) =>
+        ExecuteAsync("DELETE FROM jobs WHERE kind = @kind AND state = 'finished' AND finished_at < @cutoff",
+            cancellationToken, ("kind", kind), ("cutoff", clock.GetUtcNow() - olderThan));
+
+    public ValueTask DisposeAsync() => database.DisposeAsync();
+
+    async Task<bool> UpdateClaimedAsync(ClaimedJob job, string set, CancellationToken cancellationToken,
+        params (string Name, object? Value)[] parameters) =>
+        await ExecuteAsync($"UPDATE jobs SET {set} WHERE kind = @kind AND key = @key AND state = 'running' AND claimed_by = @holder",
+            cancellationToken, [.. parameters, ("kind", job.Kind), ("key", job.Key), ("holder", job.Holder)]) == 1;
+
+    async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = database.CreateCommand(sql);
+        Add(command, parameters);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    static void Add(NpgsqlCommand command, params (string Name, object? Value)[] parameters)
+    {
+        foreach (var (name, value) in parameters)
+            command.Parameters.AddWithValue(name, value is DateTimeOffset time ? time.ToUniversalTime() : value ?? DBNull.Value);
+    }
+
+    static string? Clip(string? text) => text is null || text.Length <= 2000 ? text : text[..2000];
+}

@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Backup.Database.Jobs;
+
+/// <summary>
+/// Runs jobs of one kind, up to <see cref="JobWorkerSettings.Concurrency"/> at once in this process: claims a due job,
+/// renews the claim every Jobs:HeartbeatInterval while <typeparamref name="THandler"/> works, then finishes it,
+/// reschedules it (a transient failure), or gives it back (the service is stopping). A job whose claim went stale
+/// is taken over; one that has used up its attempts is handed to <see cref="IJobHandler.GiveUpAsync"/>. It wakes on
+/// <see cref="JobSignal"/> (a job enqueued here) and otherwise every Jobs:PollInterval.
+/// </summary>
+public sealed partial class JobWorker<THandler>(
+    JobWorkerSettings settings,
+    JobQueue queue,
+    JobSignal signal,
+    IServiceScopeFactory scopes,
+    IOptions<JobOptions> options,
+    ILogger<JobWorker<THandler>> logger) : BackgroundService where THandler : IJobHandler
+{
+    public static readonly ActivitySource Activities = new("Backup.Jobs");
+
+    readonly JobOptions jobs = options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield(); // never hold up the host's start
+        var running = new List<Task>();
+        var lastPurge = DateTime.MinValue;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            running.RemoveAll(task => task.IsCompleted);
+            if (running.Count < settings.Concurrency && await TryClaimAsync(stoppingToken) is { } job)
+            {
+                running.Add(RunAsync(job, stoppingToken));
+                continue;
+            }
+            if (DateTime.UtcNow - lastPurge > TimeSpan.FromHours(1))
+            {
+                lastPurge = DateTime.UtcNow;
+                await PurgeAsync(stoppingToken);
+            }
+            var wake = signal.WaitAsync(settings.Kind, jobs.PollInterval, stoppingToken);
+            await Task.WhenAny([wake, .. running]);
+        }
+        await Task.WhenAll(running);
+    }
+
+    async Task<ClaimedJob?> TryClaimAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await queue.ClaimAsync(settings.Kind, jobs.StaleAfter, stoppingToken);
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            ClaimFailed(settings.Kind, e); // the catalog database is away: try again at the next poll
+            return null;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    async Task RunAsync(ClaimedJob job, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        using var lease = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        using var activity = StartActivity(job);
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["JobKind"] = job.Kind, ["JobKey"] = job.Key });
+        var heartbeat = KeepClaimAsync(job, lease);
+        try
+        {
+            await using var services = scopes.CreateAsyncScope();
+            var handler = services.ServiceProvider.GetRequiredService<THandler>();
+            if (job.Attempts > settings.MaxAttempts)
+            {
+                GivingUp(job.Kind, job.Key, job.Attempts - 1);
+                await handler.GiveUpAsync(job, GiveUpReason(job), lease.Token);
+                await SettleAsync(() => queue.FinishAsync(job, "gave up", CancellationToken.None));
+                return;
+            }
+            if (job.Attempts > 1) Resumed(job.Kind, job.Key, job.Attempts);
+            var outcome = await handler.RunAsync(job, lease.Token);
+            await SettleAsync(() => outcome is JobOutcome.RetryLater later
+                ? queue.RetryLaterAsync(job, later.Delay, later.Reason, CancellationToken.None)
+                : queue.FinishAsync(job, (outcome as JobOutcome.Finished)?.Note, CancellationToken.None, (outcome as JobOutcome.Finished)?.Result));
+            activity?.SetTag("job.outcome", outcome is JobOutcome.RetryLater ? "retry" : "finished");
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            await SettleAsync(() => queue.ReleaseAsync(job, CancellationToken.None));
+            activity?.SetTag("job.outcome", "released");
+        }
+        catch (OperationCanceledException) when (lease.IsCancellationRequested)
+        {
+            activity?.SetTag("job.outcome", "claim lost"); // another worker has it now: nothing of ours to settle
+        }
+        catch (Exception e)
+        {
+            // Unexpected: count the attempt and try again later; after MaxAttempts the job is given up and reported.
+            AttemptThrew(job.Kind, job.Key, job.Attempts, e);
+            activity?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
+            await SettleAsync(() => queue.RetryLaterAsync(job, jobs.PollInterval, $"{e.GetType().Name}: {e.Message}", CancellationToken.None));
+        }
+        finally
+        {
+            await lease.CancelAsync();
+            await heartbeat;
+        }
+    }
+
+    // Renews the claim until the work ends; cancels the work when the claim is no longer ours.
+    async Task KeepClaimAsync(ClaimedJob job, CancellationTokenSource lease)
+    {
+        using var timer = new PeriodicTimer(jobs.HeartbeatInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(lease.Token))
+            {
+                bool held;
+                try
+                {
+                    held = await queue.HeartbeatAsync(job, lease.Token);
+                }
+                catch (Exception e) when (!lease.IsCancellationRequested)
+                {
+                    HeartbeatFailed(job.Kind, job.Key, e); // keep working; the claim is only lost if another worker takes it
+                    continue;
+                }
+                if (held) continue;
+                ClaimLost(job.Kind, job.Key);
+                await lease.CancelAsync();
+                return;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    // The outcome must reach the table: a short outage of the catalog database is waited out, a few times.
+    async Task SettleAsync(Func<Task<bool>> update)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                if (!await update()) ClaimLostBeforeSettling(settings.Kind);
+                return;
+            }
+            catch (Exception e) when (attempt < 5)
+            {
+                SettleFailed(settings.Kind, attempt, e);
+                await Task.Delay(TimeSpan.FromSeconds(attempt));
+            }
+        }
+    }
+
+    async Task PurgeAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await queue.PurgeFinishedAsync(settings.Kind, jobs.KeepFinishedFor, stoppingToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            ClaimFailed(settings.Kind, e);
+        }
+    }
+
+    string GiveUpReason(ClaimedJob job) =>
+        $"The {job.Kind} was started {job.Attempts - 1} times without finishing (its worker stopped, was killed, or failed unexpectedly " +
+        $"each time), so it was given up. Look at the {job.Kind} service's logs for job {job.Key}, fix the cause, and request it again.";
+
+    static Activity? StartActivity(ClaimedJob job)
+    {
+        ActivityContext.TryParse(job.TraceParent, null, out var parent);
+        var activity = Activities.StartActivity($"job {job.Kind}", ActivityKind.Internal, parent);
+        activity?.SetTag("job.kind", job.Kind);
+        activity?.SetTag("job.key", job.Key);
+        activity?.SetTag("job.attempt", job.Attempts);
+        return activity;
+    }
+
+    [LoggerMessage(EventId = 9001, Level = LogLevel.Warning, Message = "Could not look for {Kind} jobs in the catalog database; trying again")]
+    partial void ClaimFailed(string kind, Exception exception);
+
+    [LoggerMessage(EventId = 9002, Level = LogLevel.Warning, Message = "Could not renew the claim on {Kind} job {Key}; still working")]
+    partial void HeartbeatFailed(string kind, string key, Exception exception);
+
+    [LoggerMessage(EventId = 9003, Level = LogLevel.Error, Message = "Lost the claim on {Kind} job {Key} (another worker took it over); stopping this attempt")]
+    partial void ClaimLost(string kind, string key);
+
+    [LoggerMessage(EventId = 9004, Level = LogLevel.Warning, Message = "A {Kind} job's claim was taken over before its outcome was recorded")]
+    partial void ClaimLostBeforeSettling(string kind);
+
+    [LoggerMessage(EventId = 9005, Level = LogLevel.Warning, Message = "Could not record the outcome of a {Kind} job (attempt {Attempt}); trying again")]
+    partial void SettleFailed(string kind, int attempt, Exception exception);
+
+    [LoggerMessage(EventId = 9006, Level = LogLevel.Error, Message = "{Kind} job {Key} failed unexpectedly on attempt {Attempt}; it will be tried again")]
+    partial void AttemptThrew(string kind, string key, int attempt, Exception exception);
+
+    [LoggerMessage(EventId = 9007, Level = LogLevel.Error, Message = "Giving up {Kind} job {Key} after {Attempts} attempts without an outcome")]
+    partial void GivingUp(string kind, string key, int attempts);
+
+    [LoggerMessage(EventId = 9008, Level = LogLevel.Warning, Message = "Resuming {Kind} job {Key}: attempt {Attempt}")]
+    partial void Resumed(string kind, string key, int attempt);
+}

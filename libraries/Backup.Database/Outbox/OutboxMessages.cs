@@ -1,0 +1,17 @@
+using System.Text.Json;
+
+namespace Backup.Database.Outbox;
+
+public static class OutboxMessages
+{
+    /// <summary>
+    /// An unsent outbox row for <paramref name="message"/>, to be added to the same DbContext (and transaction) as
+    /// the state change it announces. Only contracts of Backup.Contracts can be dispatched.
+    /// </summary>
+    public static OutboxMessage For<T>(T message, DateTimeOffset now) where T : class => new()
+    {
+        MessageType = typeof(T).FullName!,
+        Payload = JsonSerializer.Serialize(message, JsonSerializerOptions.Web),
+        CreatedAt = now,
+    };
+}
