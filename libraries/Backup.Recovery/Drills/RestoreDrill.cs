@@ -73,7 +73,7 @@ public static class RestoreDrill
         {
             try
             {
-                await ArtifactRestore.RunAsync(restore, key, scratch, overwrite: true, timing, cancellationToken);
+                manifest = (await ArtifactRestore.RunAsync(restore, key, scratch, overwrite: true, timing, cancellationToken)).Manifest;
                 timing.RestoreEnded();
             }
             catch (RecoveryException e)
@@ -85,10 +85,9 @@ public static class RestoreDrill
                 return Fail(e is PostgresException ? VerificationErrorCodes.RestoreFailed : VerificationErrorCodes.ConnectionFailed,
                     $"The drill server {server.Describe()} failed during the restore of {key}: {Why(e)}");
             }
-            manifest ??= (await ManifestCheck.TryReadAsync(restore.Store, key, cancellationToken)).Manifest;
 
             await using var restored = await OpenWithoutJitAsync(server, scratch, cancellationToken);
-            tables = await CountAsync(server, scratch, manifest!.Tables, restore.Jobs, cancellationToken);
+            tables = await CountAsync(server, scratch, manifest.Tables, restore.Jobs, cancellationToken);
             foreach (var table in tables.Where(t => !t.Matches))
                 failures.Add(table.Restored is { } rows
                     ? $"table {table.Table}: {rows:N0} rows restored, {table.Expected:N0} in the dump's snapshot"

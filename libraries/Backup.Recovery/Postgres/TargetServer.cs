@@ -38,7 +38,10 @@ public sealed class TargetServer
 
     public string MaintenanceDatabase { get; }
 
-    public string Describe() => $"{Username}@{Host}:{Port}";
+    /// <summary>"host:port".</summary>
+    public string Address => $"{Host}:{Port}";
+
+    public string Describe() => $"{Username}@{Address}";
 
     /// <summary>The password for <paramref name="database"/>; null when there is none.</summary>
     public string? PasswordFor(string database)

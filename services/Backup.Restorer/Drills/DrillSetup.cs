@@ -18,7 +18,7 @@ public sealed class DrillSetup(IOptions<DrillOptions> drills, IOptions<RestoreOp
     public DrillOptions Options => drills.Value;
 
     /// <summary>The drill server, "host:port": drills on one server run one at a time (their jobs' group).</summary>
-    public string ServerName => $"{Server().Host}:{Server().Port}";
+    public string ServerName => Server().Address;
 
     public DrillSettings For(ArtifactKey key)
     {

@@ -36,11 +36,7 @@ public sealed class When_a_drill_is_killed_mid_restore(TestInfrastructure infras
         await system.StartDumper();
 
         var settings = system.Configuration();
-        settings["Drills:Enabled"] = "true";
-        settings["Drills:Host"] = DrillServer.Host;
-        settings["Drills:Port"] = DrillServer.Port.ToString();
-        settings["Drills:Username"] = DrillServer.Username;
-        settings["Drills:Password"] = DrillServer.Password;
+        settings.DrillOnto(DrillServer);
         settings["Jobs:HeartbeatInterval"] = "00:00:01";
         settings["Jobs:StaleAfter"] = "00:00:05";
         await using var rabbit = await RawRabbit.ConnectAsync(system);

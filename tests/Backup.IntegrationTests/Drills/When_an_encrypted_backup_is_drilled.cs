@@ -42,11 +42,7 @@ public sealed class When_an_encrypted_backup_is_drilled(TestInfrastructure infra
         var bare = infrastructure.BarePostgres;
         await system.StartRestorer(configure: c =>
         {
-            c["Drills:Enabled"] = "true";
-            c["Drills:Host"] = bare.Host;
-            c["Drills:Port"] = bare.Port.ToString();
-            c["Drills:Username"] = bare.Username;
-            c["Drills:Password"] = bare.Password;
+            c.DrillOnto(bare);
             c["Drills:SecretKeyFile"] = secretKeyFile;
         });
         var runId = Guid.NewGuid();

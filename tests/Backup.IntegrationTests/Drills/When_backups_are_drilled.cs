@@ -45,11 +45,7 @@ public sealed class When_backups_are_drilled(TestInfrastructure infrastructure) 
     {
         metrics = new RecordedMetrics(await system.StartRestorer(configure: c =>
         {
-            c["Drills:Enabled"] = "true";
-            c["Drills:Host"] = DrillServer.Host;
-            c["Drills:Port"] = DrillServer.Port.ToString();
-            c["Drills:Username"] = DrillServer.Username;
-            c["Drills:Password"] = DrillServer.Password;
+            c.DrillOnto(DrillServer);
             foreach (var (key, value) in settings) c[key] = value;
         }));
     }

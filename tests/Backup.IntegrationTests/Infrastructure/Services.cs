@@ -29,4 +29,14 @@ public static class Services
     public static Task<Microsoft.AspNetCore.Builder.WebApplication> StartScheduler(this BackupSystem system, TimeProvider? clock = null) =>
         system.StartAsync("Backup.Scheduler", b => b.AddScheduler(),
             services: s => { if (clock is not null) s.AddSingleton(clock); });
+
+    /// <summary>Turns the restorer's drills on, onto <paramref name="server"/> as its superuser.</summary>
+    public static void DrillOnto(this IDictionary<string, string?> settings, PostgresEndpoint server)
+    {
+        settings["Drills:Enabled"] = "true";
+        settings["Drills:Host"] = server.Host;
+        settings["Drills:Port"] = server.Port.ToString();
+        settings["Drills:Username"] = server.Username;
+        settings["Drills:Password"] = server.Password;
+    }
 }
