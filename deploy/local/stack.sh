@@ -419,7 +419,7 @@ cmd_status() {
   echo "Infrastructure: RabbitMQ 127.0.0.1:$BACKUP_RABBITMQ_PORT (management http://127.0.0.1:$BACKUP_RABBITMQ_MANAGEMENT_PORT/), PostgreSQL 127.0.0.1:$BACKUP_PG_PORT, drill server 127.0.0.1:$BACKUP_BARE_PG_PORT"
   echo
   echo "Newest runs:"
-  run_psql backup_catalog backup_catalog -P pager=off -c \
+  run_psql backup_catalog backup_catalog -P pager=off -P expanded=auto -c \
     "SELECT r.correlation_id AS run_id, r.source, r.current_state, r.requested_at, r.completed_at, r.size_bytes, r.sha256, r.artifact_key, v.state AS drill, round(v.recovery_seconds::numeric, 1) AS rto_s, coalesce(r.failure_reason, v.error_code) AS failure FROM backup_runs r LEFT JOIN backup_verifications v ON v.run_id = r.correlation_id ORDER BY r.requested_at DESC NULLS LAST LIMIT 10" ||
     echo "  (could not read the catalog)"
 }
@@ -463,7 +463,7 @@ cmd_backup() {
     Requested | Running) die "run $run_id is still $state after 60s (see stack.sh status)" ;;
   esac
   echo "Run $run_id: $state"
-  run_psql backup_catalog backup_catalog -P pager=off -c \
+  run_psql backup_catalog backup_catalog -P pager=off -P expanded=auto -c \
     "SELECT correlation_id AS run_id, source, current_state, requested_at, completed_at, size_bytes, sha256, artifact_key, failure_reason FROM backup_runs WHERE correlation_id = '$run_id'" || true
   [[ $state != Failed ]]
 }
