@@ -3,7 +3,8 @@
 # (infra.sh), the catalog and demo databases, the migrator, then the six services and the HTTP API.
 #
 #   stack.sh up                 start everything (rebuilds and restarts the services)
-#   stack.sh status             services and their health, the 10 newest runs
+#   stack.sh status             services and their health, the 10 newest runs (full SHA-256)
+#   stack.sh env                shell lines for the stack's PostgreSQL, backupctl and API: eval "$(stack.sh env)"
 #   stack.sh backup SOURCE      request a backup of SOURCE now and wait for its outcome
 #   stack.sh restore KEY [TARGET] [--overwrite]   restore an artifact into a new database, wait for the outcome
 #   stack.sh logs [SERVICE]     tail the logs (all, or scheduler|dumper|catalog|notifier|retention|restorer|api|migrator)
@@ -33,6 +34,8 @@ PGPASS="$STATE/pgpass"
 CURL_CONFIG="$STATE/rabbitmq.curl"
 # The API checks tokens against this key pair's public half; `stack.sh token` signs with the private one.
 AUTH="$STATE/auth"
+# backupctl, as `up` installs it (a launcher of the Release build): `stack.sh env` puts it on PATH.
+BIN="$STATE/bin"
 
 # short name -> project
 declare -A PROJECTS=(
@@ -55,7 +58,7 @@ log() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-  sed -n '5,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '5,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -243,6 +246,15 @@ build_solution() {
   fi
 }
 
+# backupctl on PATH without a second build: a launcher of the Release build `up` just made.
+install_backupctl() {
+  local dll="$REPO/tools/Backup.Ctl/bin/Release/net10.0/backupctl.dll"
+  [[ -f $dll ]] || die "$dll not found (did the build produce it?)"
+  mkdir -p "$BIN"
+  printf '#!/bin/sh\n# backupctl from %s (deploy/local/stack.sh up)\nexec dotnet "%s" "$@"\n' "$REPO" "$dll" >"$BIN/backupctl"
+  chmod 0755 "$BIN/backupctl"
+}
+
 run_migrator() {
   local dll
   dll=$(service_dll Backup.Migrator)
@@ -336,11 +348,13 @@ EOF
   Artifacts land in:    $ARTIFACTS/<source>/...
   Email lands in:       $MAIL/*.eml
   Logs:                 $LOGS/<service>.log
+  backupctl:            $BIN/backupctl  (on PATH after: eval "\$(deploy/local/stack.sh env)")
 
 Next:
   deploy/local/stack.sh backup demo     request a backup now and wait for its outcome
   deploy/local/stack.sh restore KEY     restore an artifact (its key as 'status' shows it) into a new database
   deploy/local/stack.sh status          services, health and the newest runs
+  eval "\$(deploy/local/stack.sh env)"  PGHOST, PGPORT, PGUSER, PGPASSFILE, API, PATH (backupctl) in this shell
   deploy/local/stack.sh down            stop everything (--purge also deletes artifacts and mail)
 EOF
 }
@@ -359,6 +373,7 @@ cmd_up() {
   prepare_databases_and_secrets
   service_environment
   build_solution
+  install_backupctl
   run_migrator
   read -r -a ports < <(free_ports "${#SERVICES[@]}")
   for name in "${SERVICES[@]}"; do
@@ -372,7 +387,7 @@ cmd_up() {
 cmd_down() {
   stop_services
   bash "$INFRA" down "$INFRA_DIR"
-  rm -rf "$SECRETS" "$PIDS" "$PGPASS" "$CURL_CONFIG" "$AUTH"
+  rm -rf "$SECRETS" "$PIDS" "$PGPASS" "$CURL_CONFIG" "$AUTH" "$BIN"
   if [[ ${1:-} == --purge ]]; then
     rm -rf "$ARTIFACTS" "$MAIL" "$LOGS"
     rmdir "$STATE" 2>/dev/null || true
@@ -404,8 +419,8 @@ cmd_status() {
   echo "Infrastructure: RabbitMQ 127.0.0.1:$BACKUP_RABBITMQ_PORT (management http://127.0.0.1:$BACKUP_RABBITMQ_MANAGEMENT_PORT/), PostgreSQL 127.0.0.1:$BACKUP_PG_PORT, drill server 127.0.0.1:$BACKUP_BARE_PG_PORT"
   echo
   echo "Newest runs:"
-  run_psql backup_catalog backup_catalog -P pager=off -c \
-    "SELECT r.correlation_id AS run_id, r.source, r.current_state, r.requested_at, r.completed_at, r.size_bytes, left(r.sha256,16) AS sha256, r.artifact_key, v.state AS drill, round(v.recovery_seconds::numeric, 1) AS rto_s, coalesce(r.failure_reason, v.error_code) AS failure FROM backup_runs r LEFT JOIN backup_verifications v ON v.run_id = r.correlation_id ORDER BY r.requested_at DESC NULLS LAST LIMIT 10" ||
+  run_psql backup_catalog backup_catalog -P pager=off -P expanded=auto -c \
+    "SELECT r.correlation_id AS run_id, r.source, r.current_state, r.requested_at, r.completed_at, r.size_bytes, r.sha256, r.artifact_key, v.state AS drill, round(v.recovery_seconds::numeric, 1) AS rto_s, coalesce(r.failure_reason, v.error_code) AS failure FROM backup_runs r LEFT JOIN backup_verifications v ON v.run_id = r.correlation_id ORDER BY r.requested_at DESC NULLS LAST LIMIT 10" ||
     echo "  (could not read the catalog)"
 }
 
@@ -448,8 +463,8 @@ cmd_backup() {
     Requested | Running) die "run $run_id is still $state after 60s (see stack.sh status)" ;;
   esac
   echo "Run $run_id: $state"
-  run_psql backup_catalog backup_catalog -P pager=off -c \
-    "SELECT correlation_id AS run_id, source, current_state, requested_at, completed_at, size_bytes, left(sha256,16) AS sha256, artifact_key, failure_reason FROM backup_runs WHERE correlation_id = '$run_id'" || true
+  run_psql backup_catalog backup_catalog -P pager=off -P expanded=auto -c \
+    "SELECT correlation_id AS run_id, source, current_state, requested_at, completed_at, size_bytes, sha256, artifact_key, failure_reason FROM backup_runs WHERE correlation_id = '$run_id'" || true
   [[ $state != Failed ]]
 }
 
@@ -577,6 +592,21 @@ cmd_api_url() {
   echo "http://127.0.0.1:$port"
 }
 
+# Shell lines for this stack, for `eval "$(stack.sh env)"`: the stock PostgreSQL tools reach the stack's server
+# (password from the 0600 pgpass file, never in the environment), backupctl and the API's URL. No secret is printed.
+cmd_env() {
+  load_infra_env
+  [[ -f $PGPASS ]] || die "the stack is not up (no $PGPASS): run stack.sh up"
+  local api_port
+  printf 'export PGHOST=127.0.0.1 PGPORT=%q PGUSER=%q PGPASSFILE=%q\n' "$BACKUP_PG_PORT" "$BACKUP_PG_USER" "$PGPASS"
+  printf 'export BACKUP_PG_PORT=%q BACKUP_PG_USER=%q BACKUP_BARE_PG_PORT=%q BACKUP_BARE_PG_USER=%q\n' \
+    "$BACKUP_PG_PORT" "$BACKUP_PG_USER" "$BACKUP_BARE_PG_PORT" "$BACKUP_BARE_PG_USER"
+  printf 'export STORE=%q\n' "$ARTIFACTS"
+  if api_port=$(service_port api); then printf 'export API=%q\n' "http://127.0.0.1:$api_port"; fi
+  # shellcheck disable=SC2016 # $PATH is expanded by the shell that evals this line
+  printf 'export PATH=%q:%q:"$PATH"\n' "$BIN" "$BACKUP_PG_BIN"
+}
+
 cmd_token() { # cmd_token ROLE
   [[ -s $AUTH/dev_signing_key.pem ]] || die "no development key: run stack.sh up"
   BACKUP_DEV_SIGNING_KEY="$AUTH/dev_signing_key.pem" BACKUP_AUTH_ISSUER=backup-dev BACKUP_AUTH_AUDIENCE=backup-api \
@@ -589,6 +619,7 @@ main() {
     up) (($# == 1)) || usage; cmd_up ;;
     down) cmd_down "${2:-}" ;;
     status) cmd_status ;;
+    env) (($# == 1)) || usage; cmd_env ;;
     backup) (($# == 2)) || usage; cmd_backup "$2" ;;
     restore) (($# >= 2 && $# <= 4)) || usage; cmd_restore "${@:2}" ;;
     logs) cmd_logs "${2:-}" ;;

@@ -28,7 +28,7 @@ public static class BackupEmails
     public static MimeMessage Completed(string from, IEnumerable<string> to, BackupMailContent content)
     {
         var (backup, key, manifest) = (content.Backup, content.Key, content.Manifest);
-        var database = $"restored_{backup.Source}";
+        var database = RestoreDatabaseName(backup.Source, backup.CompletedAt);
         var facts = new (string Name, string Value)[]
         {
             ("Source", backup.Source),
@@ -82,11 +82,13 @@ public static class BackupEmails
 
                 {attachmentText}
 
-                Restore it into a new database with the stock tools:
+                Restore it into a new database with the stock tools (PGHOST, PGPORT, PGUSER and PGPASSFILE naming the target server):
                   createdb {database}
                   {stock}
                 or with backupctl, which checks size, SHA-256 and row counts against the manifest:
                   {backupctl}
+                backupctl is installed once, from the repository's root, into ~/.dotnet/tools (put that on PATH):
+                  {InstallBackupctl}
                 """,
             HtmlBody = $"""
                 <p>The backup of <b>{Html(backup.Source)}</b> completed.</p>
@@ -94,11 +96,13 @@ public static class BackupEmails
                 {verificationHtml}<p>Tables ({tables.Count}):</p>
                 <table><tr><th align=left>table</th><th align=right>rows</th></tr>{string.Concat(tables.Select(t => $"<tr><td><code>{Html(t.Name)}</code></td><td align=right>{Html(t.Rows)}</td></tr>"))}</table>
                 {attachmentHtml}
-                <p>Restore it into a new database with the stock tools:</p>
+                <p>Restore it into a new database with the stock tools (<code>PGHOST</code>, <code>PGPORT</code>, <code>PGUSER</code> and <code>PGPASSFILE</code> naming the target server):</p>
                 <pre>createdb {Html(database)}
                 {Html(stock)}</pre>
                 <p>or with backupctl, which checks size, SHA-256 and row counts against the manifest:</p>
                 <pre>{Html(backupctl)}</pre>
+                <p>backupctl is installed once, from the repository's root, into <code>~/.dotnet/tools</code> (put that on <code>PATH</code>):</p>
+                <pre>{Html(InstallBackupctl)}</pre>
                 """,
         };
         if (content.Attachment is { } artifact)
@@ -113,6 +117,22 @@ public static class BackupEmails
         var subject = $"[Backup] {OneLine(backup.Source)}: backup completed ({Size(backup.SizeBytes)})" +
                       (content.Attachment is null ? ", not attached" : "");
         return Message(from, to, subject, body);
+    }
+
+    /// <summary>How backupctl is installed from the repository (a .NET tool, package id backupctl).</summary>
+    public const string InstallBackupctl =
+        "dotnet pack tools/Backup.Ctl -c Release -o /tmp/backupctl && dotnet tool install --global --add-source /tmp/backupctl backupctl";
+
+    /// <summary>
+    /// The new database the email's restore commands create: the source and the backup's completion time
+    /// (<c>restored_demo_20261124_020312</c>), so restoring two backups, or one twice on different days, never collides
+    /// with a database an earlier restore made. At most 63 characters, PostgreSQL's limit.
+    /// </summary>
+    public static string RestoreDatabaseName(string source, DateTimeOffset completedAt)
+    {
+        var time = completedAt.UtcDateTime.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture);
+        var name = source.Length > 63 - 25 ? source[..(63 - 25)] : source;
+        return $"restored_{name}_{time}";
     }
 
     public static MimeMessage FailureAlert(string from, IEnumerable<string> to, BackupFailed failure)
@@ -161,7 +181,7 @@ public static class BackupEmails
         {error}
 
         It is NOT sent again automatically, so that nobody gets it twice. If you did not receive it:
-        - a backup email: the artifact is in the store (backupctl list --source {source}) and the API
+        - a backup email: the artifact is in the store (backupctl list --store <the store's folder> --source {source}) and the API
           (GET /api/v1/runs/{runId}/artifact);
         - a failure alert or a drill's alert or warning: the run's state, reason and verification are in the catalog
           (GET /api/v1/runs/{runId}).

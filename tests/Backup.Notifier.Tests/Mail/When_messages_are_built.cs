@@ -56,7 +56,9 @@ public sealed class When_messages_are_built
         Assert.EndsWith("not attached", message.Subject);
         Assert.Contains($"https://backup.example.com/api/v1/runs/{RunId}/artifact", message.TextBody);
         Assert.Contains("(the manifest could not be read)", message.TextBody);
-        Assert.Contains($"backupctl restore --store /var/lib/backup/artifacts {key.Value} --target-database restored_demo", message.TextBody);
+        Assert.Contains($"backupctl restore --store /var/lib/backup/artifacts {key.Value} --target-database restored_demo_19700101_000200\n", message.TextBody);
+        Assert.Contains("createdb restored_demo_19700101_000200\n", message.TextBody);
+        Assert.Contains("dotnet tool install --global --add-source /tmp/backupctl backupctl", message.TextBody);
     }
 
     [Fact]
