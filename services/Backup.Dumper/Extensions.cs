@@ -39,13 +39,9 @@ public static class Extensions
     }
 
     /// <summary>
-    /// What the sweep removes: the private folders of killed dumpers (lock free), and the PGPASSFILEs that dumpers before
-    /// those folders wrote straight into the system's temp folder once they are older than Dumper:DumpTimeout, the
-    /// longest a dump runs: an older version's dumper still running on this host during an upgrade keeps its own.
+    /// What the sweep removes: the private folders of killed dumpers (lock free; without a lock file, once nothing in
+    /// them changed for Dumper:DumpTimeout, the longest a dump runs).
     /// </summary>
     static TempFolderSweepSettings DumperTempFolders(DumperOptions dumper) =>
-        new(DumpPipeline.TempFolderOwner, dumper.TempDirectory, LeftoverAge: dumper.DumpTimeout)
-        {
-            LegacyFilePattern = DumpPipeline.LegacyPassFiles,
-        };
+        new(DumpPipeline.TempFolderOwner, dumper.TempDirectory, LeftoverAge: dumper.DumpTimeout);
 }

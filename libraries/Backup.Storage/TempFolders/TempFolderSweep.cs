@@ -4,27 +4,15 @@ namespace Backup.Storage.TempFolders;
 /// <param name="Owner">The owner's name, the folders' prefix ("backup-dumper", "backup-restorer", "backupctl").</param>
 /// <param name="Parent">The folder they are made in; null or empty: the system's temp folder.</param>
 /// <param name="LeftoverAge">
-/// How long nothing in a folder without a lock file (made by an earlier version, or by a process that died in the
-/// instant between creating the folder and its lock) must have changed before it is removed; the same age for the
-/// legacy files. The longest a run of the owner can plausibly take.
+/// How long nothing in a folder without a lock file (made by a process that died in the instant between creating the
+/// folder and its lock) must have changed before it is removed. The longest a run of the owner can plausibly take.
 /// </param>
-public sealed record TempFolderSweepSettings(string Owner, string? Parent, TimeSpan LeftoverAge)
-{
-    /// <summary>
-    /// Files an earlier version left directly in the system's temp folder (TMPDIR), removed once older than
-    /// <see cref="LeftoverAge"/>: the dumper's old per-run PGPASSFILE, "backup-dumper-*.pgpass". Null: none.
-    /// </summary>
-    public string? LegacyFilePattern { get; init; }
+public sealed record TempFolderSweepSettings(string Owner, string? Parent, TimeSpan LeftoverAge);
 
-    /// <summary>Where the legacy files are: the system's temp folder, where the earlier version wrote them.</summary>
-    public string LegacyFolder { get; init; } = Path.GetTempPath();
-}
-
-/// <summary>What a sweep removed and what it kept. Names only: the folders' and files' names say nothing of their contents.</summary>
+/// <summary>What a sweep removed and what it kept. Names only: the folders' names say nothing of their contents.</summary>
 public sealed record TempFolderSweepResult(
     string Parent,
     IReadOnlyList<string> RemovedFolders,
-    IReadOnlyList<string> RemovedLegacyFiles,
     int KeptInUse,
     int KeptRecent,
     IReadOnlyList<string> NotRemoved,
@@ -43,7 +31,7 @@ public static class TempFolderSweep
     {
         var parent = PrivateTempFolder.ParentFolder(settings.Parent);
         var cutoff = clock.GetUtcNow().UtcDateTime - settings.LeftoverAge;
-        List<string> removed = [], legacy = [], notRemoved = [];
+        List<string> removed = [], notRemoved = [];
         var (inUse, recent, lockingUnavailable) = (0, 0, false);
 
         foreach (var folder in Candidates(parent, settings.Owner))
@@ -65,28 +53,7 @@ public static class TempFolderSweep
             }
         }
 
-        if (settings.LegacyFilePattern is { } pattern && Directory.Exists(settings.LegacyFolder))
-            foreach (var file in Directory.EnumerateFiles(settings.LegacyFolder, pattern))
-            {
-                var info = new FileInfo(file);
-                if (info.LinkTarget is not null) continue;
-                if (info.LastWriteTimeUtc >= cutoff)
-                {
-                    recent++;
-                    continue;
-                }
-                try
-                {
-                    info.Delete();
-                    legacy.Add(info.Name);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    notRemoved.Add(info.Name);
-                }
-            }
-
-        return new TempFolderSweepResult(parent, removed, legacy, inUse, recent, notRemoved, lockingUnavailable);
+        return new TempFolderSweepResult(parent, removed, inUse, recent, notRemoved, lockingUnavailable);
     }
 
     /// <summary>Folders named exactly as <see cref="PrivateTempFolder.Create"/> names the owner's, not links.</summary>

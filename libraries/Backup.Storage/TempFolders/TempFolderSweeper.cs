@@ -6,9 +6,9 @@ namespace Backup.Storage.TempFolders;
 /// <summary>
 /// Runs <see cref="TempFolderSweep"/> for this service's private folders as the service starts (what a killed
 /// predecessor left behind goes before this one makes its own), then every <see cref="Interval"/> (a dead instance
-/// on the same host that is not restarted, legacy files that were too young to remove at start). The ages of files
-/// are judged by the real clock, which set them, whatever clock the service is given (a test's clock years ahead must
-/// not make the live folders of an earlier version look old).
+/// on the same host that is not restarted, a folder without a lock file that was too young to remove at start). The
+/// ages of files are judged by the real clock, which set them, whatever clock the service is given (a test's clock
+/// years ahead must not make a live folder look old).
 /// </summary>
 public sealed class TempFolderSweeper(TempFolderSweepSettings settings, TimeProvider clock, ILogger<TempFolderSweeper> logger)
     : BackgroundService
@@ -37,8 +37,6 @@ public sealed class TempFolderSweeper(TempFolderSweepSettings settings, TimeProv
             var result = TempFolderSweep.Run(settings, TimeProvider.System);
             if (result.RemovedFolders.Count > 0)
                 TempFolderLog.RemovedFolders(logger, result.RemovedFolders.Count, settings.Owner, result.Parent, string.Join(", ", result.RemovedFolders));
-            if (result.RemovedLegacyFiles.Count > 0)
-                TempFolderLog.RemovedLegacyFiles(logger, result.RemovedLegacyFiles.Count, settings.LegacyFolder, string.Join(", ", result.RemovedLegacyFiles));
             foreach (var name in result.NotRemoved)
                 TempFolderLog.NotRemoved(logger, name, result.Parent);
             if (result.LockingUnavailable)
@@ -57,12 +55,8 @@ static partial class TempFolderLog
         Message = "Removed {Count} abandoned private temp folder(s) of {Owner} under {Parent}, whose processes died without deleting them: {Folders}")]
     public static partial void RemovedFolders(ILogger logger, int count, string owner, string parent, string folders);
 
-    [LoggerMessage(EventId = 5202, Level = LogLevel.Information,
-        Message = "Removed {Count} password file(s) an earlier version of the dumper left in {Folder}: {Files}")]
-    public static partial void RemovedLegacyFiles(ILogger logger, int count, string folder, string files);
-
     [LoggerMessage(EventId = 5203, Level = LogLevel.Warning,
-        Message = "Could not remove the abandoned temp folder or file {Name} in {Parent}; check its permissions, the next sweep tries again")]
+        Message = "Could not remove the abandoned temp folder {Name} in {Parent}; check its permissions, the next sweep tries again")]
     public static partial void NotRemoved(ILogger logger, string name, string parent);
 
     [LoggerMessage(EventId = 5204, Level = LogLevel.Warning,

@@ -11,9 +11,9 @@ namespace Backup.Catalog.StateMachines;
 /// id), events of different runs in parallel. Across instances, events of one run wait for each other on the row's
 /// lock (first events too: the repository inserts with ON CONFLICT DO NOTHING, then locks). A database blip or a
 /// row-version conflict retries the message with a fresh transaction; after the bounded retries it goes to the
-/// endpoint's _error queue rather than being lost. The in-memory outbox holds back anything the saga would publish
-/// until the message has been handled (it publishes nothing today; an event it must publish goes to
-/// outbox_messages, as the timeout sweeper's does, so a crash after the commit cannot lose it).
+/// endpoint's _error queue rather than being lost. The saga publishes nothing, so the endpoint has no in-memory
+/// outbox: an event it must publish goes to outbox_messages, as the timeout sweeper's does, so a crash after the
+/// commit cannot lose it.
 /// </summary>
 public sealed class BackupRunSagaDefinition : SagaDefinition<BackupRun>
 {
@@ -26,7 +26,6 @@ public sealed class BackupRunSagaDefinition : SagaDefinition<BackupRun>
             retry.Handle<NpgsqlException>();
             retry.Incremental(8, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200));
         });
-        endpoint.UseInMemoryOutbox(context);
 
         var partition = endpoint.CreatePartitioner(32);
         saga.Message<BackupRequested>(m => m.UsePartitioner(partition, c => c.Message.RunId));

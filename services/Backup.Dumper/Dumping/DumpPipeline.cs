@@ -34,9 +34,6 @@ public sealed class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool too
     /// </summary>
     public const string TempFolderOwner = "backup-dumper";
 
-    /// <summary>Where versions before the private folders wrote each dump's PGPASSFILE: straight into the system's temp folder.</summary>
-    public const string LegacyPassFiles = "backup-dumper-*.pgpass";
-
     static DumpPipeline() => MallocSettings.Apply();
 
     public async Task<DumpResult> RunAsync(string sourceName, SourceOptions source, Stream destination,

@@ -19,7 +19,7 @@ public class When_the_catalog_model_is_compared_with_the_committed_migrations
     {
         using var db = new CatalogDesignTimeFactory().CreateDbContext([]);
 
-        Assert.Contains(db.Database.GetMigrations(), migration => migration.EndsWith("_InitialCatalog", StringComparison.Ordinal));
+        Assert.Contains(db.Database.GetMigrations(), migration => migration.EndsWith("_InitialSchema", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -9,9 +9,8 @@ namespace Backup.IntegrationTests.Dumping;
 /// <summary>
 /// kill -9 of the dumper process in the middle of a dump: nothing it wrote can be taken for a backup, the next dumper
 /// takes the dump job over once the dead one's claim has gone stale, and the run completes, once, with one whole artifact.
-/// The killed dumper's private temp folder (its PGPASSFILE in it) is removed by the next dumper as it starts, as are old
-/// password files an earlier version left in the temp folder; the dumpers here have a TMPDIR and Dumper:TempDirectory
-/// of their own, so nothing another test does can be taken for theirs.
+/// The killed dumper's private temp folder (its PGPASSFILE in it) is removed by the next dumper as it starts; the
+/// dumpers here have a TMPDIR and Dumper:TempDirectory of their own, so nothing another test does can be taken for theirs.
 /// </summary>
 [Collection(SystemCollection.Name)]
 public sealed class When_the_dumper_is_killed_mid_dump(TestInfrastructure infrastructure) : IAsyncLifetime
@@ -28,7 +27,6 @@ public sealed class When_the_dumper_is_killed_mid_dump(TestInfrastructure infras
     IReadOnlyList<(string Name, UnixFileMode Mode)> privateFilesSeenWhenKilled = [];
     IReadOnlyList<string> privateFoldersLeftByTheKill = [];
     IReadOnlyList<string> workLeftAfterTheRestart = [];
-    string oldLegacyPassFile = null!, youngLegacyPassFile = null!;
 
     public async Task InitializeAsync()
     {
@@ -63,14 +61,6 @@ public sealed class When_the_dumper_is_killed_mid_dump(TestInfrastructure infras
             first.KillHard();
         }
         privateFoldersLeftByTheKill = Directory.GetDirectories(work);
-
-        // What a dumper before the private folders left in the temp folder: one older than Dumper:DumpTimeout (2 h), one
-        // that may still belong to a dump of such a dumper running during an upgrade.
-        oldLegacyPassFile = Path.Combine(tmp, $"backup-dumper-{Guid.NewGuid():N}.pgpass");
-        youngLegacyPassFile = Path.Combine(tmp, $"backup-dumper-{Guid.NewGuid():N}.pgpass");
-        await File.WriteAllTextAsync(oldLegacyPassFile, "*:*:db:user:old\n");
-        await File.WriteAllTextAsync(youngLegacyPassFile, "*:*:db:user:young\n");
-        File.SetLastWriteTimeUtc(oldLegacyPassFile, DateTime.UtcNow.AddHours(-3));
 
         await using var second = await ServiceProcess.StartAsync("Backup.Dumper", settings, Secrets);
         await system.WaitForStateAsync(runId, BackupRunStates.Completed, TimeSpan.FromMinutes(3));
@@ -129,7 +119,7 @@ public sealed class When_the_dumper_is_killed_mid_dump(TestInfrastructure infras
         var folder = Assert.Single(privateFoldersSeenWhenKilled);
         Assert.Matches("^backup-dumper-[0-9a-f]{32}$", Path.GetFileName(folder));
         Assert.Equal([(Path.GetFileName(folder), rw | UnixFileMode.UserExecute), ("lock", rw), ("pgpass", rw)], privateFilesSeenWhenKilled);
-        Assert.Empty(Directory.GetFiles(tmp, "*.pgpass").Except([oldLegacyPassFile, youngLegacyPassFile]));
+        Assert.Empty(Directory.GetFiles(tmp, "*.pgpass"));
     }
 
     [Fact]
@@ -137,12 +127,5 @@ public sealed class When_the_dumper_is_killed_mid_dump(TestInfrastructure infras
     {
         Assert.Equal(privateFoldersSeenWhenKilled, privateFoldersLeftByTheKill); // kill -9: no finally ran
         Assert.Empty(workLeftAfterTheRestart);
-    }
-
-    [Fact]
-    public void The_next_dumper_removes_an_earlier_versions_password_files_once_older_than_the_dump_timeout()
-    {
-        Assert.False(File.Exists(oldLegacyPassFile));
-        Assert.True(File.Exists(youngLegacyPassFile));
     }
 }

@@ -9,11 +9,9 @@ public sealed class When_sweeping_temp_folders : IDisposable
     const string Owner = "backup-dumper";
     static readonly TimeSpan LeftoverAge = TimeSpan.FromHours(2);
     readonly string parent = Directory.CreateTempSubdirectory("backup-sweep-").FullName;
-    readonly string legacy = Directory.CreateTempSubdirectory("backup-sweep-legacy-").FullName;
     readonly FakeTimeProvider clock = new(DateTimeOffset.UtcNow);
 
-    TempFolderSweepResult Sweep() => TempFolderSweep.Run(
-        new TempFolderSweepSettings(Owner, parent, LeftoverAge) { LegacyFilePattern = "backup-dumper-*.pgpass", LegacyFolder = legacy }, clock);
+    TempFolderSweepResult Sweep() => TempFolderSweep.Run(new TempFolderSweepSettings(Owner, parent, LeftoverAge), clock);
 
     /// <summary>A folder as a killed owner leaves it: its lock file there, nobody holding it.</summary>
     string Abandoned(string? name = null)
@@ -97,28 +95,6 @@ public sealed class When_sweeping_temp_folders : IDisposable
     }
 
     [Fact]
-    public void It_removes_legacy_password_files_once_older_than_the_leftover_age()
-    {
-        var old = Path.Combine(legacy, $"backup-dumper-{Guid.NewGuid():N}.pgpass");
-        var young = Path.Combine(legacy, $"backup-dumper-{Guid.NewGuid():N}.pgpass");
-        var other = Path.Combine(legacy, "other.pgpass");
-        foreach (var file in new[] { old, young, other })
-        {
-            File.WriteAllText(file, "*:*:db:user:secret\n");
-            File.SetLastWriteTimeUtc(file, clock.GetUtcNow().UtcDateTime - LeftoverAge - TimeSpan.FromMinutes(1));
-        }
-        File.SetLastWriteTimeUtc(young, clock.GetUtcNow().UtcDateTime - LeftoverAge + TimeSpan.FromMinutes(1));
-
-        var result = Sweep();
-
-        Assert.Equal([Path.GetFileName(old)], result.RemovedLegacyFiles);
-        Assert.Equal(1, result.KeptRecent);
-        Assert.False(File.Exists(old));
-        Assert.True(File.Exists(young));
-        Assert.True(File.Exists(other));
-    }
-
-    [Fact]
     public void A_missing_parent_is_nothing_to_sweep()
     {
         var result = TempFolderSweep.Run(new TempFolderSweepSettings(Owner, Path.Combine(parent, "missing"), LeftoverAge), clock);
@@ -129,6 +105,5 @@ public sealed class When_sweeping_temp_folders : IDisposable
     public void Dispose()
     {
         Directory.Delete(parent, recursive: true);
-        Directory.Delete(legacy, recursive: true);
     }
 }

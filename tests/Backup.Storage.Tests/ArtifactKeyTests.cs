@@ -1,7 +1,7 @@
 using System.Globalization;
 using Backup.Storage;
 
-namespace Backup.Dumper.Tests.Storage;
+namespace Backup.Storage.Tests;
 
 static class Keys
 {

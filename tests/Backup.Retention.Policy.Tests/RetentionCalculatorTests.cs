@@ -1,6 +1,6 @@
 using Backup.Retention.Policy;
 
-namespace Backup.Retention.Tests;
+namespace Backup.Retention.Policy.Tests;
 
 /// <summary>The retention decision on hand-made calendars: which backups stay, and the reason given for each.</summary>
 public sealed class RetentionCalculatorTests

@@ -13,8 +13,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Backup.Database.Migrations
 {
     [DbContext(typeof(CatalogDbContext))]
-    [Migration("20261124212914_NotifierDeliveriesAndStaleAlarms")]
-    partial class NotifierDeliveriesAndStaleAlarms
+    [Migration("20261206083936_InitialSchema")]
+    partial class InitialSchema
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -402,6 +402,13 @@ namespace Backup.Database.Migrations
                         .HasColumnType("character varying(63)")
                         .HasColumnName("source");
 
+                    b.Property<string>("Kind")
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("backup")
+                        .HasColumnName("kind");
+
                     b.Property<int>("Alerts")
                         .HasColumnType("integer")
                         .HasColumnName("alerts");
@@ -426,7 +433,7 @@ namespace Backup.Database.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
-                    b.HasKey("Source")
+                    b.HasKey("Source", "Kind")
                         .HasName("pk_stale_alarms");
 
                     b.ToTable("stale_alarms", (string)null);
@@ -477,6 +484,80 @@ namespace Backup.Database.Migrations
                         .HasFilter("sent_at IS NULL");
 
                     b.ToTable("outbox_messages", (string)null);
+                });
+
+            modelBuilder.Entity("Backup.Database.Retention.ArtifactDeletion", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<string>("ArtifactKey")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("artifact_key");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<DateTimeOffset>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<DateTimeOffset?>("LastAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_attempt_at");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("ReasonCode")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("reason_code");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("requested_at");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("requested_by");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("source");
+
+                    b.HasKey("RunId")
+                        .HasName("pk_artifact_deletions");
+
+                    b.HasIndex("ArtifactKey")
+                        .HasDatabaseName("ix_artifact_deletions_artifact_key");
+
+                    b.HasIndex("RequestedAt")
+                        .HasDatabaseName("ix_artifact_deletions_pending")
+                        .HasFilter("deleted_at IS NULL");
+
+                    b.ToTable("artifact_deletions", (string)null);
                 });
 
             modelBuilder.Entity("Backup.Database.Scheduling.Schedule", b =>
@@ -563,6 +644,114 @@ namespace Backup.Database.Migrations
                         .HasFilter("published_at IS NULL");
 
                     b.ToTable("schedule_occurrences", (string)null);
+                });
+
+            modelBuilder.Entity("Backup.Database.Verification.BackupVerification", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<string>("ArtifactKey")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("artifact_key");
+
+                    b.Property<string>("Checks")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("checks");
+
+                    b.Property<string>("ErrorCode")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("error_code");
+
+                    b.Property<string>("Failures")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("failures");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<DateTimeOffset?>("QueuedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("queued_at");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("reason");
+
+                    b.Property<double?>("RecoverySeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("recovery_seconds");
+
+                    b.Property<double?>("RtoTargetSeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("rto_target_seconds");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("source");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.Property<string>("Steps")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("steps");
+
+                    b.Property<string>("Tables")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("tables");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("RunId")
+                        .HasName("pk_backup_verifications");
+
+                    b.HasIndex("Source", "State", "FinishedAt")
+                        .HasDatabaseName("ix_backup_verifications_source_state_finished_at");
+
+                    b.ToTable("backup_verifications", (string)null);
+                });
+
+            modelBuilder.Entity("Backup.Database.Verification.DrillPolicy", b =>
+                {
+                    b.Property<string>("Source")
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("source");
+
+                    b.Property<TimeSpan>("Every")
+                        .HasColumnType("interval")
+                        .HasColumnName("every");
+
+                    b.Property<TimeSpan>("RtoTarget")
+                        .HasColumnType("interval")
+                        .HasColumnName("rto_target");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Source")
+                        .HasName("pk_drill_policies");
+
+                    b.ToTable("drill_policies", (string)null);
                 });
 #pragma warning restore 612, 618
         }

@@ -1,6 +1,6 @@
 using Backup.Storage;
 
-namespace Backup.Dumper.Tests.Storage;
+namespace Backup.Storage.Tests;
 
 /// <summary>A <see cref="FileSystemArtifactStore"/> on a fresh temporary folder, removed afterwards.</summary>
 sealed class TemporaryStore : IDisposable
