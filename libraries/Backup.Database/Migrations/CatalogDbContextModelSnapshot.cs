@@ -400,10 +400,8 @@ namespace Backup.Database.Migrations
                         .HasColumnName("source");
 
                     b.Property<string>("Kind")
-                        .ValueGeneratedOnAdd()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)")
-                        .HasDefaultValue("backup")
                         .HasColumnName("kind");
 
                     b.Property<int>("Alerts")

@@ -11,6 +11,6 @@ sealed class StaleAlarmConfiguration : IEntityTypeConfiguration<StaleAlarm>
         stale.ToTable("stale_alarms");
         stale.HasKey(a => new { a.Source, a.Kind });
         stale.Property(a => a.Source).HasMaxLength(63);
-        stale.Property(a => a.Kind).HasMaxLength(16).HasDefaultValue(StaleAlarmKinds.Backup); // rows from before kinds existed
+        stale.Property(a => a.Kind).HasMaxLength(16);
     }
 }

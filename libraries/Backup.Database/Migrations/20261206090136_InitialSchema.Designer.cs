@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Backup.Database.Migrations
 {
     [DbContext(typeof(CatalogDbContext))]
-    [Migration("20261206083936_InitialSchema")]
+    [Migration("20261206090136_InitialSchema")]
     partial class InitialSchema
     {
         /// <inheritdoc />
@@ -403,10 +403,8 @@ namespace Backup.Database.Migrations
                         .HasColumnName("source");
 
                     b.Property<string>("Kind")
-                        .ValueGeneratedOnAdd()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)")
-                        .HasDefaultValue("backup")
                         .HasColumnName("kind");
 
                     b.Property<int>("Alerts")

@@ -7,13 +7,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 namespace Backup.Database.Migrations
 {
-    /// <summary>
-    /// The catalog's schema, squashed from the nine migrations made before the first release (InitialCatalog through
-    /// RestoreDrills). Edited by hand so that a database built from it has exactly the schema the old chain built:
-    /// the columns those migrations added later come last, in the order they were added (backup_runs: updated_at,
-    /// attempts, timed_out_at, timeout_at, attempt_starts; jobs: group, result; stale_alarms: kind), and two defaults
-    /// that are not in the model and that the old chain left on backup_runs are kept (attempts 0, attempt_starts '{}').
-    /// </summary>
+    /// <inheritdoc />
     public partial class InitialSchema : Migration
     {
         /// <inheritdoc />
@@ -99,11 +93,11 @@ namespace Backup.Database.Migrations
                     failure_reason = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
                     delivery_error = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
                     expiry_reason = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
-                    updated_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    attempts = table.Column<int>(type: "integer", nullable: false, defaultValue: 0),
-                    timed_out_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    attempts = table.Column<int>(type: "integer", nullable: false),
+                    attempt_starts = table.Column<List<DateTimeOffset>>(type: "timestamp with time zone[]", nullable: false),
                     timeout_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    attempt_starts = table.Column<List<DateTimeOffset>>(type: "timestamp with time zone[]", nullable: false, defaultValueSql: "'{}'"),
+                    timed_out_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    updated_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     xmin = table.Column<uint>(type: "xid", rowVersion: true, nullable: false)
                 },
                 constraints: table =>
@@ -157,6 +151,7 @@ namespace Backup.Database.Migrations
                 {
                     kind = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
                     key = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    group = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
                     payload = table.Column<string>(type: "jsonb", nullable: false),
                     state = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     attempts = table.Column<int>(type: "integer", nullable: false),
@@ -166,9 +161,8 @@ namespace Backup.Database.Migrations
                     created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     finished_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     trace_parent = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    last_error = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
-                    group = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
-                    result = table.Column<string>(type: "jsonb", nullable: true)
+                    result = table.Column<string>(type: "jsonb", nullable: true),
+                    last_error = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -253,13 +247,13 @@ namespace Backup.Database.Migrations
                 columns: table => new
                 {
                     source = table.Column<string>(type: "character varying(63)", maxLength: 63, nullable: false),
+                    kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     stale_since = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     last_success_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     last_alerted_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
                     alerts = table.Column<int>(type: "integer", nullable: false),
                     recovered_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
-                    updated_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false, defaultValue: "backup")
+                    updated_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
                 {
