@@ -5,6 +5,7 @@ using Backup.Notifier.Drills;
 using Backup.Notifier.Mail;
 using Backup.Notifier.Options;
 using Backup.Storage;
+using Backup.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using MimeKit;
@@ -30,7 +31,7 @@ public sealed class SendBackupEmailConsumer(
     public async Task Consume(ConsumeContext<BackupCompleted> context)
     {
         var backup = context.Message;
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = backup.RunId });
+        using var scope = logger.BeginRunScope(backup.RunId);
         if (!ArtifactKey.TryParse(backup.ArtifactKey, out var key) || key.Source != backup.Source)
         {
             Log.UnusableArtifactKey(logger, backup.RunId);
