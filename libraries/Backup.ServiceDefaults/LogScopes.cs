@@ -7,9 +7,9 @@ public static class LogScopes
 {
     /// <summary>A scope with RunId: every log line of a backup run's handling carries it.</summary>
     public static IDisposable? BeginRunScope(this ILogger logger, Guid runId) =>
-        logger.BeginRunScope(runId);
+        logger.BeginScope(new Dictionary<string, object> { ["RunId"] = runId });
 
     /// <summary>A scope with RestoreId: every log line of a restore's handling carries it.</summary>
     public static IDisposable? BeginRestoreScope(this ILogger logger, Guid restoreId) =>
-        logger.BeginRestoreScope(restoreId);
+        logger.BeginScope(new Dictionary<string, object> { ["RestoreId"] = restoreId });
 }
