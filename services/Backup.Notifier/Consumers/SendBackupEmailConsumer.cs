@@ -55,13 +55,14 @@ public sealed class SendBackupEmailConsumer(
             await PublishDeliveryFailed(context, $"The mail server refused the backup email: {e.Message}");
             throw; // to send-backup-email_error: sending it again would be refused again
         }
-        catch (Exception e) when (e is not OperationCanceledException && NotifierRetry.IsLastAttempt(context, notifier)
+        catch (Exception e) when (e is not OperationCanceledException && NotifierRetry.IsLastAttempt(context, e, notifier)
                                   && !context.ReceiveContext.Redelivered)
         {
             Log.DeliveryFailed(logger, backup.RunId, e.GetType().Name);
-            await PublishDeliveryFailed(context,
-                $"Sending the backup email failed after {notifier.EffectiveRetryDelays.Count + 1} attempts ({e.GetType().Name}: {e.Message}); " +
-                "the event went back to the broker and is tried again.");
+            await PublishDeliveryFailed(context, NotifierRetry.RetriedInCall(e)
+                ? $"Sending the backup email failed ({e.GetType().Name}: {e.Message}); the event went back to the broker and is tried again."
+                : $"Sending the backup email failed after {notifier.EffectiveRetryDelays.Count + 1} attempts ({e.GetType().Name}: {e.Message}); " +
+                  "the event went back to the broker and is tried again.");
             throw;
         }
 
