@@ -25,6 +25,7 @@ public sealed class When_the_mail_server_cannot_be_reached : IAsyncLifetime
         notifier = await NotifierConsumersUnderTest.StartAsync(server);
         (completed, _) = await notifier.StoreBackupAsync();
         fault = (await notifier.ConsumeAsync<SendBackupEmailConsumer, BackupCompleted>(completed, c => c.RunId))[0];
+        await notifier.Harness.InactivityTask; // the event has left the endpoint: any retry of it would have run by now
     }
 
     public async Task DisposeAsync() => await notifier.DisposeAsync();
