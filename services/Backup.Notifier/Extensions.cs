@@ -9,6 +9,7 @@ using Backup.Notifier.Stale;
 using Backup.ServiceDefaults;
 using Backup.ServiceDefaults.Options;
 using Backup.Storage;
+using MassTransit;
 using Microsoft.Extensions.Options;
 using Polly;
 
@@ -56,15 +57,18 @@ public static class Extensions
         builder.Services.AddHostedService<StaleAlarmWorker>();
         builder.Services.AddHealthChecks().AddCheck<StaleSourcesHealthCheck>(StaleSourcesHealthCheck.Name, tags: StaleSourcesHealthCheck.Tags);
 
-        builder.AddBackupBus(bus =>
-        {
-            bus.AddConsumer<SendBackupEmailConsumer>(typeof(SendBackupEmailConsumerDefinition));
-            bus.AddConsumer<SendFailureAlertConsumer>(typeof(SendFailureAlertConsumerDefinition));
-            bus.AddConsumer<PostFailureWebhooksConsumer>(typeof(PostFailureWebhooksConsumerDefinition));
-            bus.AddConsumer<PingHealthchecksConsumer>(typeof(PingHealthchecksConsumerDefinition));
-            bus.AddConsumer<SendDrillAlertConsumer>(typeof(SendDrillAlertConsumerDefinition));
-            bus.AddConsumer<PostDrillWebhooksConsumer>(typeof(PostDrillWebhooksConsumerDefinition));
-        });
+        builder.AddBackupBus(AddNotifierConsumers);
         return builder;
+    }
+
+    /// <summary>The notifier's consumers, each with its definition (its queue and <see cref="NotifierRetry"/>).</summary>
+    public static void AddNotifierConsumers(this IBusRegistrationConfigurator bus)
+    {
+        bus.AddConsumer<SendBackupEmailConsumer>(typeof(SendBackupEmailConsumerDefinition));
+        bus.AddConsumer<SendFailureAlertConsumer>(typeof(SendFailureAlertConsumerDefinition));
+        bus.AddConsumer<PostFailureWebhooksConsumer>(typeof(PostFailureWebhooksConsumerDefinition));
+        bus.AddConsumer<PingHealthchecksConsumer>(typeof(PingHealthchecksConsumerDefinition));
+        bus.AddConsumer<SendDrillAlertConsumer>(typeof(SendDrillAlertConsumerDefinition));
+        bus.AddConsumer<PostDrillWebhooksConsumer>(typeof(PostDrillWebhooksConsumerDefinition));
     }
 }

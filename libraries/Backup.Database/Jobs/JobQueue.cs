@@ -1,3 +1,7 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Backup.ServiceDefaults;
 using Npgsql;
 
 namespace Backup.Database.Jobs;
@@ -9,26 +13,77 @@ public sealed record ClaimedJob(string Kind, string Key, string Payload, int Att
 /// The jobs table as a queue: enqueue once per key, claim with FOR UPDATE SKIP LOCKED (one worker per job across all
 /// instances), heartbeat, finish, retry later, release. Every change made while a job runs is conditional on the
 /// claim still being this worker's, so a worker that lost its claim (it stalled past the stale limit and another
-/// took over) can't finish or reschedule a job it no longer holds. Times come from the injected clock.
+/// took over) can't finish or reschedule a job it no longer holds. Storing a job wakes this process's worker of its
+/// kind (<see cref="WakeUpFor"/>) once it is committed. Times come from the injected clock.
 /// </summary>
 public sealed class JobQueue(NpgsqlDataSource database, TimeProvider clock) : IAsyncDisposable
 {
-    /// <summary>This process's name on its claims: host, process id and a random part (a restarted process is another holder).</summary>
-    public string Holder { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
+    const string Insert = """
+        INSERT INTO jobs (kind, key, "group", payload, state, attempts, not_before, created_at, trace_parent)
+        VALUES (@kind, @key, @group, @payload::jsonb, 'queued', 0, @now, @now, @trace)
+        ON CONFLICT (kind, key) DO NOTHING
+        """;
+
+    readonly ConcurrentDictionary<string, WakeUpSignal> wakeUps = new(StringComparer.Ordinal);
+
+    /// <summary>This process's name on its claims (<see cref="ClaimHolder"/>).</summary>
+    public string Holder { get; } = ClaimHolder.New();
+
+    /// <summary>Notified when a job of <paramref name="kind"/> was stored by this process: its worker looks at once instead of at its next poll.</summary>
+    public WakeUpSignal WakeUpFor(string kind) => wakeUps.GetOrAdd(kind, _ => new WakeUpSignal());
 
     /// <summary>
-    /// Stores a job unless one with the same kind and key exists; true when this call stored it. Jobs of one
+    /// Stores the job a consumed message asks for, unless one with the same kind and key exists (the message was
+    /// delivered again); true when this call stored it. <paramref name="payload"/> is stored as JSON (web defaults),
+    /// the current trace as the job's parent, and the worker of <paramref name="kind"/> is woken. Jobs of one
     /// <paramref name="group"/> run one at a time, in the order they were stored (null: no such limit).
+    /// </summary>
+    public Task<bool> EnqueueAsync<TPayload>(string kind, string key, string? group, TPayload payload, CancellationToken cancellationToken) =>
+        EnqueueAsync(kind, key, group, JsonSerializer.Serialize(payload, JsonSerializerOptions.Web), Activity.Current?.Id, cancellationToken);
+
+    /// <summary>
+    /// Stores a job unless one with the same kind and key exists; true when this call stored it, and then the worker of
+    /// <paramref name="kind"/> is woken. Jobs of one <paramref name="group"/> run one at a time, in the order they were
+    /// stored (null: no such limit).
     /// </summary>
     public async Task<bool> EnqueueAsync(string kind, string key, string? group, string payload, string? traceParent,
         CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        return await ExecuteAsync("""
-            INSERT INTO jobs (kind, key, "group", payload, state, attempts, not_before, created_at, trace_parent)
-            VALUES (@kind, @key, @group, @payload::jsonb, 'queued', 0, @now, @now, @trace)
-            ON CONFLICT (kind, key) DO NOTHING
-            """, cancellationToken, ("kind", kind), ("key", key), ("group", group), ("payload", payload), ("now", now), ("trace", traceParent)) == 1;
+        var stored = await ExecuteAsync(Insert, cancellationToken,
+            ("kind", kind), ("key", key), ("group", group), ("payload", payload), ("now", now), ("trace", traceParent)) == 1;
+        if (stored) WakeUpFor(kind).Notify();
+        return stored;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction of the jobs' database and commits it: for a job whose storing
+    /// depends on what else is in the database (read under a lock, in the same transaction). The workers of the jobs
+    /// it stored (<see cref="EnqueueAsync(JobTransaction, string, string, string?, string, string?, CancellationToken)"/>)
+    /// are woken once it is committed.
+    /// </summary>
+    public async Task<T> InTransactionAsync<T>(Func<JobTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var unit = new JobTransaction(connection, transaction);
+        var result = await work(unit);
+        await transaction.CommitAsync(cancellationToken);
+        foreach (var kind in unit.Stored) WakeUpFor(kind).Notify();
+        return result;
+    }
+
+    /// <summary>
+    /// <see cref="EnqueueAsync(string, string, string?, string, string?, CancellationToken)"/> inside the caller's
+    /// <paramref name="transaction"/>: the job is stored if it commits, and its worker is woken then.
+    /// </summary>
+    public async Task<bool> EnqueueAsync(JobTransaction transaction, string kind, string key, string? group, string payload,
+        string? traceParent, CancellationToken cancellationToken)
+    {
+        var stored = await transaction.ExecuteAsync(Insert, cancellationToken,
+            ("kind", kind), ("key", key), ("group", group), ("payload", payload), ("now", clock.GetUtcNow()), ("trace", traceParent)) == 1;
+        if (stored) transaction.Stored.Add(kind);
+        return stored;
     }
 
     /// <summary>
@@ -113,11 +168,31 @@ public sealed class JobQueue(NpgsqlDataSource database, TimeProvider clock) : IA
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    static void Add(NpgsqlCommand command, params (string Name, object? Value)[] parameters)
+    internal static void Add(NpgsqlCommand command, params (string Name, object? Value)[] parameters)
     {
         foreach (var (name, value) in parameters)
             command.Parameters.AddWithValue(name, value is DateTimeOffset time ? time.ToUniversalTime() : value ?? DBNull.Value);
     }
 
     static string? Clip(string? text) => text is null || text.Length <= 2000 ? text : text[..2000];
+}
+
+/// <summary>A transaction of the jobs' database, open for <see cref="JobQueue.InTransactionAsync"/>'s work.</summary>
+public sealed class JobTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction)
+{
+    internal HashSet<string> Stored { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>A command in the transaction (its parameters: <see cref="NpgsqlCommand.Parameters"/>).</summary>
+    public NpgsqlCommand Command(string sql) => new(sql, connection, transaction);
+
+    /// <summary>Runs <paramref name="sql"/> in the transaction; times are written as UTC, null as NULL. Returns the rows affected.</summary>
+    public async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = Command(sql);
+        JobQueue.Add(command, parameters);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Adds <paramref name="parameters"/> to <paramref name="command"/> as <see cref="ExecuteAsync"/> does.</summary>
+    public static void Add(NpgsqlCommand command, params (string Name, object? Value)[] parameters) => JobQueue.Add(command, parameters);
 }

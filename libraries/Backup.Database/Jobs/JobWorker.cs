@@ -10,18 +10,22 @@ namespace Backup.Database.Jobs;
 /// Runs jobs of one kind, up to <see cref="JobWorkerSettings.Concurrency"/> at once in this process: claims a due job,
 /// renews the claim every Jobs:HeartbeatInterval while <typeparamref name="THandler"/> works, then finishes it,
 /// reschedules it (a transient failure), or gives it back (the service is stopping). A job whose claim went stale
-/// is taken over; one that has used up its attempts is handed to <see cref="IJobHandler.GiveUpAsync"/>. It wakes on
-/// <see cref="JobSignal"/> (a job enqueued here) and otherwise every Jobs:PollInterval.
+/// is taken over; one that has used up its attempts is handed to <see cref="IJobHandler.GiveUpAsync"/>. It wakes when
+/// a job of its kind is enqueued here (<see cref="JobQueue.WakeUpFor"/>), when one of its jobs ends, and otherwise
+/// Jobs:PollInterval after it last looked. Every wait is on the injected clock. Not a <c>PeriodicWork</c>: it runs up
+/// to Concurrency jobs at once and looks again as soon as one of them ends, not on a fixed beat.
 /// </summary>
 public sealed partial class JobWorker<THandler>(
     JobWorkerSettings settings,
     JobQueue queue,
-    JobSignal signal,
     IServiceScopeFactory scopes,
     IOptions<JobOptions> options,
+    TimeProvider clock,
     ILogger<JobWorker<THandler>> logger) : BackgroundService where THandler : IJobHandler
 {
     public static readonly ActivitySource Activities = new("Backup.Jobs");
+
+    static readonly TimeSpan PurgeEvery = TimeSpan.FromHours(1);
 
     readonly JobOptions jobs = options.Value;
 
@@ -29,7 +33,8 @@ public sealed partial class JobWorker<THandler>(
     {
         await Task.Yield(); // never hold up the host's start
         var running = new List<Task>();
-        var lastPurge = DateTime.MinValue;
+        var wakeUp = queue.WakeUpFor(settings.Kind);
+        DateTimeOffset? lastPurge = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             running.RemoveAll(task => task.IsCompleted);
@@ -38,13 +43,18 @@ public sealed partial class JobWorker<THandler>(
                 running.Add(RunAsync(job, stoppingToken));
                 continue;
             }
-            if (DateTime.UtcNow - lastPurge > TimeSpan.FromHours(1))
+            if (lastPurge is not { } purged || clock.GetUtcNow() - purged > PurgeEvery)
             {
-                lastPurge = DateTime.UtcNow;
+                lastPurge = clock.GetUtcNow();
                 await PurgeAsync(stoppingToken);
             }
-            var wake = signal.WaitAsync(settings.Kind, jobs.PollInterval, stoppingToken);
+            // Until woken, a job of ours ends, or the poll interval has passed; a wait that lost the race is called off,
+            // so it can't swallow the next wake-up.
+            using var stopWaiting = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var wake = wakeUp.WaitAsync(jobs.PollInterval, clock, stopWaiting.Token);
             await Task.WhenAny([wake, .. running]);
+            await stopWaiting.CancelAsync();
+            await wake;
         }
         await Task.WhenAll(running);
     }
@@ -117,7 +127,7 @@ public sealed partial class JobWorker<THandler>(
     // Renews the claim until the work ends; cancels the work when the claim is no longer ours.
     async Task KeepClaimAsync(ClaimedJob job, CancellationTokenSource lease)
     {
-        using var timer = new PeriodicTimer(jobs.HeartbeatInterval);
+        using var timer = new PeriodicTimer(jobs.HeartbeatInterval, clock);
         try
         {
             while (await timer.WaitForNextTickAsync(lease.Token))
@@ -156,7 +166,7 @@ public sealed partial class JobWorker<THandler>(
             catch (Exception e) when (attempt < 5)
             {
                 SettleFailed(settings.Kind, attempt, e);
-                await Task.Delay(TimeSpan.FromSeconds(attempt));
+                await Task.Delay(TimeSpan.FromSeconds(attempt), clock);
             }
         }
     }

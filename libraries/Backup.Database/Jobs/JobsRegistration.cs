@@ -18,7 +18,7 @@ public static class JobsRegistration
     {
         builder.AddValidatedOptions<JobOptions>();
         builder.AddCatalogConnection();
-        builder.Services.TryAddSingleton<JobSignal>(); // one queue and one signal for every kind this service works on
+        // One queue for every kind this service works on; it wakes each kind's worker when it stores a job of that kind.
         builder.Services.TryAddSingleton(services => new JobQueue(
             NpgsqlDataSource.Create(services.GetRequiredService<IOptions<CatalogDatabaseOptions>>().Value.Catalog),
             services.GetRequiredService<TimeProvider>()));

@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Hosting;
+using Backup.ServiceDefaults;
 using Microsoft.Extensions.Logging;
 
 namespace Backup.Storage.TempFolders;
@@ -8,12 +8,17 @@ namespace Backup.Storage.TempFolders;
 /// predecessor left behind goes before this one makes its own), then every <see cref="Interval"/> (a dead instance
 /// on the same host that is not restarted, a folder without a lock file that was too young to remove at start). The
 /// ages of files are judged by the real clock, which set them, whatever clock the service is given (a test's clock
-/// years ahead must not make a live folder look old).
+/// years ahead must not make a live folder look old); the sweeps are timed by the service's clock.
 /// </summary>
 public sealed class TempFolderSweeper(TempFolderSweepSettings settings, TimeProvider clock, ILogger<TempFolderSweeper> logger)
-    : BackgroundService
+    : PeriodicWork(clock)
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
+    public static readonly TimeSpan SweepInterval = TimeSpan.FromHours(1);
+
+    protected override TimeSpan Interval => SweepInterval;
+
+    /// <summary>The sweep at start ran in <see cref="StartAsync"/>, before the service made folders of its own.</summary>
+    protected override TimeSpan FirstRoundAfter => SweepInterval;
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -21,14 +26,13 @@ public sealed class TempFolderSweeper(TempFolderSweepSettings settings, TimeProv
         return base.StartAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task RunOnceAsync(CancellationToken cancellationToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            await Task.Delay(Interval, clock, stoppingToken);
-            Sweep();
-        }
+        Sweep();
+        return Task.CompletedTask;
     }
+
+    protected override void Failed(Exception exception) => TempFolderLog.SweepFailed(logger, settings.Owner, exception.GetType().Name);
 
     void Sweep()
     {

@@ -17,7 +17,8 @@ namespace Backup.Catalog.Outbox;
 /// FOR UPDATE SKIP LOCKED in a transaction that lasts until they are published and marked, so replicas never publish
 /// the same row at once. A publish is retried through a broker outage (PublishUntilSentAsync); a process that dies
 /// after publishing and before committing leaves the rows unsent and they are published again: at least once,
-/// and every consumer ignores a repeat of an event of a run. Off with Catalog:DispatchOutbox=false.
+/// and every consumer ignores a repeat of an event of a run. It looks when <see cref="OutboxSignal"/> wakes it (rows
+/// just committed here) and otherwise every Catalog:OutboxPollInterval. Off with Catalog:DispatchOutbox=false.
 /// </summary>
 public sealed partial class OutboxDispatcher(
     IServiceScopeFactory scopes,
@@ -25,40 +26,31 @@ public sealed partial class OutboxDispatcher(
     OutboxSignal signal,
     TimeProvider clock,
     IOptions<CatalogOptions> options,
-    ILogger<OutboxDispatcher> logger) : BackgroundService
+    ILogger<OutboxDispatcher> logger) : PeriodicWork(clock)
 {
     const int BatchSize = 20;
 
     static readonly MethodInfo PublishAsMethod =
         typeof(OutboxDispatcher).GetMethod(nameof(PublishAsAsync), BindingFlags.NonPublic | BindingFlags.Static)!;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Interval => options.Value.OutboxPollInterval;
+
+    protected override WakeUpSignal WakeUp => signal;
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!options.Value.DispatchOutbox)
-        {
-            DispatchOff(logger);
-            return;
-        }
-        await Task.Yield(); // never hold up the host's start
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                try
-                {
-                    while (await DispatchAsync(stoppingToken) == BatchSize) { }
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    DispatchFailed(logger, e); // the catalog database is away: try again at the next poll
-                }
-                await signal.WaitAsync(options.Value.OutboxPollInterval, stoppingToken);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
+        if (options.Value.DispatchOutbox)
+            return base.ExecuteAsync(stoppingToken);
+        DispatchOff(logger);
+        return Task.CompletedTask;
     }
+
+    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        while (await DispatchAsync(cancellationToken) == BatchSize) { }
+    }
+
+    protected override void Failed(Exception exception) => DispatchFailed(logger, exception); // the catalog database is away: again at the next poll
 
     /// <summary>Publishes one batch of unsent rows; returns how many it published.</summary>
     public async Task<int> DispatchAsync(CancellationToken cancellationToken)
@@ -77,7 +69,7 @@ public sealed partial class OutboxDispatcher(
             if (Read(row) is not { } contract)
                 continue; // stays unsent with its error, for an operator; the rows after it still go out
             await PublishAsync(contract.Type, contract.Message, cancellationToken);
-            row.SentAt = clock.GetUtcNow();
+            row.SentAt = Clock.GetUtcNow();
             row.LastError = null;
             sent++;
             Dispatched(logger, row.Id, row.MessageType);
@@ -113,7 +105,7 @@ public sealed partial class OutboxDispatcher(
     }
 
     Task PublishAsync(Type type, object message, CancellationToken cancellationToken) =>
-        (Task)PublishAsMethod.MakeGenericMethod(type).Invoke(null, [bus, message, clock, logger, cancellationToken])!;
+        (Task)PublishAsMethod.MakeGenericMethod(type).Invoke(null, [bus, message, Clock, logger, cancellationToken])!;
 
     // Published by the contract's own type, so it goes to that contract's exchange like any other publish of it.
     static Task PublishAsAsync<T>(IBus bus, object message, TimeProvider clock, ILogger logger,

@@ -1,15 +1,9 @@
+using Backup.ServiceDefaults;
+
 namespace Backup.Catalog.Outbox;
 
-/// <summary>Wakes the outbox dispatcher of this process when a row was just committed, instead of at its next poll.</summary>
-public sealed class OutboxSignal
-{
-    readonly SemaphoreSlim pending = new(0, 1);
-
-    public void Notify()
-    {
-        try { pending.Release(); }
-        catch (SemaphoreFullException) { } // already pending: one wake-up covers every row committed before it
-    }
-
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => pending.WaitAsync(timeout, cancellationToken);
-}
+/// <summary>
+/// The catalog's <see cref="WakeUpSignal"/> for its outbox: whoever commits outbox rows notifies it, and the
+/// <see cref="OutboxDispatcher"/> publishes them at once instead of at its next poll.
+/// </summary>
+public sealed class OutboxSignal : WakeUpSignal;

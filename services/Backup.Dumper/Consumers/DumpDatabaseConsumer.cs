@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json;
 using Backup.Database.Jobs;
 using Backup.Contracts;
 using Backup.Dumper.Dumping;
@@ -21,14 +19,13 @@ namespace Backup.Dumper.Consumers;
 public sealed class DumpDatabaseConsumer(
     IOptionsMonitor<SourcesOptions> sources,
     JobQueue jobs,
-    JobSignal signal,
     TimeProvider clock,
     ILogger<DumpDatabaseConsumer> logger) : IConsumer<BackupRequested>
 {
     public async Task Consume(ConsumeContext<BackupRequested> context)
     {
         var request = context.Message;
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = request.RunId });
+        using var scope = logger.BeginRunScope(request.RunId);
 
         if (!SourceNames.IsValid(request.Source) || !sources.CurrentValue.ContainsKey(request.Source))
         {
@@ -37,13 +34,15 @@ public sealed class DumpDatabaseConsumer(
             return;
         }
 
-        var payload = JsonSerializer.Serialize(request, JsonSerializerOptions.Web);
-        if (await jobs.EnqueueAsync(DumpDatabaseJob.Kind, DumpDatabaseJob.KeyOf(request), group: request.Source, payload, Activity.Current?.Id, context.CancellationToken))
-        {
+        if (await jobs.EnqueueAsync(DumpDatabaseJob.Kind, DumpDatabaseJob.KeyOf(request), group: request.Source, request, context.CancellationToken))
             Log.DumpQueued(logger, request.RunId, request.Source);
-            signal.Notify(DumpDatabaseJob.Kind);
-        }
         else
             Log.DuplicateRequest(logger, request.RunId);
     }
 }
+
+/// <summary>
+/// Accepting a request only stores a job (<see cref="JobAcceptingConsumerDefinition{TConsumer}"/>); how many dumps
+/// run at once is Dumper:ConcurrentDumps, in the job worker. Its queue: dump-database (and dump-database_error).
+/// </summary>
+public sealed class DumpDatabaseConsumerDefinition() : JobAcceptingConsumerDefinition<DumpDatabaseConsumer>("dump-database");

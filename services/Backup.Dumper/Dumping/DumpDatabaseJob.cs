@@ -40,7 +40,7 @@ public sealed class DumpDatabaseJob(
     public async Task<JobOutcome> RunAsync(ClaimedJob job, CancellationToken cancellationToken)
     {
         var request = Request(job);
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = request.RunId });
+        using var scope = logger.BeginRunScope(request.RunId);
         using var activity = DumperTelemetry.Source.StartActivity("pg_dump");
         activity?.SetTag("backup.run_id", request.RunId);
         activity?.SetTag("backup.source", request.Source);

@@ -8,7 +8,9 @@ namespace Backup.Notifier.Alerts;
 /// <summary>
 /// The HTTP side of the notifier (webhooks and pings): one named HttpClient with Notifier:HttpTimeout per request and
 /// no request logging (the URLs carry credentials), and the <see cref="PipelineName"/> pipeline retrying transient
-/// faults (connection errors, timeouts, 5xx and 429 answers) with backoff inside the call.
+/// faults (connection errors, timeouts, 5xx and 429 answers) with backoff inside the call. That is the only retry of
+/// an HTTP fault: the endpoint doesn't retry an <see cref="AlertHttpException"/> again (NotifierRetry); a transient
+/// one sends the event back to the broker at once.
 /// </summary>
 public sealed class AlertHttp(IHttpClientFactory clients, ResiliencePipelineProvider<string> pipelines)
 {

@@ -13,16 +13,33 @@ using Npgsql;
 namespace Backup.Notifier.Consumers;
 
 /// <summary>
-/// The notifier's endpoints: a few spaced attempts (Notifier:RetryDelays) beyond the in-call retries of SMTP and
-/// HTTP; then a transient fault (the mail server or a webhook unreachable, the catalog database away, another
-/// notifier busy with the same delivery) hands the message back to RabbitMQ (nack with requeue), which delivers it
-/// again: never dropped, never acknowledged as failed. A refusal by the mail server (5xx) is not retried at all and
-/// goes to the endpoint's _error queue at once; anything else (a bad message) goes there after the retries.
+/// The notifier's retries, one policy per fault, never one on top of another:
+/// <list type="bullet">
+/// <item>A fault inside one call that a moment can cure is retried in that call by a Polly pipeline, and only there:
+/// the SMTP connect (<c>smtp-connect</c>: Smtp:Retries) and each webhook or ping request (<c>notifier-http</c>).
+/// When those retries are spent (<see cref="MailServerUnreachableException"/>, <see cref="AlertHttpException"/>)
+/// the endpoint does not retry the message again: a transient one goes straight back to the broker.</item>
+/// <item>Every other transient fault (a 4xx reply or a connection lost before the message data, authentication
+/// failing, the catalog database away, another notifier busy with the same delivery) is retried by the endpoint
+/// after each of Notifier:RetryDelays, and then handed back to the broker.</item>
+/// <item>Handed back to the broker: nacked with requeue, so RabbitMQ delivers the message again, and again, until
+/// the fault is gone: never dropped, never acknowledged as failed, never in an _error queue for an outage.</item>
+/// <item>A refusal by the mail server (5xx) is not retried at all and goes to the endpoint's _error queue at once;
+/// anything else that isn't transient (a bad message, a 4xx webhook answer) goes there after its retries.</item>
+/// </list>
 /// </summary>
 public static class NotifierRetry
 {
-    public static bool IsLastAttempt(ConsumeContext context, NotifierOptions options) =>
-        context.GetRetryAttempt() >= options.EffectiveRetryDelays.Count;
+    /// <summary>
+    /// True when <paramref name="fault"/> ends this delivery of the message: the endpoint will not retry it (the
+    /// last of Notifier:RetryDelays has passed, or the fault was retried in its call already) and, when transient,
+    /// the message goes back to the broker now.
+    /// </summary>
+    public static bool IsLastAttempt(ConsumeContext context, Exception fault, NotifierOptions options) =>
+        RetriedInCall(fault) || context.GetRetryAttempt() >= options.EffectiveRetryDelays.Count;
+
+    /// <summary>Faults a Polly pipeline has retried in the call already: the endpoint doesn't retry them again.</summary>
+    public static bool RetriedInCall(Exception fault) => fault is MailServerUnreachableException or AlertHttpException;
 
     public static void Configure(IReceiveEndpointConfigurator endpoint, IRegistrationContext context)
     {
@@ -37,6 +54,8 @@ public static class NotifierRetry
         {
             retry.Intervals(delays);
             retry.Ignore<MailRefusedException>(); // final: a 5xx would be refused again
+            retry.Ignore<MailServerUnreachableException>(); // retried in the call (smtp-connect)
+            retry.Ignore<AlertHttpException>(); // retried in the call (notifier-http)
         });
     }
 
@@ -44,7 +63,7 @@ public static class NotifierRetry
     public static bool IsTransient(Exception e) => e switch
     {
         MailOutcomeUnknownException or MailRefusedException => false,
-        DeliveryInProgressException => true,
+        MailServerUnreachableException or DeliveryInProgressException => true,
         AlertHttpException http => http.Transient,
         SmtpCommandException command => (int)command.StatusCode is >= 400 and < 500,
         MailKit.Security.AuthenticationException => true, // fixed by an operator, then the next delivery goes through

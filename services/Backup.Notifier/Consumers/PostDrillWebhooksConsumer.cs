@@ -1,6 +1,7 @@
 using Backup.Contracts;
 using Backup.Notifier.Alerts;
 using Backup.Notifier.Mail;
+using Backup.ServiceDefaults;
 using MassTransit;
 
 namespace Backup.Notifier.Consumers;
@@ -16,7 +17,7 @@ public sealed class PostDrillWebhooksConsumer(WebhookPoster webhooks, ILogger<Po
     {
         if (!webhooks.AnyConfigured) return;
         var failure = context.Message;
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = failure.RunId });
+        using var scope = logger.BeginRunScope(failure.RunId);
         await webhooks.PostAsync(new Alert
         {
             Kind = "drill.failed",
@@ -36,7 +37,7 @@ public sealed class PostDrillWebhooksConsumer(WebhookPoster webhooks, ILogger<Po
     {
         var verified = context.Message;
         if (!webhooks.AnyConfigured || !DrillEmails.OverTarget(verified)) return;
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = verified.RunId });
+        using var scope = logger.BeginRunScope(verified.RunId);
         await webhooks.PostAsync(new Alert
         {
             Kind = "drill.slow",

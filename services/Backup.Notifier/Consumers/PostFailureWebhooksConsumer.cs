@@ -1,6 +1,7 @@
 using Backup.Contracts;
 using Backup.Notifier.Alerts;
 using Backup.Notifier.Mail;
+using Backup.ServiceDefaults;
 using MassTransit;
 
 namespace Backup.Notifier.Consumers;
@@ -15,7 +16,7 @@ public sealed class PostFailureWebhooksConsumer(WebhookPoster webhooks, ILogger<
     {
         if (!webhooks.AnyConfigured) return;
         var failure = context.Message;
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = failure.RunId });
+        using var scope = logger.BeginRunScope(failure.RunId);
         var firstCheck = BackupEmails.FirstCheck(failure.ErrorCode, failure.Source);
         await webhooks.PostAsync(new Alert
         {

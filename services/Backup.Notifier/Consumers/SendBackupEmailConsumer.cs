@@ -5,6 +5,7 @@ using Backup.Notifier.Drills;
 using Backup.Notifier.Mail;
 using Backup.Notifier.Options;
 using Backup.Storage;
+using Backup.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using MimeKit;
@@ -30,7 +31,7 @@ public sealed class SendBackupEmailConsumer(
     public async Task Consume(ConsumeContext<BackupCompleted> context)
     {
         var backup = context.Message;
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = backup.RunId });
+        using var scope = logger.BeginRunScope(backup.RunId);
         if (!ArtifactKey.TryParse(backup.ArtifactKey, out var key) || key.Source != backup.Source)
         {
             Log.UnusableArtifactKey(logger, backup.RunId);
@@ -54,13 +55,14 @@ public sealed class SendBackupEmailConsumer(
             await PublishDeliveryFailed(context, $"The mail server refused the backup email: {e.Message}");
             throw; // to send-backup-email_error: sending it again would be refused again
         }
-        catch (Exception e) when (e is not OperationCanceledException && NotifierRetry.IsLastAttempt(context, notifier)
+        catch (Exception e) when (e is not OperationCanceledException && NotifierRetry.IsLastAttempt(context, e, notifier)
                                   && !context.ReceiveContext.Redelivered)
         {
             Log.DeliveryFailed(logger, backup.RunId, e.GetType().Name);
-            await PublishDeliveryFailed(context,
-                $"Sending the backup email failed after {notifier.EffectiveRetryDelays.Count + 1} attempts ({e.GetType().Name}: {e.Message}); " +
-                "the event went back to the broker and is tried again.");
+            await PublishDeliveryFailed(context, NotifierRetry.RetriedInCall(e)
+                ? $"Sending the backup email failed ({e.GetType().Name}: {e.Message}); the event went back to the broker and is tried again."
+                : $"Sending the backup email failed after {notifier.EffectiveRetryDelays.Count + 1} attempts ({e.GetType().Name}: {e.Message}); " +
+                  "the event went back to the broker and is tried again.");
             throw;
         }
 

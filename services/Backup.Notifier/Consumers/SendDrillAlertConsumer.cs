@@ -3,6 +3,7 @@ using Backup.Contracts;
 using Backup.Notifier.Delivery;
 using Backup.Notifier.Mail;
 using Backup.Notifier.Options;
+using Backup.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -21,7 +22,7 @@ public sealed class SendDrillAlertConsumer(
     public async Task Consume(ConsumeContext<BackupVerificationFailed> context)
     {
         var failure = context.Message;
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = failure.RunId });
+        using var scope = logger.BeginRunScope(failure.RunId);
         using var activity = NotifierTelemetry.Source.StartActivity("send drill failure alert");
         activity?.SetTag("backup.run_id", failure.RunId);
         var from = options.Value.From;
@@ -35,7 +36,7 @@ public sealed class SendDrillAlertConsumer(
     {
         var verified = context.Message;
         if (!DrillEmails.OverTarget(verified)) return;
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = verified.RunId });
+        using var scope = logger.BeginRunScope(verified.RunId);
         using var activity = NotifierTelemetry.Source.StartActivity("send drill over-target warning");
         activity?.SetTag("backup.run_id", verified.RunId);
         var from = options.Value.From;

@@ -3,6 +3,7 @@ using Backup.Contracts;
 using Backup.Notifier.Delivery;
 using Backup.Notifier.Mail;
 using Backup.Notifier.Options;
+using Backup.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -17,7 +18,7 @@ public sealed class SendFailureAlertConsumer(
     public async Task Consume(ConsumeContext<BackupFailed> context)
     {
         var failure = context.Message;
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = failure.RunId });
+        using var scope = logger.BeginRunScope(failure.RunId);
         using var activity = NotifierTelemetry.Source.StartActivity("send failure alert");
         activity?.SetTag("backup.run_id", failure.RunId);
         var from = options.Value.From;

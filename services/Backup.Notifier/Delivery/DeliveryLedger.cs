@@ -1,5 +1,6 @@
 using Backup.Database;
 using Backup.Database.Notifications;
+using Backup.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;
 
 namespace Backup.Notifier.Delivery;
@@ -16,8 +17,8 @@ public sealed record DeliveryClaim(IReadOnlyList<string> Claimed, IReadOnlyList<
 /// </summary>
 public sealed class DeliveryLedger(IServiceScopeFactory scopes, TimeProvider clock, ILogger<DeliveryLedger> logger)
 {
-    /// <summary>This process, as the holder of its claims: host, process id and a random part.</summary>
-    public static readonly string Holder = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
+    /// <summary>This process, as the holder of its claims (<see cref="ClaimHolder"/>).</summary>
+    public static readonly string Holder = ClaimHolder.New();
 
     public async Task<DeliveryClaim> ClaimAsync(Guid runId, string source, string kind, IReadOnlyList<string> recipients,
         TimeSpan sendingTimeout, CancellationToken cancellationToken)

@@ -11,10 +11,12 @@ using Polly.Retry;
 namespace Backup.Notifier.Mail;
 
 /// <summary>
-/// Sends through MailKit (StartTls, SslOnConnect or None; authentication when Smtp:Username is set). The whole
-/// exchange is retried in the call by the <see cref="PipelineName"/> pipeline while it is certain the server has not
-/// taken the message (connecting, authenticating, a 4xx reply, a connection lost before the message data was
-/// written). Once the data has started to flow, a lost connection or a timeout before the server's final reply
+/// Sends through MailKit (StartTls, SslOnConnect or None; authentication when Smtp:Username is set). Only the
+/// connect is retried in the call, by the <see cref="PipelineName"/> pipeline (a refused or timed-out connection, a
+/// host not found); when its retries are spent it is <see cref="MailServerUnreachableException"/>, which the endpoint
+/// hands straight back to the broker. Every other fault is retried by the endpoint, once per fault, never both
+/// (<c>NotifierRetry</c>): a 4xx reply, a connection lost before the message data was written, an authentication
+/// failure. Once the data has started to flow, a lost connection or a timeout before the server's final reply
 /// is <see cref="MailOutcomeUnknownException"/>: never retried, since the server may have delivered it. A 5xx reply
 /// is <see cref="MailRefusedException"/>, except a 5xx reply to one recipient's RCPT TO: that recipient is left out
 /// and returned with the server's reply, and the message goes to the others (when the server refuses them all, it
@@ -22,20 +24,20 @@ namespace Backup.Notifier.Mail;
 /// </summary>
 public sealed class SmtpMailSender(IOptions<SmtpOptions> options, ResiliencePipelineProvider<string> pipelines) : IMailSender
 {
-    public const string PipelineName = "smtp-send";
+    public const string PipelineName = "smtp-connect";
 
     readonly ResiliencePipeline pipeline = pipelines.GetPipeline(PipelineName);
 
     public string Channel => "smtp";
 
-    /// <summary>The in-call retry: Smtp:Retries retries, exponential backoff from Smtp:RetryDelay with jitter, for faults before the data.</summary>
+    /// <summary>The in-call retry of the connect: Smtp:Retries retries, exponential backoff from Smtp:RetryDelay with jitter.</summary>
     public static void Configure(ResiliencePipelineBuilder pipeline, SmtpOptions smtp)
     {
         if (smtp.Retries == 0) return;
         pipeline.AddRetry(new RetryStrategyOptions
         {
             Name = PipelineName,
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransientBeforeData),
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(IsConnectFault),
             MaxRetryAttempts = smtp.Retries,
             BackoffType = DelayBackoffType.Exponential,
             Delay = smtp.RetryDelay,
@@ -43,28 +45,15 @@ public sealed class SmtpMailSender(IOptions<SmtpOptions> options, ResiliencePipe
         });
     }
 
-    static bool IsTransientBeforeData(Exception e) => e switch
-    {
-        MailOutcomeUnknownException or MailRefusedException or OperationCanceledException => false,
-        SmtpCommandException command => (int)command.StatusCode is >= 400 and < 500,
-        AuthenticationException => false, // wrong credentials stay wrong within a call
-        System.Net.Sockets.SocketException or IOException or SmtpProtocolException or ServiceNotConnectedException or TimeoutException => true,
-        _ => false,
-    };
+    /// <summary>The server did not answer the connect: refused, timed out, not found, or the connection closed before its greeting.</summary>
+    static bool IsConnectFault(Exception e) =>
+        e is System.Net.Sockets.SocketException or IOException or TimeoutException or SmtpProtocolException;
 
-    public async Task<IReadOnlyDictionary<string, string>> SendAsync(MimeMessage message, CancellationToken cancellationToken) =>
-        await pipeline.ExecuteAsync(async token => await SendOnceAsync(message, token), cancellationToken);
-
-    async Task<IReadOnlyDictionary<string, string>> SendOnceAsync(MimeMessage message, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, string>> SendAsync(MimeMessage message, CancellationToken cancellationToken)
     {
         var smtp = options.Value;
         using var client = new RecipientRefusingSmtpClient { Timeout = (int)smtp.Timeout.TotalMilliseconds };
-        await client.ConnectAsync(smtp.Host, smtp.Port, smtp.Security switch
-        {
-            SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
-            SmtpSecurity.StartTls => SecureSocketOptions.StartTls,
-            _ => SecureSocketOptions.None,
-        }, cancellationToken);
+        await ConnectAsync(client, smtp, cancellationToken);
         if (smtp.Username.Length > 0)
             await client.AuthenticateAsync(smtp.Username, smtp.Password, cancellationToken);
 
@@ -98,6 +87,24 @@ public sealed class SmtpMailSender(IOptions<SmtpOptions> options, ResiliencePipe
             // The server has accepted the message; a failed QUIT changes nothing.
         }
         return client.Refused;
+    }
+
+    async Task ConnectAsync(SmtpClient client, SmtpOptions smtp, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await pipeline.ExecuteAsync(async token => await client.ConnectAsync(smtp.Host, smtp.Port, smtp.Security switch
+            {
+                SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
+                SmtpSecurity.StartTls => SecureSocketOptions.StartTls,
+                _ => SecureSocketOptions.None,
+            }, token), cancellationToken);
+        }
+        catch (Exception e) when (IsConnectFault(e) && !cancellationToken.IsCancellationRequested)
+        {
+            throw new MailServerUnreachableException(
+                $"The mail server {smtp.Host}:{smtp.Port} could not be reached after {smtp.Retries + 1} attempt(s) ({e.GetType().Name}: {e.Message}).", e);
+        }
     }
 
     /// <summary>

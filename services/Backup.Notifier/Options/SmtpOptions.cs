@@ -23,7 +23,10 @@ public sealed class SmtpOptions : IConfigurationSection<SmtpOptions>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>In-call retries of a send that certainly did not reach the server (pipeline smtp-send).</summary>
+    /// <summary>
+    /// In-call retries of the connect to the mail server (pipeline smtp-connect); when they are spent the event goes
+    /// back to the broker at once (no endpoint retry on top), so they also space its redeliveries during an outage.
+    /// </summary>
     [Range(0, 10)] public int Retries { get; set; } = 3;
 
     /// <summary>The first in-call retry's delay; each next one doubles it (with jitter).</summary>

@@ -1,10 +1,9 @@
-using System.Diagnostics;
-using System.Text.Json;
 using Backup.Database.Jobs;
 using Backup.Contracts;
 using Backup.Recovery;
 using Backup.Recovery.Postgres;
 using Backup.Restorer.Restoring;
+using Backup.ServiceDefaults;
 using Backup.Storage;
 using MassTransit;
 
@@ -20,14 +19,13 @@ namespace Backup.Restorer.Consumers;
 /// </summary>
 public sealed class RestoreArtifactConsumer(
     JobQueue jobs,
-    JobSignal signal,
     TimeProvider clock,
     ILogger<RestoreArtifactConsumer> logger) : IConsumer<RestoreRequested>
 {
     public async Task Consume(ConsumeContext<RestoreRequested> context)
     {
         var request = context.Message;
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RestoreId"] = request.RestoreId });
+        using var scope = logger.BeginRestoreScope(request.RestoreId);
 
         if (!ArtifactKey.TryParse(request.ArtifactKey, out var key))
         {
@@ -46,12 +44,9 @@ public sealed class RestoreArtifactConsumer(
             return;
         }
 
-        var payload = JsonSerializer.Serialize(new RestoreJobPayload(request, target, acceptedAt), JsonSerializerOptions.Web);
-        if (await jobs.EnqueueAsync(RestoreArtifactJob.Kind, RestoreArtifactJob.KeyOf(request), group: target, payload, Activity.Current?.Id, context.CancellationToken))
-        {
+        if (await jobs.EnqueueAsync(RestoreArtifactJob.Kind, RestoreArtifactJob.KeyOf(request), group: target,
+                new RestoreJobPayload(request, target, acceptedAt), context.CancellationToken))
             Log.RestoreQueued(logger, request.RestoreId, key.Value, target);
-            signal.Notify(RestoreArtifactJob.Kind);
-        }
         else
             Log.DuplicateRestoreRequest(logger, request.RestoreId);
     }
@@ -62,3 +57,9 @@ public sealed class RestoreArtifactConsumer(
         await context.Publish(RestoreFailures.Of(context.Message, nameof(RecoveryErrorCode.InvalidRequest), reason, clock));
     }
 }
+
+/// <summary>
+/// Accepting a request only stores a job (<see cref="JobAcceptingConsumerDefinition{TConsumer}"/>); how many restores
+/// run at once is Restore:ConcurrentRestores, in the job worker. Its queue: restore-artifact (and restore-artifact_error).
+/// </summary>
+public sealed class RestoreArtifactConsumerDefinition() : JobAcceptingConsumerDefinition<RestoreArtifactConsumer>("restore-artifact");

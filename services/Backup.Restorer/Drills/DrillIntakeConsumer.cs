@@ -18,14 +18,13 @@ namespace Backup.Restorer.Drills;
 public sealed class DrillIntakeConsumer(
     DrillSetup setup,
     DrillQueue queue,
-    JobSignal signal,
     TimeProvider clock,
     ILogger<DrillIntakeConsumer> logger) : IConsumer<BackupCompleted>
 {
     public async Task Consume(ConsumeContext<BackupCompleted> context)
     {
         var completed = context.Message;
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = completed.RunId });
+        using var scope = logger.BeginRunScope(completed.RunId);
         if (!SourceNames.IsValid(completed.Source) || !ArtifactKey.TryParse(completed.ArtifactKey, out var key) || key.Source != completed.Source)
         {
             Log.DrillRefused(logger, completed.RunId);
@@ -47,10 +46,7 @@ public sealed class DrillIntakeConsumer(
         {
             case DrillEnqueued.Queued queued:
                 if (!queued.Again)
-                {
                     Log.DrillQueued(logger, completed.RunId, key.Value);
-                    signal.Notify(DrillJob.Kind);
-                }
                 await context.Publish(new BackupVerificationQueued
                 {
                     RunId = completed.RunId, Source = key.Source, ArtifactKey = key.Value, QueuedAt = now,
@@ -74,18 +70,7 @@ public sealed class DrillIntakeConsumer(
 }
 
 /// <summary>
-/// The intake's endpoint ("drill-backup"): each BackupCompleted only becomes a job row, so a few at a time, acknowledged
-/// within milliseconds; storing it is tried again while the catalog database is away.
+/// The intake's endpoint: each BackupCompleted only becomes a job row (<see cref="JobAcceptingConsumerDefinition{TConsumer}"/>).
+/// Its queue: drill-backup (and drill-backup_error).
 /// </summary>
-public sealed class DrillIntakeConsumerDefinition : ConsumerDefinition<DrillIntakeConsumer>
-{
-    public DrillIntakeConsumerDefinition()
-    {
-        EndpointName = "drill-backup";
-        ConcurrentMessageLimit = JobAcceptingEndpoint.MessagesAtOnce;
-    }
-
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
-        IConsumerConfigurator<DrillIntakeConsumer> consumer, IRegistrationContext context) =>
-        JobAcceptingEndpoint.Configure(endpoint);
-}
+public sealed class DrillIntakeConsumerDefinition() : JobAcceptingConsumerDefinition<DrillIntakeConsumer>("drill-backup");

@@ -41,7 +41,7 @@ public sealed class DrillJob(
     {
         var drill = Payload(job);
         var key = ArtifactKey.Parse(drill.ArtifactKey); // checked when the drill was accepted
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = drill.RunId });
+        using var scope = logger.BeginRunScope(drill.RunId);
         using var activity = RestorerTelemetry.Source.StartActivity("restore drill");
         activity?.SetTag("backup.run_id", drill.RunId);
         activity?.SetTag("backup.source", key.Source);

@@ -37,7 +37,7 @@ public sealed class RestoreArtifactJob(
     {
         var (request, target, acceptedAt) = Payload(job);
         var key = ArtifactKey.Parse(request.ArtifactKey); // checked when the request was accepted
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RestoreId"] = request.RestoreId });
+        using var scope = logger.BeginRestoreScope(request.RestoreId);
         using var activity = RestorerTelemetry.Source.StartActivity("pg_restore");
         activity?.SetTag("backup.restore_id", request.RestoreId);
         activity?.SetTag("backup.source", key.Source);

@@ -1,4 +1,5 @@
 using Backup.Retention.Options;
+using Backup.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Backup.Retention.Cleanup;
@@ -8,25 +9,18 @@ public sealed class RetentionWorker(
     IServiceScopeFactory scopes,
     IOptions<RetentionOptions> options,
     TimeProvider clock,
-    ILogger<RetentionWorker> logger) : BackgroundService
+    ILogger<RetentionWorker> logger) : PeriodicWork(clock)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan FirstRoundAfter => TimeSpan.FromMinutes(1);
+
+    protected override TimeSpan Interval => options.Value.SweepInterval;
+
+    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
-        var delay = TimeSpan.FromMinutes(1);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            await Task.Delay(delay, clock, stoppingToken);
-            delay = options.Value.SweepInterval;
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<RetentionSweep>().RunAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // The next sweep tries again; nothing was marked Expired that still exists.
-                Log.SweepFailed(logger, e);
-            }
-        }
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<RetentionSweep>().RunAsync(cancellationToken);
     }
+
+    // The next sweep tries again; nothing was marked Expired that still exists.
+    protected override void Failed(Exception exception) => Log.SweepFailed(logger, exception);
 }

@@ -45,8 +45,8 @@ public sealed class ScheduleWorker(
     readonly Dictionary<string, string> reportedBad = new(StringComparer.Ordinal);
     readonly List<(Plan Plan, DateTimeOffset Next)> planned = [];
 
-    /// <summary>This instance's name on its claims: host, process id and a random part.</summary>
-    public string Holder { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
+    /// <summary>This instance's name on its claims (<see cref="ClaimHolder"/>).</summary>
+    public string Holder { get; } = ClaimHolder.New();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

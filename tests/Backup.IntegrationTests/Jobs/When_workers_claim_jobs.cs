@@ -133,10 +133,10 @@ public sealed class When_workers_claim_jobs(TestInfrastructure infrastructure) :
         services.AddSingleton(handler);
         await using var provider = services.BuildServiceProvider();
         await using var queue = new JobQueue(NpgsqlDataSource.Create(system.CatalogConnectionString), TimeProvider.System);
-        var worker = new JobWorker<AlwaysThrowingHandler>(new JobWorkerSettings("throwing", Concurrency: 1, MaxAttempts: 2), queue, new JobSignal(),
+        var worker = new JobWorker<AlwaysThrowingHandler>(new JobWorkerSettings("throwing", Concurrency: 1, MaxAttempts: 2), queue,
             provider.GetRequiredService<IServiceScopeFactory>(),
             Microsoft.Extensions.Options.Options.Create(new JobOptions { PollInterval = TimeSpan.FromMilliseconds(100) }),
-            NullLogger<JobWorker<AlwaysThrowingHandler>>.Instance);
+            TimeProvider.System, NullLogger<JobWorker<AlwaysThrowingHandler>>.Instance);
         await queue.EnqueueAsync("throwing", "run-1", null, """{"n":1}""", null, CancellationToken.None);
 
         await worker.StartAsync(CancellationToken.None);

@@ -66,7 +66,6 @@ sealed class RestorerConsumerUnderTest : IAsyncDisposable
         // Refused requests never touch the jobs table: a catalog database that isn't there proves it.
         builder.Services.AddSingleton(services => new JobQueue(NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Timeout=1"),
             services.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton<JobSignal>();
         builder.Services.AddSingleton<IPendingDeletions, NoPendingDeletions>();
         builder.Services.AddScoped<RestoreArtifactJob>();
         builder.Services.AddMassTransitTestHarness(bus => bus.AddConsumer<RestoreArtifactConsumer, RestoreArtifactConsumerDefinition>());
