@@ -7,6 +7,7 @@ using Backup.Catalog.Timeouts;
 using Backup.Catalog.Verification;
 using Backup.ServiceDefaults;
 using Backup.ServiceDefaults.Options;
+using MassTransit;
 
 namespace Backup.Catalog;
 
@@ -27,6 +28,10 @@ public static class Extensions
                 .EntityFrameworkRepository<BackupRun, CatalogDbContext>();
             bus.AddConsumer<BackupVerificationRecorder>(typeof(BackupVerificationRecorderDefinition));
         });
+        // The same saga in process, for the sweeper's RunTimedOut: handled in the sweeper's scope and transaction.
+        builder.Services.AddMediator(mediator =>
+            mediator.AddSagaStateMachine<BackupRunStateMachine, BackupRun>()
+                .EntityFrameworkRepository<BackupRun, CatalogDbContext>());
         builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddSingleton<RunTimeoutSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<RunTimeoutSweeper>());

@@ -107,7 +107,7 @@ public sealed partial class OutboxDispatcher(
 
     (Type Type, object Message)? Unreadable(OutboxMessage row, string problem)
     {
-        row.LastError = StateMachines.BackupRunStateMachine.Clip(problem, 2000);
+        row.LastError = Text.Clip(problem, 2000);
         Unpublishable(logger, row.Id, problem);
         return null;
     }
