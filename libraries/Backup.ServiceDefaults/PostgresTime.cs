@@ -12,4 +12,7 @@ public static class PostgresTime
         var utc = value.ToUniversalTime();
         return utc.AddTicks(-(utc.Ticks % 10));
     }
+
+    /// <inheritdoc cref="ToPostgresPrecision(DateTimeOffset)"/>
+    public static DateTimeOffset? ToPostgresPrecision(this DateTimeOffset? value) => value?.ToPostgresPrecision();
 }

@@ -22,8 +22,8 @@ public static class JobKinds
     public static string KeySql(string uuid) => $"replace({uuid}::text, '-', '')";
 
     /// <summary>
-    /// SQL: the artifact key a restore or drill job reads, from its jsonb payload (a drill job's payload holds it at
-    /// the top, a restore job's inside its request).
+    /// SQL: the artifact key a restore or drill job reads, from its jsonb payload: a restore job's payload holds its
+    /// request (RestoreJobPayload.Request.ArtifactKey), a drill job's the key itself (DrillJobPayload.ArtifactKey).
     /// </summary>
     public const string ArtifactKeySql = "COALESCE(payload->'request'->>'artifactKey', payload->>'artifactKey')";
 }

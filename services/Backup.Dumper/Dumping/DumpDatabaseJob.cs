@@ -31,11 +31,11 @@ public sealed class DumpDatabaseJob(
     TimeProvider clock,
     ILogger<DumpDatabaseJob> logger) : IJobHandler
 {
-    public const string Kind = "dump";
+    public const string Kind = JobKinds.Dump;
     public const string Format = "pg_dump-custom+zstd";
     public const string EncryptedFormat = "pg_dump-custom+zstd+openpgp";
 
-    public static string KeyOf(BackupRequested request) => request.RunId.ToString("N");
+    public static string KeyOf(BackupRequested request) => JobKinds.KeyOf(request.RunId);
 
     public async Task<JobOutcome> RunAsync(ClaimedJob job, CancellationToken cancellationToken)
     {

@@ -29,9 +29,9 @@ public sealed class RestoreArtifactJob(
     TimeProvider clock,
     ILogger<RestoreArtifactJob> logger) : IJobHandler
 {
-    public const string Kind = "restore";
+    public const string Kind = JobKinds.Restore;
 
-    public static string KeyOf(RestoreRequested request) => request.RestoreId.ToString("N");
+    public static string KeyOf(RestoreRequested request) => JobKinds.KeyOf(request.RestoreId);
 
     public async Task<JobOutcome> RunAsync(ClaimedJob job, CancellationToken cancellationToken)
     {
@@ -145,12 +145,9 @@ public static class RestoreFailures
     public static RestoreFailed Of(RestoreRequested request, string errorCode, string reason, TimeProvider clock) => new()
     {
         RestoreId = request.RestoreId,
-        ArtifactKey = Clip(request.ArtifactKey, 200),
+        ArtifactKey = Text.Clip(request.ArtifactKey ?? "", 200, Text.Ellipsis),
         FailedAt = clock.GetUtcNow(),
         ErrorCode = errorCode,
-        Reason = Clip(reason, 4000),
+        Reason = Text.Clip(reason, 4000, Text.Ellipsis),
     };
-
-    public static string Clip(string? value, int length) =>
-        value is null ? "" : value.Length <= length ? value : value[..length] + "…";
 }
