@@ -93,7 +93,7 @@ public static partial class RestoreEndpoints
         JsonElement? report = job.Result is null ? null : JsonSerializer.Deserialize<JsonElement>(job.Result);
         var outcome = job.State != "finished" ? null : report?.TryGetProperty("errorCode", out _) == false ? "completed" : "failed";
         var errorCode = report?.TryGetProperty("errorCode", out var code) == true ? code.GetString()
-            : job.State == "finished" && report is null ? "Interrupted" : null;
+            : job.State == "finished" && report is null ? RestoreErrorCodes.Interrupted : null;
         return TypedResults.Ok(new RestoreStatus(restoreId, job.State, job.Attempts, job.CreatedAt, job.FinishedAt, outcome, errorCode, report));
     }
 

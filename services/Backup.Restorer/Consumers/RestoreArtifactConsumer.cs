@@ -60,6 +60,6 @@ public sealed class RestoreArtifactConsumer(
     async Task RefuseAsync(ConsumeContext<RestoreRequested> context, string reason)
     {
         Log.RestoreRefused(logger, context.Message.RestoreId);
-        await context.Publish(RestoreFailures.Of(context.Message, nameof(RecoveryErrorCode.InvalidRequest), reason, clock));
+        await context.Publish(RestoreFailures.Of(context.Message, RestoreErrorCodes.InvalidRequest, reason, clock));
     }
 }
