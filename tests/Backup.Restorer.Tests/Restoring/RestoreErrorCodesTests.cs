@@ -12,7 +12,6 @@ public class When_a_restore_fails_with_a_recovery_error
     {
         var wire = typeof(RestoreErrorCodes).GetFields(BindingFlags.Public | BindingFlags.Static)
             .Select(f => (string)f.GetRawConstantValue()!).ToHashSet();
-        Assert.Empty(Enum.GetNames<RecoveryErrorCode>().Where(name => !wire.Contains(name)));
         Assert.Equal(Enum.GetNames<RecoveryErrorCode>().Order(), wire.Order());
     }
 }
