@@ -14,8 +14,8 @@ namespace Backup.Catalog;
 public static class Extensions
 {
     /// <summary>
-    /// The catalog service: the backup-run saga on the catalog database, the sweeper that times out runs nobody
-    /// reports on, the dispatcher of the outbox those time-outs are announced through, and the purger that deletes
+    /// The catalog service: the backup-run saga on the catalog database, the sweeper that finds the runs nobody
+    /// reports on and has the saga time them out, the dispatcher of the outbox those time-outs are announced through, and the purger that deletes
     /// its old sent rows; and the recorder of each backup's verification by restore drills.
     /// </summary>
     public static IHostApplicationBuilder AddCatalog(this IHostApplicationBuilder builder)

@@ -1,9 +1,9 @@
 using Backup.Database;
+using Backup.Database.Jobs;
 using Backup.Database.Outbox;
 using Backup.Catalog.Options;
 using Backup.Catalog.Timeouts;
 using Backup.Contracts;
-using Backup.Database.Jobs;
 using Backup.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.Options;
