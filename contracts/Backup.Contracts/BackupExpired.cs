@@ -11,9 +11,6 @@ public sealed record BackupExpired
     /// <summary>Why it was removed, for example "age: completed 2026-10-01T02:00:00Z, older than 30 days".</summary>
     public required string Reason { get; init; }
 
-    /// <summary>
-    /// What decided it: "age" (older than the maximum age), "gfs" (older, and kept by no daily/weekly/monthly rule)
-    /// or "manual" (deleted by hand through the API). Null from publishers that predate it.
-    /// </summary>
+    /// <summary>What decided it: one of <see cref="ExpiryReasonCodes"/>. Null from publishers that predate it.</summary>
     public string? ReasonCode { get; init; }
 }

@@ -7,7 +7,7 @@ public sealed record BackupFailed
     public required string Source { get; init; }
     public required DateTimeOffset FailedAt { get; init; }
 
-    /// <summary>Stable machine-readable cause: UnknownSource, AuthenticationFailed, ConnectionFailed, VersionMismatch, DumpFailed, TimedOut, StorageFailed.</summary>
+    /// <summary>Stable machine-readable cause: one of <see cref="BackupErrorCodes"/>.</summary>
     public required string ErrorCode { get; init; }
 
     /// <summary>What went wrong and what to check first, in words. Never contains a secret.</summary>

@@ -7,11 +7,7 @@ public sealed record RestoreFailed
     public required string ArtifactKey { get; init; }
     public required DateTimeOffset FailedAt { get; init; }
 
-    /// <summary>
-    /// ArtifactNotFound, ManifestMissing, IntegrityCheckFailed (size or SHA-256 differ), DecryptionFailed,
-    /// TargetExists, ConnectionFailed (the restore server did not answer or refused the login), RestoreFailed
-    /// (pg_restore said no), RowCountMismatch, InvalidRequest.
-    /// </summary>
+    /// <summary>Stable machine-readable cause: one of <see cref="RestoreErrorCodes"/>.</summary>
     public required string ErrorCode { get; init; }
 
     public required string Reason { get; init; }

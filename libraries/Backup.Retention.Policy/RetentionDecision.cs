@@ -1,9 +1,14 @@
+using Backup.Contracts;
+
 namespace Backup.Retention.Policy;
 
 /// <summary>Keep or delete one backup, and why: <see cref="Code"/> is what decided it, <see cref="Reason"/> says it for people.</summary>
 public sealed record RetentionDecision(RetainedBackup Backup, bool Keep, string Code, string Reason);
 
-/// <summary>The rule that decided a <see cref="RetentionDecision"/>.</summary>
+/// <summary>
+/// The rule that decided a <see cref="RetentionDecision"/>. Those that delete are the wire values of BackupExpired.ReasonCode
+/// (<see cref="ExpiryReasonCodes"/>).
+/// </summary>
 public static class RetentionCodes
 {
     /// <summary>Kept: one of the newest good backups of its source (where drills are on: verified, or unproven while too few are verified).</summary>
@@ -16,10 +21,10 @@ public static class RetentionCodes
     public const string LastResort = "last-resort";
 
     /// <summary>Kept: completed within the maximum age; deleted: older, and no calendar rule is configured (or, where drills are on, its drill failed).</summary>
-    public const string Age = "age";
+    public const string Age = ExpiryReasonCodes.Age;
 
     /// <summary>Kept: the newest of a day, week or month a calendar rule keeps; deleted: older than the maximum age and kept by no calendar rule.</summary>
-    public const string Gfs = "gfs";
+    public const string Gfs = ExpiryReasonCodes.Gfs;
 
     /// <summary>Kept for now: no rule keeps it, but a restore job reads it.</summary>
     public const string Restore = "restore";
@@ -31,5 +36,5 @@ public static class RetentionCodes
     public const string Pending = "pending";
 
     /// <summary>Deleted by hand (the API's DELETE /runs/{id}/artifact).</summary>
-    public const string Manual = "manual";
+    public const string Manual = ExpiryReasonCodes.Manual;
 }

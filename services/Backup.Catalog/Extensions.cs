@@ -7,14 +7,15 @@ using Backup.Catalog.Timeouts;
 using Backup.Catalog.Verification;
 using Backup.ServiceDefaults;
 using Backup.ServiceDefaults.Options;
+using MassTransit;
 
 namespace Backup.Catalog;
 
 public static class Extensions
 {
     /// <summary>
-    /// The catalog service: the backup-run saga on the catalog database, the sweeper that times out runs nobody
-    /// reports on, the dispatcher of the outbox those time-outs are announced through, and the purger that deletes
+    /// The catalog service: the backup-run saga on the catalog database, the sweeper that finds the runs nobody
+    /// reports on and has the saga time them out, the dispatcher of the outbox those time-outs are announced through, and the purger that deletes
     /// its old sent rows; and the recorder of each backup's verification by restore drills.
     /// </summary>
     public static IHostApplicationBuilder AddCatalog(this IHostApplicationBuilder builder)
@@ -27,6 +28,10 @@ public static class Extensions
                 .EntityFrameworkRepository<BackupRun, CatalogDbContext>();
             bus.AddConsumer<BackupVerificationRecorder>(typeof(BackupVerificationRecorderDefinition));
         });
+        // The same saga in process, for the sweeper's RunTimedOut: handled in the sweeper's scope and transaction.
+        builder.Services.AddMediator(mediator =>
+            mediator.AddSagaStateMachine<BackupRunStateMachine, BackupRun>()
+                .EntityFrameworkRepository<BackupRun, CatalogDbContext>());
         builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddSingleton<RunTimeoutSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<RunTimeoutSweeper>());

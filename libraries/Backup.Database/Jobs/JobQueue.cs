@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Backup.ServiceDefaults;
 using Npgsql;
+using Backup.ServiceDefaults;
 
 namespace Backup.Database.Jobs;
 
@@ -137,12 +138,12 @@ public sealed class JobQueue(NpgsqlDataSource database, TimeProvider clock) : IA
     /// <summary>The job is done, whatever its outcome (a failed backup is an outcome that was reported).</summary>
     public Task<bool> FinishAsync(ClaimedJob job, string? note, CancellationToken cancellationToken, string? result = null) =>
         UpdateClaimedAsync(job, "state = 'finished', finished_at = @now, last_error = @note, result = @result::jsonb", cancellationToken,
-            ("now", clock.GetUtcNow()), ("note", Clip(note)), ("result", result));
+            ("now", clock.GetUtcNow()), ("note", Text.Clip(note, 2000)), ("result", result));
 
     /// <summary>Back in the queue, not to be claimed before <paramref name="delay"/> has passed: the durable timer of a retry.</summary>
     public Task<bool> RetryLaterAsync(ClaimedJob job, TimeSpan delay, string reason, CancellationToken cancellationToken) =>
         UpdateClaimedAsync(job, "state = 'queued', claimed_by = NULL, not_before = @due, last_error = @note", cancellationToken,
-            ("due", clock.GetUtcNow() + delay), ("note", Clip(reason)));
+            ("due", clock.GetUtcNow() + delay), ("note", Text.Clip(reason, 2000)));
 
     /// <summary>Gives an unfinished job back at shutdown, without counting the attempt, so another worker can start it at once.</summary>
     public Task<bool> ReleaseAsync(ClaimedJob job, CancellationToken cancellationToken) =>
@@ -173,8 +174,6 @@ public sealed class JobQueue(NpgsqlDataSource database, TimeProvider clock) : IA
         foreach (var (name, value) in parameters)
             command.Parameters.AddWithValue(name, value is DateTimeOffset time ? time.ToUniversalTime() : value ?? DBNull.Value);
     }
-
-    static string? Clip(string? text) => text is null || text.Length <= 2000 ? text : text[..2000];
 }
 
 /// <summary>A transaction of the jobs' database, open for <see cref="JobQueue.InTransactionAsync"/>'s work.</summary>

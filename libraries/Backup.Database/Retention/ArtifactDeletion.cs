@@ -14,7 +14,7 @@ public sealed class ArtifactDeletion
     public required string ArtifactKey { get; set; }
     public DateTimeOffset CompletedAt { get; set; }
 
-    /// <summary>What decided it: "age", "gfs" or "manual" (BackupExpired.ReasonCode).</summary>
+    /// <summary>What decided it: one of ExpiryReasonCodes (BackupExpired.ReasonCode).</summary>
     public required string ReasonCode { get; set; }
 
     /// <summary>Why, for people (BackupExpired.Reason), e.g. "gfs: … not the newest of week 2026-W40".</summary>

@@ -1,7 +1,9 @@
+using Backup.Database.Jobs;
 using Backup.Database.Outbox;
 using Backup.Contracts;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Backup.ServiceDefaults;
 
 namespace Backup.Database.Retention;
 
@@ -47,18 +49,6 @@ public enum CompleteOutcome
 /// </summary>
 public static class ArtifactDeletions
 {
-    /// <summary>Jobs of this kind are restores (services/Backup.Restorer, RestoreArtifactJob.Kind).</summary>
-    public const string RestoreJobKind = "restore";
-
-    /// <summary>Jobs of this kind are restore drills (services/Backup.Restorer, DrillJob.Kind): they read an artifact too.</summary>
-    public const string DrillJobKind = "drill";
-
-    /// <summary>
-    /// Where a job that reads an artifact names it: a restore job's payload holds its request
-    /// (RestoreJobPayload.Request.ArtifactKey), a drill job's the key itself (DrillJobPayload.ArtifactKey).
-    /// </summary>
-    const string RestoredKey = "COALESCE(payload->'request'->>'artifactKey', payload->>'artifactKey')";
-
     const string ReadingKinds = "kind IN ({0}, {1})";
 
     public static async Task<MarkOutcome> MarkAsync(CatalogDbContext catalog, ArtifactDeletion deletion, CancellationToken cancellationToken)
@@ -79,14 +69,14 @@ public static class ArtifactDeletions
     /// <summary>True when a restore or drill job that hasn't finished names the artifact.</summary>
     public static Task<bool> RestoreReadingAsync(CatalogDbContext catalog, string artifactKey, CancellationToken cancellationToken) =>
         catalog.Database.SqlQueryRaw<bool>(
-            $"SELECT EXISTS (SELECT 1 FROM jobs WHERE {ReadingKinds} AND state <> 'finished' AND {RestoredKey} = {{2}}) AS \"Value\"",
-            RestoreJobKind, DrillJobKind, artifactKey).SingleAsync(cancellationToken);
+            $"SELECT EXISTS (SELECT 1 FROM jobs WHERE {ReadingKinds} AND state <> 'finished' AND {JobKinds.ArtifactKeySql} = {{2}}) AS \"Value\"",
+            JobKinds.Restore, JobKinds.Drill, artifactKey).SingleAsync(cancellationToken);
 
     /// <summary>The artifact keys unfinished restore and drill jobs name.</summary>
     public static async Task<HashSet<string>> KeysBeingRestoredAsync(CatalogDbContext catalog, CancellationToken cancellationToken) =>
         (await catalog.Database.SqlQueryRaw<string>(
-            $"SELECT {RestoredKey} AS \"Value\" FROM jobs WHERE {ReadingKinds} AND state <> 'finished' AND {RestoredKey} IS NOT NULL",
-            RestoreJobKind, DrillJobKind).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+            $"SELECT {JobKinds.ArtifactKeySql} AS \"Value\" FROM jobs WHERE {ReadingKinds} AND state <> 'finished' AND {JobKinds.ArtifactKeySql} IS NOT NULL",
+            JobKinds.Restore, JobKinds.Drill).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
 
     public static async Task<(CompleteOutcome Outcome, Exception? Failure)> CompleteAsync(CatalogDbContext catalog, Guid runId,
         Func<string, CancellationToken, Task> deleteFromStore, TimeProvider clock, CancellationToken cancellationToken)
@@ -105,7 +95,7 @@ public static class ArtifactDeletions
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            deletion.LastError = Clip($"{e.GetType().Name}: {e.Message}", 2000);
+            deletion.LastError = Text.Clip($"{e.GetType().Name}: {e.Message}", 2000);
             await catalog.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return (CompleteOutcome.StoreFailed, e);
@@ -150,6 +140,4 @@ public static class ArtifactDeletions
         await transaction.CommitAsync(cancellationToken);
         return reason;
     }
-
-    static string Clip(string value, int length) => value.Length <= length ? value : value[..length];
 }

@@ -39,12 +39,19 @@ public sealed class EntityFrameworkSagaRepositoryContextFactory<TSaga, TDbContex
 {
     public void Probe(ProbeContext context) => context.Add("persistence", "entity-framework-npgsql");
 
+    /// <summary>
+    /// Handles the message in its own transaction; or, when the scope's DbContext is in a transaction already (an
+    /// in-process caller such as the catalog's time-out sweeper, through the scoped mediator), in that one: the
+    /// saga's changes are saved into it and the caller commits them with its own.
+    /// </summary>
     public async Task Send<T>(ConsumeContext<T> context, IPipe<SagaRepositoryContext<TSaga, T>> next) where T : class
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, context.CancellationToken);
+        await using var transaction = db.Database.CurrentTransaction is null
+            ? await db.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, context.CancellationToken)
+            : null;
         await next.Send(new EntityFrameworkSagaRepositoryContext<TSaga, T, TDbContext>(db, context, factory));
         await db.SaveChangesAsync(context.CancellationToken);
-        await transaction.CommitAsync(context.CancellationToken);
+        if (transaction is not null) await transaction.CommitAsync(context.CancellationToken);
     }
 
     public Task SendQuery<T>(ConsumeContext<T> context, ISagaQuery<TSaga> query, IPipe<SagaRepositoryQueryContext<TSaga, T>> next)

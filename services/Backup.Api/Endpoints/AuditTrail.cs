@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Backup.Database;
 using Backup.Database.Audit;
+using Backup.ServiceDefaults;
 
 namespace Backup.Api.Endpoints;
 
@@ -14,17 +15,15 @@ public sealed class AuditTrail(CatalogDbContext catalog, TimeProvider clock)
             At = clock.GetUtcNow(),
             Actor = Actor(http.User),
             Action = action,
-            Target = Clip(target, 300),
+            Target = Text.Clip(target, 300),
             RemoteAddress = http.Connection.RemoteIpAddress?.ToString(),
             Status = status,
-            Detail = detail is null ? null : Clip(detail, 500),
+            Detail = Text.Clip(detail, 500),
         });
         await catalog.SaveChangesAsync(http.RequestAborted);
     }
 
     /// <summary>The caller as the audit log and BackupRequested.RequestedBy name it: the token's subject.</summary>
     public static string Actor(ClaimsPrincipal user) =>
-        Clip(user.FindFirst("sub")?.Value ?? user.FindFirst("name")?.Value ?? "unknown", 200);
-
-    static string Clip(string value, int length) => value.Length <= length ? value : value[..length];
+        Text.Clip(user.FindFirst("sub")?.Value ?? user.FindFirst("name")?.Value ?? "unknown", 200);
 }

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Backup.Api.Auth;
 using Backup.Api.Options;
 using Backup.Database;
+using Backup.Database.Jobs;
 using Backup.Contracts;
 using Backup.Storage;
 using MassTransit;
@@ -87,12 +88,12 @@ public static partial class RestoreEndpoints
 
     static async Task<Results<Ok<RestoreStatus>, ProblemHttpResult>> GetAsync(Guid restoreId, CatalogDbContext catalog, CancellationToken cancellationToken)
     {
-        var job = await catalog.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Kind == "restore" && j.Key == restoreId.ToString("N"), cancellationToken);
+        var job = await catalog.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Kind == JobKinds.Restore && j.Key == JobKinds.KeyOf(restoreId), cancellationToken);
         if (job is null) return Problems.NotFound($"No restore {restoreId} (a restore just requested appears once the restorer has accepted it).");
         JsonElement? report = job.Result is null ? null : JsonSerializer.Deserialize<JsonElement>(job.Result);
         var outcome = job.State != "finished" ? null : report?.TryGetProperty("errorCode", out _) == false ? "completed" : "failed";
         var errorCode = report?.TryGetProperty("errorCode", out var code) == true ? code.GetString()
-            : job.State == "finished" && report is null ? "Interrupted" : null;
+            : job.State == "finished" && report is null ? RestoreErrorCodes.Interrupted : null;
         return TypedResults.Ok(new RestoreStatus(restoreId, job.State, job.Attempts, job.CreatedAt, job.FinishedAt, outcome, errorCode, report));
     }
 

@@ -74,8 +74,8 @@ public static class RunEndpoints
             ArtifactKey = key.Value,
             CompletedAt = run.CompletedAt ?? clock.GetUtcNow(),
             ReasonCode = RetentionCodes.Manual,
-            Reason = Clip($"manual: deleted through the API by {actor}", 500),
-            RequestedBy = Clip(actor, 200),
+            Reason = Text.Clip($"manual: deleted through the API by {actor}", 500),
+            RequestedBy = Text.Clip(actor, 200),
             RequestedAt = clock.GetUtcNow(),
         }, cancellationToken);
         catalog.ChangeTracker.Clear();
@@ -191,6 +191,4 @@ public static class RunEndpoints
         // Range requests need a seekable stream: files are; an S3 object stream is not, and then the whole artifact is sent.
         return TypedResults.Stream(stream, "application/octet-stream", key.FileName, enableRangeProcessing: stream.CanSeek);
     }
-
-    static string Clip(string value, int length) => value.Length <= length ? value : value[..length];
 }

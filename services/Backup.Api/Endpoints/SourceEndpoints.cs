@@ -4,6 +4,7 @@ using Backup.Database.Scheduling;
 using Backup.Database.Verification;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Backup.ServiceDefaults;
 
 namespace Backup.Api.Endpoints;
 
@@ -48,10 +49,10 @@ public static class SourceEndpoints
         CatalogDbContext catalog, AuditTrail audit, TimeProvider clock, CancellationToken cancellationToken)
     {
         var schedule = await catalog.Schedules.SingleOrDefaultAsync(s => s.Source == source, cancellationToken);
-        if (schedule is null) return Problems.NotFound($"No source named '{Clip(source)}' is configured.");
+        if (schedule is null) return Problems.NotFound($"No source named '{Text.Clip(source, 100, Text.Ellipsis)}' is configured.");
         var cron = change.Cron ?? schedule.Cron;
         var timeZone = change.TimeZone ?? schedule.TimeZone;
-        if (ScheduleRules.Problems(Clip(cron), Clip(timeZone)) is [var (field, problem), ..])
+        if (ScheduleRules.Problems(Text.Clip(cron, 100, Text.Ellipsis), Text.Clip(timeZone, 100, Text.Ellipsis)) is [var (field, problem), ..])
             return Problems.BadField(field == "Cron" ? "cron" : "timeZone", problem);
 
         var before = $"{schedule.Cron} {schedule.TimeZone} {(schedule.Enabled ? "enabled" : "disabled")}";
@@ -108,6 +109,4 @@ public static class SourceEndpoints
         return new SourceView(schedule.Source, schedule.Cron, schedule.TimeZone, schedule.Enabled, schedule.Origin, next, lastSuccess,
             lastState, stale, null, policy is not null, drills, lastVerified, unverified);
     }
-
-    static string Clip(string value) => value.Length <= 100 ? value : value[..100] + "…";
 }

@@ -12,8 +12,8 @@ using Microsoft.Extensions.Options;
 namespace Backup.Catalog.Outbox;
 
 /// <summary>
-/// Publishes the events that state changes of the catalog stored in outbox_messages (today: the sweeper's
-/// BackupFailed for a run it timed out), in id order, and marks each one sent. Rows are claimed with
+/// Publishes the events that state changes of the catalog stored in outbox_messages (the saga's
+/// BackupFailed for a run it timed out; retention's and the API's BackupExpired), in id order, and marks each one sent. Rows are claimed with
 /// FOR UPDATE SKIP LOCKED in a transaction that lasts until they are published and marked, so replicas never publish
 /// the same row at once. A publish is retried through a broker outage (PublishUntilSentAsync); a process that dies
 /// after publishing and before committing leaves the rows unsent and they are published again: at least once,
@@ -99,7 +99,7 @@ public sealed partial class OutboxDispatcher(
 
     (Type Type, object Message)? Unreadable(OutboxMessage row, string problem)
     {
-        row.LastError = StateMachines.BackupRunStateMachine.Clip(problem, 2000);
+        row.LastError = Text.Clip(problem, 2000);
         Unpublishable(logger, row.Id, problem);
         return null;
     }

@@ -1,4 +1,5 @@
 using Backup.Database;
+using Backup.Catalog.Timeouts;
 using Backup.Contracts;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -12,8 +13,9 @@ namespace Backup.Catalog.StateMachines;
 /// lock (first events too: the repository inserts with ON CONFLICT DO NOTHING, then locks). A database blip or a
 /// row-version conflict retries the message with a fresh transaction; after the bounded retries it goes to the
 /// endpoint's _error queue rather than being lost. The saga publishes nothing, so the endpoint has no in-memory
-/// outbox: an event it must publish goes to outbox_messages, as the timeout sweeper's does, so a crash after the
-/// commit cannot lose it.
+/// outbox: an event it must publish goes to outbox_messages, as a time-out's BackupFailed does, so a crash after the
+/// commit cannot lose it. The saga's <see cref="RunTimedOut"/> is not bound to the broker: only the catalog's own
+/// sweeper raises it, in process.
 /// </summary>
 public sealed class BackupRunSagaDefinition : SagaDefinition<BackupRun>
 {
@@ -26,6 +28,7 @@ public sealed class BackupRunSagaDefinition : SagaDefinition<BackupRun>
             retry.Handle<NpgsqlException>();
             retry.Incremental(8, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200));
         });
+        endpoint.ConfigureMessageTopology<RunTimedOut>(false);
 
         var partition = endpoint.CreatePartitioner(32);
         saga.Message<BackupRequested>(m => m.UsePartitioner(partition, c => c.Message.RunId));

@@ -1,6 +1,10 @@
 using Backup.Database;
+using Backup.Database.Jobs;
+using Backup.Database.Outbox;
 using Backup.Catalog.Options;
+using Backup.Catalog.Timeouts;
 using Backup.Contracts;
+using Backup.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.Options;
 
@@ -15,14 +19,14 @@ namespace Backup.Catalog.StateMachines;
 /// the completion then takes the run straight to Delivered, keeping the artifact's details. Duplicates are ignored
 /// explicitly; each distinct BackupStarted (a retry or a takeover of the dump) counts one attempt, in any state.
 /// A run opened (Requested, Running) gets a <see cref="BackupRun.TimeoutAt"/>, renewed by each new attempt and cleared
-/// when it ends; the catalog's sweeper, not this machine, moves a run past it to TimedOut. Each change of state is
-/// written to backup_run_transitions by <see cref="BackupRunTimeline"/>, in the same transaction as the run.
+/// when it ends; the catalog's sweeper finds runs past it whose dump is not alive and raises <see cref="Timeout"/>
+/// for each (in process, in the sweeper's transaction), and this machine moves the run to TimedOut and puts its
+/// BackupFailed (ErrorCode TimedOut) in outbox_messages. This machine is the only writer of a run's state. Each change
+/// of state is written to backup_run_transitions by <see cref="BackupRunTimeline"/>, in the same transaction as the
+/// run and its outbox row: all or nothing.
 /// </summary>
 public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
 {
-    /// <summary>The ErrorCode of the BackupFailed the sweeper publishes for a run it times out.</summary>
-    public const string TimedOutErrorCode = "TimedOut";
-
     const int MaxAttemptStarts = 100;
 
     public State Requested { get; private set; } = null!;
@@ -41,11 +45,14 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
     public Event<BackupDeliveryFailed> BackupDeliveryFailed { get; private set; } = null!;
     public Event<BackupExpired> BackupExpired { get; private set; } = null!;
 
+    /// <summary>The catalog's timer: the run is past its timeout and no dump of it is alive (see RunTimeoutSweeper).</summary>
+    public Event<RunTimedOut> Timeout { get; private set; } = null!;
+
     public BackupRunStateMachine(TimeProvider clock, IOptions<CatalogOptions> options)
     {
         var catalog = options.Value;
         InstanceState(run => run.CurrentState);
-        this.ConnectStateObserver(new BackupRunTimeline(clock));
+        this.ConnectStateObserver(new BackupRunTimeline(clock, catalog));
 
         // Events that may open a run insert its row first (INSERT … ON CONFLICT DO NOTHING in the repository), then
         // load it locked: two first events of one run racing on two instances both find the row, neither fails.
@@ -59,6 +66,12 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
         {
             e.CorrelateById(m => m.Message.RunId);
             // Retention only expires runs the catalog lists as Completed or Delivered: an unknown one has nothing to update.
+            e.OnMissingInstance(m => m.Discard());
+        });
+        // Raised only for a run the sweeper found (and holds locked): never opens one.
+        Event(() => Timeout, e =>
+        {
+            e.CorrelateById(m => m.Message.RunId);
             e.OnMissingInstance(m => m.Discard());
         });
 
@@ -100,7 +113,7 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
             When(BackupDeliveryFailed).Then(c => RecordDeliveryFailure(c.Saga, c.Message)).Then(Touch));
 
         During(Completed,
-            Ignore(BackupCompleted), Ignore(BackupFailed),
+            Ignore(BackupCompleted), Ignore(BackupFailed), Ignore(Timeout),
             When(BackupStarted).Then(c => RecordLateStart(c.Saga, c.Message)).Then(Touch),
             When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch),
             When(BackupDelivered).Then(c => RecordDelivery(c.Saga, c.Message)).Then(Touch).TransitionTo(Delivered),
@@ -108,7 +121,7 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
             When(BackupExpired).Then(c => RecordExpiry(c.Saga, c.Message)).Then(Touch).TransitionTo(Expired));
 
         During(Delivered,
-            Ignore(BackupCompleted), Ignore(BackupFailed), Ignore(BackupDelivered), Ignore(BackupDeliveryFailed),
+            Ignore(BackupCompleted), Ignore(BackupFailed), Ignore(BackupDelivered), Ignore(BackupDeliveryFailed), Ignore(Timeout),
             When(BackupStarted).Then(c => RecordLateStart(c.Saga, c.Message)).Then(Touch),
             When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch),
             When(BackupExpired).Then(c => RecordExpiry(c.Saga, c.Message)).Then(Touch).TransitionTo(Expired));
@@ -116,18 +129,24 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
         // A run that failed may still succeed when its request is delivered again (a redelivery, a retry with the
         // same run id): its artifact then exists and must be known to the catalog, or retention would never see it.
         During(Failed,
-            Ignore(BackupFailed), Ignore(BackupDelivered), Ignore(BackupDeliveryFailed), Ignore(BackupExpired),
+            Ignore(BackupFailed), Ignore(BackupDelivered), Ignore(BackupDeliveryFailed), Ignore(BackupExpired), Ignore(Timeout),
             When(BackupStarted).Then(c => RecordLateStart(c.Saga, c.Message)).Then(Touch),
             When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Touch).TransitionTo(Completed),
             When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch));
 
-        // The sweeper gave the run up. Its own BackupFailed (ErrorCode TimedOut) comes back here and changes nothing;
+        // Only an open run times out, and only when it is still past its timeout (a new attempt may have renewed it).
+        During(Requested, Running,
+            When(Timeout, c => c.Saga.TimeoutAt is { } due && due <= c.Message.At)
+                .Then(c => RecordTimeout(c, catalog)).TransitionTo(TimedOut),
+            Ignore(Timeout, c => c.Saga.TimeoutAt is not { } due || due > c.Message.At));
+
+        // The catalog gave the run up. Its own BackupFailed (ErrorCode TimedOut) comes back here and changes nothing;
         // the dumper's verdict, when it comes after all, wins: a late artifact makes the run Completed (or Delivered),
         // a late failure with its real cause makes it Failed.
         During(TimedOut,
-            Ignore(BackupExpired),
-            Ignore(BackupFailed, c => c.Message.ErrorCode == TimedOutErrorCode),
-            When(BackupFailed, c => c.Message.ErrorCode != TimedOutErrorCode)
+            Ignore(BackupExpired), Ignore(Timeout),
+            Ignore(BackupFailed, c => c.Message.ErrorCode == BackupErrorCodes.TimedOut),
+            When(BackupFailed, c => c.Message.ErrorCode != BackupErrorCodes.TimedOut)
                 .Then(c => RecordFailure(c.Saga, c.Message)).Then(Touch).TransitionTo(Failed),
             When(BackupStarted).Then(c => RecordLateStart(c.Saga, c.Message)).Then(Touch),
             When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch),
@@ -140,21 +159,21 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
 
         During(Expired,
             Ignore(BackupRequested), Ignore(BackupStarted), Ignore(BackupCompleted), Ignore(BackupFailed),
-            Ignore(BackupDelivered), Ignore(BackupDeliveryFailed), Ignore(BackupExpired));
+            Ignore(BackupDelivered), Ignore(BackupDeliveryFailed), Ignore(BackupExpired), Ignore(Timeout));
     }
 
     // A late BackupRequested only fills in what the run didn't know yet; it never moves the run back.
     static void RecordRequest(BackupRun run, BackupRequested message)
     {
-        if (run.Source.Length == 0) run.Source = Clip(message.Source, 63);
+        if (run.Source.Length == 0) run.Source = Text.Clip(message.Source, 63);
         run.RequestedAt ??= message.RequestedAt;
-        run.RequestedBy ??= Clip(message.RequestedBy, 200);
+        run.RequestedBy ??= Text.Clip(message.RequestedBy, 200);
     }
 
     /// <summary>A new attempt of an open run: counted, and the run's start is the latest attempt's.</summary>
     static void RecordStart(BackupRun run, BackupStarted message)
     {
-        run.Source = Clip(message.Source, 63);
+        run.Source = Text.Clip(message.Source, 63);
         if (CountAttempt(run, message) && (run.StartedAt is null || message.StartedAt > run.StartedAt))
             run.StartedAt = message.StartedAt;
     }
@@ -177,21 +196,17 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
     }
 
     /// <summary>An attempt's start in UTC at PostgreSQL's microsecond precision, so it compares equal after a round trip.</summary>
-    static DateTimeOffset AttemptTime(BackupStarted message)
-    {
-        var utc = message.StartedAt.ToUniversalTime();
-        return utc.AddTicks(-(utc.Ticks % 10));
-    }
+    static DateTimeOffset AttemptTime(BackupStarted message) => message.StartedAt.ToPostgresPrecision();
 
     /// <summary>The artifact and its attempt's start: the run's times are those of the attempt that made it.</summary>
     static void RecordCompletion(BackupRun run, BackupCompleted message)
     {
-        run.Source = Clip(message.Source, 63);
+        run.Source = Text.Clip(message.Source, 63);
         run.StartedAt = message.StartedAt;
         run.CompletedAt = message.CompletedAt;
-        run.ArtifactKey = Clip(message.ArtifactKey, 300);
+        run.ArtifactKey = Text.Clip(message.ArtifactKey, 300);
         run.SizeBytes = message.SizeBytes;
-        run.Sha256 = Clip(message.Sha256, 64);
+        run.Sha256 = Text.Clip(message.Sha256, 64);
         run.FailureCode = null;
         run.FailureReason = null;
         run.TimeoutAt = null;
@@ -199,31 +214,66 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
 
     static void RecordFailure(BackupRun run, BackupFailed message)
     {
-        run.Source = Clip(message.Source, 63);
+        run.Source = Text.Clip(message.Source, 63);
         run.FailedAt = message.FailedAt;
-        run.FailureCode = Clip(message.ErrorCode, 64);
-        run.FailureReason = Clip(message.Reason, 2000);
+        run.FailureCode = Text.Clip(message.ErrorCode, 64);
+        run.FailureReason = Text.Clip(message.Reason, 2000);
     }
 
     static void RecordDelivery(BackupRun run, BackupDelivered message)
     {
-        if (run.Source.Length == 0) run.Source = Clip(message.Source, 63);
+        if (run.Source.Length == 0) run.Source = Text.Clip(message.Source, 63);
         run.DeliveredAt = message.DeliveredAt;
         run.DeliveryError = null;
     }
 
     static void RecordDeliveryFailure(BackupRun run, BackupDeliveryFailed message)
     {
-        if (run.Source.Length == 0) run.Source = Clip(message.Source, 63);
-        if (run.DeliveredAt is null) run.DeliveryError = Clip(message.Reason, 2000);
+        if (run.Source.Length == 0) run.Source = Text.Clip(message.Source, 63);
+        if (run.DeliveredAt is null) run.DeliveryError = Text.Clip(message.Reason, 2000);
     }
+
+    /// <summary>
+    /// Gives the run up: its failure is recorded, and the BackupFailed (ErrorCode TimedOut) that alerts the
+    /// administrators goes to outbox_messages through the catalog DbContext the repository put on the message, saved
+    /// and committed with the run and its timeline row. Without that DbContext the alert could be lost: it throws.
+    /// </summary>
+    static void RecordTimeout(BehaviorContext<BackupRun, RunTimedOut> context, CatalogOptions catalog)
+    {
+        var run = context.Saga;
+        var at = context.Message.At;
+        var reason = TimeoutReason(run, catalog);
+        run.TimedOutAt = at;
+        run.TimeoutAt = null;
+        run.FailureCode = BackupErrorCodes.TimedOut;
+        run.FailureReason = reason;
+        run.UpdatedAt = at;
+        if (!context.TryGetPayload(out CatalogDbContext? db))
+            throw new InvalidOperationException("A run is timed out only on the catalog database: its BackupFailed goes to the outbox with it.");
+        db.OutboxMessages.Add(OutboxMessages.For(new BackupFailed
+        {
+            RunId = run.CorrelationId,
+            Source = run.Source,
+            FailedAt = at,
+            ErrorCode = BackupErrorCodes.TimedOut,
+            Reason = reason,
+        }, at));
+    }
+
+    /// <summary>What the administrators read in the time-out's alert: what happened, and what to check.</summary>
+    static string TimeoutReason(BackupRun run, CatalogOptions catalog) => Text.Clip(
+        $"Backup run {run.CorrelationId} of source '{run.Source}' reported nothing for {catalog.RunTimeoutOf(run.Source)} " +
+        $"(it was {run.CurrentState}, last heard of at {run.UpdatedAt:u}) and no dumper is working on it. " +
+        (run.CurrentState == BackupRunStates.Requested
+            ? "No dumper started it: check that a dumper is running and consuming from RabbitMQ, and that it knows the source. "
+            : "Its dump stopped without a result: check the dumper's logs and the dump job (catalog table jobs, kind " +
+              $"'{JobKinds.Dump}', key '{JobKinds.KeyOf(run.CorrelationId)}'). ") +
+        $"If the run's backup completes after all, the catalog records it; raise Catalog:RunTimeouts:{run.Source} if dumps of this source take longer.",
+        2000);
 
     static void RecordExpiry(BackupRun run, BackupExpired message)
     {
         run.ExpiredAt = message.ExpiredAt;
-        run.ExpiryReason = Clip(message.Reason, 500);
+        run.ExpiryReason = Text.Clip(message.Reason, 500);
     }
-
-    /// <summary>Text from a message is cut to its column's size: an over-long reason must not keep a run out of the catalog.</summary>
-    internal static string Clip(string value, int length) => value.Length <= length ? value : value[..length];
 }

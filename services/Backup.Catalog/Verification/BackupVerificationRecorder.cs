@@ -4,6 +4,7 @@ using Backup.Database.Verification;
 using Backup.Contracts;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Backup.ServiceDefaults;
 
 namespace Backup.Catalog.Verification;
 
@@ -20,7 +21,7 @@ public sealed class BackupVerificationRecorder(CatalogDbContext catalog, TimePro
         var m = context.Message;
         return catalog.Database.ExecuteSqlInterpolatedAsync($"""
             INSERT INTO backup_verifications (run_id, source, artifact_key, state, queued_at, updated_at)
-            VALUES ({m.RunId}, {Clip(m.Source, 63)}, {Clip(m.ArtifactKey, 300)}, {VerificationStates.Pending}, {Utc(m.QueuedAt)}, {Now})
+            VALUES ({m.RunId}, {Text.Clip(m.Source, 63)}, {Text.Clip(m.ArtifactKey, 300)}, {VerificationStates.Pending}, {m.QueuedAt.ToPostgresPrecision()}, {Now})
             ON CONFLICT (run_id) DO UPDATE SET queued_at = COALESCE(backup_verifications.queued_at, EXCLUDED.queued_at)
             """, context.CancellationToken);
     }
@@ -52,15 +53,15 @@ public sealed class BackupVerificationRecorder(CatalogDbContext catalog, TimePro
 
     Task DecideAsync(Decision d, CancellationToken cancellationToken)
     {
-        var failures = Json(d.Failures.Select(f => Clip(f, 500)).Take(100));
+        var failures = Json(d.Failures.Select(f => Text.Clip(f, 500)).Take(100));
         var steps = Json(d.Steps);
         var tables = Json(d.Tables);
         var checks = Json(d.Checks);
         return catalog.Database.ExecuteSqlInterpolatedAsync($"""
             INSERT INTO backup_verifications (run_id, source, artifact_key, state, started_at, finished_at, recovery_seconds,
                 rto_target_seconds, error_code, reason, failures, steps, tables, checks, updated_at)
-            VALUES ({d.RunId}, {Clip(d.Source, 63)}, {Clip(d.ArtifactKey, 300)}, {d.State}, {Utc(d.StartedAt)}, {Utc(d.FinishedAt)},
-                {d.RecoverySeconds}, {d.RtoTargetSeconds}, {ClipOrNull(d.ErrorCode, 64)}, {ClipOrNull(d.Reason, 2000)},
+            VALUES ({d.RunId}, {Text.Clip(d.Source, 63)}, {Text.Clip(d.ArtifactKey, 300)}, {d.State}, {d.StartedAt.ToPostgresPrecision()}, {d.FinishedAt.ToPostgresPrecision()},
+                {d.RecoverySeconds}, {d.RtoTargetSeconds}, {Text.Clip(d.ErrorCode, 64)}, {Text.Clip(d.Reason, 2000)},
                 {failures}::jsonb, {steps}::jsonb, {tables}::jsonb, {checks}::jsonb, {Now})
             ON CONFLICT (run_id) DO UPDATE SET
                 state = EXCLUDED.state, started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,
@@ -71,21 +72,8 @@ public sealed class BackupVerificationRecorder(CatalogDbContext catalog, TimePro
             """, cancellationToken);
     }
 
-    DateTimeOffset Now => Utc(clock.GetUtcNow());
-
-    /// <summary>UTC at PostgreSQL's microsecond precision (timestamptz takes UTC only).</summary>
-    static DateTimeOffset Utc(DateTimeOffset time)
-    {
-        var utc = time.ToUniversalTime();
-        return utc.AddTicks(-(utc.Ticks % 10));
-    }
-
-    static DateTimeOffset? Utc(DateTimeOffset? time) => time is { } t ? Utc(t) : null;
+    DateTimeOffset Now => clock.GetUtcNow().ToPostgresPrecision();
 
     static string Json<T>(IEnumerable<T> values) => JsonSerializer.Serialize(values, JsonSerializerOptions.Web);
-
-    static string Clip(string value, int length) => value.Length <= length ? value : value[..length];
-
-    static string? ClipOrNull(string? value, int length) => value is null ? null : Clip(value, length);
 
 }

@@ -31,11 +31,11 @@ public sealed class DumpDatabaseJob(
     TimeProvider clock,
     ILogger<DumpDatabaseJob> logger) : IJobHandler
 {
-    public const string Kind = "dump";
+    public const string Kind = JobKinds.Dump;
     public const string Format = "pg_dump-custom+zstd";
     public const string EncryptedFormat = "pg_dump-custom+zstd+openpgp";
 
-    public static string KeyOf(BackupRequested request) => request.RunId.ToString("N");
+    public static string KeyOf(BackupRequested request) => JobKinds.KeyOf(request.RunId);
 
     public async Task<JobOutcome> RunAsync(ClaimedJob job, CancellationToken cancellationToken)
     {
@@ -51,9 +51,9 @@ public sealed class DumpDatabaseJob(
         {
             // Checked when the request arrived; the configuration changed since.
             Log.UnknownSource(logger, request.RunId);
-            metrics.Failed(null, DumpErrorCodes.UnknownSource, stopwatch.Elapsed);
+            metrics.Failed(null, BackupErrorCodes.UnknownSource, stopwatch.Elapsed);
             await PublishFailureAsync(request, DumpResult.UnknownSource(request.Source, sources.CurrentValue.Keys), cancellationToken);
-            return new JobOutcome.Finished(DumpErrorCodes.UnknownSource);
+            return new JobOutcome.Finished(BackupErrorCodes.UnknownSource);
         }
 
         var startedAt = clock.GetUtcNow();
@@ -99,7 +99,7 @@ public sealed class DumpDatabaseJob(
     }
 
     public Task GiveUpAsync(ClaimedJob job, string reason, CancellationToken cancellationToken) =>
-        PublishFailureAsync(Request(job), DumpResult.Failure(DumpErrorCodes.DumpFailed, reason), cancellationToken);
+        PublishFailureAsync(Request(job), DumpResult.Failure(BackupErrorCodes.DumpFailed, reason), cancellationToken);
 
     static BackupRequested Request(ClaimedJob job) =>
         JsonSerializer.Deserialize<BackupRequested>(job.Payload, JsonSerializerOptions.Web)
@@ -127,7 +127,7 @@ public sealed class DumpDatabaseJob(
                 }
                 catch (EncryptionUnavailableException e)
                 {
-                    return (DumpResult.Failure(DumpErrorCodes.EncryptionFailed,
+                    return (DumpResult.Failure(BackupErrorCodes.EncryptionFailed,
                         $"Encryption is configured but can't be used, so nothing was dumped: {e.Message} Check Encryption:RecipientKeyFiles and the secret Encryption:Passphrase."), null);
                 }
                 await using (encrypting)
@@ -172,12 +172,12 @@ public sealed class DumpDatabaseJob(
         }
         catch (ArtifactStoreException e)
         {
-            return (DumpResult.Failure(DumpErrorCodes.StorageFailed,
+            return (DumpResult.Failure(BackupErrorCodes.StorageFailed,
                 $"Could not write the artifact of source '{request.Source}' to the store: {e.Message} Older backups were not touched.", e.Transient), null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return (DumpResult.Failure(DumpErrorCodes.StorageFailed,
+            return (DumpResult.Failure(BackupErrorCodes.StorageFailed,
                 $"Could not write the artifact of source '{request.Source}' to the store: {e.Message}. Check free space and permissions under Storage:Root. Older backups were not touched."), null);
         }
     }

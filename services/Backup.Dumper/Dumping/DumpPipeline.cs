@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using ZstdSharp;
 using ZstdSharp.Unsafe;
+using Backup.Contracts;
 
 namespace Backup.Dumper.Dumping;
 
@@ -68,7 +69,7 @@ public sealed class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool too
         }
         catch (Exception e) when (e is Win32Exception or InvalidOperationException)
         {
-            return DumpResult.Failure(DumpErrorCodes.DumpFailed,
+            return DumpResult.Failure(BackupErrorCodes.DumpFailed,
                 $"Could not run pg_dump ({e.Message}). Check Dumper:PgBinDirectory ('{options.Value.PgBinDirectory}').");
         }
 
@@ -80,29 +81,29 @@ public sealed class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool too
         }
         catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification)
         {
-            return DumpResult.Failure(DumpErrorCodes.AuthenticationFailed,
+            return DumpResult.Failure(BackupErrorCodes.AuthenticationFailed,
                 $"PostgreSQL refused the credentials of source '{sourceName}' ({where}): {e.MessageText}. Check Sources:{sourceName}:Username and the secret Sources:{sourceName}:Password.");
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
         {
-            return DumpResult.Failure(DumpErrorCodes.DumpFailed,
+            return DumpResult.Failure(BackupErrorCodes.DumpFailed,
                 $"Source '{sourceName}' names database '{source.Database}', which does not exist on {source.Host}:{source.Port}. Check Sources:{sourceName}:Database.");
         }
         catch (PostgresException e)
         {
-            return DumpResult.Failure(DumpErrorCodes.DumpFailed,
+            return DumpResult.Failure(BackupErrorCodes.DumpFailed,
                 $"PostgreSQL refused to open source '{sourceName}' ({where}): {e.SqlState} {e.MessageText}.");
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
-            return DumpResult.Failure(DumpErrorCodes.ConnectionFailed,
+            return DumpResult.Failure(BackupErrorCodes.ConnectionFailed,
                 $"Could not connect to source '{sourceName}' ({where}): {e.Message}. Check that the server is up and Sources:{sourceName}:Host/Port.");
         }
 
         await using (session)
         {
             if (pgDump.Major < session.ServerMajorVersion)
-                return DumpResult.Failure(DumpErrorCodes.VersionMismatch,
+                return DumpResult.Failure(BackupErrorCodes.VersionMismatch,
                     $"pg_dump {pgDump.Major} is older than the server of source '{sourceName}' (PostgreSQL {session.ServerVersion}); pg_dump must be at least as new as the server. Install postgresql-client-{session.ServerMajorVersion} and point Dumper:PgBinDirectory at its bin folder.");
 
             var result = await DumpAsync(sourceName, source, session, destination, cancellationToken);
@@ -121,7 +122,7 @@ public sealed class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool too
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return DumpResult.Failure(DumpErrorCodes.DumpFailed,
+            return DumpResult.Failure(BackupErrorCodes.DumpFailed,
                 $"Could not make the dump's private temp folder: {e.Message} Check Dumper:TempDirectory ('{options.Value.TempDirectory}', empty: the system's temp folder).");
         }
         using (temporary)
@@ -154,7 +155,7 @@ public sealed class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool too
             {
                 dump.Kill(entireProcessTree: true);
                 if (cancellationToken.IsCancellationRequested) throw;
-                return DumpResult.Failure(DumpErrorCodes.TimedOut,
+                return DumpResult.Failure(BackupErrorCodes.TimedOut,
                     $"pg_dump of source '{sourceName}' ran longer than Dumper:DumpTimeout ({options.Value.DumpTimeout}) and was stopped.");
             }
 
@@ -162,17 +163,17 @@ public sealed class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool too
             if (dump.ExitCode != 0 && !(unreadable is not null && stoppedByUs))
                 return Classify(sourceName, where, dump.ExitCode, errors);
             if (archive is null)
-                return DumpResult.Failure(DumpErrorCodes.DumpFailed,
+                return DumpResult.Failure(BackupErrorCodes.DumpFailed,
                     $"pg_dump of source '{sourceName}' wrote an archive the dumper could not read: {unreadable!.Message}");
             if (archive.TablesWithData.Count == 0)
-                return DumpResult.Failure(DumpErrorCodes.DumpFailed,
+                return DumpResult.Failure(BackupErrorCodes.DumpFailed,
                     $"The archive of source '{sourceName}' holds no table data: its selection (Sources:{sourceName}:IncludeSchemas, IncludeTables, ExcludeTables) matched no table.");
 
             // The rows were counted in the archive itself; the foreign keys are checked in the dump's snapshot.
             var tables = archive.TableRows.Select(t => new Backup.Storage.ManifestTable(t.Schema, t.Name, t.Rows)).ToList();
             var warnings = await session.ForeignKeysLeavingAsync(archive.Tables.ToHashSet(), archive.TablesWithData.ToHashSet(), cancellationToken);
             if (warnings.Count > 0 && source.Strict)
-                return DumpResult.Failure(DumpErrorCodes.IncompleteSelection,
+                return DumpResult.Failure(BackupErrorCodes.IncompleteSelection,
                     $"Source '{sourceName}' is strict and its backup would not restore cleanly: {string.Join(" ", warnings)} Add the referenced tables to the selection, or turn off Sources:{sourceName}:Strict.");
 
             return new DumpResult
@@ -234,17 +235,17 @@ public sealed class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool too
     {
         if (stderr.Contains("authentication failed", StringComparison.OrdinalIgnoreCase)
             || stderr.Contains("no password supplied", StringComparison.OrdinalIgnoreCase))
-            return DumpResult.Failure(DumpErrorCodes.AuthenticationFailed,
+            return DumpResult.Failure(BackupErrorCodes.AuthenticationFailed,
                 $"PostgreSQL refused the credentials of source '{sourceName}' ({where}). Check Sources:{sourceName}:Username and the secret Sources:{sourceName}:Password. pg_dump said: {stderr}");
         if (stderr.Contains("server version mismatch", StringComparison.OrdinalIgnoreCase))
-            return DumpResult.Failure(DumpErrorCodes.VersionMismatch,
+            return DumpResult.Failure(BackupErrorCodes.VersionMismatch,
                 $"pg_dump is older than the server of source '{sourceName}'. Point Dumper:PgBinDirectory at a pg_dump at least as new as the server. pg_dump said: {stderr}");
         if (stderr.Contains("could not connect", StringComparison.OrdinalIgnoreCase)
             || stderr.Contains("connection refused", StringComparison.OrdinalIgnoreCase)
             || stderr.Contains("timeout expired", StringComparison.OrdinalIgnoreCase))
-            return DumpResult.Failure(DumpErrorCodes.ConnectionFailed,
+            return DumpResult.Failure(BackupErrorCodes.ConnectionFailed,
                 $"pg_dump could not connect to source '{sourceName}' ({where}). pg_dump said: {stderr}");
-        return DumpResult.Failure(DumpErrorCodes.DumpFailed,
+        return DumpResult.Failure(BackupErrorCodes.DumpFailed,
             $"pg_dump of source '{sourceName}' ({where}) exited with code {exitCode}. pg_dump said: {stderr}");
     }
 }

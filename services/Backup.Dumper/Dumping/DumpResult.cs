@@ -1,4 +1,5 @@
 using Backup.Storage;
+using Backup.Contracts;
 
 namespace Backup.Dumper.Dumping;
 
@@ -19,13 +20,13 @@ public sealed record DumpResult
     /// <summary>Trying again later may succeed without anyone changing anything (the source refused the connection, the store was busy).</summary>
     public bool Transient { get; init; }
 
-    public bool WorthRetrying => !Succeeded && (Transient || ErrorCode == DumpErrorCodes.ConnectionFailed);
+    public bool WorthRetrying => !Succeeded && (Transient || ErrorCode == BackupErrorCodes.ConnectionFailed);
 
     public static DumpResult Failure(string errorCode, string reason, bool transient = false) =>
         new() { ErrorCode = errorCode, Reason = reason, Transient = transient };
 
     /// <summary>The request names a source this dumper has no settings for.</summary>
-    public static DumpResult UnknownSource(string source, IEnumerable<string> configured) => Failure(DumpErrorCodes.UnknownSource,
+    public static DumpResult UnknownSource(string source, IEnumerable<string> configured) => Failure(BackupErrorCodes.UnknownSource,
         $"No source named '{ClipName(source)}' is configured in the dumper. Configured sources: {string.Join(", ", configured.Order())}. " +
         "Add it under Sources:<name> or fix the request.");
 
@@ -41,18 +42,4 @@ public sealed record DumpResult
 
     /// <summary>A source name as it may be echoed in an event: at most 63 characters (a longer one is not a valid name anyway).</summary>
     public static string ClipName(string value) => value.Length <= 63 ? value : value[..63];
-}
-
-/// <summary>Stable error codes published in BackupFailed.ErrorCode.</summary>
-public static class DumpErrorCodes
-{
-    public const string UnknownSource = "UnknownSource";
-    public const string AuthenticationFailed = "AuthenticationFailed";
-    public const string ConnectionFailed = "ConnectionFailed";
-    public const string VersionMismatch = "VersionMismatch";
-    public const string IncompleteSelection = "IncompleteSelection";
-    public const string DumpFailed = "DumpFailed";
-    public const string TimedOut = "TimedOut";
-    public const string StorageFailed = "StorageFailed";
-    public const string EncryptionFailed = "EncryptionFailed";
 }

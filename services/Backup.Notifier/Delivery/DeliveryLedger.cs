@@ -2,6 +2,7 @@ using Backup.Database;
 using Backup.Database.Notifications;
 using Backup.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;
+using Backup.ServiceDefaults;
 
 namespace Backup.Notifier.Delivery;
 
@@ -101,10 +102,5 @@ public sealed class DeliveryLedger(IServiceScopeFactory scopes, TimeProvider clo
                 .SetProperty(d => d.LastError, clipped), CancellationToken.None);
     }
 
-    // PostgreSQL keeps microseconds: the times written are the times read back.
-    DateTimeOffset Now()
-    {
-        var now = clock.GetUtcNow();
-        return now.AddTicks(-(now.Ticks % 10));
-    }
+    DateTimeOffset Now() => clock.GetUtcNow().ToPostgresPrecision();
 }

@@ -252,15 +252,15 @@ public static class BackupEmails
     /// <summary>What to look at first for each BackupFailed.ErrorCode, naming the settings involved.</summary>
     public static string FirstCheck(string errorCode, string source) => errorCode switch
     {
-        "AuthenticationFailed" => $"the source's username and password secret (Sources:{source}:Username, Sources:{source}:Password) against the database's roles.",
-        "ConnectionFailed" => $"that the source database is up and reachable from the dumper (Sources:{source}:Host and Port).",
-        "UnknownSource" => "the name in the request against the dumper's configured sources (Sources:<name>).",
-        "VersionMismatch" => "the pg_dump version in the dumper's image (Dumper:PgBinDirectory) against the source server's version.",
-        "IncompleteSelection" => $"the foreign keys the reason names: include the referenced tables (Sources:{source}:IncludeTables) or turn off Sources:{source}:Strict.",
-        "StorageFailed" => "free space and permissions of the artifact store (Storage:Root), or the bucket and its keys (Storage:S3:*).",
-        "EncryptionFailed" => "the recipients' public key files and their expiry (Encryption:RecipientKeyFiles), or Encryption:Passphrase.",
-        "TimedOut" => $"whether a dumper is running and consuming: the catalog times out a run it hears nothing of within Catalog:RunTimeout (per source Catalog:RunTimeouts:{source}) while no dump of it heartbeats; if the reason says pg_dump itself ran too long, the size of the critical tables and Dumper:DumpTimeout.",
-        "DumpFailed" => "the dumper's log for this run id, and pg_dump's own message in the reason.",
+        BackupErrorCodes.AuthenticationFailed => $"the source's username and password secret (Sources:{source}:Username, Sources:{source}:Password) against the database's roles.",
+        BackupErrorCodes.ConnectionFailed => $"that the source database is up and reachable from the dumper (Sources:{source}:Host and Port).",
+        BackupErrorCodes.UnknownSource => "the name in the request against the dumper's configured sources (Sources:<name>).",
+        BackupErrorCodes.VersionMismatch => "the pg_dump version in the dumper's image (Dumper:PgBinDirectory) against the source server's version.",
+        BackupErrorCodes.IncompleteSelection => $"the foreign keys the reason names: include the referenced tables (Sources:{source}:IncludeTables) or turn off Sources:{source}:Strict.",
+        BackupErrorCodes.StorageFailed => "free space and permissions of the artifact store (Storage:Root), or the bucket and its keys (Storage:S3:*).",
+        BackupErrorCodes.EncryptionFailed => "the recipients' public key files and their expiry (Encryption:RecipientKeyFiles), or Encryption:Passphrase.",
+        BackupErrorCodes.TimedOut => $"whether a dumper is running and consuming: the catalog times out a run it hears nothing of within Catalog:RunTimeout (per source Catalog:RunTimeouts:{source}) while no dump of it heartbeats; if the reason says pg_dump itself ran too long, the size of the critical tables and Dumper:DumpTimeout.",
+        BackupErrorCodes.DumpFailed => "the dumper's log for this run id, and pg_dump's own message in the reason.",
         _ => "the dumper's log for this run id.",
     };
 

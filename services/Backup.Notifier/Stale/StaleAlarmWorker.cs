@@ -257,10 +257,5 @@ public sealed class StaleAlarmWorker(
         await db.Database.ExecuteSqlAsync(sql, CancellationToken.None);
     }
 
-    // PostgreSQL keeps microseconds: the times written are the times read back.
-    DateTimeOffset Now()
-    {
-        var now = Clock.GetUtcNow();
-        return now.AddTicks(-(now.Ticks % 10));
-    }
+    DateTimeOffset Now() => Clock.GetUtcNow().ToPostgresPrecision();
 }

@@ -6,6 +6,7 @@ using Backup.Restorer.Restoring;
 using Backup.ServiceDefaults;
 using Backup.Storage;
 using MassTransit;
+using Backup.ServiceDefaults;
 
 namespace Backup.Restorer.Consumers;
 
@@ -30,7 +31,7 @@ public sealed class RestoreArtifactConsumer(
         if (!ArtifactKey.TryParse(request.ArtifactKey, out var key))
         {
             await RefuseAsync(context,
-                $"'{RestoreFailures.Clip(request.ArtifactKey, 200)}' is not an artifact key made by the dumper. Give the store-relative key exactly as " +
+                $"'{Text.Clip(request.ArtifactKey ?? "", 200, Text.Ellipsis)}' is not an artifact key made by the dumper. Give the store-relative key exactly as " +
                 "BackupCompleted.ArtifactKey carried it, e.g. demo/2026/11/24/20261124T020000Z-0f8fad5bd9cb469fa16570867728950e.dump.zst (not a path).");
             return;
         }
@@ -38,7 +39,7 @@ public sealed class RestoreArtifactConsumer(
         var acceptedAt = clock.GetUtcNow();
         var target = request.TargetDatabase ?? TargetNames.Default(key.Source, acceptedAt, request.RestoreId);
         // Valid names have at most 63 characters, so the clipped name is valid exactly when the name is; a long one isn't echoed whole.
-        if (DatabaseNames.Problem(RestoreFailures.Clip(target, 80), RestorerCaller.Instance) is { } problem)
+        if (DatabaseNames.Problem(Text.Clip(target, 80, Text.Ellipsis), RestorerCaller.Instance) is { } problem)
         {
             await RefuseAsync(context, problem);
             return;
@@ -54,7 +55,7 @@ public sealed class RestoreArtifactConsumer(
     async Task RefuseAsync(ConsumeContext<RestoreRequested> context, string reason)
     {
         Log.RestoreRefused(logger, context.Message.RestoreId);
-        await context.Publish(RestoreFailures.Of(context.Message, nameof(RecoveryErrorCode.InvalidRequest), reason, clock));
+        await context.Publish(RestoreFailures.Of(context.Message, RestoreErrorCodes.InvalidRequest, reason, clock));
     }
 }
 

@@ -27,7 +27,7 @@ public sealed class DrillJob(
     TimeProvider clock,
     ILogger<DrillJob> logger) : IJobHandler
 {
-    public const string Kind = "drill";
+    public const string Kind = JobKinds.Drill;
 
     /// <summary>A drill replaces its scratch database, so a takeover or retry is safe: three attempts.</summary>
     public const int MaxAttempts = 3;
@@ -35,7 +35,7 @@ public sealed class DrillJob(
     /// <summary>How long a drill whose server could not be reached waits before its next attempt (times the attempts so far).</summary>
     public static readonly TimeSpan RetryDelay = TimeSpan.FromMinutes(2);
 
-    public static string KeyOf(Guid runId) => runId.ToString("N");
+    public static string KeyOf(Guid runId) => JobKinds.KeyOf(runId);
 
     public async Task<JobOutcome> RunAsync(ClaimedJob job, CancellationToken cancellationToken)
     {
@@ -118,8 +118,8 @@ public sealed class DrillJob(
             StartedAt = startedAt,
             FailedAt = clock.GetUtcNow(),
             ErrorCode = report.ErrorCode!,
-            Reason = Clip(report.Reason ?? report.Failures.FirstOrDefault() ?? report.ErrorCode!, 4000),
-            Failures = [.. report.Failures.Take(100).Select(f => Clip(f, 500))],
+            Reason = Text.Clip(report.Reason ?? report.Failures.FirstOrDefault() ?? report.ErrorCode!, 4000, Text.Ellipsis),
+            Failures = [.. report.Failures.Take(100).Select(f => Text.Clip(f, 500, Text.Ellipsis))],
             Steps = steps,
             Tables = tables,
             Checks = checks,
@@ -140,8 +140,8 @@ public sealed class DrillJob(
             StartedAt = drill.QueuedAt,
             FailedAt = clock.GetUtcNow(),
             ErrorCode = VerificationErrorCodes.Interrupted,
-            Reason = Clip(why, 4000),
-            Failures = [Clip(why, 500)],
+            Reason = Text.Clip(why, 4000, Text.Ellipsis),
+            Failures = [Text.Clip(why, 500, Text.Ellipsis)],
             Steps = [],
             Tables = [],
             Checks = [],
@@ -151,6 +151,4 @@ public sealed class DrillJob(
     static DrillJobPayload Payload(ClaimedJob job) =>
         JsonSerializer.Deserialize<DrillJobPayload>(job.Payload, JsonSerializerOptions.Web)
         ?? throw new InvalidOperationException($"Job {job.Key} holds no drill.");
-
-    static string Clip(string value, int length) => value.Length <= length ? value : value[..length] + "…";
 }

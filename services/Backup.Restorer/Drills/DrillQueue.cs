@@ -17,7 +17,7 @@ public abstract record DrillEnqueued
 }
 
 /// <summary>
-/// The drill intake's side of the catalog: drill jobs (jobs of kind "drill", one per run, grouped by drill server so
+/// The drill intake's side of the catalog: drill jobs (jobs of kind <see cref="JobKinds.Drill"/>, one per run, grouped by drill server so
 /// one drill runs on a server at a time), the "at most one drill per interval" rule, decided under a per-source
 /// transaction lock so two backups completing together can't both pass it (the job is stored in that transaction,
 /// <see cref="JobQueue.InTransactionAsync"/>), and the source's drill policy row (drill_policies, which this service

@@ -29,9 +29,9 @@ public sealed class RestoreArtifactJob(
     TimeProvider clock,
     ILogger<RestoreArtifactJob> logger) : IJobHandler
 {
-    public const string Kind = "restore";
+    public const string Kind = JobKinds.Restore;
 
-    public static string KeyOf(RestoreRequested request) => request.RestoreId.ToString("N");
+    public static string KeyOf(RestoreRequested request) => JobKinds.KeyOf(request.RestoreId);
 
     public async Task<JobOutcome> RunAsync(ClaimedJob job, CancellationToken cancellationToken)
     {
@@ -48,7 +48,7 @@ public sealed class RestoreArtifactJob(
         Log.RestoreStarted(logger, request.RestoreId, key.Value, target);
         // Retention marks an artifact for deletion only while no unfinished restore job names it, under the same lock.
         var (report, errorCode, reason) = await deletions.ReasonAsync(key.Value, cancellationToken) is { } deleted
-            ? (null, nameof(RecoveryErrorCode.ArtifactNotFound), $"{key} is being deleted by retention ({deleted}); restore another backup.")
+            ? (null, RestoreErrorCodes.ArtifactNotFound, $"{key} is being deleted by retention ({deleted}); restore another backup.")
             : await RestoreAsync(request, key, target, cancellationToken);
 
         activity?.SetTag("backup.duration_ms", stopwatch.ElapsedMilliseconds);
@@ -80,7 +80,7 @@ public sealed class RestoreArtifactJob(
     public Task GiveUpAsync(ClaimedJob job, string reason, CancellationToken cancellationToken)
     {
         var (request, target, _) = Payload(job);
-        return PublishFailureAsync(request, nameof(RecoveryErrorCode.Interrupted),
+        return PublishFailureAsync(request, RestoreErrorCodes.Interrupted,
             $"The restore into database {target} was interrupted: its restorer stopped before it finished and could not drop it, so the database may be partial. " +
             $"Request the restore again with overwrite (a database a restore made may be replaced), or into another database. ({reason})",
             cancellationToken);
@@ -101,7 +101,7 @@ public sealed class RestoreArtifactJob(
             if (report.RowCountsMatch) return (report, null, null);
             var differing = string.Join(", ", report.Differing.Select(table =>
                 $"{table.Table}: {table.Expected} expected, {(table.Restored is { } rows ? $"{rows} restored" : "missing")}"));
-            return (report, nameof(RecoveryErrorCode.RowCountMismatch),
+            return (report, RestoreErrorCodes.RowCountMismatch,
                 $"Restored {key} into database {target}, but {report.Differing.Count} of {report.Tables.Count} tables differ from the manifest's row counts " +
                 $"({differing}); do not rely on this restore.");
         }
@@ -118,7 +118,7 @@ public sealed class RestoreArtifactJob(
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return (null, nameof(RecoveryErrorCode.RestoreFailed),
+            return (null, RestoreErrorCodes.RestoreFailed,
                 $"Could not read {key} from the store or write its decoded archive: {e.Message}. " +
                 "Check the store's settings (Storage), and free space and permissions under Restore:TempDirectory.");
         }
@@ -145,12 +145,9 @@ public static class RestoreFailures
     public static RestoreFailed Of(RestoreRequested request, string errorCode, string reason, TimeProvider clock) => new()
     {
         RestoreId = request.RestoreId,
-        ArtifactKey = Clip(request.ArtifactKey, 200),
+        ArtifactKey = Text.Clip(request.ArtifactKey ?? "", 200, Text.Ellipsis),
         FailedAt = clock.GetUtcNow(),
         ErrorCode = errorCode,
-        Reason = Clip(reason, 4000),
+        Reason = Text.Clip(reason, 4000, Text.Ellipsis),
     };
-
-    public static string Clip(string? value, int length) =>
-        value is null ? "" : value.Length <= length ? value : value[..length] + "…";
 }

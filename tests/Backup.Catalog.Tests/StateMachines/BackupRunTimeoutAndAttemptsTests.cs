@@ -1,6 +1,8 @@
 using Backup.Database;
 using Backup.Catalog.Options;
+using System.Text.Json;
 using Backup.Catalog.StateMachines;
+using Backup.Contracts;
 using Backup.ServiceDefaults.Options;
 
 namespace Backup.Catalog.Tests.StateMachines;
@@ -86,6 +88,80 @@ public class When_a_run_is_opened
     }
 }
 
+public class When_a_run_reports_nothing_within_its_timeout
+{
+    [Fact]
+    public async Task It_moves_to_TimedOut_with_its_timeline_row_and_its_BackupFailed_in_the_same_DbContext()
+    {
+        await using var run = await BackupRunUnderTest.StartAsync();
+        await run.Publish(run.Requested(BackupRunUnderTest.Start));
+        run.Clock.Advance(TimeSpan.FromHours(2));
+        var at = run.Clock.GetUtcNow();
+
+        var timedOut = await run.TimeOut();
+
+        Assert.Equal(BackupRunStates.TimedOut, timedOut.CurrentState);
+        Assert.Equal(at, timedOut.TimedOutAt);
+        Assert.Null(timedOut.TimeoutAt);
+        Assert.Equal(BackupErrorCodes.TimedOut, timedOut.FailureCode);
+        Assert.Equal([(null, "Requested", "BackupRequested"), ("Requested", "TimedOut", "Timeout")], run.Transitions());
+        var (type, payload) = Assert.Single(run.Outbox());
+        Assert.Equal(typeof(BackupFailed).FullName, type);
+        var failure = JsonSerializer.Deserialize<BackupFailed>(payload, JsonSerializerOptions.Web)!;
+        Assert.Equal((run.RunId, "demo", at, BackupErrorCodes.TimedOut), (failure.RunId, failure.Source, failure.FailedAt, failure.ErrorCode));
+        Assert.Equal(timedOut.FailureReason, failure.Reason);
+        Assert.Contains("No dumper started it", failure.Reason);
+        Assert.Empty(run.Faults());
+    }
+
+    [Fact]
+    public async Task It_says_to_check_the_dump_job_of_a_run_that_was_Running()
+    {
+        await using var run = await BackupRunUnderTest.StartAsync();
+        await run.Publish(run.Started(BackupRunUnderTest.Start));
+
+        var timedOut = await run.TimeOut();
+
+        Assert.Contains($"kind 'dump', key '{run.RunId:N}'", timedOut.FailureReason);
+        Assert.Equal([(null, "Running", "BackupStarted"), ("Running", "TimedOut", "Timeout")], run.Transitions());
+    }
+
+    [Fact]
+    public async Task It_ignores_the_timer_when_a_new_attempt_renewed_the_timeout_in_between()
+    {
+        await using var run = await BackupRunUnderTest.StartAsync();
+        await run.Publish(run.Started(BackupRunUnderTest.Start));
+        run.Clock.Advance(TimeSpan.FromHours(2));
+        var due = run.Clock.GetUtcNow();
+        await run.Publish(run.Started(due)); // a takeover, just before the sweeper's event is handled
+
+        await run.Publish(run.TimedOut(due));
+
+        var running = await run.LoadIn(run.Machine.Running);
+        Assert.Null(running.TimedOutAt);
+        Assert.Empty(run.Outbox());
+        Assert.Empty(run.Faults());
+    }
+
+    [Fact]
+    public async Task It_ignores_the_timer_of_a_run_that_completed_first()
+    {
+        await using var run = await BackupRunUnderTest.StartAsync();
+        await run.Publish(run.Started(BackupRunUnderTest.Start));
+        run.Clock.Advance(TimeSpan.FromHours(2));
+        await run.Publish(run.Completed(BackupRunUnderTest.Start, run.Clock.GetUtcNow()));
+
+        await run.Publish(run.TimedOut(run.Clock.GetUtcNow()));
+
+        var completed = await run.LoadIn(run.Machine.Completed);
+        Assert.Null(completed.TimedOutAt);
+        Assert.Null(completed.FailureCode);
+        Assert.Empty(run.Outbox());
+        Assert.Equal([(null, "Running", "BackupStarted"), ("Running", "Completed", "BackupCompleted")], run.Transitions());
+        Assert.Empty(run.Faults());
+    }
+}
+
 public class When_a_timed_out_run_completes_late
 {
     [Fact]
@@ -98,7 +174,7 @@ public class When_a_timed_out_run_completes_late
         await run.TimeOut();
 
         await run.Publish(run.TimedOutFailure(run.Clock.GetUtcNow())); // the sweeper's own, back from the bus
-        Assert.Equal(BackupRunStateMachine.TimedOutErrorCode, (await run.LoadIn(run.Machine.TimedOut)).FailureCode);
+        Assert.Equal(BackupErrorCodes.TimedOut, (await run.LoadIn(run.Machine.TimedOut)).FailureCode);
 
         run.Clock.Advance(TimeSpan.FromMinutes(20));
         var completedAt = run.Clock.GetUtcNow();

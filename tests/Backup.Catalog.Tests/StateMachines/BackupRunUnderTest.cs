@@ -1,6 +1,8 @@
 using Backup.Database;
+using Backup.Database.Outbox;
 using Backup.Catalog.Options;
 using Backup.Catalog.StateMachines;
+using Backup.Catalog.Timeouts;
 using Backup.Contracts;
 using MassTransit;
 using MassTransit.Testing;
@@ -144,25 +146,31 @@ sealed class BackupRunUnderTest : IAsyncDisposable
         Reason = "age: completed 2026-11-24T01:05:00Z, older than 30 days",
     };
 
-    /// <summary>What the catalog's sweeper does to a run past its timeout (the in-memory repository holds the instance itself).</summary>
+    /// <summary>
+    /// What the catalog's sweeper does to a run past its timeout whose dump is not alive: it raises the saga's
+    /// <see cref="RunTimedOut"/> at the clock's time (moved past the run's timeout first when it is not there yet).
+    /// </summary>
     public async Task<BackupRun> TimeOut()
     {
-        var run = await Load();
-        Assert.NotNull(run);
-        run.CurrentState = BackupRunStates.TimedOut;
-        run.TimedOutAt = Clock.GetUtcNow();
-        run.TimeoutAt = null;
-        run.FailureCode = BackupRunStateMachine.TimedOutErrorCode;
-        run.FailureReason = "Backup run reported nothing for 02:00:00.";
-        return run;
+        var open = await Load();
+        Assert.NotNull(open);
+        if (open.TimeoutAt > Clock.GetUtcNow()) Clock.SetUtcNow(open.TimeoutAt.Value);
+        await Publish(TimedOut(Clock.GetUtcNow()));
+        return await LoadIn(Machine.TimedOut);
     }
+
+    public RunTimedOut TimedOut(DateTimeOffset at) => new() { RunId = RunId, At = at };
+
+    /// <summary>The outbox rows the saga added so far, as (message type, payload).</summary>
+    public (string Type, string Payload)[] Outbox() =>
+        Timeline.ChangeTracker.Entries<OutboxMessage>().Select(e => (e.Entity.MessageType, e.Entity.Payload)).ToArray();
 
     public BackupFailed TimedOutFailure(DateTimeOffset at) => new()
     {
         RunId = RunId,
         Source = "demo",
         FailedAt = at,
-        ErrorCode = BackupRunStateMachine.TimedOutErrorCode,
+        ErrorCode = BackupErrorCodes.TimedOut,
         Reason = "Backup run reported nothing for 02:00:00.",
     };
 
