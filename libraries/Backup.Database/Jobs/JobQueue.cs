@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using Backup.ServiceDefaults;
 using Npgsql;
-using Backup.ServiceDefaults;
 
 namespace Backup.Database.Jobs;
 

@@ -2,7 +2,6 @@ using Backup.Database;
 using Backup.Database.Notifications;
 using Backup.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;
-using Backup.ServiceDefaults;
 
 namespace Backup.Notifier.Delivery;
 

@@ -6,7 +6,6 @@ using Backup.Restorer.Restoring;
 using Backup.ServiceDefaults;
 using Backup.Storage;
 using MassTransit;
-using Backup.ServiceDefaults;
 
 namespace Backup.Restorer.Consumers;
 

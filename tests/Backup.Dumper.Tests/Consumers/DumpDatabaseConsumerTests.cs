@@ -186,7 +186,7 @@ public sealed class When_the_source_is_not_configured : IAsyncLifetime
 
         var failed = Assert.Single(dumper.Published<BackupFailed>());
         Assert.Equal(request.RunId, failed.RunId);
-        Assert.Equal(DumpErrorCodes.UnknownSource, failed.ErrorCode);
+        Assert.Equal(BackupErrorCodes.UnknownSource, failed.ErrorCode);
         Assert.Equal(source, failed.Source);
         Assert.Contains("Configured sources: demo.", failed.Reason);
         Assert.Equal(DumperConsumerUnderTest.Now, failed.FailedAt);
