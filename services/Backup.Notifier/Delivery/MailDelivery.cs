@@ -85,6 +85,20 @@ public sealed class MailDelivery(
         return new DeliveryResult(sent, unknown, claim.Claimed.Count);
     }
 
+    /// <summary>
+    /// An alert of one run to its source's administrators, once per recipient, in a span named <paramref name="activity"/>:
+    /// <paramref name="compose"/> makes the email from the sender and the recipients still owed it.
+    /// </summary>
+    public async Task<DeliveryResult> AlertAdministratorsAsync(string activity, Guid runId, string source, string kind,
+        Func<string, IReadOnlyList<string>, MimeMessage> compose, CancellationToken cancellationToken)
+    {
+        using var span = NotifierTelemetry.Source.StartActivity(activity);
+        span?.SetTag("backup.run_id", runId);
+        var from = options.Value.From;
+        return await DeliverAsync(runId, source, kind, options.Value.AdministratorsOf(source),
+            (to, _) => Task.FromResult(compose(from, to)), cancellationToken);
+    }
+
     // Once per run and kind (the ledger makes the alert email once); the webhooks are posted when the alert email is claimed.
     async Task AlertOutcomeUnknownAsync(Guid runId, string source, string kind, CancellationToken cancellationToken)
     {
