@@ -27,7 +27,7 @@ public sealed class SmtpOptions : IConfigurationSection<SmtpOptions>
     /// In-call retries of the connect to the mail server (pipeline smtp-connect); when they are spent the event goes
     /// back to the broker at once (no endpoint retry on top), so they also space its redeliveries during an outage.
     /// </summary>
-    [Range(0, 10)] public int Retries { get; set; } = 3;
+    [Range(1, 10)] public int Retries { get; set; } = 3;
 
     /// <summary>The first in-call retry's delay; each next one doubles it (with jitter).</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]

@@ -69,4 +69,13 @@ public sealed class When_the_notifier_options_are_checked
     {
         Assert.Equal([TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)], Valid().EffectiveRetryDelays);
     }
+
+    [Fact]
+    public void No_connect_retry_is_refused()
+    {
+        // Without one, a mail server outage would hand the event back to the broker and get it again with no pause.
+        var problems = ValidatedOptions.Problems(new SmtpOptions { Host = "smtp.example.com", Retries = 0 }, SmtpOptions.Section).ToList();
+        Assert.Contains(problems, p => p.StartsWith("Smtp:Retries:", StringComparison.Ordinal));
+        Assert.Empty(ValidatedOptions.Problems(new SmtpOptions { Host = "smtp.example.com", Retries = 1 }, SmtpOptions.Section));
+    }
 }
