@@ -1,3 +1,4 @@
+using Backup.Testing;
 using System.Text.Json;
 using Backup.Contracts;
 using Backup.Database.Jobs;
@@ -40,7 +41,7 @@ sealed class DumperConsumerUnderTest : IAsyncDisposable
 
     public static async Task<DumperConsumerUnderTest> StartAsync()
     {
-        var catalog = await TestCatalog.CreateAsync();
+        var catalog = await TestCatalog.CreateAsync("dumper_tests");
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var clock = new FakeTimeProvider(Now);
         builder.Services.AddSingleton<TimeProvider>(clock);

@@ -1,3 +1,4 @@
+using Backup.Testing;
 using System.Security.Cryptography;
 using Backup.Contracts;
 using Backup.Database;
@@ -54,7 +55,7 @@ sealed class NotifierConsumersUnderTest : IAsyncDisposable
 
     public static async Task<NotifierConsumersUnderTest> StartAsync(IMailSender? mail = null)
     {
-        var catalog = await TestCatalog.CreateAsync();
+        var catalog = await TestCatalog.CreateAsync("notifier_tests");
         var root = Directory.CreateTempSubdirectory("backup-notifier-consumers-").FullName;
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>

@@ -2,13 +2,13 @@ using Backup.Database;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
-namespace Backup.Dumper.Tests.Consumers;
+namespace Backup.Testing;
 
 /// <summary>
 /// A fresh catalog database, migrated, on the PostgreSQL of deploy/local/infra.sh (BACKUP_PG_* from its infra.env),
-/// dropped at the end: the jobs table the dump consumer writes to, as real as in production.
+/// dropped at the end: the tables a consumer writes to, as real as in production.
 /// </summary>
-sealed class TestCatalog : IAsyncDisposable
+public sealed class TestCatalog : IAsyncDisposable
 {
     readonly string server;
     readonly string name;
@@ -22,14 +22,15 @@ sealed class TestCatalog : IAsyncDisposable
 
     public string ConnectionString { get; }
 
-    public static async Task<TestCatalog> CreateAsync()
+    /// <param name="prefix">The start of the database's name, saying which tests made it (e.g. "dumper_tests").</param>
+    public static async Task<TestCatalog> CreateAsync(string prefix)
     {
         var server = new NpgsqlConnectionStringBuilder
         {
             Host = Var("BACKUP_PG_HOST"), Port = int.Parse(Var("BACKUP_PG_PORT")), Username = Var("BACKUP_PG_USER"),
             Password = Var("BACKUP_PG_PASSWORD"), Database = "postgres", Pooling = false,
         }.ConnectionString;
-        var catalog = new TestCatalog(server, $"dumper_tests_{Guid.NewGuid():N}"[..32]);
+        var catalog = new TestCatalog(server, $"{prefix}_{Guid.NewGuid():N}");
         await catalog.ExecuteOnServerAsync($"CREATE DATABASE \"{catalog.name}\"");
         var options = new DbContextOptionsBuilder<CatalogDbContext>();
         CatalogDatabase.Configure(options, catalog.ConnectionString);
@@ -38,16 +39,17 @@ sealed class TestCatalog : IAsyncDisposable
         return catalog;
     }
 
-    public async Task<List<(string Kind, string Key, string? Group, string State, string Payload)>> JobsAsync()
+    /// <summary>The rows of <paramref name="sql"/> (parameters by name), each read by <paramref name="row"/>.</summary>
+    public async Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> row, params (string Name, object Value)[] parameters)
     {
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("""SELECT kind, key, "group", state, payload::text FROM jobs ORDER BY created_at""", connection);
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (parameter, value) in parameters) command.Parameters.AddWithValue(parameter, value);
         await using var reader = await command.ExecuteReaderAsync();
-        var jobs = new List<(string, string, string?, string, string)>();
-        while (await reader.ReadAsync())
-            jobs.Add((reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3), reader.GetString(4)));
-        return jobs;
+        var rows = new List<T>();
+        while (await reader.ReadAsync()) rows.Add(row(reader));
+        return rows;
     }
 
     public async ValueTask DisposeAsync()

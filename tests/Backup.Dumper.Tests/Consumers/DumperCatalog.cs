@@ -1,0 +1,11 @@
+using Backup.Testing;
+
+namespace Backup.Dumper.Tests.Consumers;
+
+static class DumperCatalog
+{
+    /// <summary>Every row of the jobs table the dump consumer writes to, oldest first.</summary>
+    public static Task<List<(string Kind, string Key, string? Group, string State, string Payload)>> JobsAsync(this TestCatalog catalog) =>
+        catalog.QueryAsync("""SELECT kind, key, "group", state, payload::text FROM jobs ORDER BY created_at""",
+            r => (r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetString(3), r.GetString(4)));
+}
