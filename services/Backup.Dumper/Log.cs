@@ -22,6 +22,9 @@ static partial class Log
 
     [LoggerMessage(1007, LogLevel.Information, "Backup request for run {RunId} arrived again; its dump job already exists")]
     public static partial void DuplicateRequest(ILogger logger, Guid runId);
+
+    [LoggerMessage(1008, LogLevel.Information, "Backup request for run {RunId} arrived again after the run ended ({State}); nothing to dump")]
+    public static partial void ReplayOfEndedRun(ILogger logger, Guid runId, string state);
 }
 
 static class DumperTelemetry

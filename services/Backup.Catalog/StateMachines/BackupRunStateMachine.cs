@@ -126,8 +126,9 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
             When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch),
             When(BackupExpired).Then(c => RecordExpiry(c.Saga, c.Message)).Then(Touch).TransitionTo(Expired));
 
-        // A run that failed may still succeed when its request is delivered again (a redelivery, a retry with the
-        // same run id): its artifact then exists and must be known to the catalog, or retention would never see it.
+        // A run that failed may still turn out to have an artifact (a BackupCompleted arriving after the failure): it
+        // then exists and must be known to the catalog, or retention would never see it. (A repeated request of a
+        // Failed run is not dumped again: the dumper reads the run's state, BackupRunStates.DumpOver.)
         During(Failed,
             Ignore(BackupFailed), Ignore(BackupDelivered), Ignore(BackupDeliveryFailed), Ignore(BackupExpired), Ignore(Timeout),
             When(BackupStarted).Then(c => RecordLateStart(c.Saga, c.Message)).Then(Touch),

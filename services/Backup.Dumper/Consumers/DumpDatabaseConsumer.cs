@@ -1,3 +1,4 @@
+using Backup.Database;
 using Backup.Database.Jobs;
 using Backup.Contracts;
 using Backup.Dumper.Dumping;
@@ -14,7 +15,9 @@ namespace Backup.Dumper.Consumers;
 /// the job is stored. The dump itself runs under the job's claim (<see cref="DumpDatabaseJob"/>), so a dump longer
 /// than RabbitMQ's consumer timeout holds no message, and a request delivered twice is one job: the run id is its key.
 /// One dump of a source runs at a time: a request for a source that is being dumped waits behind it (its own run,
-/// its own artifact), in the order requests arrived.
+/// its own artifact), in the order requests arrived. Finished jobs are purged after Jobs:KeepFinishedFor, so the
+/// catalog's run decides first: a request of a run whose dump is over (<see cref="BackupRunStates.DumpOver"/>) is a
+/// replay, acknowledged without a job and without publishing anything.
 /// </summary>
 public sealed class DumpDatabaseConsumer(
     IOptionsMonitor<SourcesOptions> sources,
@@ -26,6 +29,12 @@ public sealed class DumpDatabaseConsumer(
     {
         var request = context.Message;
         using var scope = logger.BeginRunScope(request.RunId);
+
+        if (await DumpOverAsync(request.RunId, context.CancellationToken) is { } state)
+        {
+            Log.ReplayOfEndedRun(logger, request.RunId, state);
+            return;
+        }
 
         if (!SourceNames.IsValid(request.Source) || !sources.CurrentValue.ContainsKey(request.Source))
         {
@@ -39,6 +48,15 @@ public sealed class DumpDatabaseConsumer(
         else
             Log.DuplicateRequest(logger, request.RunId);
     }
+
+    // The run's state when the catalog recorded its dump's end (the run id is the key of both tables); null otherwise.
+    Task<string?> DumpOverAsync(Guid runId, CancellationToken cancellationToken) =>
+        jobs.InTransactionAsync(async transaction =>
+        {
+            await using var command = transaction.Command("SELECT current_state FROM backup_runs WHERE correlation_id = @run AND current_state = ANY(@over)");
+            JobTransaction.Add(command, ("run", runId), ("over", BackupRunStates.DumpOver));
+            return await command.ExecuteScalarAsync(cancellationToken) as string;
+        }, cancellationToken);
 }
 
 /// <summary>

@@ -50,7 +50,12 @@ sealed class DumperConsumerUnderTest : IAsyncDisposable
             Host = "db.internal", Database = "demo_app", Username = "backup",
         });
         builder.Services.AddSingleton(new JobQueue(NpgsqlDataSource.Create(catalog.ConnectionString), clock));
-        builder.Services.AddMassTransitTestHarness(bus => bus.AddConsumer<DumpDatabaseConsumer, DumpDatabaseConsumerDefinition>());
+        builder.Services.AddMassTransitTestHarness(bus =>
+        {
+            // A consumer's database round trip on two busy cores can outlast the default second of inactivity.
+            bus.SetTestTimeouts(testInactivityTimeout: TimeSpan.FromSeconds(10));
+            bus.AddConsumer<DumpDatabaseConsumer, DumpDatabaseConsumerDefinition>();
+        });
         var host = builder.Build();
         await host.StartAsync();
         return new DumperConsumerUnderTest(host, catalog);
@@ -193,5 +198,61 @@ public sealed class When_the_source_is_not_configured : IAsyncLifetime
         Assert.Equal(DumperConsumerUnderTest.Now, failed.FailedAt);
         Assert.Empty(await dumper.Catalog.JobsAsync());
         Assert.False(await dumper.DumpWorkerWokenAsync());
+    }
+}
+
+/// <summary>
+/// Finished dump jobs are purged after Jobs:KeepFinishedFor: a request delivered again after that finds no job, but the
+/// catalog's run still says the dump is over, and that is enough to make it a no-op.
+/// </summary>
+public sealed class When_a_request_of_an_ended_run_is_replayed_after_its_job_was_purged : IAsyncLifetime
+{
+    DumperConsumerUnderTest dumper = null!;
+
+    public async Task InitializeAsync() => dumper = await DumperConsumerUnderTest.StartAsync();
+
+    public async Task DisposeAsync() => await dumper.DisposeAsync();
+
+    [Theory]
+    [InlineData("Completed")]
+    [InlineData("Delivered")]
+    [InlineData("Expired")]
+    [InlineData("Failed")]
+    public async Task It_stores_no_job_and_publishes_nothing(string state)
+    {
+        var request = DumperConsumerUnderTest.Request();
+        await dumper.Catalog.RecordRunAsync(request.RunId, state);
+
+        await dumper.ConsumeAsync(request);
+
+        Assert.Empty(await dumper.Catalog.JobsAsync());
+        Assert.False(await dumper.DumpWorkerWokenAsync());
+        Assert.Empty(dumper.Published<BackupFailed>());
+    }
+
+    [Fact]
+    public async Task A_replay_whose_source_is_no_longer_configured_publishes_no_failure_either()
+    {
+        var request = DumperConsumerUnderTest.Request("crm");
+        await dumper.Catalog.RecordRunAsync(request.RunId, "Completed");
+
+        await dumper.ConsumeAsync(request);
+
+        Assert.Empty(dumper.Published<BackupFailed>());
+    }
+
+    [Theory]
+    [InlineData("Requested")] // the catalog opens the run on the same request, possibly before the dumper sees it
+    [InlineData("Running")]
+    [InlineData("TimedOut")] // the catalog's verdict, not the dumper's: a late dump still makes the run's artifact
+    public async Task A_run_the_dumper_has_not_ended_is_still_dumped(string state)
+    {
+        var request = DumperConsumerUnderTest.Request();
+        await dumper.Catalog.RecordRunAsync(request.RunId, state);
+
+        await dumper.ConsumeAsync(request);
+
+        var job = Assert.Single(await dumper.Catalog.JobsAsync());
+        Assert.Equal(request.RunId.ToString("N"), job.Key);
     }
 }

@@ -46,10 +46,13 @@ public sealed class RawRabbit : IAsyncDisposable
         await channel.BasicPublishAsync(exchange, routingKey: "", mandatory: false, properties, Encoding.UTF8.GetBytes(json));
     }
 
-    /// <summary>Publishes a BackupRequested envelope as a non-.NET service would.</summary>
-    public Task RequestBackupAsync(Guid runId, string source) => PublishAsync("Backup.Contracts:BackupRequested", $$"""
+    /// <summary>
+    /// Publishes a BackupRequested envelope as a non-.NET service would; with <paramref name="requestedAt"/> the same
+    /// request again (a redelivery or a replay).
+    /// </summary>
+    public Task RequestBackupAsync(Guid runId, string source, DateTimeOffset? requestedAt = null) => PublishAsync("Backup.Contracts:BackupRequested", $$"""
         {"messageType":["urn:message:Backup.Contracts:BackupRequested"],
-         "message":{"runId":"{{runId}}","source":"{{source}}","requestedAt":"{{DateTimeOffset.UtcNow:O}}","requestedBy":"test" } }
+         "message":{"runId":"{{runId}}","source":"{{source}}","requestedAt":"{{requestedAt ?? DateTimeOffset.UtcNow:O}}","requestedBy":"test" } }
         """);
 
     /// <summary>Publishes any contract as its JSON envelope (web defaults: camelCase), as a non-.NET service would.</summary>
