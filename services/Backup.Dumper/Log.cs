@@ -25,6 +25,12 @@ static partial class Log
 
     [LoggerMessage(1008, LogLevel.Information, "Backup request for run {RunId} arrived again after the run ended ({State}); nothing to dump")]
     public static partial void ReplayOfEndedRun(ILogger logger, Guid runId, string state);
+
+    [LoggerMessage(1009, LogLevel.Warning, "Dump of source {Source} for run {RunId} used up its attempts, but its whole backup {ArtifactKey} is stored: reporting it as completed")]
+    public static partial void GaveUpButStored(ILogger logger, Guid runId, string source, string artifactKey);
+
+    [LoggerMessage(1010, LogLevel.Warning, "Could not read the stored backup {ArtifactKey} of run {RunId} while giving its dump up; it is not taken for a backup")]
+    public static partial void StoreUnreadableAtGiveUp(ILogger logger, Guid runId, string artifactKey, Exception exception);
 }
 
 static class DumperTelemetry

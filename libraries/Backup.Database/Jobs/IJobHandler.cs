@@ -11,7 +11,8 @@ public interface IJobHandler
 
     /// <summary>
     /// The job has used up its attempts without an outcome (its workers kept dying, or it kept throwing): report it
-    /// as failed, with <paramref name="reason"/>, so nobody waits for it forever.
+    /// as failed, with <paramref name="reason"/>, so nobody waits for it forever, unless its work turns out to be done
+    /// after all (the dumper: the run's whole backup is in the store), which is then reported instead.
     /// </summary>
     Task GiveUpAsync(ClaimedJob job, string reason, CancellationToken cancellationToken);
 }

@@ -98,8 +98,54 @@ public sealed class DumpDatabaseJob(
         return JobOutcome.Done;
     }
 
-    public Task GiveUpAsync(ClaimedJob job, string reason, CancellationToken cancellationToken) =>
-        PublishFailureAsync(Request(job), DumpResult.Failure(BackupErrorCodes.DumpFailed, reason), cancellationToken);
+    /// <summary>
+    /// The attempts are used up, but the last one may have died after its artifact and manifest were committed (and
+    /// before it could report them): the store is looked at first. A whole backup of the run there (the manifest's
+    /// run, its size and SHA-256 match the stored bytes), under either encoding, is reported as BackupCompleted from its
+    /// manifest, so a Failed run never sits beside a complete artifact; otherwise the run failed (DumpFailed).
+    /// </summary>
+    public async Task GiveUpAsync(ClaimedJob job, string reason, CancellationToken cancellationToken)
+    {
+        var request = Request(job);
+        using var scope = logger.BeginRunScope(request.RunId);
+        if (await StoredWholeAsync(request, cancellationToken) is { } stored)
+        {
+            Log.GaveUpButStored(logger, request.RunId, request.Source, stored.ArtifactKey);
+            await PublishCompletionAsync(request, stored, cancellationToken);
+            return;
+        }
+        await PublishFailureAsync(request, DumpResult.Failure(BackupErrorCodes.DumpFailed, reason), cancellationToken);
+    }
+
+    // The run's backup as an earlier attempt committed it, if it is whole: its manifest names the run, and the stored
+    // bytes have the manifest's size and SHA-256. Either encoding: the settings may have changed since that attempt.
+    async Task<ArtifactManifest?> StoredWholeAsync(BackupRequested request, CancellationToken cancellationToken)
+    {
+        if (!SourceNames.IsValid(request.Source)) return null;
+        foreach (var encoding in new[] { ArtifactEncoding.Zstd, ArtifactEncoding.ZstdOpenPgp })
+        {
+            var key = ArtifactKey.Create(request.Source, request.RunId, request.RequestedAt, encoding);
+            try
+            {
+                if (await store.ReadManifestAsync(key, cancellationToken) is not { } manifest || manifest.RunId != request.RunId
+                    || manifest.ArtifactKey != key.Value || !await store.ExistsAsync(key, cancellationToken))
+                    continue;
+                await using var artifact = await store.OpenReadAsync(key, cancellationToken);
+                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                var buffer = new byte[81920];
+                long size = 0;
+                for (int read; (read = await artifact.ReadAsync(buffer, cancellationToken)) > 0; size += read)
+                    hash.AppendData(buffer, 0, read);
+                if (size == manifest.StoredSizeBytes && Convert.ToHexStringLower(hash.GetHashAndReset()) == manifest.Sha256)
+                    return manifest;
+            }
+            catch (Exception e) when (e is ArtifactStoreException or IOException or UnauthorizedAccessException or JsonException)
+            {
+                Log.StoreUnreadableAtGiveUp(logger, request.RunId, key.Value, e);
+            }
+        }
+        return null;
+    }
 
     static BackupRequested Request(ClaimedJob job) =>
         JsonSerializer.Deserialize<BackupRequested>(job.Payload, JsonSerializerOptions.Web)

@@ -143,6 +143,24 @@ public sealed record BrokerEndpoint(string Host, int Port, int ManagementPort, s
         await http.DeleteAsync($"api/vhosts/{name}");
     }
 
+    /// <summary>
+    /// A user of <paramref name="virtualHost"/> that may do everything there except publish to the exchanges whose
+    /// names match <paramref name="refusedExchanges"/> (a regular expression): its publishes there are refused.
+    /// </summary>
+    public async Task CreateUserRefusedPublishingAsync(string virtualHost, string user, string password, string refusedExchanges)
+    {
+        using var http = Management();
+        (await http.PutAsJsonAsync($"api/users/{Uri.EscapeDataString(user)}", new { password, tags = "" })).EnsureSuccessStatusCode();
+        (await http.PutAsJsonAsync($"api/permissions/{Uri.EscapeDataString(virtualHost)}/{Uri.EscapeDataString(user)}",
+            new { configure = ".*", write = $"^(?!{refusedExchanges}$).*", read = ".*" })).EnsureSuccessStatusCode();
+    }
+
+    public async Task DeleteUserAsync(string user)
+    {
+        using var http = Management();
+        await http.DeleteAsync($"api/users/{Uri.EscapeDataString(user)}");
+    }
+
     /// <summary>Messages in a queue, ready plus delivered and not yet acknowledged (the management API's "messages").</summary>
     public async Task<long> QueueDepthAsync(string virtualHost, string queue)
     {
