@@ -24,6 +24,9 @@ public static class Extensions
         builder.AddApiAuthentication();
         builder.AddApiRateLimits();
         builder.Services.AddProblemDetails();
+        // A body or value that cannot be bound is 400 problem details naming the field, in every environment.
+        builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
+        builder.Services.AddExceptionHandler<BadRequestProblems>();
         // Numbers are numbers: no "42" accepted for an integer (and the OpenAPI document says integer, not a pattern).
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict);
         builder.Services.AddScoped<AuditTrail>();

@@ -5,9 +5,11 @@ namespace Backup.Api.Endpoints;
 /// <summary>RFC 7807 problem details, each naming what is wrong and, for bad input, the field at fault.</summary>
 public static class Problems
 {
+    public const string BadInputType = "https://backup.smart-ai-hub.example/problems/bad-input";
+
     public static ProblemHttpResult BadField(string field, string problem) => TypedResults.Problem(
         title: "The request has a bad value", detail: $"{field}: {problem}", statusCode: StatusCodes.Status400BadRequest,
-        type: "https://backup.smart-ai-hub.example/problems/bad-input", extensions: new Dictionary<string, object?> { ["field"] = field });
+        type: BadInputType, extensions: new Dictionary<string, object?> { ["field"] = field });
 
     public static ProblemHttpResult NotFound(string what) => TypedResults.Problem(
         title: "Not found", detail: what, statusCode: StatusCodes.Status404NotFound,

@@ -53,6 +53,8 @@ public static partial class RestoreEndpoints
         [FromHeader(Name = BackupEndpoints.IdempotencyHeader)] string? idempotencyKey, CatalogDbContext catalog, IPublishEndpoint bus,
         AuditTrail audit, IOptions<ApiOptions> options, TimeProvider clock, CancellationToken cancellationToken)
     {
+        if (body.RunId == Guid.Empty)
+            return Problems.BadField("runId", "required: the id of a Completed or Delivered run (not all zeros).");
         if (body.TargetDatabase is not null && !TargetShape().IsMatch(body.TargetDatabase))
             return Problems.BadField("targetDatabase", "a plain lower-case identifier of at most 63 characters (letters, digits, '_'), not starting with a digit; or leave it out for a new name.");
         var badKey = BackupEndpoints.IdempotencyKeyProblem(idempotencyKey);

@@ -1,6 +1,7 @@
 using Backup.Database;
 using Backup.Catalog.Timeouts;
 using Backup.Contracts;
+using Backup.ServiceDefaults;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -15,7 +16,8 @@ namespace Backup.Catalog.StateMachines;
 /// endpoint's _error queue rather than being lost. The saga publishes nothing, so the endpoint has no in-memory
 /// outbox: an event it must publish goes to outbox_messages, as a time-out's BackupFailed does, so a crash after the
 /// commit cannot lose it. The saga's <see cref="RunTimedOut"/> is not bound to the broker: only the catalog's own
-/// sweeper raises it, in process.
+/// sweeper raises it, in process. An event with an all-zero run id, or of another source than its run's, is refused
+/// (see <see cref="Guard{T}"/>).
 /// </summary>
 public sealed class BackupRunSagaDefinition : SagaDefinition<BackupRun>
 {
@@ -31,12 +33,36 @@ public sealed class BackupRunSagaDefinition : SagaDefinition<BackupRun>
         endpoint.ConfigureMessageTopology<RunTimedOut>(false);
 
         var partition = endpoint.CreatePartitioner(32);
-        saga.Message<BackupRequested>(m => m.UsePartitioner(partition, c => c.Message.RunId));
-        saga.Message<BackupStarted>(m => m.UsePartitioner(partition, c => c.Message.RunId));
-        saga.Message<BackupCompleted>(m => m.UsePartitioner(partition, c => c.Message.RunId));
-        saga.Message<BackupFailed>(m => m.UsePartitioner(partition, c => c.Message.RunId));
-        saga.Message<BackupDelivered>(m => m.UsePartitioner(partition, c => c.Message.RunId));
-        saga.Message<BackupDeliveryFailed>(m => m.UsePartitioner(partition, c => c.Message.RunId));
-        saga.Message<BackupExpired>(m => m.UsePartitioner(partition, c => c.Message.RunId));
+        Guard<BackupRequested>(saga, partition, m => m.RunId, m => m.Source);
+        Guard<BackupStarted>(saga, partition, m => m.RunId, m => m.Source);
+        Guard<BackupCompleted>(saga, partition, m => m.RunId, m => m.Source);
+        Guard<BackupFailed>(saga, partition, m => m.RunId, m => m.Source);
+        Guard<BackupDelivered>(saga, partition, m => m.RunId, m => m.Source);
+        Guard<BackupDeliveryFailed>(saga, partition, m => m.RunId, m => m.Source);
+        Guard<BackupExpired>(saga, partition, m => m.RunId, m => m.Source);
+    }
+
+    /// <summary>
+    /// Before the repository: an all-zero run id is refused (no row is made for it), then events of one run are
+    /// partitioned. After the repository has the run locked: an event whose source is not the run's is refused, so
+    /// no event of one source ever changes another source's run. A refused event is not retried: it goes to the
+    /// _error queue with its reason, nothing of it applied.
+    /// </summary>
+    static void Guard<T>(ISagaConfigurator<BackupRun> saga, IPartitioner partition, Func<T, Guid> runId, Func<T, string> source)
+        where T : class
+    {
+        saga.Message<T>(m =>
+        {
+            m.UseExecute(c => RefusedMessageException.ThrowIfNoRunId(runId(c.Message), typeof(T).Name));
+            m.UsePartitioner(partition, c => runId(c.Message));
+        });
+        saga.SagaMessage<T>(m => m.UseExecute(c => ThrowIfOtherSource(c.Saga, Text.Clip(source(c.Message), 63), typeof(T).Name)));
+    }
+
+    static void ThrowIfOtherSource(BackupRun run, string? source, string messageType)
+    {
+        if (run.Source.Length > 0 && run.Source != source)
+            throw new RefusedMessageException($"{messageType} of source '{source}' refused: run {run.CorrelationId} is a run of " +
+                $"source '{run.Source}', and an event of one source never changes another source's run.");
     }
 }

@@ -10,7 +10,8 @@ using Microsoft.Extensions.Options;
 namespace Backup.Dumper.Consumers;
 
 /// <summary>
-/// Accepts a BackupRequested: a request for a source that isn't configured fails at once (BackupFailed
+/// Accepts a BackupRequested: one with an all-zero run id is refused to dump-database_error (two of them would be one
+/// job, and its events would reach whichever run the catalog holds under that id); a request for a source that isn't configured fails at once (BackupFailed
 /// UnknownSource); any other becomes a dump job in the catalog database, and the message is acknowledged as soon as
 /// the job is stored. The dump itself runs under the job's claim (<see cref="DumpDatabaseJob"/>), so a dump longer
 /// than RabbitMQ's consumer timeout holds no message, and a request delivered twice is one job: the run id is its key.
@@ -28,6 +29,7 @@ public sealed class DumpDatabaseConsumer(
     public async Task Consume(ConsumeContext<BackupRequested> context)
     {
         var request = context.Message;
+        RefusedMessageException.ThrowIfNoRunId(request.RunId, nameof(BackupRequested));
         using var scope = logger.BeginRunScope(request.RunId);
 
         if (await DumpOverAsync(request.RunId, context.CancellationToken) is { } state)

@@ -23,11 +23,14 @@ public sealed class ApiHost : WebApplicationFactory<Backup.Api.Options.ApiOption
     public const string Audience = "backup-api";
 
     readonly Dictionary<string, string?> settings;
+    readonly string environment;
     readonly RSA signingKey = RSA.Create(2048);
     readonly string keyFolder = Directory.CreateTempSubdirectory("backup-api-keys-").FullName;
 
-    public ApiHost(BackupSystem system, Action<Dictionary<string, string?>>? configure = null)
+    /// <param name="environment">The host's environment: Testing unless a test is about Development or Production.</param>
+    public ApiHost(BackupSystem system, Action<Dictionary<string, string?>>? configure = null, string environment = "Testing")
     {
+        this.environment = environment;
         var publicKey = Path.Combine(keyFolder, "platform.pem");
         File.WriteAllText(publicKey, signingKey.ExportSubjectPublicKeyInfoPem());
         settings = system.Configuration();
@@ -40,7 +43,7 @@ public sealed class ApiHost : WebApplicationFactory<Backup.Api.Options.ApiOption
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(environment);
         builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(settings));
     }
 

@@ -139,6 +139,23 @@ public sealed class RawRabbit : IAsyncDisposable
         return result is null ? null : Encoding.UTF8.GetString(result.Body.Span);
     }
 
+    /// <summary>
+    /// Waits for <paramref name="count"/> messages in an _error (or _skipped) queue and takes them. MassTransit declares
+    /// such a queue at its first message, so its depth is asked of the management API until it is there (a basic.get
+    /// on a queue that does not exist yet would close the channel).
+    /// </summary>
+    public async Task<List<string>> TakeAsync(BackupSystem system, string queue, int count)
+    {
+        await Eventually.True(async () =>
+        {
+            try { return await system.Broker.QueueDepthAsync(system.VirtualHost, queue) >= count; }
+            catch (HttpRequestException) { return false; }
+        }, $"{count} messages in {queue}");
+        var taken = new List<string>();
+        while (taken.Count < count && await GetAsync(queue) is { } message) taken.Add(message);
+        return taken;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await channel.DisposeAsync();
