@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Builder;
+using System.Text;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -36,13 +38,38 @@ public static class BackupHostDefaults
         return builder;
     }
 
-    /// <summary>/health/live answers while the process runs; /health/ready only when the broker and the database answer.</summary>
+    /// <summary>
+    /// /health/live answers while the process runs; /health/ready is 200 only while the service can do its job now
+    /// (the broker connected, every consumer endpoint running, the databases it needs answering): Healthy, or Degraded
+    /// for a state it still works in (the notifier's stale sources); otherwise 503 Unhealthy.
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") });
-        app.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        app.MapHealthChecks(ReadyPath, new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(ReadyTag),
+            ResponseWriter = WriteReportAsync,
+        });
         return app;
     }
+
+    /// <summary>
+    /// The overall status on the first line (Healthy, Degraded, Unhealthy), then one line per check that is not
+    /// healthy: its name, its status and why ("bus: Unhealthy: endpoint dump-database unhealthy: …").
+    /// </summary>
+    public static Task WriteReportAsync(HttpContext context, HealthReport report)
+    {
+        var body = new StringBuilder(report.Status.ToString());
+        foreach (var (name, entry) in report.Entries.Where(entry => entry.Value.Status != HealthStatus.Healthy))
+            body.Append('\n').Append(name).Append(": ").Append(entry.Status).Append(": ")
+                .Append(entry.Description ?? entry.Exception?.Message ?? "no reason given");
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(body.ToString());
+    }
+
+    /// <summary>The overall status of a /health/ready body: its first line.</summary>
+    public static string ReadyStatus(string body) => body.Split('\n', 2)[0];
 
     static void AddOpenTelemetryDefaults(this IHostApplicationBuilder builder)
     {

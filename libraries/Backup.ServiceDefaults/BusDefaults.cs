@@ -1,6 +1,8 @@
 using Backup.ServiceDefaults.Options;
 using MassTransit;
+using MassTransit.Transports;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -8,10 +10,13 @@ namespace Backup.ServiceDefaults;
 
 public static class BusDefaults
 {
+    const string MassTransitCheck = "masstransit";
+
     /// <summary>
     /// MassTransit over RabbitMQ from the "RabbitMq" section. Messages are published to one fanout exchange per
     /// contract (for example "Backup.Contracts:BackupRequested"); each service's receive endpoints get kebab-case
-    /// queues. The bus's health check is part of /health/ready.
+    /// queues. <see cref="BusReadinessCheck"/> ("bus": connected, every endpoint running) is part of /health/ready;
+    /// <see cref="EndpointFaultLog"/> logs why an endpoint faulted.
     /// </summary>
     public static IHostApplicationBuilder AddBackupBus(this IHostApplicationBuilder builder,
         Action<IBusRegistrationConfigurator> configure)
@@ -20,11 +25,8 @@ public static class BusDefaults
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetKebabCaseEndpointNameFormatter();
-            bus.ConfigureHealthCheckOptions(health =>
-            {
-                health.Name = "bus";
-                health.Tags.Add(BackupHostDefaults.ReadyTag);
-            });
+            bus.ConfigureHealthCheckOptions(health => health.Name = MassTransitCheck);
+            bus.AddReceiveEndpointObserver<EndpointFaultLog>();
             configure(bus);
             bus.UsingRabbitMq((context, rabbit) =>
             {
@@ -37,6 +39,15 @@ public static class BusDefaults
                 rabbit.ConfigureEndpoints(context);
             });
         });
+        // MassTransit's own check (Degraded, still 200, for a faulted endpoint) is replaced by BusReadinessCheck.
+        builder.Services.PostConfigure<HealthCheckServiceOptions>(health =>
+        {
+            foreach (var check in health.Registrations.Where(check => check.Name == MassTransitCheck).ToList())
+                health.Registrations.Remove(check);
+        });
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(BusReadinessCheck.Name,
+            services => new BusReadinessCheck(services.GetRequiredService<IBusInstance>()), HealthStatus.Unhealthy,
+            [BackupHostDefaults.ReadyTag]));
         builder.Services.AddOptions<MassTransitHostOptions>().Configure(host =>
         {
             host.WaitUntilStarted = false;

@@ -5,7 +5,7 @@ using Backup.ServiceDefaults;
 
 namespace Backup.IntegrationTests.Health;
 
-/// <summary>/health/ready means "the broker is connected and the database answers"; /health/live only "the process runs".</summary>
+/// <summary>/health/ready means "can do its job now" (broker connected, endpoints running, database answering); /health/live only "the process runs".</summary>
 [Collection(SystemCollection.Name)]
 public sealed class When_the_catalog_database_is_unreachable(TestInfrastructure infrastructure) : IAsyncLifetime
 {

@@ -132,6 +132,10 @@ public sealed class RawRabbit : IAsyncDisposable
         return closed.Task;
     }
 
+    /// <summary>Declares a durable queue with <paramref name="arguments"/> (x-queue-type, x-max-length, …) before a service does.</summary>
+    public async Task DeclareQueueAsync(string queue, IDictionary<string, object?> arguments) =>
+        await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments);
+
     /// <summary>Takes one message off a queue, if there is one (for looking into _error queues).</summary>
     public async Task<string?> GetAsync(string queue)
     {

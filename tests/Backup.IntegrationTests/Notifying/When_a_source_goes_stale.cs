@@ -57,7 +57,7 @@ public sealed class When_a_source_goes_stale(TestInfrastructure infrastructure) 
         Assert.Contains("no successful backup for longer than 26 h", alarm.TextBody);
         Assert.Contains("none on record", alarm.TextBody);
         foreach (var http in notifiers)
-            await Eventually.True(async () => await (await http.GetAsync(BackupHostDefaults.ReadyPath)).Content.ReadAsStringAsync() == "Degraded",
+            await Eventually.True(async () => BackupHostDefaults.ReadyStatus(await (await http.GetAsync(BackupHostDefaults.ReadyPath)).Content.ReadAsStringAsync()) == "Degraded",
                 "/health/ready to say Degraded");
         // What a scrape reads from the last check: demo, scheduled 30 h ago and never backed up, is 30 h old and stale.
         await Eventually.True(() => Task.FromResult(Gauge(NotifierMetrics.StaleName, "demo") == 1), "the stale gauge of demo");
@@ -85,7 +85,7 @@ public sealed class When_a_source_goes_stale(TestInfrastructure infrastructure) 
 
         clock.Advance(TimeSpan.FromMinutes(1));
         foreach (var http in notifiers)
-            await Eventually.True(async () => await (await http.GetAsync(BackupHostDefaults.ReadyPath)).Content.ReadAsStringAsync() == "Degraded",
+            await Eventually.True(async () => BackupHostDefaults.ReadyStatus(await (await http.GetAsync(BackupHostDefaults.ReadyPath)).Content.ReadAsStringAsync()) == "Degraded",
                 "/health/ready to still say Degraded (other is stale)");
         await using var catalog = system.Catalog();
         var demo = await catalog.StaleAlarms.AsNoTracking().SingleAsync(a => a.Source == "demo");
@@ -116,7 +116,7 @@ public sealed class When_a_source_goes_stale(TestInfrastructure infrastructure) 
         }
         clock.Advance(TimeSpan.FromMinutes(1));
         foreach (var http in notifiers)
-            await Eventually.True(async () => await (await http.GetAsync(BackupHostDefaults.ReadyPath)).Content.ReadAsStringAsync() == "Healthy",
+            await Eventually.True(async () => BackupHostDefaults.ReadyStatus(await (await http.GetAsync(BackupHostDefaults.ReadyPath)).Content.ReadAsStringAsync()) == "Healthy",
                 "/health/ready to say Healthy");
     }
 

@@ -82,7 +82,7 @@ public sealed class When_no_backup_is_verified(TestInfrastructure infrastructure
     async Task ReadinessOfBothAsync(string expected, string what)
     {
         foreach (var http in notifiers)
-            await Eventually.True(async () => await (await http.GetAsync(BackupHostDefaults.ReadyPath)).Content.ReadAsStringAsync() == expected, what);
+            await Eventually.True(async () => BackupHostDefaults.ReadyStatus(await (await http.GetAsync(BackupHostDefaults.ReadyPath)).Content.ReadAsStringAsync()) == expected, what);
     }
 
     [Fact]
