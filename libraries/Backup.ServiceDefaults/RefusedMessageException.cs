@@ -8,9 +8,12 @@ namespace Backup.ServiceDefaults;
 public sealed class RefusedMessageException(string reason) : Exception(reason)
 {
     /// <summary>Refuses a message whose run id is missing or all zeros: every run has its own id, chosen by the requester.</summary>
-    public static void ThrowIfNoRunId(Guid runId, string messageType)
+    public static void ThrowIfNoRunId(Guid runId, string messageType) => ThrowIfNoId(runId, "runId", messageType);
+
+    /// <summary>Refuses a message whose id field <paramref name="field"/> is missing or all zeros (nothing could be correlated by it).</summary>
+    public static void ThrowIfNoId(Guid id, string field, string messageType)
     {
-        if (runId == Guid.Empty)
-            throw new RefusedMessageException($"{messageType} refused: its runId is all zeros (every run needs its own id).");
+        if (id == Guid.Empty)
+            throw new RefusedMessageException($"{messageType} refused: its {field} is all zeros (every run needs its own id).");
     }
 }

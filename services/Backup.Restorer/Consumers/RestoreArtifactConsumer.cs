@@ -25,6 +25,7 @@ public sealed class RestoreArtifactConsumer(
     public async Task Consume(ConsumeContext<RestoreRequested> context)
     {
         var request = context.Message;
+        RefusedMessageException.ThrowIfNoId(request.RestoreId, "restoreId", nameof(RestoreRequested)); // to restore-artifact_error
         using var scope = logger.BeginRestoreScope(request.RestoreId);
 
         if (!ArtifactKey.TryParse(request.ArtifactKey, out var key))

@@ -6,6 +6,7 @@ using Backup.Contracts;
 using Backup.Restorer.Consumers;
 using Backup.Restorer.Options;
 using Backup.Restorer.Restoring;
+using Backup.ServiceDefaults;
 using Backup.ServiceDefaults.Options;
 using Backup.Storage;
 using MassTransit;
@@ -178,6 +179,25 @@ public class When_a_RestoreRequested_cannot_be_restored
         Assert.Equal("InvalidRequest", failed.ErrorCode);
         Assert.Contains("is not an artifact key made by the dumper", failed.Reason);
         Assert.Equal(key, failed.ArtifactKey);
+    }
+
+    [Fact]
+    public async Task It_refuses_an_all_zero_restore_id_to_the_error_queue_and_reports_nothing()
+    {
+        await using var restorer = await RestorerConsumerUnderTest.StartAsync();
+        var key = await restorer.AddAsync("PGDMP and more"u8.ToArray());
+
+        await restorer.Harness.Bus.Publish(new RestoreRequested
+        {
+            RestoreId = Guid.Empty, ArtifactKey = key.Value, TargetDatabase = "restored_demo", RequestedAt = DateTimeOffset.UtcNow, RequestedBy = "test",
+        });
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        Assert.True(await restorer.Harness.Published.Any<Fault<RestoreRequested>>(deadline.Token), "the request was not refused in time");
+        var fault = restorer.Harness.Published.Select<Fault<RestoreRequested>>(deadline.Token).Single().Context.Message;
+        Assert.Contains(fault.Exceptions, e => e.ExceptionType.EndsWith(nameof(RefusedMessageException), StringComparison.Ordinal)
+            && e.Message.Contains("restoreId is all zeros", StringComparison.Ordinal));
+        Assert.False(await restorer.Harness.Published.Any<RestoreFailed>(new CancellationToken(canceled: true)));
     }
 
     [Theory]
