@@ -1,4 +1,3 @@
-using Backup.Database;
 using Backup.Migrator;
 using Backup.ServiceDefaults;
 
@@ -7,8 +6,6 @@ using Backup.ServiceDefaults;
 // exits non-zero with the reason. Services never migrate at start.
 var builder = Host.CreateApplicationBuilder(args);
 builder.AddServiceDefaults();
-builder.AddCatalogDatabase();
-builder.AddBackupTopology(BrokerTopology.AddEveryServiceConsumer);
+builder.AddMigrator();
 using var host = builder.Build();
-await host.MigrateCatalogAsync();
-await host.DeclareBrokerTopologyAsync();
+await host.RunMigratorAsync();
