@@ -31,8 +31,8 @@ public sealed record RestoreStatus(Guid RestoreId, string State, int Attempts, D
 /// <summary>
 /// Restores: POST /restores publishes RestoreRequested (mandatory) for a run's artifact (202 once the broker routed it
 /// to a queue; with an Idempotency-Key, or through <see cref="UnconfirmedRequestLedger"/> after an unconfirmed 503,
-/// the same restore on retry; 503 when no queue takes it or the broker doesn't confirm it); GET /restores/{id} reads the restore job (the restorer
-/// keeps the RestoreCompleted or RestoreFailed it published as the job's result).
+/// the same restore on retry; 503 when no queue takes it or the broker doesn't confirm it); GET /restores/{id} reads
+/// the restore job (the restorer keeps the RestoreCompleted or RestoreFailed it published as the job's result).
 /// </summary>
 public static partial class RestoreEndpoints
 {
