@@ -45,7 +45,7 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
             new InitiateMultipartUploadRequest { BucketName = options.Bucket, Key = target.ObjectKey }, cancellationToken));
         return new S3MultipartWrite(client, target, upload.UploadId, options.PartSizeMiB << 20, partUpload,
             token => ExistsAsync(key, token), (objectKey, e) => S3Log.AbortFailed(logger, objectKey, e.GetType().Name),
-            cancellationToken);
+            (objectKey, e) => S3Log.UncheckedObjectLeft(logger, objectKey, e.GetType().Name), cancellationToken);
     }
 
     public async Task WriteManifestAsync(ArtifactManifest manifest, CancellationToken cancellationToken)
