@@ -9,6 +9,6 @@ static partial class S3Log
     public static partial void AbortFailed(ILogger logger, string objectKey, string errorType);
 
     [LoggerMessage(EventId = 5111, Level = LogLevel.Warning,
-        Message = "Could not delete {ObjectKey} ({ErrorType}) after it failed its read-back check; it has no manifest, so it is no backup, and the dumper's next attempt deletes it")]
+        Message = "Could not delete {ObjectKey} ({ErrorType}) after it failed its read-back check; the dumper's next attempt deletes what is left")]
     public static partial void UncheckedObjectLeft(ILogger logger, string objectKey, string errorType);
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Polly;
@@ -99,7 +98,7 @@ sealed class S3MultipartWrite : IArtifactWrite
     async Task UploadPartAsync(ArraySegment<byte> part, CancellationToken cancellationToken)
     {
         var number = parts.Count + 1;
-        var md5 = Convert.ToBase64String(MD5.HashData(part));
+        var md5 = S3StoredObjectCheck.ContentMd5(part);
         check.Add(part);
         try
         {

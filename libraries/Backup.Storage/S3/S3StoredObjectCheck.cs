@@ -4,15 +4,18 @@ using Amazon.S3;
 namespace Backup.Storage.S3;
 
 /// <summary>
-/// What a multipart write sent, part by part (its size and SHA-256), and the check made once the upload is completed:
-/// the object is read back and its size and SHA-256 compared with them. A part changed on its way (a proxy, a bad NIC,
-/// a server that doesn't check Content-MD5) or an upload completed short is caught here, before the manifest is written
-/// and the backup reported; the object is then deleted and the write fails transiently, so the attempt is redone.
+/// What a write sent (its size and SHA-256, part by part), and the check made once the object is written: it is read
+/// back and its size and SHA-256 compared with them. Bytes changed on their way (a proxy, a bad NIC, a server that
+/// doesn't check Content-MD5) or an upload completed short are caught here, before the backup is reported; the
+/// object is then deleted and the write fails transiently, so the attempt is redone.
 /// </summary>
 sealed class S3StoredObjectCheck(IAmazonS3 client, S3Location target, Action<string, Exception> deleteFailed) : IDisposable
 {
     readonly IncrementalHash sent = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     long sentBytes;
+
+    /// <summary>The Content-MD5 header of a body: its MD5, base64. A server that checks it refuses a changed body (BadDigest).</summary>
+    public static string ContentMd5(ArraySegment<byte> body) => Convert.ToBase64String(MD5.HashData(body));
 
     /// <summary>Counts a part once, when it is first handed over (not on each retry of its upload).</summary>
     public void Add(ArraySegment<byte> part)
@@ -64,7 +67,7 @@ sealed class S3StoredObjectCheck(IAmazonS3 client, S3Location target, Action<str
         }
         catch (Exception e) when (S3Failures.IsS3Failure(e))
         {
-            // Without a manifest it is no backup, and the dumper's next attempt deletes it.
+            // The failed attempt is no backup; the dumper's next attempt deletes what is left.
             deleteFailed(target.ObjectKey, e);
         }
     }

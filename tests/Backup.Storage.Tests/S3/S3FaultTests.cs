@@ -131,3 +131,24 @@ public sealed class When_a_byte_of_a_part_is_changed_in_flight : S3FaultScenario
         Assert.Equal(Sha256(Content), Sha256(await StoredBytesAsync()));
     }
 }
+
+public sealed class When_a_byte_of_a_manifest_is_changed_in_flight : S3FaultScenario
+{
+    [S3Fact]
+    public async Task Writing_it_fails_transiently_and_no_manifest_is_left()
+    {
+        await S3TestServer.WriteAsync(Store, S3TestServer.Key, Content);
+        var manifest = S3TestServer.Manifest(S3TestServer.Key, Content);
+        Proxy.Inject(S3Call.PutObject, S3Fault.FlipByte);
+
+        var failure = await Assert.ThrowsAsync<ArtifactStoreException>(() => Store.WriteManifestAsync(manifest, CancellationToken.None));
+
+        Assert.True(failure.Transient);
+        Assert.Equal(S3Fault.FlipByte, Assert.Single(Calls(S3Call.PutObject)).Fault);
+        Assert.Equal([S3TestServer.Key.Value], await Server.ObjectsAsync());
+        Assert.Null(await Store.ReadManifestAsync(S3TestServer.Key, CancellationToken.None));
+
+        await Store.WriteManifestAsync(manifest, CancellationToken.None);
+        Assert.Equal(manifest.Sha256, (await Store.ReadManifestAsync(S3TestServer.Key, CancellationToken.None))!.Sha256);
+    }
+}
