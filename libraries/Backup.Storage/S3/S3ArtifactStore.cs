@@ -55,15 +55,16 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         using var json = new MemoryStream();
         await JsonSerializer.SerializeAsync(json, manifest, ArtifactManifest.Json, cancellationToken);
         json.Position = 0;
+        var body = new ArraySegment<byte>(json.GetBuffer(), 0, (int)json.Length);
         using var check = new S3StoredObjectCheck(client, target, UncheckedObjectLeft);
-        check.Add(new ArraySegment<byte>(json.GetBuffer(), 0, (int)json.Length));
+        check.Add(body);
         await CallAsync(target, "writing the manifest", () => client.PutObjectAsync(new PutObjectRequest
         {
             BucketName = options.Bucket,
             Key = target.ObjectKey,
             InputStream = json,
             ContentType = "application/json",
-            MD5Digest = S3StoredObjectCheck.ContentMd5(new ArraySegment<byte>(json.GetBuffer(), 0, (int)json.Length)),
+            MD5Digest = S3StoredObjectCheck.ContentMd5(body),
             UseChunkEncoding = false,
         }, cancellationToken));
         await check.VerifyAsync(cancellationToken);

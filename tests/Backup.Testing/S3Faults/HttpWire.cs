@@ -54,7 +54,8 @@ public sealed class HttpWireReader(Stream stream)
 
     /// <summary>
     /// Copies a body of <paramref name="length"/> bytes to <paramref name="destination"/>, handing each piece to
-    /// <paramref name="tamper"/> first with its offset in the body; false from it stops the copy there.
+    /// <paramref name="tamper"/> first with its offset in the body: it may change the piece, and says how many of its
+    /// bytes to forward; fewer than all stops the copy there and returns false.
     /// </summary>
     public async Task<bool> CopyAsync(long length, Stream destination, Func<long, Memory<byte>, int>? tamper, long bodyOffset,
         CancellationToken cancellationToken)
