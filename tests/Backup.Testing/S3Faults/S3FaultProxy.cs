@@ -34,7 +34,9 @@ public sealed record S3Exchange(S3Call Call, string Method, string Target, S3Fau
 /// client connection gets a connection of its own to the server, requests are relayed one after another as they come
 /// (keep-alive, Expect: 100-continue, Content-Length and chunked bodies), and faults queued with <see cref="Inject"/>
 /// are done to the next requests of the given <see cref="S3Call"/>, each once. <see cref="Exchanges"/> says what went
-/// through. Point the client's service URL at <see cref="Url"/>.
+/// through. Point the client's service URL at <see cref="Url"/>. AWSSDK.S3 4.1 with the store's settings sends its
+/// part uploads and puts path-style, Content-Length framed, with Expect: 100-continue, Content-MD5 and a signed
+/// X-Amz-Content-SHA256 (which s3rver, unlike AWS S3 and MinIO, checks neither).
 /// </summary>
 public sealed class S3FaultProxy : IAsyncDisposable
 {
