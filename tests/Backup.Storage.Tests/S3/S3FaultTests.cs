@@ -152,3 +152,18 @@ public sealed class When_a_byte_of_a_manifest_is_changed_in_flight : S3FaultScen
         Assert.Equal(manifest.Sha256, (await Store.ReadManifestAsync(S3TestServer.Key, CancellationToken.None))!.Sha256);
     }
 }
+
+public sealed class When_a_server_refuses_a_body_changed_in_flight
+{
+    /// <summary>AWS S3 and MinIO check Content-MD5 and the signed payload hash; s3rver checks neither, so the codes they answer are tested here.</summary>
+    [Theory]
+    [InlineData("BadDigest", true)]
+    [InlineData("XAmzContentSHA256Mismatch", true)]
+    [InlineData("InvalidArgument", false)]
+    public void The_refusal_is_transient_so_the_part_is_sent_again(string code, bool transient)
+    {
+        var refusal = new Amazon.S3.AmazonS3Exception("refused") { StatusCode = System.Net.HttpStatusCode.BadRequest, ErrorCode = code };
+
+        Assert.Equal(transient, S3Failures.IsTransient(refusal));
+    }
+}
