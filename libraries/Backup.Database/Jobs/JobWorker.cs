@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Backup.Database.Outages;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -21,13 +22,15 @@ public sealed partial class JobWorker<THandler>(
     IServiceScopeFactory scopes,
     IOptions<JobOptions> options,
     TimeProvider clock,
-    ILogger<JobWorker<THandler>> logger) : BackgroundService where THandler : IJobHandler
+    ILogger<JobWorker<THandler>> logger,
+    IOptions<CatalogOutageOptions> outage) : BackgroundService where THandler : IJobHandler
 {
     public static readonly ActivitySource Activities = new("Backup.Jobs");
 
     static readonly TimeSpan PurgeEvery = TimeSpan.FromHours(1);
 
     readonly JobOptions jobs = options.Value;
+    readonly IReadOnlyList<TimeSpan> outageDelays = CatalogOutage.Delays(outage.Value.RideOut);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -153,7 +156,8 @@ public sealed partial class JobWorker<THandler>(
         }
     }
 
-    // The outcome must reach the table: a short outage of the catalog database is waited out, a few times.
+    // The outcome must reach the table: the catalog database unavailable is waited out for CatalogOutage:RideOut
+    // (1, 2, 4 … 30 s apart), another fault a few times (1, 2, 3, 4 s apart).
     async Task SettleAsync(Func<Task<bool>> update)
     {
         for (var attempt = 1; ; attempt++)
@@ -163,13 +167,17 @@ public sealed partial class JobWorker<THandler>(
                 if (!await update()) ClaimLostBeforeSettling(settings.Kind);
                 return;
             }
-            catch (Exception e) when (attempt < 5)
+            catch (Exception e) when (SettleDelay(e, attempt) is { } delay)
             {
                 SettleFailed(settings.Kind, attempt, e);
-                await Task.Delay(TimeSpan.FromSeconds(attempt), clock);
+                await Task.Delay(delay, clock);
             }
         }
     }
+
+    TimeSpan? SettleDelay(Exception fault, int attempt) =>
+        CatalogOutage.IsUnavailable(fault) ? (attempt <= outageDelays.Count ? outageDelays[attempt - 1] : null)
+        : attempt < 5 ? TimeSpan.FromSeconds(attempt) : null;
 
     async Task PurgeAsync(CancellationToken stoppingToken)
     {
