@@ -11,7 +11,7 @@ namespace Backup.Database.Jobs;
 /// Runs jobs of one kind, up to <see cref="JobWorkerSettings.Concurrency"/> at once in this process: claims a due job,
 /// renews the claim every Jobs:HeartbeatInterval while <typeparamref name="THandler"/> works, then finishes it,
 /// reschedules it (a transient failure), or gives it back (the service is stopping). A job whose claim went stale
-/// is taken over; one that has used up its attempts is handed to <see cref="IJobHandler.GiveUpAsync"/>. It wakes when
+/// is taken over (not while the catalog database has just been unavailable: <see cref="TakeOverAfter"/>); one that has used up its attempts is handed to <see cref="IJobHandler.GiveUpAsync"/>. It wakes when
 /// a job of its kind is enqueued here (<see cref="JobQueue.WakeUpFor"/>), when one of its jobs ends, and otherwise
 /// Jobs:PollInterval after it last looked. Every wait is on the injected clock. Not a <c>PeriodicWork</c>: it runs up
 /// to Concurrency jobs at once and looks again as soon as one of them ends, not on a fixed beat.
@@ -66,11 +66,12 @@ public sealed partial class JobWorker<THandler>(
     {
         try
         {
-            return await queue.ClaimAsync(settings.Kind, jobs.StaleAfter, stoppingToken);
+            return await queue.ClaimAsync(settings.Kind, TakeOverAfter(), stoppingToken);
         }
         catch (Exception e) when (!stoppingToken.IsCancellationRequested)
         {
             ClaimFailed(settings.Kind, e); // the catalog database is away: try again at the next poll
+            NoteOutage(e);
             return null;
         }
         catch (OperationCanceledException)
@@ -143,6 +144,7 @@ public sealed partial class JobWorker<THandler>(
                 catch (Exception e) when (!lease.IsCancellationRequested)
                 {
                     HeartbeatFailed(job.Kind, job.Key, e); // keep working; the claim is only lost if another worker takes it
+                    NoteOutage(e);
                     continue;
                 }
                 if (held) continue;
@@ -170,10 +172,25 @@ public sealed partial class JobWorker<THandler>(
             catch (Exception e) when (SettleDelay(e, attempt) is { } delay)
             {
                 SettleFailed(settings.Kind, attempt, e);
+                NoteOutage(e);
                 await Task.Delay(delay, clock);
             }
         }
     }
+
+    // A claim whose heartbeat lapsed while the catalog database was unavailable is not a dead holder's: no heartbeat
+    // could be written. So for Jobs:StaleAfter after this worker last met the outage, it takes over no claim (its
+    // holders renew theirs within a heartbeat of the database's return); then a lapsed heartbeat means a dead holder again.
+    TimeSpan TakeOverAfter() =>
+        clock.GetUtcNow().UtcTicks - Interlocked.Read(ref lastOutageTicks) < jobs.StaleAfter.Ticks ? NoTakeOver : jobs.StaleAfter;
+
+    void NoteOutage(Exception fault)
+    {
+        if (CatalogOutage.IsUnavailable(fault)) Interlocked.Exchange(ref lastOutageTicks, clock.GetUtcNow().UtcTicks);
+    }
+
+    static readonly TimeSpan NoTakeOver = TimeSpan.FromDays(36500); // no heartbeat is that old: nothing is taken over
+    long lastOutageTicks;
 
     TimeSpan? SettleDelay(Exception fault, int attempt) =>
         CatalogOutage.IsUnavailable(fault) ? (attempt <= outageDelays.Count ? outageDelays[attempt - 1] : null)
