@@ -14,6 +14,6 @@ public sealed class CatalogOutageOptions : IConfigurationSection<CatalogOutageOp
     /// _error queue (the notifier's goes back to its queue). At most 25 minutes: RabbitMQ's consumer_timeout (30 min)
     /// closes the channel of a consumer that holds a message longer.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:01:00", "00:25:00", ErrorMessage = "CatalogOutage:RideOut must be between 1 and 25 minutes (RabbitMQ's consumer_timeout is 30 minutes).")]
+    [Range(typeof(TimeSpan), "00:01:00", "00:25:00", ErrorMessage = "must be between 1 and 25 minutes: RabbitMQ's consumer_timeout (30 minutes) closes a consumer that holds a message longer.")]
     public TimeSpan RideOut { get; set; } = TimeSpan.FromMinutes(15);
 }
