@@ -62,6 +62,7 @@ public sealed class When_the_catalog_database_is_down_for_a_while(TestInfrastruc
     async Task LiveThroughTheOutageAsync()
     {
         await using var rabbit = await RawRabbit.ConnectAsync(system);
+        var completed = await rabbit.ListenAsync("Backup.Contracts:BackupCompleted");
 
         await using (var blocker = new NpgsqlConnection(system.Postgres.ConnectionString(system.SourceDatabase)))
         {
@@ -77,6 +78,8 @@ public sealed class When_the_catalog_database_is_down_for_a_while(TestInfrastruc
             var outageEnds = DateTime.UtcNow + Outage;
             await rabbit.RequestBackupAsync(requestedDuringOutage, "demo", secondRequestedAt);
             await hold.RollbackAsync(); // the dump goes on and ends while the catalog database is away
+            await Eventually.True(() => Task.FromResult(completed.Any(m => m.GetProperty("runId").GetGuid() == dumpedDuringOutage)),
+                "the first run's BackupCompleted, published during the outage", TimeSpan.FromSeconds(40));
 
             catalogNotReadyDuringOutage = await NotReadyAsync(catalog);
             dumperNotReadyDuringOutage = await NotReadyAsync(dumper);
