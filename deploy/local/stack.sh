@@ -258,7 +258,7 @@ install_backupctl() {
 run_migrator() {
   local dll
   dll=$(service_dll Backup.Migrator)
-  log "migrating the catalog database"
+  log "migrating the catalog database and declaring the broker topology"
   if ! (cd "$REPO" && env "${SERVICE_ENV[@]}" dotnet "$dll" </dev/null >"$LOGS/migrator.log" 2>&1); then
     tail -n 40 "$LOGS/migrator.log" >&2
     die "the migrator failed (log: $LOGS/migrator.log)"

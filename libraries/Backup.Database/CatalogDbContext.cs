@@ -2,6 +2,7 @@ using Backup.Database.Audit;
 using Backup.Database.Jobs;
 using Backup.Database.Notifications;
 using Backup.Database.Outbox;
+using Backup.Database.Requests;
 using Backup.Database.Retention;
 using Backup.Database.Scheduling;
 using Backup.Database.Verification;
@@ -29,6 +30,7 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
     public DbSet<ArtifactDeletion> ArtifactDeletions => Set<ArtifactDeletion>();
     public DbSet<BackupVerification> BackupVerifications => Set<BackupVerification>();
     public DbSet<DrillPolicy> DrillPolicies => Set<DrillPolicy>();
+    public DbSet<UnconfirmedRequest> UnconfirmedRequests => Set<UnconfirmedRequest>();
 
     /// <summary>
     /// Times arrive with any offset (a scheduler publishes local occurrences, other services what they like);

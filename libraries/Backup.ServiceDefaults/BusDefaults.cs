@@ -30,12 +30,7 @@ public static class BusDefaults
             configure(bus);
             bus.UsingRabbitMq((context, rabbit) =>
             {
-                var options = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
-                rabbit.Host(options.Host, (ushort)options.Port, options.VirtualHost, host =>
-                {
-                    host.Username(options.Username);
-                    host.Password(options.Password);
-                });
+                ConfigureHost(context, rabbit);
                 rabbit.ConfigureEndpoints(context);
             });
         });
@@ -54,5 +49,45 @@ public static class BusDefaults
             host.StopTimeout = TimeSpan.FromSeconds(30);
         });
         return builder;
+    }
+
+    /// <summary>
+    /// A bus that only declares the broker topology of the consumers <paramref name="configure"/> registers (every
+    /// exchange, queue with its arguments, and binding, as their services' <see cref="AddBackupBus"/> declares them)
+    /// and consumes nothing: <see cref="DeployBackupTopologyAsync"/> deploys it. The migrator's step, before anything publishes.
+    /// </summary>
+    public static IHostApplicationBuilder AddBackupTopology(this IHostApplicationBuilder builder,
+        Action<IBusRegistrationConfigurator> configure)
+    {
+        builder.AddValidatedOptions<RabbitMqOptions>();
+        builder.Services.AddMassTransit(bus =>
+        {
+            bus.SetKebabCaseEndpointNameFormatter();
+            configure(bus);
+            bus.UsingRabbitMq((context, rabbit) =>
+            {
+                ConfigureHost(context, rabbit);
+                rabbit.DeployTopologyOnly = true;
+                rabbit.ConfigureEndpoints(context);
+            });
+        });
+        return builder;
+    }
+
+    /// <summary>Declares the topology of <see cref="AddBackupTopology"/> on the broker and returns once it is there; throws when it cannot.</summary>
+    public static async Task DeployBackupTopologyAsync(this Microsoft.Extensions.Hosting.IHost host, CancellationToken cancellationToken)
+    {
+        var bus = host.Services.GetRequiredService<IBusControl>();
+        await bus.DeployAsync(cancellationToken);
+    }
+
+    static void ConfigureHost(IBusRegistrationContext context, IRabbitMqBusFactoryConfigurator rabbit)
+    {
+        var options = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
+        rabbit.Host(options.Host, (ushort)options.Port, options.VirtualHost, host =>
+        {
+            host.Username(options.Username);
+            host.Password(options.Password);
+        });
     }
 }

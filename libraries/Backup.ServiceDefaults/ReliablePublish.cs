@@ -10,19 +10,33 @@ public static partial class ReliablePublish
     /// the message or <paramref name="cancellationToken"/> ends it. Only for messages that are safe to publish twice
     /// (every event here carries the id of its run, and consumers ignore repeats).
     /// </summary>
-    public static async Task PublishUntilSentAsync<T>(this IPublishEndpoint bus, T message, TimeProvider clock, ILogger logger,
-        CancellationToken cancellationToken) where T : class
+    public static Task PublishUntilSentAsync<T>(this IPublishEndpoint bus, T message, TimeProvider clock, ILogger logger,
+        CancellationToken cancellationToken) where T : class =>
+        KeepTryingAsync(() => bus.Publish(message, cancellationToken), typeof(T).Name, clock, logger, cancellationToken);
+
+    /// <summary>
+    /// <see cref="PublishUntilSentAsync{T}"/> as mandatory: a message that no queue takes (the broker returns it:
+    /// the topology is not declared yet) is tried again too, until a queue has it. For requests whose loss would be a
+    /// lost backup (the scheduler's BackupRequested).
+    /// </summary>
+    public static Task PublishToAQueueUntilSentAsync<T>(this IPublishEndpoint bus, T message, TimeProvider clock, ILogger logger,
+        CancellationToken cancellationToken) where T : class =>
+        KeepTryingAsync(() => bus.Publish(message, context => context.Mandatory = true, cancellationToken), typeof(T).Name, clock,
+            logger, cancellationToken);
+
+    static async Task KeepTryingAsync(Func<Task> publish, string messageType, TimeProvider clock, ILogger logger,
+        CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await bus.Publish(message, cancellationToken);
+                await publish();
                 return;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                PublishFailed(logger, typeof(T).Name, attempt, e);
+                PublishFailed(logger, messageType, attempt, e);
                 await Task.Delay(TimeSpan.FromSeconds(Math.Min(60, 5 * attempt)), clock, cancellationToken);
             }
         }

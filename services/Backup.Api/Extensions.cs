@@ -30,6 +30,7 @@ public static class Extensions
         // Numbers are numbers: no "42" accepted for an integer (and the OpenAPI document says integer, not a pattern).
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict);
         builder.Services.AddScoped<AuditTrail>();
+        builder.Services.AddScoped<UnconfirmedRequestLedger>();
         builder.Services.AddOpenApi("v1", openApi =>
         {
             openApi.OpenApiVersion = OpenApiSpecVersion.OpenApi3_0;

@@ -22,12 +22,7 @@ public static class Extensions
     {
         builder.AddCatalogDatabase();
         builder.AddValidatedOptions<CatalogOptions>();
-        builder.AddBackupBus(bus =>
-        {
-            bus.AddSagaStateMachine<BackupRunStateMachine, BackupRun>(typeof(BackupRunSagaDefinition))
-                .EntityFrameworkRepository<BackupRun, CatalogDbContext>();
-            bus.AddConsumer<BackupVerificationRecorder>(typeof(BackupVerificationRecorderDefinition));
-        });
+        builder.AddBackupBus(AddCatalogConsumers);
         // The same saga in process, for the sweeper's RunTimedOut: handled in the sweeper's scope and transaction.
         builder.Services.AddMediator(mediator =>
             mediator.AddSagaStateMachine<BackupRunStateMachine, BackupRun>()
@@ -40,5 +35,13 @@ public static class Extensions
         builder.Services.AddSingleton<OutboxPurger>();
         builder.Services.AddHostedService(services => services.GetRequiredService<OutboxPurger>());
         return builder;
+    }
+
+    /// <summary>The catalog's saga and consumer with their definitions (their queues); the migrator declares their topology from here too.</summary>
+    public static void AddCatalogConsumers(this IBusRegistrationConfigurator bus)
+    {
+        bus.AddSagaStateMachine<BackupRunStateMachine, BackupRun>(typeof(BackupRunSagaDefinition))
+            .EntityFrameworkRepository<BackupRun, CatalogDbContext>();
+        bus.AddConsumer<BackupVerificationRecorder>(typeof(BackupVerificationRecorderDefinition));
     }
 }

@@ -34,9 +34,13 @@ public static class Extensions
             // A transient failure is retried after each of the delays; the attempts of a worker that died count too.
             return new JobWorkerSettings(DumpDatabaseJob.Kind, dumper.ConcurrentDumps, MaxAttempts: dumper.EffectiveRetryDelays.Count + 1);
         });
-        builder.AddBackupBus(bus => bus.AddConsumer<DumpDatabaseConsumer>(typeof(DumpDatabaseConsumerDefinition)));
+        builder.AddBackupBus(AddDumperConsumers);
         return builder;
     }
+
+    /// <summary>The dumper's consumer with its definition (its queue "dump-database"); the migrator declares its topology from here too.</summary>
+    public static void AddDumperConsumers(this MassTransit.IBusRegistrationConfigurator bus) =>
+        bus.AddConsumer<DumpDatabaseConsumer>(typeof(DumpDatabaseConsumerDefinition));
 
     /// <summary>
     /// What the sweep removes: the private folders of killed dumpers (lock free; without a lock file, once nothing in

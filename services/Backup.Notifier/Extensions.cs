@@ -61,7 +61,7 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>The notifier's consumers, each with its definition (its queue and <see cref="NotifierRetry"/>).</summary>
+    /// <summary>The notifier's consumers, each with its definition (its queue and <see cref="NotifierRetry"/>); the migrator declares their topology from here too.</summary>
     public static void AddNotifierConsumers(this IBusRegistrationConfigurator bus)
     {
         bus.AddConsumer<SendBackupEmailConsumer>(typeof(SendBackupEmailConsumerDefinition));

@@ -36,11 +36,14 @@ public static class Extensions
         builder.Services.AddSingleton<DrillQueue>();
         builder.Services.AddSingleton<DrillMetrics>();
         builder.AddJobWorker<DrillJob>(_ => new JobWorkerSettings(DrillJob.Kind, Concurrency: 1, DrillJob.MaxAttempts));
-        builder.AddBackupBus(bus =>
-        {
-            bus.AddConsumer<RestoreArtifactConsumer>(typeof(RestoreArtifactConsumerDefinition));
-            bus.AddConsumer<DrillIntakeConsumer>(typeof(DrillIntakeConsumerDefinition));
-        });
+        builder.AddBackupBus(AddRestorerConsumers);
         return builder;
+    }
+
+    /// <summary>The restorer's consumers with their definitions (their queues); the migrator declares their topology from here too.</summary>
+    public static void AddRestorerConsumers(this MassTransit.IBusRegistrationConfigurator bus)
+    {
+        bus.AddConsumer<RestoreArtifactConsumer>(typeof(RestoreArtifactConsumerDefinition));
+        bus.AddConsumer<DrillIntakeConsumer>(typeof(DrillIntakeConsumerDefinition));
     }
 }

@@ -21,7 +21,11 @@ public static class Extensions
         builder.Services.AddScoped<OrphanCleanup>();
         builder.Services.AddSingleton<RetentionMetrics>();
         builder.Services.AddHostedService<RetentionWorker>();
-        builder.AddBackupBus(bus => bus.AddConsumer<SweepAfterBackupConsumer>(typeof(SweepAfterBackupConsumerDefinition)));
+        builder.AddBackupBus(AddRetentionConsumers);
         return builder;
     }
+
+    /// <summary>The retention service's consumer with its definition (its queue "retention-sweep"); the migrator declares its topology from here too.</summary>
+    public static void AddRetentionConsumers(this MassTransit.IBusRegistrationConfigurator bus) =>
+        bus.AddConsumer<SweepAfterBackupConsumer>(typeof(SweepAfterBackupConsumerDefinition));
 }

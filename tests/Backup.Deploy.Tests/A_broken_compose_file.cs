@@ -82,6 +82,12 @@ public sealed class A_broken_compose_file
         Reported(ComposeRules.Dependencies(Broken("      rabbitmq:\n        condition: service_healthy", "      rabbitmq:\n        condition: service_started")), "depends on rabbitmq with service_started");
 
     [Fact]
+    public void Is_reported_when_the_migrator_does_not_wait_for_the_broker_it_declares_the_topology_on() =>
+        Reported(ComposeRules.Dependencies(Broken("      postgres:\n        condition: service_healthy\n      rabbitmq:\n        condition: service_healthy\n    environment:\n      OTEL_EXPORTER_OTLP_ENDPOINT",
+            "      postgres:\n        condition: service_healthy\n    environment:\n      OTEL_EXPORTER_OTLP_ENDPOINT")),
+            "migrator: must depend on rabbitmq with condition service_healthy");
+
+    [Fact]
     public void Is_reported_when_a_catalog_database_user_does_not_wait_for_the_migrator() =>
         Reported(ComposeRules.Dependencies(Broken("      migrator:\n        condition: service_completed_successfully\n    environment: *dotnet-env\n", "    environment: *dotnet-env\n")), "catalog: uses the catalog database but does not wait for migrator");
 
@@ -110,7 +116,7 @@ public sealed class A_broken_compose_file
 
     [Fact]
     public void Is_reported_when_a_secret_is_not_mounted_under_its_configuration_key() =>
-        Reported(ComposeRules.SecretTargetsAreConfigurationKeys(Broken("target: RabbitMq__Password", "target: rabbitmq_password")), "scheduler: secret rabbitmq_password is mounted as rabbitmq_password");
+        Reported(ComposeRules.SecretTargetsAreConfigurationKeys(Broken("target: RabbitMq__Password", "target: rabbitmq_password")), "migrator: secret rabbitmq_password is mounted as rabbitmq_password");
 
     [Fact]
     public void Is_reported_when_a_port_is_published_on_every_interface()

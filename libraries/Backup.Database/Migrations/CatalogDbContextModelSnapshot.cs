@@ -481,6 +481,43 @@ namespace Backup.Database.Migrations
                     b.ToTable("outbox_messages", (string)null);
                 });
 
+            modelBuilder.Entity("Backup.Database.Requests.UnconfirmedRequest", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("actor");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("kind");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("requested_at");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("subject");
+
+                    b.HasKey("Id")
+                        .HasName("pk_unconfirmed_requests");
+
+                    b.HasIndex("Kind", "Actor", "Subject", "RequestedAt")
+                        .HasDatabaseName("ix_unconfirmed_requests_kind_actor_subject_requested_at");
+
+                    b.ToTable("unconfirmed_requests", (string)null);
+                });
+
             modelBuilder.Entity("Backup.Database.Retention.ArtifactDeletion", b =>
                 {
                     b.Property<Guid>("RunId")

@@ -15,10 +15,12 @@ using Microsoft.Extensions.Options;
 namespace Backup.Api.Endpoints;
 
 /// <summary>
-/// Triggering a backup: POST /sources/{source}/backups publishes BackupRequested and answers 202 with the run id and
-/// a Location to follow. With an Idempotency-Key the run id is derived from the source, the caller and the key, so a
-/// retried POST is the same run (the dumper makes one job per run id). When the broker doesn't take the message
-/// within Api:PublishTimeout the answer is 503 and nothing was requested: never 202 and then lost.
+/// Triggering a backup: POST /sources/{source}/backups publishes BackupRequested (mandatory) and answers 202 with the
+/// run id and a Location to follow only once the broker confirmed it and routed it to a queue: never 202 and then
+/// lost. With an Idempotency-Key the run id is derived from the source, the caller and the key, so a retried POST is
+/// the same run (the dumper makes one job per run id); without one, <see cref="UnconfirmedRequestLedger"/> gives the
+/// caller's retry after a 503 for an unconfirmed publish the same run id. 503 when no queue takes it (nothing was
+/// requested) or the broker did not confirm within Api:PublishTimeout (a retry is the same run).
 /// </summary>
 public static partial class BackupEndpoints
 {
@@ -29,7 +31,7 @@ public static partial class BackupEndpoints
         api.MapPost("/sources/{source}/backups", TriggerAsync).RequireAuthorization(ApiRoles.Operator)
             .RequireRateLimiting(ApiRateLimits.Requests).WithName("TriggerBackup").WithTags("Backups").WithLocation()
             .WithSummary("Requests a backup of a source now; 202 with the run id and its Location.")
-            .WithDescription("Role operator (or admin). Publishes BackupRequested; 202 with the run id and Location /api/v1/runs/{runId}. With an Idempotency-Key (1 to 100 of letters, digits, '-', '_', '.', ':') a retried request is the same run. 503 when the broker does not take the message within Api:PublishTimeout: nothing was requested. 429 (Retry-After) over Api:RequestsPerMinute per caller. Audited.")
+            .WithDescription("Role operator (or admin). Publishes BackupRequested; 202, once the broker has routed it to a queue, with the run id and Location /api/v1/runs/{runId}. With an Idempotency-Key (1 to 100 of letters, digits, '-', '_', '.', ':') a retried request is the same run; without one, a retry by the same caller after a 503 for an unconfirmed publish (within Api:UnconfirmedRetryWindow) is too. 503 when no queue takes the message (nothing was requested) or the broker does not confirm it within Api:PublishTimeout. 429 (Retry-After) over Api:RequestsPerMinute per caller. Audited.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status429TooManyRequests);
         return api;
@@ -37,7 +39,7 @@ public static partial class BackupEndpoints
 
     static async Task<Results<Accepted<BackupAccepted>, ProblemHttpResult>> TriggerAsync(string source, HttpContext http,
         [FromHeader(Name = IdempotencyHeader)] string? idempotencyKey, CatalogDbContext catalog, IPublishEndpoint bus, AuditTrail audit,
-        IOptions<ApiOptions> options, TimeProvider clock, CancellationToken cancellationToken)
+        UnconfirmedRequestLedger unconfirmed, IOptions<ApiOptions> options, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (!SourceNames.IsValid(source)) return Problems.BadField("source", $"not a source name ({SourceNames.Rule}).");
         if (IdempotencyKeyProblem(idempotencyKey) is { } badKey) return badKey;
@@ -50,15 +52,18 @@ public static partial class BackupEndpoints
         var actor = AuditTrail.Actor(http.User);
         var request = new BackupRequested
         {
-            RunId = idempotencyKey is null ? Guid.CreateVersion7() : DerivedId("backup", source, actor, idempotencyKey),
+            RunId = idempotencyKey is null ? await unconfirmed.ReserveAsync("backup", source, actor, cancellationToken)
+                : DerivedId("backup", source, actor, idempotencyKey),
             Source = source,
             RequestedAt = clock.GetUtcNow(),
             RequestedBy = $"api:{actor}",
         };
-        if (!await TryPublishAsync(bus, request, options.Value.PublishTimeout, cancellationToken))
+        var outcome = await RoutedPublish.PublishToAQueueAsync(bus, request, options.Value.PublishTimeout, cancellationToken);
+        if (idempotencyKey is null && outcome != PublishOutcome.Unconfirmed) await unconfirmed.SettleAsync(request.RunId);
+        if (outcome != PublishOutcome.Routed)
         {
-            await audit.RecordAsync(http, "backup.trigger", source, StatusCodes.Status503ServiceUnavailable);
-            return Problems.BrokerUnavailable();
+            await audit.RecordAsync(http, "backup.trigger", source, StatusCodes.Status503ServiceUnavailable, $"run {request.RunId} {outcome}");
+            return Problems.NotRouted(outcome);
         }
         await audit.RecordAsync(http, "backup.trigger", source, StatusCodes.Status202Accepted, $"run {request.RunId}");
         var status = $"/api/v1/runs/{request.RunId}";
@@ -69,23 +74,6 @@ public static partial class BackupEndpoints
     public static ProblemHttpResult? IdempotencyKeyProblem(string? idempotencyKey) =>
         idempotencyKey is null || IdempotencyKeyShape().IsMatch(idempotencyKey) ? null
             : Problems.BadField(IdempotencyHeader, "1 to 100 characters of letters, digits, '-', '_', '.' and ':'.");
-
-    /// <summary>Publishes, waiting at most <paramref name="timeout"/> for the broker to take the message; false when it didn't.</summary>
-    public static async Task<bool> TryPublishAsync<T>(IPublishEndpoint bus, T message, TimeSpan timeout, CancellationToken cancellationToken)
-        where T : class
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        try
-        {
-            await bus.Publish(message, deadline.Token);
-            return true;
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            return false;
-        }
-    }
 
     /// <summary>The id of a keyed request: the same kind, subject, caller and key give the same id, anything else another.</summary>
     public static Guid DerivedId(string kind, string subject, string actor, string idempotencyKey)

@@ -19,8 +19,19 @@ public static class Problems
         title: "Not possible in the current state", detail: what, statusCode: StatusCodes.Status409Conflict,
         type: "https://backup.smart-ai-hub.example/problems/conflict");
 
-    public static ProblemHttpResult BrokerUnavailable() => TypedResults.Problem(
-        title: "The message broker is unavailable",
-        detail: "Nothing was requested. Try again later; with the same Idempotency-Key the retry is the same request.",
-        statusCode: StatusCodes.Status503ServiceUnavailable, type: "https://backup.smart-ai-hub.example/problems/broker-unavailable");
+    /// <summary>
+    /// 503 for a request the broker did not route: returned for want of a queue (nothing was requested), or not
+    /// confirmed in time (it may still run, and a retry is the same request).
+    /// </summary>
+    public static ProblemHttpResult NotRouted(PublishOutcome outcome) => outcome == PublishOutcome.Unroutable
+        ? TypedResults.Problem(
+            title: "No queue takes the request",
+            detail: "Nothing was requested: the broker has no queue bound for it yet (the migrator declares them before the " +
+                "services start; has it run?). Try again once it has.",
+            statusCode: StatusCodes.Status503ServiceUnavailable, type: "https://backup.smart-ai-hub.example/problems/not-routed")
+        : TypedResults.Problem(
+            title: "The message broker is unavailable",
+            detail: "The broker did not confirm the request in time, so it may or may not run. Try again: the same caller's retry " +
+                "of the same request within Api:UnconfirmedRetryWindow, or with the same Idempotency-Key, is the same request and never runs twice.",
+            statusCode: StatusCodes.Status503ServiceUnavailable, type: "https://backup.smart-ai-hub.example/problems/broker-unavailable");
 }

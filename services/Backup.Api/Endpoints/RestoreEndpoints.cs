@@ -29,9 +29,10 @@ public sealed record RestoreStatus(Guid RestoreId, string State, int Attempts, D
     string? Outcome, string? ErrorCode, JsonElement? Report);
 
 /// <summary>
-/// Restores: POST /restores publishes RestoreRequested for a run's artifact (202, with an Idempotency-Key the same
-/// restore on retry, 503 when the broker doesn't take it); GET /restores/{id} reads the restore job (the restorer
-/// keeps the RestoreCompleted or RestoreFailed it published as the job's result).
+/// Restores: POST /restores publishes RestoreRequested (mandatory) for a run's artifact (202 once the broker routed it
+/// to a queue; with an Idempotency-Key, or through <see cref="UnconfirmedRequestLedger"/> after an unconfirmed 503,
+/// the same restore on retry; 503 when no queue takes it or the broker doesn't confirm it); GET /restores/{id} reads
+/// the restore job (the restorer keeps the RestoreCompleted or RestoreFailed it published as the job's result).
 /// </summary>
 public static partial class RestoreEndpoints
 {
@@ -39,7 +40,7 @@ public static partial class RestoreEndpoints
     {
         api.MapPost("/restores", RequestAsync).RequireAuthorization(ApiRoles.Operator).RequireRateLimiting(ApiRateLimits.Requests)
             .WithName("RequestRestore").WithTags("Restores").WithLocation().WithSummary("Restores a run's artifact into a new (or, with overwrite, a restored) database; 202 with the restore id.")
-            .WithDescription("Role operator (or admin). Publishes RestoreRequested for the run's artifact; 202 with the restore id and Location /api/v1/restores/{restoreId}. targetDatabase: a lower-case identifier (at most 63 of letters, digits, '_'), or absent for a new name. keepPrivileges: restore the archive's owners and grants (the roles must exist on the restore server; by default the restorer's role owns everything and no grant is restored). keepFailedDatabase: keep a database whose restore failed part-way (by default it is dropped). With an Idempotency-Key a retried request is the same restore. 409 when the run has no artifact; 503 when the broker does not take the message; 429 (Retry-After) over the caller's rate. Audited.")
+            .WithDescription("Role operator (or admin). Publishes RestoreRequested for the run's artifact; 202 with the restore id and Location /api/v1/restores/{restoreId}. targetDatabase: a lower-case identifier (at most 63 of letters, digits, '_'), or absent for a new name. keepPrivileges: restore the archive's owners and grants (the roles must exist on the restore server; by default the restorer's role owns everything and no grant is restored). keepFailedDatabase: keep a database whose restore failed part-way (by default it is dropped). 202 once the broker has routed it to a queue. With an Idempotency-Key a retried request is the same restore; without one, a retry by the same caller of the same request after a 503 for an unconfirmed publish (within Api:UnconfirmedRetryWindow) is too. 409 when the run has no artifact; 503 when no queue takes the message (nothing was requested) or the broker does not confirm it within Api:PublishTimeout; 429 (Retry-After) over the caller's rate. Audited.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status503ServiceUnavailable).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status429TooManyRequests);
         api.MapGet("/restores/{restoreId:guid}", GetAsync).RequireAuthorization(ApiRoles.Reader).WithName("GetRestore").WithTags("Restores")
@@ -51,7 +52,7 @@ public static partial class RestoreEndpoints
 
     static async Task<Results<Accepted<RestoreAccepted>, ProblemHttpResult>> RequestAsync(RestoreRequestBody body, HttpContext http,
         [FromHeader(Name = BackupEndpoints.IdempotencyHeader)] string? idempotencyKey, CatalogDbContext catalog, IPublishEndpoint bus,
-        AuditTrail audit, IOptions<ApiOptions> options, TimeProvider clock, CancellationToken cancellationToken)
+        AuditTrail audit, UnconfirmedRequestLedger unconfirmed, IOptions<ApiOptions> options, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (body.RunId == Guid.Empty)
             return Problems.BadField("runId", "required: the id of a Completed or Delivered run (not all zeros).");
@@ -65,9 +66,13 @@ public static partial class RestoreEndpoints
             return Problems.Conflict($"Run {body.RunId} is {run.CurrentState}: only a Completed or Delivered run has an artifact to restore.");
 
         var actor = AuditTrail.Actor(http.User);
+        // Without a key, the same caller's same request (artifact, target and flags) after an unconfirmed 503 is the same restore.
+        var subject = $"{key.Value} into {body.TargetDatabase ?? "(a new database)"} overwrite={body.Overwrite} " +
+            $"keepPrivileges={body.KeepPrivileges} keepFailedDatabase={body.KeepFailedDatabase}";
         var request = new RestoreRequested
         {
-            RestoreId = idempotencyKey is null ? Guid.CreateVersion7() : BackupEndpoints.DerivedId("restore", key.Value, actor, idempotencyKey),
+            RestoreId = idempotencyKey is null ? await unconfirmed.ReserveAsync("restore", subject, actor, cancellationToken)
+                : BackupEndpoints.DerivedId("restore", key.Value, actor, idempotencyKey),
             ArtifactKey = key.Value,
             TargetDatabase = body.TargetDatabase,
             Overwrite = body.Overwrite,
@@ -76,10 +81,13 @@ public static partial class RestoreEndpoints
             RequestedAt = clock.GetUtcNow(),
             RequestedBy = $"api:{actor}",
         };
-        if (!await BackupEndpoints.TryPublishAsync(bus, request, options.Value.PublishTimeout, cancellationToken))
+        var outcome = await RoutedPublish.PublishToAQueueAsync(bus, request, options.Value.PublishTimeout, cancellationToken);
+        if (idempotencyKey is null && outcome != PublishOutcome.Unconfirmed) await unconfirmed.SettleAsync(request.RestoreId);
+        if (outcome != PublishOutcome.Routed)
         {
-            await audit.RecordAsync(http, "restore.request", key.Value, StatusCodes.Status503ServiceUnavailable);
-            return Problems.BrokerUnavailable();
+            await audit.RecordAsync(http, "restore.request", key.Value, StatusCodes.Status503ServiceUnavailable,
+                $"restore {request.RestoreId} {outcome}");
+            return Problems.NotRouted(outcome);
         }
         await audit.RecordAsync(http, "restore.request", key.Value, StatusCodes.Status202Accepted,
             $"restore {request.RestoreId} into {body.TargetDatabase ?? "(a new database)"}{(body.Overwrite ? ", overwrite" : "")}" +

@@ -8,9 +8,16 @@ public sealed class ApiOptions : IConfigurationSection<ApiOptions>
 {
     public static string Section => "Api";
 
-    /// <summary>How long a trigger or restore request waits for the broker to take its message before answering 503.</summary>
+    /// <summary>How long a trigger or restore request waits for the broker to confirm that a queue took its message before answering 503.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long after a 503 for an unconfirmed publish the same caller's retry of the same request (without an
+    /// Idempotency-Key) is still the same run or restore, in case the broker took the first one after all.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
+    public TimeSpan UnconfirmedRetryWindow { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>Backup triggers and restore requests a caller may make per minute (fixed window per caller).</summary>
     [Range(1, 10_000)] public int RequestsPerMinute { get; set; } = 10;

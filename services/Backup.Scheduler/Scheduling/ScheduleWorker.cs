@@ -178,9 +178,10 @@ public sealed class ScheduleWorker(
             RequestedAt = occurrence.Occurrence,
             RequestedBy = RequestedBy,
         };
-        // A broker outage must not lose the occurrence: it is tried until sent. The run id is derived from the
-        // occurrence, so a publish that went through before an error was reported is harmless to repeat.
-        await bus.PublishUntilSentAsync(request, clock, logger, cancellationToken);
+        // Neither a broker outage nor a missing queue may lose the occurrence: it is published mandatory and tried
+        // until a queue has it. The run id is derived from the occurrence, so a publish that went through before an
+        // error was reported is harmless to repeat.
+        await bus.PublishToAQueueUntilSentAsync(request, clock, logger, cancellationToken);
         await store.MarkPublishedAsync(occurrence.Source, occurrence.Occurrence, clock.GetUtcNow(), cancellationToken);
     }
 

@@ -137,7 +137,8 @@ public static partial class ComposeRules
             }
         }
 
-        foreach (var service in DotnetServices(compose).Where(service => !service.IsOneShot))
+        // The migrator too: it declares every service's exchanges, queues and bindings before they start.
+        foreach (var service in DotnetServices(compose))
         {
             if (service.DependsOn.GetValueOrDefault("rabbitmq") != "service_healthy")
             {

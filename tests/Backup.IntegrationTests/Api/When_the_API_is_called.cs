@@ -116,16 +116,28 @@ public sealed class When_the_API_is_called(TestInfrastructure infrastructure) : 
         Assert.Equal(HttpStatusCode.NotFound, (await operatorClient.GetAsync($"/api/v1/runs/{Guid.NewGuid()}/artifact")).StatusCode);
     }
 
+    // Unreachable or only slow to confirm looks the same from the API: it cannot say nothing was requested, and a
+    // retry by the same caller is the same run (Topology/When_the_brokers_confirm_comes_after_the_API_gave_up).
     [Fact]
-    public async Task With_the_broker_unreachable_a_trigger_gets_503_and_nothing_is_requested()
+    public async Task With_the_broker_unreachable_a_trigger_gets_503_and_its_retry_would_be_the_same_run()
     {
         await using var cutOff = new ApiHost(system, settings => settings["RabbitMq:Port"] = "1");
         using var operatorClient = cutOff.ClientAs("operator-1", "backup.operator");
 
         var response = await operatorClient.PostAsync("/api/v1/sources/demo/backups", null);
+        var retry = await operatorClient.PostAsync("/api/v1/sources/demo/backups", null);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Contains("Nothing was requested", await response.Content.ReadAsStringAsync());
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.EndsWith("/problems/broker-unavailable", problem.GetProperty("type").GetString());
+        Assert.Contains("is the same request and never runs twice", problem.GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, retry.StatusCode);
+        await using var catalog = system.Catalog();
+        var unconfirmed = Assert.Single(await catalog.UnconfirmedRequests.AsNoTracking().ToListAsync());
+        Assert.Equal(("backup", "demo", "operator-1"), (unconfirmed.Kind, unconfirmed.Subject, unconfirmed.Actor));
+        var failed = await catalog.AuditEntries.AsNoTracking().Where(a => a.Action == "backup.trigger" && a.Status == 503)
+            .Select(a => a.Detail).ToListAsync();
+        Assert.Equal([$"run {unconfirmed.Id} Unconfirmed", $"run {unconfirmed.Id} Unconfirmed"], failed);
     }
 
     [Fact]

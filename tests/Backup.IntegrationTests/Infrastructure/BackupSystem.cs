@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Backup.Database;
+using Backup.Migrator;
 using Backup.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -43,13 +44,35 @@ public sealed class BackupSystem : IAsyncDisposable
 
     public static readonly string[] Administrators = ["ops@example.com", "dba@example.com"];
 
-    public static async Task<BackupSystem> CreateAsync(TestInfrastructure infrastructure)
+    /// <param name="runMigrator">
+    /// Whether the migrator's step runs, as it does before any service starts in a deployment: the catalog migrated
+    /// and every service's exchanges, queues and bindings declared. Without it the catalog is migrated and the virtual
+    /// host left empty, as a broker nothing has declared anything on yet.
+    /// </param>
+    public static async Task<BackupSystem> CreateAsync(TestInfrastructure infrastructure, bool runMigrator = true)
     {
         var system = new BackupSystem(infrastructure);
         system.VirtualHost = await infrastructure.Broker.CreateVirtualHostAsync();
-        await system.CreateCatalogAsync();
+        await system.Postgres.ExecuteAsync("postgres", $"CREATE DATABASE \"{system.CatalogDatabase}\"");
+        if (runMigrator) await system.RunMigratorAsync();
+        else await system.MigrateCatalogAsync();
         await system.CreateSourceAsync();
         return system;
+    }
+
+    /// <summary>The migrator (its own composition, in process) on this system's catalog database and virtual host.</summary>
+    public async Task RunMigratorAsync()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            ApplicationName = "Backup.Migrator",
+            EnvironmentName = "Testing",
+        });
+        builder.Configuration.AddInMemoryCollection(Configuration());
+        builder.AddServiceDefaults();
+        builder.AddMigrator();
+        using var host = builder.Build();
+        await host.RunMigratorAsync();
     }
 
     /// <summary>The configuration every service of this system gets; each reads what it needs.</summary>
@@ -200,9 +223,8 @@ public sealed class BackupSystem : IAsyncDisposable
         return database;
     }
 
-    async Task CreateCatalogAsync()
+    async Task MigrateCatalogAsync()
     {
-        await Postgres.ExecuteAsync("postgres", $"CREATE DATABASE \"{CatalogDatabase}\"");
         await using var catalog = Catalog();
         await catalog.Database.MigrateAsync();
     }

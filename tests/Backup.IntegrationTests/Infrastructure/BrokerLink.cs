@@ -29,6 +29,12 @@ public sealed class BrokerLink : IAsyncDisposable
     /// <summary>Where services connect instead of <see cref="BrokerEndpoint.Port"/> (host 127.0.0.1).</summary>
     public int Port { get; }
 
+    /// <summary>
+    /// How long each chunk of the broker's bytes to the service is held before it is passed on (in order): with it
+    /// set, the broker still gets everything at once, but its answers (a publish's confirm) arrive that much later.
+    /// </summary>
+    public TimeSpan ReplyDelay { get; set; }
+
     /// <summary>Accepts connections again and passes them on to the broker.</summary>
     public void Open()
     {
@@ -76,7 +82,7 @@ public sealed class BrokerLink : IAsyncDisposable
     {
         try
         {
-            await Task.WhenAny(client.GetStream().CopyToAsync(upstream.GetStream()), upstream.GetStream().CopyToAsync(client.GetStream()));
+            await Task.WhenAny(client.GetStream().CopyToAsync(upstream.GetStream()), RelayRepliesAsync(upstream.GetStream(), client.GetStream()));
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException or InvalidOperationException)
         {
@@ -87,6 +93,17 @@ public sealed class BrokerLink : IAsyncDisposable
             upstream.Dispose();
             connections.TryRemove(client, out _);
             connections.TryRemove(upstream, out _);
+        }
+    }
+
+    async Task RelayRepliesAsync(Stream broker, Stream service)
+    {
+        var buffer = new byte[81920];
+        int read;
+        while ((read = await broker.ReadAsync(buffer)) > 0)
+        {
+            if (ReplyDelay > TimeSpan.Zero) await Task.Delay(ReplyDelay);
+            await service.WriteAsync(buffer.AsMemory(0, read));
         }
     }
 

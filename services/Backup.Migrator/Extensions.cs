@@ -1,0 +1,22 @@
+using Backup.Database;
+using Backup.ServiceDefaults;
+
+namespace Backup.Migrator;
+
+public static class Extensions
+{
+    /// <summary>The migrator: the catalog database to migrate, and a bus that only declares every service's broker topology.</summary>
+    public static IHostApplicationBuilder AddMigrator(this IHostApplicationBuilder builder)
+    {
+        builder.AddCatalogDatabase();
+        builder.AddBackupTopology(BrokerTopology.AddEveryServiceConsumer);
+        return builder;
+    }
+
+    /// <summary>The migrator's step: the catalog's migrations, then the broker's topology; throws (exit non-zero) when either cannot be done.</summary>
+    public static async Task RunMigratorAsync(this IHost host)
+    {
+        await host.MigrateCatalogAsync();
+        await host.DeclareBrokerTopologyAsync();
+    }
+}
