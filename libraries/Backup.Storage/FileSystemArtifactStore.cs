@@ -68,7 +68,8 @@ public sealed class FileSystemArtifactStore(IOptions<StorageOptions> options, Ti
 
     public Task<bool> DeleteAsync(ArtifactKey key, CancellationToken cancellationToken)
     {
-        File.Delete(PathOf(key.ManifestPath));
+        var manifest = PathOf(key.ManifestPath);
+        if (File.Exists(manifest)) File.Delete(manifest); // File.Delete fails when the folder is missing too
         var path = PathOf(key.Value);
         if (!File.Exists(path)) return Task.FromResult(false);
         File.Delete(path);

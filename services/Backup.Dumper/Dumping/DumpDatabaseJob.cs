@@ -118,7 +118,8 @@ public sealed class DumpDatabaseJob(
     /// The attempts are used up, but the last one may have died after its artifact and manifest were committed (and
     /// before it could report them): the store is looked at first. A whole backup of the run there (the manifest's
     /// run, its size and SHA-256 match the stored bytes), under either encoding, is reported as BackupCompleted from its
-    /// manifest, so a Failed run never sits beside a complete artifact; otherwise the run failed (DumpFailed).
+    /// manifest, so a Failed run never sits beside a complete artifact; otherwise what the attempts left that is not
+    /// a whole backup (an artifact whose manifest was never written) is removed, and the run failed (DumpFailed).
     /// </summary>
     public async Task GiveUpAsync(ClaimedJob job, string reason, CancellationToken cancellationToken)
     {
@@ -130,6 +131,8 @@ public sealed class DumpDatabaseJob(
             await PublishCompletionAsync(job, request, stored, cancellationToken);
             return;
         }
+        if (SourceNames.IsValid(request.Source))
+            await RemoveUnfinishedAsync(job, request, cancellationToken); // a failed run never sits beside a stored artifact
         await PublishFailureAsync(job, request, DumpResult.Failure(BackupErrorCodes.DumpFailed, reason), cancellationToken);
     }
 
