@@ -132,7 +132,16 @@ public sealed class DumpDatabaseJob(
             return;
         }
         if (SourceNames.IsValid(request.Source))
-            await RemoveUnfinishedAsync(job, request, cancellationToken); // a failed run never sits beside a stored artifact
+        {
+            try
+            {
+                await RemoveUnfinishedAsync(job, request, cancellationToken); // a failed run never sits beside a stored artifact
+            }
+            catch (Exception e) when (e is ArtifactStoreException or IOException or UnauthorizedAccessException)
+            {
+                Log.StoreUnreadableAtGiveUp(logger, request.RunId, KeysOf(request).First().Stem, e); // the run fails all the same
+            }
+        }
         await PublishFailureAsync(job, request, DumpResult.Failure(BackupErrorCodes.DumpFailed, reason), cancellationToken);
     }
 
