@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Backup.Database.Outages;
 using Backup.ServiceDefaults;
 using Backup.ServiceDefaults.Options;
 using Microsoft.EntityFrameworkCore;
@@ -29,12 +30,16 @@ public static class CatalogDatabase
         return builder;
     }
 
-    /// <summary>ConnectionStrings:Catalog, validated at start, and the ready check that the database answers; once per host.</summary>
+    /// <summary>
+    /// ConnectionStrings:Catalog, validated at start, the ready check that the database answers, and how long a
+    /// message waits out the database's outage (<see cref="CatalogOutageOptions"/>); once per host.
+    /// </summary>
     internal static void AddCatalogConnection(this IHostApplicationBuilder builder)
     {
         if (builder.Services.Any(service => service.ServiceType == typeof(CatalogConnectionAdded))) return;
         builder.Services.AddSingleton<CatalogConnectionAdded>();
         builder.AddValidatedOptions<CatalogDatabaseOptions>();
+        builder.AddValidatedOptions<CatalogOutageOptions>();
         builder.Services.AddHealthChecks().AddNpgSql(
             services => services.GetRequiredService<IOptions<CatalogDatabaseOptions>>().Value.Catalog,
             name: "catalog-database", tags: [BackupHostDefaults.ReadyTag], timeout: TimeSpan.FromSeconds(5));

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Backup.Database.Outages;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -10,10 +11,11 @@ namespace Backup.Database.Jobs;
 /// Runs jobs of one kind, up to <see cref="JobWorkerSettings.Concurrency"/> at once in this process: claims a due job,
 /// renews the claim every Jobs:HeartbeatInterval while <typeparamref name="THandler"/> works, then finishes it,
 /// reschedules it (a transient failure), or gives it back (the service is stopping). A job whose claim went stale
-/// is taken over (its generation, the fencing token, moves on; the old holder's heartbeat, its fencing checks and its
-/// settling all fail from then on, and its work is cancelled); one that has used up its attempts is handed to <see cref="IJobHandler.GiveUpAsync"/>. It wakes when
-/// a job of its kind is enqueued here (<see cref="JobQueue.WakeUpFor"/>), when one of its jobs ends, and otherwise
-/// Jobs:PollInterval after it last looked. Every wait is on the injected clock. Not a <c>PeriodicWork</c>: it runs up
+/// is taken over (not just after the catalog database was unavailable: <see cref="TakeOverAfter"/>; its generation,
+/// the fencing token, moves on, so the old holder's heartbeat, its fencing checks and its settling all fail from then
+/// on, and its work is cancelled); one that has used up its attempts is handed to <see cref="IJobHandler.GiveUpAsync"/>.
+/// It wakes when a job of its kind is enqueued here (<see cref="JobQueue.WakeUpFor"/>), when one of its jobs ends, and
+/// otherwise Jobs:PollInterval after it last looked. Every wait is on the injected clock. Not a <c>PeriodicWork</c>: it runs up
 /// to Concurrency jobs at once and looks again as soon as one of them ends, not on a fixed beat.
 /// </summary>
 public sealed partial class JobWorker<THandler>(
@@ -22,13 +24,15 @@ public sealed partial class JobWorker<THandler>(
     IServiceScopeFactory scopes,
     IOptions<JobOptions> options,
     TimeProvider clock,
-    ILogger<JobWorker<THandler>> logger) : BackgroundService where THandler : IJobHandler
+    ILogger<JobWorker<THandler>> logger,
+    IOptions<CatalogOutageOptions> outage) : BackgroundService where THandler : IJobHandler
 {
     public static readonly ActivitySource Activities = new("Backup.Jobs");
 
     static readonly TimeSpan PurgeEvery = TimeSpan.FromHours(1);
 
     readonly JobOptions jobs = options.Value;
+    readonly IReadOnlyList<TimeSpan> outageDelays = CatalogOutage.Delays(outage.Value.RideOut);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -64,11 +68,12 @@ public sealed partial class JobWorker<THandler>(
     {
         try
         {
-            return await queue.ClaimAsync(settings.Kind, jobs.StaleAfter, stoppingToken);
+            return await queue.ClaimAsync(settings.Kind, TakeOverAfter(), stoppingToken);
         }
         catch (Exception e) when (!stoppingToken.IsCancellationRequested)
         {
             ClaimFailed(settings.Kind, e); // the catalog database is away: try again at the next poll
+            NoteOutage(e);
             return null;
         }
         catch (OperationCanceledException)
@@ -147,6 +152,7 @@ public sealed partial class JobWorker<THandler>(
                 catch (Exception e) when (!lease.IsCancellationRequested)
                 {
                     HeartbeatFailed(job.Kind, job.Key, e); // keep working; the claim is only lost if another worker takes it
+                    NoteOutage(e);
                     continue;
                 }
                 if (held) continue;
@@ -160,7 +166,8 @@ public sealed partial class JobWorker<THandler>(
         }
     }
 
-    // The outcome must reach the table: a short outage of the catalog database is waited out, a few times.
+    // The outcome must reach the table: the catalog database unavailable is waited out for CatalogOutage:RideOut
+    // (1, 2, 4 … 30 s apart), another fault a few times (1, 2, 3, 4 s apart).
     async Task SettleAsync(Func<Task<bool>> update)
     {
         for (var attempt = 1; ; attempt++)
@@ -170,13 +177,32 @@ public sealed partial class JobWorker<THandler>(
                 if (!await update()) ClaimLostBeforeSettling(settings.Kind);
                 return;
             }
-            catch (Exception e) when (attempt < 5)
+            catch (Exception e) when (SettleDelay(e, attempt) is { } delay)
             {
                 SettleFailed(settings.Kind, attempt, e);
-                await Task.Delay(TimeSpan.FromSeconds(attempt), clock);
+                NoteOutage(e);
+                await Task.Delay(delay, clock);
             }
         }
     }
+
+    // A claim whose heartbeat lapsed while the catalog database was unavailable is not a dead holder's: no heartbeat
+    // could be written. So for Jobs:StaleAfter after this worker last met the outage, it takes over no claim (its
+    // holders renew theirs within a heartbeat of the database's return); then a lapsed heartbeat means a dead holder again.
+    TimeSpan TakeOverAfter() =>
+        clock.GetUtcNow().UtcTicks - Interlocked.Read(ref lastOutageTicks) < jobs.StaleAfter.Ticks ? NoTakeOver : jobs.StaleAfter;
+
+    void NoteOutage(Exception fault)
+    {
+        if (CatalogOutage.IsUnavailable(fault)) Interlocked.Exchange(ref lastOutageTicks, clock.GetUtcNow().UtcTicks);
+    }
+
+    static readonly TimeSpan NoTakeOver = TimeSpan.FromDays(36500); // no heartbeat is that old: nothing is taken over
+    long lastOutageTicks;
+
+    TimeSpan? SettleDelay(Exception fault, int attempt) =>
+        CatalogOutage.IsUnavailable(fault) ? (attempt <= outageDelays.Count ? outageDelays[attempt - 1] : null)
+        : attempt < 5 ? TimeSpan.FromSeconds(attempt) : null;
 
     async Task PurgeAsync(CancellationToken stoppingToken)
     {

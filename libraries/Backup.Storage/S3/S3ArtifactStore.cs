@@ -14,7 +14,8 @@ namespace Backup.Storage.S3;
 /// Artifacts as objects in an S3-compatible bucket, under "&lt;Storage:S3:Prefix&gt;&lt;artifact key&gt;": the
 /// filesystem store's layout, so a bucket synced to a folder is a store folder. An artifact is one multipart upload,
 /// streamed a part at a time and visible only once completed (<see cref="S3MultipartWrite"/>); its manifest is one
-/// object written after it. Unfinished uploads are the leftovers.
+/// object written after it. Both are sent with their Content-MD5 and read back once written (<see cref="S3StoredObjectCheck"/>).
+/// Unfinished uploads are the leftovers.
 /// </summary>
 public sealed class S3ArtifactStore : IArtifactStore, IDisposable
 {
@@ -45,7 +46,7 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
             new InitiateMultipartUploadRequest { BucketName = options.Bucket, Key = target.ObjectKey }, cancellationToken));
         return new S3MultipartWrite(client, target, upload.UploadId, options.PartSizeMiB << 20, partUpload,
             token => ExistsAsync(key, token), (objectKey, e) => S3Log.AbortFailed(logger, objectKey, e.GetType().Name),
-            cancellationToken);
+            UncheckedObjectLeft, cancellationToken);
     }
 
     public async Task WriteManifestAsync(ArtifactManifest manifest, CancellationToken cancellationToken)
@@ -55,6 +56,9 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         using var json = new MemoryStream();
         await JsonSerializer.SerializeAsync(json, manifest, ArtifactManifest.Json, cancellationToken);
         json.Position = 0;
+        var body = new ArraySegment<byte>(json.GetBuffer(), 0, (int)json.Length);
+        using var check = new S3StoredObjectCheck(client, target, UncheckedObjectLeft);
+        check.Add(body);
         try
         {
             await client.PutObjectAsync(new PutObjectRequest
@@ -63,6 +67,7 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
                 Key = target.ObjectKey,
                 InputStream = json,
                 ContentType = "application/json",
+                MD5Digest = S3StoredObjectCheck.ContentMd5(body),
                 UseChunkEncoding = false,
                 IfNoneMatch = "*", // create-only where the server enforces it (AWS S3, MinIO)
             }, cancellationToken);
@@ -75,6 +80,7 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         {
             throw target.Fail(e, "writing the manifest");
         }
+        await check.VerifyAsync(cancellationToken);
     }
 
     // A manifest is never overwritten. If-None-Match makes the server refuse a key that exists (AWS S3, MinIO); this
@@ -181,6 +187,8 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
     }
 
     public void Dispose() => client.Dispose();
+
+    void UncheckedObjectLeft(string objectKey, Exception e) => S3Log.UncheckedObjectLeft(logger, objectKey, e.GetType().Name);
 
     S3Location At(string relative) => new(options.Bucket, prefix + relative, options);
 

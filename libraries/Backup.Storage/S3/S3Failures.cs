@@ -16,6 +16,8 @@ public static class S3Failures
     {
         "SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "RequestTimeTooSkewed", "InternalError",
         "ServiceUnavailable", "OperationAborted",
+        // The body the server got is not the one sent (its Content-MD5 or signed SHA-256 differs): changed on its way.
+        "BadDigest", "XAmzContentSHA256Mismatch",
     };
 
     static readonly HashSet<string> CredentialCodes = new(StringComparer.Ordinal)

@@ -8,7 +8,9 @@ namespace Backup.Storage.S3;
 /// An artifact being written as one multipart upload: <see cref="Content"/> fills a buffer of one part and sends it
 /// whenever it is full, so memory stays at one part whatever the artifact's size. <see cref="CommitAsync"/> sends the
 /// last part and completes the upload, which makes the object appear whole at once; disposing without commit aborts
-/// the upload. Nothing is visible under the key before completion.
+/// the upload. Nothing is visible under the key before completion. Each part carries its Content-MD5, so a server
+/// that checks it (AWS S3, MinIO) refuses a part changed on its way (BadDigest, retried like a 503); after completion
+/// the object is read back and must have the size and SHA-256 of the bytes sent (<see cref="S3StoredObjectCheck"/>).
 /// </summary>
 sealed class S3MultipartWrite : IArtifactWrite
 {
@@ -20,10 +22,12 @@ sealed class S3MultipartWrite : IArtifactWrite
     readonly Action<string, Exception> abortFailed;
     readonly PartBufferStream content;
     readonly List<PartETag> parts = [];
+    readonly S3StoredObjectCheck check;
     bool committed;
 
     public S3MultipartWrite(IAmazonS3 client, S3Location target, string uploadId, int partSizeBytes, ResiliencePipeline partUpload,
-        Func<CancellationToken, Task<bool>> keyExists, Action<string, Exception> abortFailed, CancellationToken cancellationToken)
+        Func<CancellationToken, Task<bool>> keyExists, Action<string, Exception> abortFailed, Action<string, Exception> uncheckedLeft,
+        CancellationToken cancellationToken)
     {
         this.client = client;
         this.target = target;
@@ -31,6 +35,7 @@ sealed class S3MultipartWrite : IArtifactWrite
         this.partUpload = partUpload;
         this.keyExists = keyExists;
         this.abortFailed = abortFailed;
+        check = new S3StoredObjectCheck(client, target, uncheckedLeft);
         content = new PartBufferStream(partSizeBytes, UploadPartAsync, cancellationToken);
     }
 
@@ -63,11 +68,13 @@ sealed class S3MultipartWrite : IArtifactWrite
             throw target.Fail(e, "completing the upload of");
         }
         committed = true;
+        await check.VerifyAsync(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
     {
         await content.DisposeAsync();
+        check.Dispose();
         if (committed) return;
         try
         {
@@ -92,6 +99,8 @@ sealed class S3MultipartWrite : IArtifactWrite
     async Task UploadPartAsync(ArraySegment<byte> part, CancellationToken cancellationToken)
     {
         var number = parts.Count + 1;
+        var md5 = S3StoredObjectCheck.ContentMd5(part);
+        check.Add(part);
         try
         {
             var response = await partUpload.ExecuteAsync(async (bytes, token) =>
@@ -105,6 +114,7 @@ sealed class S3MultipartWrite : IArtifactWrite
                     PartNumber = number,
                     InputStream = body,
                     PartSize = bytes.Count,
+                    MD5Digest = md5,
                     UseChunkEncoding = false,
                 }, token);
             }, part, cancellationToken);

@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using Backup.Database.Outages;
 using Backup.Notifier.Alerts;
 using Backup.Notifier.Delivery;
 using Backup.Notifier.Mail;
@@ -19,9 +20,12 @@ namespace Backup.Notifier.Consumers;
 /// the SMTP connect (<c>smtp-connect</c>: Smtp:Retries) and each webhook or ping request (<c>notifier-http</c>).
 /// When those retries are spent (<see cref="MailServerUnreachableException"/>, <see cref="AlertHttpException"/>)
 /// the endpoint does not retry the message again: a transient one goes straight back to the broker.</item>
+/// <item>The catalog database unavailable (<see cref="CatalogOutage.IsUnavailable"/>) holds the message for
+/// CatalogOutage:RideOut (<see cref="CatalogOutageRetry"/>), then hands it back to the broker. It is not a failed
+/// delivery: no BackupDeliveryFailed is published for it (the catalog could not record one anyway).</item>
 /// <item>Every other transient fault (a 4xx reply or a connection lost before the message data, authentication
-/// failing, the catalog database away, another notifier busy with the same delivery) is retried by the endpoint
-/// after each of Notifier:RetryDelays, and then handed back to the broker.</item>
+/// failing, another notifier busy with the same delivery) is retried by the endpoint after each of
+/// Notifier:RetryDelays, and then handed back to the broker.</item>
 /// <item>Handed back to the broker: nacked with requeue, so RabbitMQ delivers the message again, and again, until
 /// the fault is gone: never dropped, never acknowledged as failed, never in an _error queue for an outage.</item>
 /// <item>A refusal by the mail server (5xx) is not retried at all and goes to the endpoint's _error queue at once;
@@ -33,10 +37,10 @@ public static class NotifierRetry
     /// <summary>
     /// True when <paramref name="fault"/> ends this delivery of the message: the endpoint will not retry it (the
     /// last of Notifier:RetryDelays has passed, or the fault was retried in its call already) and, when transient,
-    /// the message goes back to the broker now.
+    /// the message goes back to the broker now. Never for the catalog database unavailable: that is not a failed delivery.
     /// </summary>
     public static bool IsLastAttempt(ConsumeContext context, Exception fault, NotifierOptions options) =>
-        RetriedInCall(fault) || context.GetRetryAttempt() >= options.EffectiveRetryDelays.Count;
+        !CatalogOutage.IsUnavailable(fault) && (RetriedInCall(fault) || context.GetRetryAttempt() >= options.EffectiveRetryDelays.Count);
 
     /// <summary>Faults a Polly pipeline has retried in the call already: the endpoint doesn't retry them again.</summary>
     public static bool RetriedInCall(Exception fault) => fault is MailServerUnreachableException or AlertHttpException;
@@ -50,8 +54,10 @@ public static class NotifierRetry
             error.UseFilter(new GenerateFaultFilter());
             error.UseFilter(new ErrorTransportFilter());
         });
+        endpoint.UseCatalogOutageRetry(context);
         endpoint.UseMessageRetry(retry =>
         {
+            retry.LeaveOutagesOut();
             retry.Intervals(delays);
             retry.Ignore<MailRefusedException>(); // final: a 5xx would be refused again
             retry.Ignore<MailServerUnreachableException>(); // retried in the call (smtp-connect)
@@ -68,6 +74,7 @@ public static class NotifierRetry
         SmtpCommandException command => (int)command.StatusCode is >= 400 and < 500,
         MailKit.Security.AuthenticationException => true, // fixed by an operator, then the next delivery goes through
         System.Net.Sockets.SocketException or IOException or SmtpProtocolException or ServiceNotConnectedException or TimeoutException => true,
+        _ when CatalogOutage.IsUnavailable(e) => true,
         NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is System.Net.Sockets.SocketException,
         _ when e.InnerException is { } inner => IsTransient(inner),
         _ => false,

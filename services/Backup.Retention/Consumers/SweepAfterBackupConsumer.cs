@@ -1,4 +1,5 @@
 using Backup.Contracts;
+using Backup.Database.Outages;
 using Backup.Retention.Cleanup;
 using MassTransit;
 
@@ -10,6 +11,11 @@ public sealed class SweepAfterBackupConsumer(RetentionSweep sweep) : IConsumer<B
     public Task Consume(ConsumeContext<BackupCompleted> context) => sweep.RunAsync(context.CancellationToken);
 }
 
+/// <summary>
+/// One sweep at a time. The catalog database unavailable holds the event for CatalogOutage:RideOut
+/// (<see cref="CatalogOutageRetry"/>); another fault is tried again after 1 and 5 s; then the event goes to
+/// retention-sweep_error.
+/// </summary>
 public sealed class SweepAfterBackupConsumerDefinition : ConsumerDefinition<SweepAfterBackupConsumer>
 {
     public SweepAfterBackupConsumerDefinition()
@@ -19,6 +25,9 @@ public sealed class SweepAfterBackupConsumerDefinition : ConsumerDefinition<Swee
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
-        IConsumerConfigurator<SweepAfterBackupConsumer> consumer, IRegistrationContext context) =>
-        endpoint.UseMessageRetry(retry => retry.Intervals(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5)));
+        IConsumerConfigurator<SweepAfterBackupConsumer> consumer, IRegistrationContext context)
+    {
+        endpoint.UseCatalogOutageRetry(context);
+        endpoint.UseMessageRetry(retry => retry.LeaveOutagesOut().Intervals(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5)));
+    }
 }

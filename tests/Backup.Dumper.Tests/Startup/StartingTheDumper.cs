@@ -131,6 +131,21 @@ public class When_the_dumper_starts_with_job_settings_that_would_hand_live_dumps
     }
 }
 
+public class When_the_dumper_starts_with_a_catalog_outage_ride_out_past_the_consumer_timeout
+{
+    [Fact]
+    public async Task It_fails_to_start_naming_the_setting()
+    {
+        await using var dumper = new DumperUnderTest();
+        dumper.Settings["CatalogOutage:RideOut"] = "00:30:00";
+
+        var failure = await dumper.StartFailure();
+
+        var error = Assert.IsType<OptionsValidationException>(failure);
+        Assert.Contains("CatalogOutage:RideOut: must be between 1 and 25 minutes", error.Message);
+    }
+}
+
 public class When_the_dumper_starts_without_a_catalog_database
 {
     [Fact]

@@ -170,6 +170,15 @@ public sealed record BrokerEndpoint(string Host, int Port, int ManagementPort, s
         return body.TryGetProperty("messages", out var messages) ? messages.GetInt64() : 0;
     }
 
+    /// <summary>Every queue of <paramref name="virtualHost"/> with its messages (ready plus unacknowledged).</summary>
+    public async Task<Dictionary<string, long>> QueueDepthsAsync(string virtualHost)
+    {
+        using var http = Management();
+        var queues = await http.GetFromJsonAsync<System.Text.Json.JsonElement>($"api/queues/{Uri.EscapeDataString(virtualHost)}?disable_stats=false");
+        return queues.EnumerateArray().ToDictionary(q => q.GetProperty("name").GetString()!,
+            q => q.TryGetProperty("messages", out var messages) ? messages.GetInt64() : 0);
+    }
+
     HttpClient Management()
     {
         var http = new HttpClient { BaseAddress = new Uri($"http://{Host}:{ManagementPort}/") };

@@ -153,7 +153,8 @@ public sealed class When_workers_claim_jobs(TestInfrastructure infrastructure) :
         var worker = new JobWorker<AlwaysThrowingHandler>(new JobWorkerSettings("throwing", Concurrency: 1, MaxAttempts: 2), queue,
             provider.GetRequiredService<IServiceScopeFactory>(),
             Microsoft.Extensions.Options.Options.Create(new JobOptions { PollInterval = TimeSpan.FromMilliseconds(100) }),
-            TimeProvider.System, NullLogger<JobWorker<AlwaysThrowingHandler>>.Instance);
+            TimeProvider.System, NullLogger<JobWorker<AlwaysThrowingHandler>>.Instance,
+            Microsoft.Extensions.Options.Options.Create(new Backup.Database.Outages.CatalogOutageOptions()));
         await queue.EnqueueAsync("throwing", "run-1", null, """{"n":1}""", null, CancellationToken.None);
 
         await worker.StartAsync(CancellationToken.None);

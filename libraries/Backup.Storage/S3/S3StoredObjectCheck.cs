@@ -1,0 +1,74 @@
+using System.Security.Cryptography;
+using Amazon.S3;
+
+namespace Backup.Storage.S3;
+
+/// <summary>
+/// What a write sent (its size and SHA-256, part by part), and the check made once the object is written: it is read
+/// back and its size and SHA-256 compared with them. Bytes changed on their way (a proxy, a bad NIC, a server that
+/// doesn't check Content-MD5) or an upload completed short are caught here, before the backup is reported; the
+/// object is then deleted and the write fails transiently, so the attempt is redone.
+/// </summary>
+sealed class S3StoredObjectCheck(IAmazonS3 client, S3Location target, Action<string, Exception> deleteFailed) : IDisposable
+{
+    readonly IncrementalHash sent = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    long sentBytes;
+
+    /// <summary>The Content-MD5 header of a body: its MD5, base64. A server that checks it refuses a changed body (BadDigest).</summary>
+    public static string ContentMd5(ArraySegment<byte> body) => Convert.ToBase64String(MD5.HashData(body));
+
+    /// <summary>Counts a part once, when it is first handed over (not on each retry of its upload).</summary>
+    public void Add(ArraySegment<byte> part)
+    {
+        sent.AppendData(part);
+        sentBytes += part.Count;
+    }
+
+    public async Task VerifyAsync(CancellationToken cancellationToken)
+    {
+        var expected = Convert.ToHexStringLower(sent.GetHashAndReset());
+        string problem;
+        try
+        {
+            var (size, sha256) = await ReadBackAsync(cancellationToken);
+            if (size == sentBytes && sha256 == expected) return;
+            problem = size == sentBytes
+                ? $"its bytes differ from those sent (SHA-256 {sha256}, sent {expected})"
+                : $"it holds {size} bytes where {sentBytes} were sent";
+        }
+        catch (Exception e) when (S3Failures.IsS3Failure(e))
+        {
+            problem = $"it could not be read back to check it ({S3Failures.Translate(e, target.Options, "reading").Message})";
+        }
+        await DeleteAsync();
+        throw new ArtifactStoreException(
+            $"The object {target.ObjectKey} stored in bucket '{target.Bucket}' was deleted because {problem}; the write may succeed when tried again.",
+            transient: true);
+    }
+
+    public void Dispose() => sent.Dispose();
+
+    async Task<(long Size, string Sha256)> ReadBackAsync(CancellationToken cancellationToken)
+    {
+        using var response = await client.GetObjectAsync(target.Bucket, target.ObjectKey, cancellationToken);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[81920];
+        long size = 0;
+        for (int read; (read = await response.ResponseStream.ReadAsync(buffer, cancellationToken)) > 0; size += read)
+            hash.AppendData(buffer, 0, read);
+        return (size, Convert.ToHexStringLower(hash.GetHashAndReset()));
+    }
+
+    async Task DeleteAsync()
+    {
+        try
+        {
+            await client.DeleteObjectAsync(target.Bucket, target.ObjectKey, CancellationToken.None);
+        }
+        catch (Exception e) when (S3Failures.IsS3Failure(e))
+        {
+            // The failed attempt is no backup; the dumper's next attempt deletes what is left.
+            deleteFailed(target.ObjectKey, e);
+        }
+    }
+}
