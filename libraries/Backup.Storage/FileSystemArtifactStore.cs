@@ -6,8 +6,10 @@ namespace Backup.Storage;
 
 /// <summary>
 /// Artifacts as files under <see cref="StorageOptions.Root"/>. A write goes to ".&lt;name&gt;.partial-&lt;id&gt;" in
-/// the artifact's folder, is fsynced, and is renamed to its final name only when complete; the manifest is written
-/// the same way, after the artifact.
+/// the artifact's folder, is fsynced, and is given its final name only when complete; the manifest is written the same
+/// way, after the artifact. Both are create-only: the final name is made with a hard link (link(2), which fails when
+/// the name exists, then the temporary name is removed), so two writers of one key can't replace each other's file;
+/// the second gets an <see cref="ArtifactStoreException"/> saying the name is taken.
 /// </summary>
 public sealed class FileSystemArtifactStore(IOptions<StorageOptions> options, TimeProvider clock) : IArtifactStore
 {
@@ -66,7 +68,8 @@ public sealed class FileSystemArtifactStore(IOptions<StorageOptions> options, Ti
 
     public Task<bool> DeleteAsync(ArtifactKey key, CancellationToken cancellationToken)
     {
-        File.Delete(PathOf(key.ManifestPath));
+        var manifest = PathOf(key.ManifestPath);
+        if (File.Exists(manifest)) File.Delete(manifest); // File.Delete fails when the folder is missing too
         var path = PathOf(key.Value);
         if (!File.Exists(path)) return Task.FromResult(false);
         File.Delete(path);
@@ -125,7 +128,16 @@ public sealed class FileSystemArtifactStore(IOptions<StorageOptions> options, Ti
             await stream.FlushAsync(cancellationToken);
             stream.Flush(flushToDisk: true);
             await stream.DisposeAsync();
-            File.Move(temporary, final, overwrite: false);
+            try
+            {
+                File.Move(temporary, final, overwrite: false); // link(2) then unlink(2) on Linux: never replaces
+            }
+            catch (IOException e) when (File.Exists(final))
+            {
+                throw new ArtifactStoreException(
+                    $"{final} already exists: another writer committed it first, and artifacts and manifests are never replaced.",
+                    transient: true, e);
+            }
             committed = true;
         }
 

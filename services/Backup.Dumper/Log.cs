@@ -29,8 +29,14 @@ static partial class Log
     [LoggerMessage(1009, LogLevel.Warning, "Dump of source {Source} for run {RunId} used up its attempts, but its whole backup {ArtifactKey} is stored: reporting it as completed")]
     public static partial void GaveUpButStored(ILogger logger, Guid runId, string source, string artifactKey);
 
-    [LoggerMessage(1010, LogLevel.Warning, "Could not read the stored backup {ArtifactKey} of run {RunId} while giving its dump up; it is not taken for a backup")]
+    [LoggerMessage(1010, LogLevel.Warning, "Could not read the stored backup {ArtifactKey} of run {RunId} while deciding its dump's outcome; it is not taken for a backup")]
     public static partial void StoreUnreadableAtGiveUp(ILogger logger, Guid runId, string artifactKey, Exception exception);
+
+    [LoggerMessage(1011, LogLevel.Warning, "Dump of source {Source} for run {RunId}: its whole backup {ArtifactKey} is already stored by an earlier attempt or another writer; reporting it, not dumping again")]
+    public static partial void AlreadyStored(ILogger logger, Guid runId, string source, string artifactKey);
+
+    [LoggerMessage(1012, LogLevel.Warning, "Removed {ArtifactKey} of run {RunId}: an earlier attempt committed it but it is not a whole backup (no manifest, or one that doesn't match)")]
+    public static partial void RemovedUnfinished(ILogger logger, Guid runId, string artifactKey);
 }
 
 static class DumperTelemetry

@@ -103,11 +103,38 @@ public class When_a_second_write_commits_to_an_existing_key
         await using (var second = await store.Store.BeginWriteAsync(key, CancellationToken.None))
         {
             await second.Content.WriteAsync(TemporaryStore.RandomBytes(50_000, seed: 4));
-            await Assert.ThrowsAsync<IOException>(() => second.CommitAsync(CancellationToken.None));
+            var refused = await Assert.ThrowsAsync<ArtifactStoreException>(() => second.CommitAsync(CancellationToken.None));
+            Assert.Contains("already exists", refused.Message);
+            Assert.True(refused.Transient); // another writer's: the next attempt looks at what it left
         }
 
         Assert.Equal([key.Value], store.Files());
         Assert.Equal(first, await store.ReadAsync(key));
+    }
+}
+
+public class When_a_second_manifest_is_written_for_an_artifact
+{
+    [Fact]
+    public async Task It_fails_and_keeps_the_first_manifest()
+    {
+        using var store = new TemporaryStore();
+        var key = await store.WriteAsync(TemporaryStore.RandomBytes(1_000, seed: 6));
+        var manifest = new ArtifactManifest
+        {
+            RunId = Guid.Parse("0f8fad5b-d9cb-469f-a165-70867728950e"), Source = "demo", ArtifactKey = key.Value,
+            Format = "pg_dump-custom+zstd", StartedAt = DateTimeOffset.UnixEpoch, CompletedAt = DateTimeOffset.UnixEpoch,
+            Database = "demo", ServerVersion = "15", PgDumpVersion = "15", Tables = [], RawSizeBytes = 1_000,
+            StoredSizeBytes = 1_000, Compression = new ManifestCompression("zstd", 3), Sha256 = new string('a', 64),
+        };
+        await store.Store.WriteManifestAsync(manifest, CancellationToken.None);
+
+        var refused = await Assert.ThrowsAsync<ArtifactStoreException>(() =>
+            store.Store.WriteManifestAsync(manifest with { Sha256 = new string('b', 64) }, CancellationToken.None));
+
+        Assert.Contains("never replaced", refused.Message);
+        Assert.Equal(new string('a', 64), (await store.Store.ReadManifestAsync(key, CancellationToken.None))!.Sha256);
+        Assert.Equal(new[] { key.Value, key.ManifestPath }.Order(StringComparer.Ordinal), store.Files());
     }
 }
 
@@ -121,6 +148,7 @@ public class When_an_artifact_is_deleted
 
         Assert.True(await store.Store.DeleteAsync(key, CancellationToken.None));
         Assert.False(await store.Store.DeleteAsync(key, CancellationToken.None));
+        Assert.False(await store.Store.DeleteAsync(ArtifactKey.Create("other", Guid.NewGuid(), DateTimeOffset.UnixEpoch), CancellationToken.None)); // its folder was never made
         Assert.Empty(store.Files());
         Assert.False(await store.Store.ExistsAsync(key, CancellationToken.None));
     }

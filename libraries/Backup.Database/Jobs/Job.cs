@@ -28,6 +28,14 @@ public sealed class Job
     /// <summary>How many times a worker has claimed the job (a retry after a transient failure and a takeover both count).</summary>
     public int Attempts { get; set; }
 
+    /// <summary>
+    /// The claim's fencing token: incremented at every claim and takeover, never decremented. The worker holding the
+    /// claim carries it (<see cref="ClaimedJob.Generation"/>); every change it makes to the job, and its check before
+    /// anything of its work becomes visible (<see cref="JobQueue.ConfirmClaimAsync"/>), is conditional on it, so a
+    /// worker whose claim was taken over can neither settle the job nor publish.
+    /// </summary>
+    public long Generation { get; set; }
+
     /// <summary>Not to be claimed before this time: the durable timer of a retry with backoff.</summary>
     public DateTimeOffset NotBefore { get; set; }
 

@@ -6,14 +6,26 @@ using Npgsql;
 
 namespace Backup.Database.Jobs;
 
-/// <summary>A job as its worker holds it: the request, which attempt this is, and whose claim it is.</summary>
-public sealed record ClaimedJob(string Kind, string Key, string Payload, int Attempts, string? TraceParent, string Holder);
+/// <summary>
+/// A job as its worker holds it: the request, which attempt this is, whose claim it is, and the claim's generation
+/// (<see cref="Job.Generation"/>), the fencing token every change of the worker's is conditional on.
+/// </summary>
+public sealed record ClaimedJob(string Kind, string Key, string Payload, int Attempts, string? TraceParent, string Holder, long Generation);
+
+/// <summary>
+/// The worker's claim on a job is no longer its own: another worker took the job over (its generation moved on), or
+/// the job is no longer running. The attempt stops at once: it makes nothing visible, publishes nothing, settles nothing.
+/// </summary>
+public sealed class ClaimLostException(ClaimedJob job)
+    : Exception($"The claim on {job.Kind} job {job.Key} (generation {job.Generation}) was taken over by another worker.");
 
 /// <summary>
 /// The jobs table as a queue: enqueue once per key, claim with FOR UPDATE SKIP LOCKED (one worker per job across all
-/// instances), heartbeat, finish, retry later, release. Every change made while a job runs is conditional on the
-/// claim still being this worker's, so a worker that lost its claim (it stalled past the stale limit and another
-/// took over) can't finish or reschedule a job it no longer holds. Storing a job wakes this process's worker of its
+/// instances), heartbeat, finish, retry later, release. Every claim increments the job's generation (its fencing
+/// token), and every change made while a job runs is conditional on that generation still being the job's, so a
+/// worker that lost its claim (it stalled past the stale limit and another took over, even in the same process) can't
+/// finish or reschedule a job it no longer holds; <see cref="ConfirmClaimAsync"/> is the check a handler makes before
+/// anything of its work becomes visible. Storing a job wakes this process's worker of its
 /// kind (<see cref="WakeUpFor"/>) once it is committed. Times come from the injected clock.
 /// </summary>
 public sealed class JobQueue(NpgsqlDataSource database, TimeProvider clock) : IAsyncDisposable
@@ -103,7 +115,7 @@ public sealed class JobQueue(NpgsqlDataSource database, TimeProvider clock) : IA
             await serialize.ExecuteNonQueryAsync(cancellationToken);
         }
         await using var command = new NpgsqlCommand("""
-            UPDATE jobs SET state = 'running', claimed_by = @holder, heartbeat_at = @now, attempts = attempts + 1
+            UPDATE jobs SET state = 'running', claimed_by = @holder, heartbeat_at = @now, attempts = attempts + 1, generation = generation + 1
             WHERE (kind, key) = (
                 SELECT kind, key FROM jobs j
                 WHERE kind = @kind
@@ -115,7 +127,7 @@ public sealed class JobQueue(NpgsqlDataSource database, TimeProvider clock) : IA
                 ORDER BY not_before, created_at
                 LIMIT 1
                 FOR UPDATE SKIP LOCKED)
-            RETURNING kind, key, payload::text, attempts, trace_parent
+            RETURNING kind, key, payload::text, attempts, trace_parent, generation
             """, connection, transaction);
         Add(command, ("holder", Holder), ("now", now), ("kind", kind), ("stale", now - staleAfter));
         ClaimedJob? claimed = null;
@@ -123,16 +135,25 @@ public sealed class JobQueue(NpgsqlDataSource database, TimeProvider clock) : IA
         {
             if (await reader.ReadAsync(cancellationToken))
                 claimed = new ClaimedJob(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3),
-                    reader.IsDBNull(4) ? null : reader.GetString(4), Holder);
+                    reader.IsDBNull(4) ? null : reader.GetString(4), Holder, reader.GetInt64(5));
         }
         await transaction.CommitAsync(cancellationToken);
         return claimed;
     }
 
-    /// <summary>Renews the claim; false when it is no longer this worker's (another took the job over).</summary>
-    public async Task<bool> HeartbeatAsync(ClaimedJob job, CancellationToken cancellationToken) =>
-        await ExecuteAsync("UPDATE jobs SET heartbeat_at = @now WHERE kind = @kind AND key = @key AND state = 'running' AND claimed_by = @holder",
-            cancellationToken, ("now", clock.GetUtcNow()), ("kind", job.Kind), ("key", job.Key), ("holder", job.Holder)) == 1;
+    /// <summary>Renews the claim; false when it is no longer this worker's (another took the job over: its generation moved on).</summary>
+    public Task<bool> HeartbeatAsync(ClaimedJob job, CancellationToken cancellationToken) =>
+        UpdateClaimedAsync(job, "heartbeat_at = @now", cancellationToken, ("now", clock.GetUtcNow()));
+
+    /// <summary>
+    /// The fencing check a handler makes immediately before anything of its work becomes visible (an artifact
+    /// committed, a manifest written, an event published): renews the claim in the database, conditional on its
+    /// generation, and throws <see cref="ClaimLostException"/> when it is no longer this worker's.
+    /// </summary>
+    public async Task ConfirmClaimAsync(ClaimedJob job, CancellationToken cancellationToken)
+    {
+        if (!await HeartbeatAsync(job, cancellationToken)) throw new ClaimLostException(job);
+    }
 
     /// <summary>The job is done, whatever its outcome (a failed backup is an outcome that was reported).</summary>
     public Task<bool> FinishAsync(ClaimedJob job, string? note, CancellationToken cancellationToken, string? result = null) =>
@@ -158,8 +179,8 @@ public sealed class JobQueue(NpgsqlDataSource database, TimeProvider clock) : IA
 
     async Task<bool> UpdateClaimedAsync(ClaimedJob job, string set, CancellationToken cancellationToken,
         params (string Name, object? Value)[] parameters) =>
-        await ExecuteAsync($"UPDATE jobs SET {set} WHERE kind = @kind AND key = @key AND state = 'running' AND claimed_by = @holder",
-            cancellationToken, [.. parameters, ("kind", job.Kind), ("key", job.Key), ("holder", job.Holder)]) == 1;
+        await ExecuteAsync($"UPDATE jobs SET {set} WHERE kind = @kind AND key = @key AND state = 'running' AND generation = @generation",
+            cancellationToken, [.. parameters, ("kind", job.Kind), ("key", job.Key), ("generation", job.Generation)]) == 1;
 
     async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {

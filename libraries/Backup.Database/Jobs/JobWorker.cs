@@ -11,10 +11,11 @@ namespace Backup.Database.Jobs;
 /// Runs jobs of one kind, up to <see cref="JobWorkerSettings.Concurrency"/> at once in this process: claims a due job,
 /// renews the claim every Jobs:HeartbeatInterval while <typeparamref name="THandler"/> works, then finishes it,
 /// reschedules it (a transient failure), or gives it back (the service is stopping). A job whose claim went stale
-/// is taken over (not just after the catalog database was unavailable: <see cref="TakeOverAfter"/>); one that has
-/// used up its attempts is handed to <see cref="IJobHandler.GiveUpAsync"/>. It wakes when a job of its kind is
-/// enqueued here (<see cref="JobQueue.WakeUpFor"/>), when one of its jobs ends, and otherwise Jobs:PollInterval
-/// after it last looked. Every wait is on the injected clock. Not a <c>PeriodicWork</c>: it runs up
+/// is taken over (not just after the catalog database was unavailable: <see cref="TakeOverAfter"/>; its generation,
+/// the fencing token, moves on, so the old holder's heartbeat, its fencing checks and its settling all fail from then
+/// on, and its work is cancelled); one that has used up its attempts is handed to <see cref="IJobHandler.GiveUpAsync"/>.
+/// It wakes when a job of its kind is enqueued here (<see cref="JobQueue.WakeUpFor"/>), when one of its jobs ends, and
+/// otherwise Jobs:PollInterval after it last looked. Every wait is on the injected clock. Not a <c>PeriodicWork</c>: it runs up
 /// to Concurrency jobs at once and looks again as soon as one of them ends, not on a fixed beat.
 /// </summary>
 public sealed partial class JobWorker<THandler>(
@@ -114,6 +115,12 @@ public sealed partial class JobWorker<THandler>(
         catch (OperationCanceledException) when (lease.IsCancellationRequested)
         {
             activity?.SetTag("job.outcome", "claim lost"); // another worker has it now: nothing of ours to settle
+        }
+        catch (ClaimLostException)
+        {
+            // The handler's fencing check (JobQueue.ConfirmClaimAsync) found the job taken over: stop, settle nothing.
+            ClaimLost(job.Kind, job.Key);
+            activity?.SetTag("job.outcome", "claim lost");
         }
         catch (Exception e)
         {

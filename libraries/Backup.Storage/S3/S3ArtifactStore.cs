@@ -52,23 +52,50 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
     public async Task WriteManifestAsync(ArtifactManifest manifest, CancellationToken cancellationToken)
     {
         var target = At(ArtifactKey.Parse(manifest.ArtifactKey).ManifestPath);
+        await ThrowIfManifestExistsAsync(target, cancellationToken);
         using var json = new MemoryStream();
         await JsonSerializer.SerializeAsync(json, manifest, ArtifactManifest.Json, cancellationToken);
         json.Position = 0;
         var body = new ArraySegment<byte>(json.GetBuffer(), 0, (int)json.Length);
         using var check = new S3StoredObjectCheck(client, target, UncheckedObjectLeft);
         check.Add(body);
-        await CallAsync(target, "writing the manifest", () => client.PutObjectAsync(new PutObjectRequest
+        try
         {
-            BucketName = options.Bucket,
-            Key = target.ObjectKey,
-            InputStream = json,
-            ContentType = "application/json",
-            MD5Digest = S3StoredObjectCheck.ContentMd5(body),
-            UseChunkEncoding = false,
-        }, cancellationToken));
+            await client.PutObjectAsync(new PutObjectRequest
+            {
+                BucketName = options.Bucket,
+                Key = target.ObjectKey,
+                InputStream = json,
+                ContentType = "application/json",
+                MD5Digest = S3StoredObjectCheck.ContentMd5(body),
+                UseChunkEncoding = false,
+                IfNoneMatch = "*", // create-only where the server enforces it (AWS S3, MinIO)
+            }, cancellationToken);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.PreconditionFailed)
+        {
+            throw ManifestExists(target);
+        }
+        catch (Exception e) when (S3Failures.IsS3Failure(e))
+        {
+            throw target.Fail(e, "writing the manifest");
+        }
         await check.VerifyAsync(cancellationToken);
     }
+
+    // A manifest is never overwritten. If-None-Match makes the server refuse a key that exists (AWS S3, MinIO); this
+    // check before covers servers that ignore it (s3rver), leaving only the moment between the two to the fencing.
+    async Task ThrowIfManifestExistsAsync(S3Location target, CancellationToken cancellationToken)
+    {
+        var page = await CallAsync(target, "looking for", () => client.ListObjectsV2Async(
+            new ListObjectsV2Request { BucketName = options.Bucket, Prefix = target.ObjectKey, MaxKeys = 1 }, cancellationToken));
+        if (page.S3Objects is [{ } first, ..] && first.Key == target.ObjectKey)
+            throw ManifestExists(target);
+    }
+
+    static ArtifactStoreException ManifestExists(S3Location target) =>
+        new($"A manifest already exists under {target.ObjectKey} in bucket '{target.Bucket}': another writer wrote it first, and manifests are never overwritten.",
+            transient: true);
 
     public async Task<ArtifactManifest?> ReadManifestAsync(ArtifactKey key, CancellationToken cancellationToken)
     {

@@ -93,7 +93,8 @@ sealed class S3MultipartWrite : IArtifactWrite
     }
 
     ArtifactStoreException AlreadyExists() =>
-        new($"An artifact already exists under {target.ObjectKey} in bucket '{target.Bucket}'; artifacts are never overwritten.", transient: false);
+        new($"An artifact already exists under {target.ObjectKey} in bucket '{target.Bucket}': another writer committed it first, and artifacts are never overwritten.",
+            transient: true);
 
     async Task UploadPartAsync(ArraySegment<byte> part, CancellationToken cancellationToken)
     {

@@ -19,6 +19,12 @@ namespace Backup.Dumper.Dumping;
 /// and the administrators are alerted. A transient failure (the source refused the connection, the store is busy)
 /// puts the job back with the next of Dumper:RetryDelays. The artifact's key is made here from the validated source
 /// name, the run id and the request time: nothing in the message becomes a path.
+/// Fencing: immediately before anything of an attempt becomes visible (BackupStarted, the artifact's commit, the
+/// manifest, BackupCompleted or BackupFailed) the claim's generation is confirmed in the database
+/// (<see cref="JobQueue.ConfirmClaimAsync"/>); an attempt whose job was taken over stops there and publishes nothing.
+/// An attempt first looks at the store: the run's whole backup (either encoding, from an earlier attempt that died
+/// before reporting it) is reported, not dumped again; what an earlier attempt left that is not a whole backup (an
+/// artifact without its manifest) is removed, under this attempt's claim, before dumping.
 /// </summary>
 public sealed class DumpDatabaseJob(
     IOptionsMonitor<SourcesOptions> sources,
@@ -26,6 +32,7 @@ public sealed class DumpDatabaseJob(
     DumpPipeline pipeline,
     OpenPgpEncryptor encryptor,
     IArtifactStore store,
+    JobQueue jobs,
     IBus bus,
     DumperMetrics metrics,
     TimeProvider clock,
@@ -52,28 +59,30 @@ public sealed class DumpDatabaseJob(
             // Checked when the request arrived; the configuration changed since.
             Log.UnknownSource(logger, request.RunId);
             metrics.Failed(null, BackupErrorCodes.UnknownSource, stopwatch.Elapsed);
-            await PublishFailureAsync(request, DumpResult.UnknownSource(request.Source, sources.CurrentValue.Keys), cancellationToken);
+            await PublishFailureAsync(job, request, DumpResult.UnknownSource(request.Source, sources.CurrentValue.Keys), cancellationToken);
             return new JobOutcome.Finished(BackupErrorCodes.UnknownSource);
         }
+
+        if (await StoredWholeAsync(request, cancellationToken) is { } stored)
+        {
+            // The backup was stored by an attempt that died before it could report it (perhaps with other encryption
+            // settings than today's): report it, don't dump twice.
+            Log.AlreadyStored(logger, request.RunId, request.Source, stored.ArtifactKey);
+            await PublishCompletionAsync(job, request, stored, cancellationToken);
+            return new JobOutcome.Finished("already stored");
+        }
+        await RemoveUnfinishedAsync(job, request, cancellationToken);
 
         var startedAt = clock.GetUtcNow();
         var key = ArtifactKey.Create(request.Source, request.RunId, request.RequestedAt,
             encryptor.Enabled ? ArtifactEncoding.ZstdOpenPgp : ArtifactEncoding.Zstd);
-        if (await store.ReadManifestAsync(key, cancellationToken) is { } stored && await store.ExistsAsync(key, cancellationToken))
-        {
-            // The backup was stored by an attempt that died before it could report it: report it, don't dump twice.
-            await PublishCompletionAsync(request, stored, cancellationToken);
-            return new JobOutcome.Finished("already stored");
-        }
-        if (await store.ExistsAsync(key, cancellationToken))
-            await store.DeleteAsync(key, cancellationToken); // an artifact without its manifest: an interrupted attempt
-
+        await jobs.ConfirmClaimAsync(job, cancellationToken);
         await bus.PublishUntilSentAsync(new BackupStarted { RunId = request.RunId, Source = request.Source, StartedAt = startedAt },
             clock, logger, cancellationToken);
         Log.DumpStarted(logger, request.RunId, request.Source);
 
         stopwatch.Restart();
-        var (result, manifest) = await DumpToStoreAsync(request, source, key, startedAt, cancellationToken);
+        var (result, manifest) = await DumpToStoreAsync(job, request, source, key, startedAt, cancellationToken);
 
         activity?.SetTag("backup.duration_ms", stopwatch.ElapsedMilliseconds);
         activity?.SetTag("backup.outcome", result.Succeeded ? "completed" : result.ErrorCode);
@@ -82,11 +91,18 @@ public sealed class DumpDatabaseJob(
             Log.DumpWillRetry(logger, request.RunId, request.Source, job.Attempts);
             return new JobOutcome.RetryLater(options.Value.EffectiveRetryDelays[job.Attempts - 1], $"{result.ErrorCode}: {result.Reason}");
         }
+        if (manifest is null && await StoredWholeOrNullAsync(request, cancellationToken) is { } other)
+        {
+            // This attempt could not store its own backup because another writer's whole one is there: report that.
+            Log.AlreadyStored(logger, request.RunId, request.Source, other.ArtifactKey);
+            await PublishCompletionAsync(job, request, other, cancellationToken);
+            return new JobOutcome.Finished("already stored");
+        }
         if (manifest is null)
         {
             Log.DumpFailed(logger, request.RunId, request.Source, result.ErrorCode);
             metrics.Failed(request.Source, result.ErrorCode, stopwatch.Elapsed);
-            await PublishFailureAsync(request, result, cancellationToken);
+            await PublishFailureAsync(job, request, result, cancellationToken);
             return new JobOutcome.Finished(result.ErrorCode);
         }
 
@@ -94,7 +110,7 @@ public sealed class DumpDatabaseJob(
         activity?.SetTag("backup.stored_bytes", manifest.StoredSizeBytes);
         Log.DumpCompleted(logger, request.RunId, request.Source, manifest.StoredSizeBytes, stopwatch.ElapsedMilliseconds);
         metrics.Completed(manifest, stopwatch.Elapsed);
-        await PublishCompletionAsync(request, manifest, cancellationToken);
+        await PublishCompletionAsync(job, request, manifest, cancellationToken);
         return JobOutcome.Done;
     }
 
@@ -102,41 +118,55 @@ public sealed class DumpDatabaseJob(
     /// The attempts are used up, but the last one may have died after its artifact and manifest were committed (and
     /// before it could report them): the store is looked at first. A whole backup of the run there (the manifest's
     /// run, its size and SHA-256 match the stored bytes), under either encoding, is reported as BackupCompleted from its
-    /// manifest, so a Failed run never sits beside a complete artifact; otherwise the run failed (DumpFailed).
+    /// manifest, so a Failed run never sits beside a complete artifact; otherwise what the attempts left that is not
+    /// a whole backup (an artifact whose manifest was never written) is removed, and the run failed (DumpFailed).
     /// </summary>
     public async Task GiveUpAsync(ClaimedJob job, string reason, CancellationToken cancellationToken)
     {
         var request = Request(job);
         using var scope = logger.BeginRunScope(request.RunId);
-        if (await StoredWholeAsync(request, cancellationToken) is { } stored)
+        if (await StoredWholeOrNullAsync(request, cancellationToken) is { } stored)
         {
             Log.GaveUpButStored(logger, request.RunId, request.Source, stored.ArtifactKey);
-            await PublishCompletionAsync(request, stored, cancellationToken);
+            await PublishCompletionAsync(job, request, stored, cancellationToken);
             return;
         }
-        await PublishFailureAsync(request, DumpResult.Failure(BackupErrorCodes.DumpFailed, reason), cancellationToken);
+        if (SourceNames.IsValid(request.Source))
+        {
+            try
+            {
+                await RemoveUnfinishedAsync(job, request, cancellationToken); // a failed run never sits beside a stored artifact
+            }
+            catch (Exception e) when (e is ArtifactStoreException or IOException or UnauthorizedAccessException)
+            {
+                Log.StoreUnreadableAtGiveUp(logger, request.RunId, KeysOf(request).First().Stem, e); // the run fails all the same
+            }
+        }
+        await PublishFailureAsync(job, request, DumpResult.Failure(BackupErrorCodes.DumpFailed, reason), cancellationToken);
     }
 
-    // The run's backup as an earlier attempt committed it, if it is whole: its manifest names the run, and the stored
-    // bytes have the manifest's size and SHA-256. Either encoding: the settings may have changed since that attempt.
+    // The run's backup as an earlier attempt (or another writer) committed it, if it is whole, under either encoding:
+    // the settings may have changed since that attempt. A store that can't be read fails the call (so nothing is
+    // taken for missing and dumped or removed on a transient failure).
     async Task<ArtifactManifest?> StoredWholeAsync(BackupRequested request, CancellationToken cancellationToken)
     {
         if (!SourceNames.IsValid(request.Source)) return null;
-        foreach (var encoding in new[] { ArtifactEncoding.Zstd, ArtifactEncoding.ZstdOpenPgp })
+        foreach (var key in KeysOf(request))
+            if (await WholeBackupAsync(request, key, cancellationToken) is { } manifest)
+                return manifest;
+        return null;
+    }
+
+    // StoredWholeAsync for a verdict that must be given now (the attempts are used up, or this attempt failed): a key
+    // that can't be read is logged and counts as no backup.
+    async Task<ArtifactManifest?> StoredWholeOrNullAsync(BackupRequested request, CancellationToken cancellationToken)
+    {
+        if (!SourceNames.IsValid(request.Source)) return null;
+        foreach (var key in KeysOf(request))
         {
-            var key = ArtifactKey.Create(request.Source, request.RunId, request.RequestedAt, encoding);
             try
             {
-                if (await store.ReadManifestAsync(key, cancellationToken) is not { } manifest || manifest.RunId != request.RunId
-                    || manifest.ArtifactKey != key.Value || !await store.ExistsAsync(key, cancellationToken))
-                    continue;
-                await using var artifact = await store.OpenReadAsync(key, cancellationToken);
-                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                var buffer = new byte[81920];
-                long size = 0;
-                for (int read; (read = await artifact.ReadAsync(buffer, cancellationToken)) > 0; size += read)
-                    hash.AppendData(buffer, 0, read);
-                if (size == manifest.StoredSizeBytes && Convert.ToHexStringLower(hash.GetHashAndReset()) == manifest.Sha256)
+                if (await WholeBackupAsync(request, key, cancellationToken) is { } manifest)
                     return manifest;
             }
             catch (Exception e) when (e is ArtifactStoreException or IOException or UnauthorizedAccessException or JsonException)
@@ -147,11 +177,43 @@ public sealed class DumpDatabaseJob(
         return null;
     }
 
+    // The manifest under the key names the run, and the stored bytes have its size and SHA-256.
+    async Task<ArtifactManifest?> WholeBackupAsync(BackupRequested request, ArtifactKey key, CancellationToken cancellationToken)
+    {
+        if (await store.ReadManifestAsync(key, cancellationToken) is not { } manifest || manifest.RunId != request.RunId
+            || manifest.ArtifactKey != key.Value || !await store.ExistsAsync(key, cancellationToken))
+            return null;
+        await using var artifact = await store.OpenReadAsync(key, cancellationToken);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[81920];
+        long size = 0;
+        for (int read; (read = await artifact.ReadAsync(buffer, cancellationToken)) > 0; size += read)
+            hash.AppendData(buffer, 0, read);
+        return size == manifest.StoredSizeBytes && Convert.ToHexStringLower(hash.GetHashAndReset()) == manifest.Sha256 ? manifest : null;
+    }
+
+    // What earlier attempts committed that is not a whole backup (an artifact whose attempt died before its manifest,
+    // a manifest that doesn't describe the artifact beside it), under either encoding. Only under this attempt's
+    // claim: from the moment this attempt's generation holds, no earlier holder can pass its own fencing check, so
+    // none of them can make these whole any more. Partial writes (temporary files, unfinished uploads) are never
+    // touched here: they are invisible, and the leftover cleanup removes them once they are old.
+    async Task RemoveUnfinishedAsync(ClaimedJob job, BackupRequested request, CancellationToken cancellationToken)
+    {
+        await jobs.ConfirmClaimAsync(job, cancellationToken);
+        foreach (var key in KeysOf(request))
+            if (await store.DeleteAsync(key, cancellationToken))
+                Log.RemovedUnfinished(logger, request.RunId, key.Value);
+    }
+
+    static IEnumerable<ArtifactKey> KeysOf(BackupRequested request) =>
+        new[] { ArtifactEncoding.Zstd, ArtifactEncoding.ZstdOpenPgp }.Select(encoding =>
+            ArtifactKey.Create(request.Source, request.RunId, request.RequestedAt, encoding));
+
     static BackupRequested Request(ClaimedJob job) =>
         JsonSerializer.Deserialize<BackupRequested>(job.Payload, JsonSerializerOptions.Web)
         ?? throw new InvalidOperationException($"Job {job.Key} holds no request.");
 
-    async Task<(DumpResult, ArtifactManifest?)> DumpToStoreAsync(BackupRequested request, SourceOptions source,
+    async Task<(DumpResult, ArtifactManifest?)> DumpToStoreAsync(ClaimedJob job, BackupRequested request, SourceOptions source,
         ArtifactKey key, DateTimeOffset startedAt, CancellationToken cancellationToken)
     {
         try
@@ -181,7 +243,8 @@ public sealed class DumpDatabaseJob(
                     result = await pipeline.RunAsync(request.Source, source, encrypting ?? hashing, cancellationToken);
                     if (!result.Succeeded) return (result, null);
                 }
-                await write.CommitAsync(cancellationToken); // after the OpenPGP packets are finished
+                await jobs.ConfirmClaimAsync(job, cancellationToken); // fenced: a writer whose job was taken over commits nothing
+                await write.CommitAsync(cancellationToken); // after the OpenPGP packets are finished; never replaces an artifact
                 (stored, sha256) = (hashing.BytesWritten, Convert.ToHexStringLower(hash.GetHashAndReset()));
             }
 
@@ -205,9 +268,10 @@ public sealed class DumpDatabaseJob(
                 Encryption = encryptor.Enabled ? new ManifestEncryption("openpgp", recipients) : null,
                 Sha256 = sha256,
             };
+            await jobs.ConfirmClaimAsync(job, cancellationToken); // fenced too; the artifact stays for the next holder to remove
             try
             {
-                await store.WriteManifestAsync(manifest, cancellationToken);
+                await store.WriteManifestAsync(manifest, cancellationToken); // never replaces a manifest
             }
             catch
             {
@@ -228,8 +292,10 @@ public sealed class DumpDatabaseJob(
         }
     }
 
-    Task PublishCompletionAsync(BackupRequested request, ArtifactManifest manifest, CancellationToken cancellationToken) =>
-        bus.PublishUntilSentAsync(new BackupCompleted
+    async Task PublishCompletionAsync(ClaimedJob job, BackupRequested request, ArtifactManifest manifest, CancellationToken cancellationToken)
+    {
+        await jobs.ConfirmClaimAsync(job, cancellationToken);
+        await bus.PublishUntilSentAsync(new BackupCompleted
         {
             RunId = request.RunId,
             Source = request.Source,
@@ -240,7 +306,11 @@ public sealed class DumpDatabaseJob(
             Sha256 = manifest.Sha256,
             Format = manifest.Format,
         }, clock, logger, cancellationToken);
+    }
 
-    Task PublishFailureAsync(BackupRequested request, DumpResult result, CancellationToken cancellationToken) =>
-        bus.PublishUntilSentAsync(result.ToEvent(request, clock.GetUtcNow()), clock, logger, cancellationToken);
+    async Task PublishFailureAsync(ClaimedJob job, BackupRequested request, DumpResult result, CancellationToken cancellationToken)
+    {
+        await jobs.ConfirmClaimAsync(job, cancellationToken);
+        await bus.PublishUntilSentAsync(result.ToEvent(request, clock.GetUtcNow()), clock, logger, cancellationToken);
+    }
 }

@@ -23,6 +23,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     public string Url { get; }
     public int Id => process.Id;
 
+    /// <summary>What the process wrote to standard output and error so far, line by line (its console log).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Output { get; } = new();
+
     public static async Task<ServiceProcess> StartAsync(string project, IReadOnlyDictionary<string, string?> settings,
         IReadOnlySet<string> secretKeys)
     {
@@ -52,11 +55,11 @@ public sealed class ServiceProcess : IAsyncDisposable
             }
         }
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var service = new ServiceProcess(process, secrets, url);
+        process.OutputDataReceived += (_, line) => { if (line.Data is not null) service.Output.Enqueue(line.Data); };
+        process.ErrorDataReceived += (_, line) => { if (line.Data is not null) service.Output.Enqueue(line.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var service = new ServiceProcess(process, secrets, url);
         using var http = new HttpClient { BaseAddress = new Uri(url) };
         await Eventually.True(async () =>
         {

@@ -108,6 +108,23 @@ public sealed class When_workers_claim_jobs(TestInfrastructure infrastructure) :
     }
 
     [Fact]
+    public async Task A_takeover_in_the_same_process_fences_the_old_attempt_by_the_claims_generation()
+    {
+        await Enqueue(first, "run-1");
+        var stale = (await first.ClaimAsync("test", StaleAfter, CancellationToken.None))!;
+        clock.Advance(StaleAfter + TimeSpan.FromSeconds(1)); // that attempt hung; this same process takes the job over
+        var fresh = (await first.ClaimAsync("test", StaleAfter, CancellationToken.None))!;
+
+        Assert.Equal(stale.Holder, fresh.Holder); // the holder's name can't tell them apart; the generation does
+        Assert.Equal(stale.Generation + 1, fresh.Generation);
+        await Assert.ThrowsAsync<ClaimLostException>(() => first.ConfirmClaimAsync(stale, CancellationToken.None));
+        Assert.False(await first.HeartbeatAsync(stale, CancellationToken.None));
+        Assert.False(await first.FinishAsync(stale, "late", CancellationToken.None));
+        await first.ConfirmClaimAsync(fresh, CancellationToken.None);
+        Assert.True(await first.FinishAsync(fresh, null, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task A_retry_waits_in_the_table_until_its_time_and_a_release_at_shutdown_does_not_count_as_an_attempt()
     {
         await Enqueue(first, "run-1");

@@ -124,7 +124,7 @@ sealed class RestorerConsumerUnderTest : IAsyncDisposable
         await using (var scope = host.Services.CreateAsyncScope())
         {
             var job = scope.ServiceProvider.GetRequiredService<RestoreArtifactJob>();
-            var outcome = await job.RunAsync(new ClaimedJob(RestoreArtifactJob.Kind, RestoreArtifactJob.KeyOf(request), payload, 1, null, "test"),
+            var outcome = await job.RunAsync(new ClaimedJob(RestoreArtifactJob.Kind, RestoreArtifactJob.KeyOf(request), payload, 1, null, "test", 1),
                 CancellationToken.None);
             Assert.IsType<JobOutcome.Finished>(outcome);
         }
