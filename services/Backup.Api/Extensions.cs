@@ -27,6 +27,8 @@ public static class Extensions
         // A body or value that cannot be bound is 400 problem details naming the field, in every environment.
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
         builder.Services.AddExceptionHandler<BadRequestProblems>();
+        // The catalog database away: 503 with Retry-After, not a 500 (the request did nothing; repeat it).
+        builder.Services.AddExceptionHandler<CatalogUnavailableProblems>();
         // Numbers are numbers: no "42" accepted for an integer (and the OpenAPI document says integer, not a pattern).
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict);
         builder.Services.AddScoped<AuditTrail>();
