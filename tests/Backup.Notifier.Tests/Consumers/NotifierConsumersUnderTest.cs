@@ -88,7 +88,13 @@ sealed class NotifierConsumersUnderTest : IAsyncDisposable
         builder.Services.AddSingleton<DeliveryLedger>();
         builder.Services.AddSingleton<MailDelivery>();
         builder.Services.AddSingleton<DrillFacts>();
-        builder.Services.AddMassTransitTestHarness(bus => bus.AddNotifierConsumers());
+        // The harness's inactivity ends every wait on it for good once it is first idle that long: under a loaded
+        // machine's pauses between two messages of one test, its 1.2 s default ended a wait before the message came (5 s, as the catalog's harness).
+        builder.Services.AddMassTransitTestHarness(bus =>
+        {
+            bus.SetTestTimeouts(testInactivityTimeout: TimeSpan.FromSeconds(5));
+            bus.AddNotifierConsumers();
+        });
         var host = builder.Build();
         await host.StartAsync();
         return new NotifierConsumersUnderTest(host, catalog, root);
