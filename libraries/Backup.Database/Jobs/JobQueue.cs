@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
+using Backup.Database.Outages;
 using Backup.ServiceDefaults;
 using Npgsql;
 
@@ -28,7 +29,8 @@ public sealed class ClaimLostException(ClaimedJob job)
 /// anything of its work becomes visible. Storing a job wakes this process's worker of its
 /// kind (<see cref="WakeUpFor"/>) once it is committed. Times come from the injected clock.
 /// </summary>
-public sealed class JobQueue(NpgsqlDataSource database, TimeProvider clock) : IAsyncDisposable
+/// <param name="outageRideOut">How long <see cref="ConfirmClaimAsync"/> waits out the catalog database's outage (CatalogOutage:RideOut).</param>
+public sealed class JobQueue(NpgsqlDataSource database, TimeProvider clock, TimeSpan? outageRideOut = null) : IAsyncDisposable
 {
     const string Insert = """
         INSERT INTO jobs (kind, key, "group", payload, state, attempts, not_before, created_at, trace_parent)
@@ -145,14 +147,30 @@ public sealed class JobQueue(NpgsqlDataSource database, TimeProvider clock) : IA
     public Task<bool> HeartbeatAsync(ClaimedJob job, CancellationToken cancellationToken) =>
         UpdateClaimedAsync(job, "heartbeat_at = @now", cancellationToken, ("now", clock.GetUtcNow()));
 
+    readonly IReadOnlyList<TimeSpan> outageDelays = CatalogOutage.Delays(outageRideOut ?? new CatalogOutageOptions().RideOut);
+
     /// <summary>
     /// The fencing check a handler makes immediately before anything of its work becomes visible (an artifact
     /// committed, a manifest written, an event published): renews the claim in the database, conditional on its
-    /// generation, and throws <see cref="ClaimLostException"/> when it is no longer this worker's.
+    /// generation, and throws <see cref="ClaimLostException"/> when it is no longer this worker's. While the catalog
+    /// database is unavailable the check can't be made, so the work waits (nothing of it becomes visible unconfirmed)
+    /// and asks again after 1, 2, 4 … 30 s, for CatalogOutage:RideOut; no other worker can take the job over meanwhile.
+    /// Past that the database's fault is thrown.
     /// </summary>
     public async Task ConfirmClaimAsync(ClaimedJob job, CancellationToken cancellationToken)
     {
-        if (!await HeartbeatAsync(job, cancellationToken)) throw new ClaimLostException(job);
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                if (!await HeartbeatAsync(job, cancellationToken)) throw new ClaimLostException(job);
+                return;
+            }
+            catch (Exception e) when (CatalogOutage.IsUnavailable(e) && attempt < outageDelays.Count)
+            {
+                await Task.Delay(outageDelays[attempt], clock, cancellationToken);
+            }
+        }
     }
 
     /// <summary>The job is done, whatever its outcome (a failed backup is an outcome that was reported).</summary>

@@ -1,3 +1,4 @@
+using Backup.Database.Outages;
 using Backup.ServiceDefaults.Options;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -21,7 +22,8 @@ public static class JobsRegistration
         // One queue for every kind this service works on; it wakes each kind's worker when it stores a job of that kind.
         builder.Services.TryAddSingleton(services => new JobQueue(
             NpgsqlDataSource.Create(services.GetRequiredService<IOptions<CatalogDatabaseOptions>>().Value.Catalog),
-            services.GetRequiredService<TimeProvider>()));
+            services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<IOptions<CatalogOutageOptions>>().Value.RideOut));
         builder.Services.AddScoped<THandler>();
         builder.Services.AddHostedService(services => ActivatorUtilities.CreateInstance<JobWorker<THandler>>(services, settings(services)));
         return builder;
