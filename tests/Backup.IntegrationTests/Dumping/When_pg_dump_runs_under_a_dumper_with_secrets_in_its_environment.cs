@@ -32,10 +32,10 @@ public sealed class When_pg_dump_runs_under_a_dumper_with_secrets_in_its_environ
             await hold.ExecuteNonQueryAsync();
         await using var dumper = await ServiceProcess.StartAsync("Backup.Dumper", settings, new HashSet<string>());
         await rabbit.RequestBackupAsync(Guid.NewGuid(), "demo");
-        var pgDump = await Eventually.Get(() => Task.FromResult(PgDumpChildOf(dumper.Id)), "the dumper's pg_dump to start");
         await Eventually.True(async () => await system.Postgres.ScalarAsync<long>(system.SourceDatabase,
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'backup-dumper' AND wait_event_type = 'Lock'") == 1,
             "pg_dump to wait for the locked source table");
+        var pgDump = await Eventually.Get(() => Task.FromResult(PgDumpChildOf(dumper.Id)), "the dumper's pg_dump");
         environment = (await File.ReadAllTextAsync($"/proc/{pgDump}/environ"))
             .Split('\0', StringSplitOptions.RemoveEmptyEntries)
             .Select(entry => entry.Split('=', 2))
@@ -63,7 +63,7 @@ public sealed class When_pg_dump_runs_under_a_dumper_with_secrets_in_its_environ
             Assert.DoesNotContain(secrets, secret => value.Contains(secret, StringComparison.Ordinal));
     }
 
-    /// <summary>The pid of a pg_dump whose parent is <paramref name="parent"/>, as /proc shows it; null while there is none.</summary>
+    /// <summary>The pid of the dumping pg_dump (not "pg_dump --version") whose parent is <paramref name="parent"/>; null while there is none.</summary>
     static string? PgDumpChildOf(int parent)
     {
         foreach (var folder in Directory.EnumerateDirectories("/proc"))
@@ -72,8 +72,8 @@ public sealed class When_pg_dump_runs_under_a_dumper_with_secrets_in_its_environ
             if (!pid.All(char.IsAsciiDigit)) continue;
             try
             {
-                var command = File.ReadAllText(Path.Combine(folder, "cmdline"), Encoding.UTF8).Split('\0')[0];
-                if (Path.GetFileName(command) != "pg_dump") continue;
+                var command = File.ReadAllText(Path.Combine(folder, "cmdline"), Encoding.UTF8).Split('\0');
+                if (Path.GetFileName(command[0]) != "pg_dump" || command.Contains("--version")) continue;
                 var parentLine = File.ReadLines(Path.Combine(folder, "status")).First(line => line.StartsWith("PPid:", StringComparison.Ordinal));
                 if (parentLine["PPid:".Length..].Trim() == parent.ToString()) return pid;
             }
