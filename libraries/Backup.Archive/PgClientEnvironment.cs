@@ -31,6 +31,6 @@ public static class PgClientEnvironment
     }
 
     /// <summary>Whether a variable of this process passes to the client programs.</summary>
-    public static bool IsKept(string name) =>
+    static bool IsKept(string name) =>
         Kept.Contains(name, StringComparer.Ordinal) || name.StartsWith("LC_", StringComparison.Ordinal);
 }
