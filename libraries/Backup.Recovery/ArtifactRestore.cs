@@ -458,12 +458,13 @@ public static partial class ArtifactRestore
         await output;
         if (restore.ExitCode != 0)
         {
-            var said = PgClientTools.Tail(await errors);
+            var said = await errors;
             var missingRoles = settings.KeepPrivileges && MissingRole().IsMatch(said)
                 ? $" The archive's owners and grants name roles that {server.Describe()} does not have: restore without {settings.Caller.KeepPrivileges}, or create those roles first."
                 : "";
             throw new RecoveryException(RecoveryErrorCode.RestoreFailed,
-                $"pg_restore exited with code {restore.ExitCode} in database {target}. pg_restore said: {said}{missingRoles}");
+                $"pg_restore exited with code {restore.ExitCode} in database {target}. pg_restore said: {PgRestoreErrors.Summarize(said)}{missingRoles}",
+                said);
         }
     }
 

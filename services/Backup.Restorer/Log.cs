@@ -37,6 +37,10 @@ static partial class Log
 
     [LoggerMessage(5012, LogLevel.Warning, "Restore {RestoreId} into database {TargetDatabase} failed or was stopped after the database was created: {Outcome}")]
     public static partial void FailedAfterDatabaseCreated(ILogger logger, Guid restoreId, string targetDatabase, string outcome);
+
+    // Debug only: pg_restore's full standard error may quote rows (DETAIL, CONTEXT); the RestoreFailed reason does not.
+    [LoggerMessage(5013, LogLevel.Debug, "Restore {RestoreId}: pg_restore said in full: {ToolOutput}")]
+    public static partial void FailedToolOutput(ILogger logger, Guid restoreId, string toolOutput);
 }
 
 static partial class Log

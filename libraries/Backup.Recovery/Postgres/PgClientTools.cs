@@ -1,21 +1,18 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
+using Backup.Archive;
 
 namespace Backup.Recovery.Postgres;
 
 /// <summary>
 /// Where pg_restore is and how it starts: from the caller's bin folder setting when given; otherwise the one on PATH,
-/// or failing that Debian's PostgreSQL 15 client folder. Always an argument list, never a shell; the password only
-/// through a PGPASSFILE that this process wrote.
+/// or failing that Debian's PostgreSQL 15 client folder. Always an argument list, never a shell; an allowlist
+/// environment (<see cref="PgClientEnvironment"/>), the password only through a PGPASSFILE that this process wrote.
 /// </summary>
 public sealed class PgClientTools
 {
     public const string DebianPostgres15Bin = "/usr/lib/postgresql/15/bin";
-
-    /// <summary>Connection settings of the caller's environment that would override the ones passed here.</summary>
-    static readonly string[] OverridingVariables =
-        ["PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD", "PGPASSFILE", "PGSERVICE", "PGSERVICEFILE"];
 
     readonly RecoveryCaller caller;
 
@@ -72,11 +69,9 @@ public sealed class PgClientTools
         };
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
-        foreach (var name in OverridingVariables)
-            start.Environment.Remove(name);
-        if (passFile is not null) start.Environment["PGPASSFILE"] = passFile;
-        start.Environment["PGAPPNAME"] = caller.Name;
-        start.Environment["PGCONNECT_TIMEOUT"] = "15";
+        var settings = new Dictionary<string, string> { ["PGAPPNAME"] = caller.Name, ["PGCONNECT_TIMEOUT"] = "15" };
+        if (passFile is not null) settings["PGPASSFILE"] = passFile;
+        PgClientEnvironment.Apply(start, settings);
         try
         {
             return Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start.");

@@ -32,7 +32,7 @@ static class FailedRestore
         var server = settings.Server.Describe();
         return failure switch
         {
-            RecoveryException e => new RecoveryException(e.Code, $"{e.Message} {outcome}"),
+            RecoveryException e => new RecoveryException(e.Code, $"{e.Message} {outcome}", e.ToolOutput),
             PostgresException e => new RecoveryException(RecoveryErrorCode.RestoreFailed,
                 $"The restore server {server} failed during the restore into database {target}: {e.MessageText}. {outcome}"),
             NpgsqlException or SocketException or TimeoutException => new RecoveryException(RecoveryErrorCode.ConnectionFailed,

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
+using Backup.Archive;
 using Backup.Dumper.Options;
 using Microsoft.Extensions.Options;
 
@@ -31,7 +32,10 @@ public sealed partial class PgDumpTool(IOptions<DumperOptions> options)
         return (int.Parse(match.Groups[1].Value), output);
     }
 
-    /// <summary>A start for one of the client programs: arguments as a list, no shell, none of this process's PG* variables.</summary>
+    /// <summary>
+    /// A start for one of the client programs: arguments as a list, no shell, and an allowlist environment
+    /// (<see cref="PgClientEnvironment"/>): none of this process's variables but PATH and the locale.
+    /// </summary>
     public ProcessStartInfo Start(string program, IEnumerable<string> arguments, string? passFile = null)
     {
         var start = new ProcessStartInfo(PathOf(program))
@@ -44,11 +48,9 @@ public sealed partial class PgDumpTool(IOptions<DumperOptions> options)
         };
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("PG", StringComparison.Ordinal)).ToList())
-            start.Environment.Remove(name);
-        if (passFile is not null) start.Environment["PGPASSFILE"] = passFile;
-        start.Environment["PGCONNECT_TIMEOUT"] = "15";
-        start.Environment["PGAPPNAME"] = "backup-dumper";
+        var settings = new Dictionary<string, string> { ["PGCONNECT_TIMEOUT"] = "15", ["PGAPPNAME"] = "backup-dumper" };
+        if (passFile is not null) settings["PGPASSFILE"] = passFile;
+        PgClientEnvironment.Apply(start, settings);
         return start;
     }
 }

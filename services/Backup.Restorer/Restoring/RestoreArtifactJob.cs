@@ -107,6 +107,7 @@ public sealed class RestoreArtifactJob(
         }
         catch (RecoveryException e)
         {
+            if (e.ToolOutput is not null) Log.FailedToolOutput(logger, request.RestoreId, e.ToolOutput);
             return (null, e.Code.ToString(), e.Message);
         }
         catch (NpgsqlException e) when (!cancellationToken.IsCancellationRequested)
