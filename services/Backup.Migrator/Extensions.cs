@@ -10,6 +10,9 @@ public static class Extensions
     {
         builder.AddCatalogDatabase();
         builder.AddBackupTopology(BrokerTopology.AddEveryServiceConsumer);
+        // The consumers are registered only for their topology and never run here, so their own dependencies are
+        // not: the container must not insist on building them (Development validates every registration on build).
+        builder.ConfigureContainer(new DefaultServiceProviderFactory(new ServiceProviderOptions { ValidateOnBuild = false }));
         return builder;
     }
 
