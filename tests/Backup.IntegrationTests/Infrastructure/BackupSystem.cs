@@ -66,7 +66,7 @@ public sealed class BackupSystem : IAsyncDisposable
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
             ApplicationName = "Backup.Migrator",
-            EnvironmentName = "Testing",
+            EnvironmentName = "Development", // as the local stack runs it: its container is validated on build
         });
         builder.Configuration.AddInMemoryCollection(Configuration());
         builder.AddServiceDefaults();
