@@ -41,9 +41,10 @@ RUN apt-get update \
  && apt-get install --yes --no-install-recommends ${APT_PACKAGES} \
  && rm -rf /var/lib/apt/lists/*
 # Owned by the app user here so that named volumes mounted on these paths start with that owner.
-RUN mkdir -p /var/lib/backup/artifacts /var/lib/backup/mail \
+# The containers' root file systems are read-only (docker-compose.yml): these folders are all they write to.
+RUN mkdir -p /var/lib/backup/artifacts /var/lib/backup/mail /var/lib/backup/work \
  && chown -R "${APP_UID}:${APP_UID}" /var/lib/backup \
- && chmod 0750 /var/lib/backup/artifacts /var/lib/backup/mail
+ && chmod 0750 /var/lib/backup/artifacts /var/lib/backup/mail /var/lib/backup/work
 # MALLOC_ARENA_MAX=2: native threads that come and go (zstd's compression workers, one set per dump) would
 # otherwise each get a fresh glibc malloc arena and leave their freed buffers in it: the dumper's peak RSS climbed
 # ~8 MB with every backup without it, and stays flat with it at no cost in speed (deploy/bench/README.md).
