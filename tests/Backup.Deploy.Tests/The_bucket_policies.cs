@@ -16,11 +16,12 @@ public sealed class The_bucket_policies
     /// <summary>What each service may do to the artifacts (objects) of the bucket, and why.</summary>
     private static readonly Dictionary<string, string[]> ObjectActions = new()
     {
-        // writes artifacts and manifests (multipart), reads them back to check them, deletes a write that came back wrong
-        ["dumper"] = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:PutObject"],
+        // writes artifacts and manifests (multipart, aborted on failure), reads them back to check them, deletes a write
+        // that came back wrong
+        ["dumper"] = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
         ["notifier"] = ["s3:GetObject"], // attaches artifacts to emails
         ["restorer"] = ["s3:GetObject"], // restores and drills
-        ["retention"] = ["s3:DeleteObject", "s3:GetObject"], // expires artifacts
+        ["retention"] = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject"], // expires artifacts, orphans, unfinished uploads
         ["api"] = ["s3:DeleteObject", "s3:GetObject"], // downloads, and an admin's DELETE /runs/{id}/artifact
     };
 
@@ -68,7 +69,7 @@ public sealed class The_bucket_policies
             }
             if (!objectActions.SetEquals(expected))
                 violations.Add($"{service}: may {string.Join(", ", objectActions)} on the artifacts; its job needs {string.Join(", ", expected.Order())}");
-            var listing = service == "dumper" ? new[] { "s3:ListBucket", "s3:ListBucketMultipartUploads" } : ["s3:ListBucket"];
+            var listing = service == "retention" ? new[] { "s3:ListBucket", "s3:ListBucketMultipartUploads" } : ["s3:ListBucket"];
             if (!bucketActions.SetEquals(listing))
                 violations.Add($"{service}: may {string.Join(", ", bucketActions)} on the bucket; its job needs {string.Join(", ", listing)}");
         }
