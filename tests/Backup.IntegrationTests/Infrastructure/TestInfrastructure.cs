@@ -134,6 +134,7 @@ public sealed record BrokerEndpoint(string Host, int Port, int ManagementPort, s
         (await http.PutAsync($"api/vhosts/{name}", null)).EnsureSuccessStatusCode();
         (await http.PutAsJsonAsync($"api/permissions/{name}/{Uri.EscapeDataString(Username)}",
             new { configure = ".*", write = ".*", read = ".*" })).EnsureSuccessStatusCode();
+        await ServiceBrokerUsers.GrantAsync(this, name);
         return name;
     }
 
@@ -179,7 +180,10 @@ public sealed record BrokerEndpoint(string Host, int Port, int ManagementPort, s
             q => q.TryGetProperty("messages", out var messages) ? messages.GetInt64() : 0);
     }
 
-    HttpClient Management()
+    HttpClient Management() => ManagementClient();
+
+    /// <summary>The management API as the broker's administrator.</summary>
+    public HttpClient ManagementClient()
     {
         var http = new HttpClient { BaseAddress = new Uri($"http://{Host}:{ManagementPort}/") };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
