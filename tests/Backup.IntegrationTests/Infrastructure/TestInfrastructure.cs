@@ -33,7 +33,11 @@ public sealed class TestInfrastructure : IAsyncLifetime
         if (env.Contains("BACKUP_RABBITMQ_PORT") && env.Contains("BACKUP_PG_PORT"))
         {
             Broker = new BrokerEndpoint(Var("BACKUP_RABBITMQ_HOST"), int.Parse(Var("BACKUP_RABBITMQ_PORT")),
-                int.Parse(Var("BACKUP_RABBITMQ_MANAGEMENT_PORT")), Var("BACKUP_RABBITMQ_USER"), Var("BACKUP_RABBITMQ_PASSWORD"));
+                int.Parse(Var("BACKUP_RABBITMQ_MANAGEMENT_PORT")), Var("BACKUP_RABBITMQ_USER"), Var("BACKUP_RABBITMQ_PASSWORD"))
+            {
+                TlsPort = int.TryParse(Environment.GetEnvironmentVariable("BACKUP_RABBITMQ_TLS_PORT"), out var tls) ? tls : null,
+                CaFile = Environment.GetEnvironmentVariable("BACKUP_RABBITMQ_CA_FILE"),
+            };
             Postgres = new PostgresEndpoint(Var("BACKUP_PG_HOST"), int.Parse(Var("BACKUP_PG_PORT")),
                 Var("BACKUP_PG_USER"), Var("BACKUP_PG_PASSWORD"), Var("BACKUP_PG_BIN"));
             BarePostgres = new PostgresEndpoint(Var("BACKUP_BARE_PG_HOST"), int.Parse(Var("BACKUP_BARE_PG_PORT")),
@@ -126,6 +130,11 @@ public sealed class TestInfrastructure : IAsyncLifetime
 
 public sealed record BrokerEndpoint(string Host, int Port, int ManagementPort, string Username, string Password)
 {
+    /// <summary>The broker's TLS (AMQPS) port and the PEM of the CA that signed its certificate (deploy/local/infra.sh makes both).</summary>
+    public int? TlsPort { get; init; }
+
+    public string? CaFile { get; init; }
+
     /// <summary>A fresh virtual host per test, so tests never see each other's exchanges, queues or messages.</summary>
     public async Task<string> CreateVirtualHostAsync()
     {
