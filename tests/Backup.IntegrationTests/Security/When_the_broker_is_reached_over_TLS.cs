@@ -44,9 +44,15 @@ public sealed class When_the_broker_is_reached_over_TLS(TestInfrastructure infra
         await rabbit.RequestBackupAsync(runId, "demo");
         await system.WaitForStateAsync(runId, "Requested");
         using var http = system.Broker.ManagementClient();
-        var connections = await http.GetFromJsonAsync<JsonElement>("api/connections");
-        var catalog = connections.EnumerateArray().Single(c => c.GetProperty("vhost").GetString() == system.VirtualHost
-                                                               && c.GetProperty("user").GetString() == "backup-catalog");
+        // The management API lists a connection once its statistics came in (every few seconds).
+        var found = await Eventually.Get(async () =>
+        {
+            var connections = await http.GetFromJsonAsync<JsonElement>("api/connections");
+            var found = connections.EnumerateArray().Where(c => c.GetProperty("vhost").GetString() == system.VirtualHost
+                                                                && c.GetProperty("user").GetString() == "backup-catalog").ToList();
+            return found.Count == 1 ? found : null;
+        }, "the catalog's connection in the management API");
+        var catalog = found[0];
         Assert.True(catalog.GetProperty("ssl").GetBoolean());
         Assert.Equal(port, catalog.GetProperty("port").GetInt32());
     }
