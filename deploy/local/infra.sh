@@ -12,6 +12,9 @@
 #                                set a timing of the running broker, for tests: consumer_timeout or
 #                                channel_tick_interval (how often a channel checks it), in milliseconds
 #
+# RabbitMQ also listens for TLS (AMQPS) on BACKUP_RABBITMQ_TLS_PORT, with a certificate for 127.0.0.1 and localhost signed
+# by a throwaway CA made here (BACKUP_RABBITMQ_CA_FILE), for the tests of RabbitMq:UseTls.
+#
 # Besides the main PostgreSQL (superuser postgres, BACKUP_PG_*), a second, bare PostgreSQL 15 cluster
 # (BACKUP_BARE_PG_*: superuser dr_admin, no other role) stands in for a disaster-recovery server that has none
 # of the roles the tests create on the main one; restores are tested onto it.
@@ -76,6 +79,7 @@ missing_packages() {
   [[ -x $PG_BIN/initdb && -x $PG_BIN/pg_ctl ]] || echo postgresql-15
   [[ -x $PG_BIN/psql && -x $PG_BIN/pg_dump ]] || echo postgresql-client-15
   command -v curl >/dev/null 2>&1 || echo curl
+  command -v openssl >/dev/null 2>&1 || echo openssl # the broker's TLS listener's test certificates
   command -v zstd >/dev/null 2>&1 || echo zstd # the stock-tools restore: zstd -dc X | pg_restore
   command -v gpg >/dev/null 2>&1 || echo gnupg # decrypting artifacts, and the encryption tests
   s3rver_missing_packages # the S3 artifact store's tests
@@ -136,6 +140,8 @@ write_env_files() {
 BACKUP_RABBITMQ_HOST=127.0.0.1
 BACKUP_RABBITMQ_PORT=$BACKUP_RABBITMQ_PORT
 BACKUP_RABBITMQ_MANAGEMENT_PORT=$BACKUP_RABBITMQ_MANAGEMENT_PORT
+BACKUP_RABBITMQ_TLS_PORT=$BACKUP_RABBITMQ_TLS_PORT
+BACKUP_RABBITMQ_CA_FILE=$(rabbit_dir)/tls/ca.pem
 BACKUP_RABBITMQ_USER=$BACKUP_RABBITMQ_USER
 BACKUP_RABBITMQ_PASSWORD=$BACKUP_RABBITMQ_PASSWORD
 BACKUP_RABBITMQ_NODENAME=$BACKUP_RABBITMQ_NODENAME
@@ -242,6 +248,12 @@ default_permissions.write = .*
 loopback_users = none
 management.tcp.ip = 127.0.0.1
 management.tcp.port = $BACKUP_RABBITMQ_MANAGEMENT_PORT
+listeners.ssl.1 = 127.0.0.1:$BACKUP_RABBITMQ_TLS_PORT
+ssl_options.cacertfile = $r/tls/ca.pem
+ssl_options.certfile = $r/tls/server.pem
+ssl_options.keyfile = $r/tls/server.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
 log.console = false
 log.file.level = info
 EOF
@@ -250,11 +262,29 @@ user = "$BACKUP_RABBITMQ_USER:$BACKUP_RABBITMQ_PASSWORD"
 EOF
 }
 
+# A throwaway CA and a server certificate for 127.0.0.1 and localhost, signed by it, for the broker's TLS listener
+# (BACKUP_RABBITMQ_TLS_PORT); clients trust DIR/rabbitmq/tls/ca.pem (BACKUP_RABBITMQ_CA_FILE). Keys stay in DIR (0600).
+write_rabbit_tls() {
+  local tls
+  tls="$(rabbit_dir)/tls"
+  mkdir -p "$tls"
+  chmod 0700 "$tls"
+  (umask 077 && cd "$tls" &&
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=backup-infra test CA" \
+      -keyout ca.key -out ca.pem &&
+    openssl req -new -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key -out server.csr &&
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >server.ext &&
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+      -extfile server.ext -out server.pem) >"$tls/openssl.log" 2>&1 ||
+    { cat "$tls/openssl.log" >&2; die "openssl could not make the broker's test certificates"; }
+  chmod 0644 "$tls/ca.pem"
+}
+
 start_rabbit_in_background() {
   local r
   r=$(rabbit_dir)
   rm -f "$r/rabbitmq.pid"
-  log "starting RabbitMQ node $BACKUP_RABBITMQ_NODENAME (amqp $BACKUP_RABBITMQ_PORT, management $BACKUP_RABBITMQ_MANAGEMENT_PORT)"
+  log "starting RabbitMQ node $BACKUP_RABBITMQ_NODENAME (amqp $BACKUP_RABBITMQ_PORT, amqps ${BACKUP_RABBITMQ_TLS_PORT:-none}, management $BACKUP_RABBITMQ_MANAGEMENT_PORT)"
   rabbit_env
   (cd "$r" && setsid env "${RABBIT_ENV[@]}" "$RABBIT_BIN/rabbitmq-server" -detached \
     </dev/null >>"$r/log/startup.log" 2>&1)
@@ -424,7 +454,7 @@ create_instance() {
   : >"$DIR/.backup-infra"
   chmod 0700 "$DIR"
   read -r BACKUP_RABBITMQ_PORT BACKUP_RABBITMQ_MANAGEMENT_PORT RABBIT_DIST_PORT RABBIT_EPMD_PORT BACKUP_PG_PORT \
-    BACKUP_BARE_PG_PORT < <(free_ports 6)
+    BACKUP_BARE_PG_PORT BACKUP_RABBITMQ_TLS_PORT < <(free_ports 7)
   BACKUP_RABBITMQ_NODENAME="backup-$(random_hex8)@localhost"
   BACKUP_RABBITMQ_USER="backup-$(random_hex8)"
   BACKUP_RABBITMQ_PASSWORD=$(random_alnum 32)
@@ -434,6 +464,7 @@ create_instance() {
   ensure_pg_system_user
   choose_pg_root
   write_rabbit_config
+  write_rabbit_tls
   write_env_files
   configure_s3rver
 

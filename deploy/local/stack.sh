@@ -14,7 +14,9 @@
 #
 # State lives in REPO/.local/stack. Secrets are files in .local/stack/secrets (one per
 # configuration key, read by the services' key-per-file provider), never environment
-# variables or command-line arguments.
+# variables or command-line arguments. Each service logs in to RabbitMQ as its own user of
+# deploy/rabbitmq/permissions.tsv (its password in its own secrets folder, secrets/services/NAME);
+# the broker's administrator (infra.sh's user) is for the management UI and this script only.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -32,6 +34,8 @@ ARTIFACTS="$STATE/artifacts"
 MAIL="$STATE/mail"
 PGPASS="$STATE/pgpass"
 CURL_CONFIG="$STATE/rabbitmq.curl"
+# Each service's broker user and permissions: the one file the compose stack and the tests read too.
+BROKER_PERMISSIONS="$REPO/deploy/rabbitmq/permissions.tsv"
 # The API checks tokens against this key pair's public half; `stack.sh token` signs with the private one.
 AUTH="$STATE/auth"
 # backupctl, as `up` installs it (a launcher of the Release build): `stack.sh env` puts it on PATH.
@@ -144,7 +148,7 @@ EOF
 write_secrets() {
   mkdir -p "$SECRETS"
   chmod 0700 "$SECRETS"
-  write_secret "$SECRETS/RabbitMq__Password" "$BACKUP_RABBITMQ_PASSWORD"
+  write_secret "$SECRETS/rabbitmq-admin-password" "$BACKUP_RABBITMQ_PASSWORD"
   write_secret "$SECRETS/ConnectionStrings__Catalog" \
     "Host=127.0.0.1;Port=$BACKUP_PG_PORT;Database=backup_catalog;Username=backup_catalog;Password=$CATALOG_PASSWORD"
   write_secret "$SECRETS/Sources__demo__Password" "$DEMO_PASSWORD"
@@ -180,6 +184,40 @@ prepare_databases_and_secrets() {
   write_pgpass
   create_databases
   write_secrets
+  create_broker_users
+}
+
+# The broker users of deploy/rabbitmq/permissions.tsv (no tags) with their permissions on the vhost "/", through the
+# management API (the password travels in the request body on stdin, never on a command line); a user's password is
+# kept in SECRETS/rabbitmq/USER across `up`s.
+create_broker_users() {
+  local user configure write read password
+  mkdir -p "$SECRETS/rabbitmq"
+  chmod 0700 "$SECRETS/rabbitmq"
+  log "creating the services' RabbitMQ users ($BROKER_PERMISSIONS)"
+  while IFS=$'\t' read -r user configure write read; do
+    [[ -z $user || $user == \#* ]] && continue
+    [[ -s $SECRETS/rabbitmq/$user ]] || write_secret "$SECRETS/rabbitmq/$user" "$(random_alnum 32)"
+    password=$(<"$SECRETS/rabbitmq/$user")
+    rabbitmq_api "$CURL_CONFIG" PUT "users/$user" "{\"password\":\"$password\",\"tags\":\"\"}" >/dev/null ||
+      die "could not create the RabbitMQ user $user"
+    rabbitmq_api "$CURL_CONFIG" PUT "permissions/%2F/$user" \
+      "{\"configure\":\"$(json_escape "$configure")\",\"write\":\"$(json_escape "$write")\",\"read\":\"$(json_escape "$read")\"}" >/dev/null ||
+      die "could not set the RabbitMQ permissions of $user"
+  done <"$BROKER_PERMISSIONS"
+}
+
+json_escape() { local s=${1//\\/\\\\}; printf '%s' "${s//\"/\\\"}"; }
+
+# A service's own secrets folder: the shared secrets, and RabbitMq__Password of its broker user (backup-NAME).
+write_service_secrets() { # write_service_secrets NAME
+  local folder="$SECRETS/services/$1" file
+  mkdir -p "$folder"
+  chmod 0700 "$SECRETS/services" "$folder"
+  for file in "$SECRETS"/*; do
+    [[ -f $file && $(basename "$file") != rabbitmq-admin-password ]] && cp -p "$file" "$folder/"
+  done
+  cp -p "$SECRETS/rabbitmq/backup-$1" "$folder/RabbitMq__Password"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -194,7 +232,6 @@ service_environment() {
     MALLOC_ARENA_MAX=2
     RabbitMq__Host=127.0.0.1
     RabbitMq__Port="$BACKUP_RABBITMQ_PORT"
-    RabbitMq__Username="$BACKUP_RABBITMQ_USER"
     RabbitMq__VirtualHost=/
     Storage__Root="$ARTIFACTS"
     Dumper__PgBinDirectory="$BACKUP_PG_BIN"
@@ -223,7 +260,6 @@ service_environment() {
     Auth__Issuer=backup-dev
     Auth__Audience=backup-api
     Auth__SigningKeyFiles__0="$AUTH/signing-public-key.pem"
-    BACKUP_SECRETS_DIR="$SECRETS"
   )
 }
 
@@ -259,7 +295,8 @@ run_migrator() {
   local dll
   dll=$(service_dll Backup.Migrator)
   log "migrating the catalog database and declaring the broker topology"
-  if ! (cd "$REPO" && env "${SERVICE_ENV[@]}" dotnet "$dll" </dev/null >"$LOGS/migrator.log" 2>&1); then
+  write_service_secrets migrator
+  if ! (cd "$REPO" && env "${SERVICE_ENV[@]}" RabbitMq__Username=backup-migrator BACKUP_SECRETS_DIR="$SECRETS/services/migrator" dotnet "$dll" </dev/null >"$LOGS/migrator.log" 2>&1); then
     tail -n 40 "$LOGS/migrator.log" >&2
     die "the migrator failed (log: $LOGS/migrator.log)"
   fi
@@ -271,7 +308,9 @@ start_service() { # start_service NAME PORT
   dll=$(service_dll "$project")
   [[ -f $dll ]] || die "$dll not found (did the build produce it?)"
   printf '\n==== %s starting on 127.0.0.1:%s at %s\n' "$project" "$port" "$(date -u +%FT%TZ)" >>"$LOGS/$name.log"
+  write_service_secrets "$name"
   (cd "$REPO" && exec setsid env "${SERVICE_ENV[@]}" ASPNETCORE_URLS="http://127.0.0.1:$port" \
+    RabbitMq__Username="backup-$name" BACKUP_SECRETS_DIR="$SECRETS/services/$name" \
     dotnet "$dll" </dev/null >>"$LOGS/$name.log" 2>&1) &
   echo "$!" >"$PIDS/$name.pid"
   echo "$port" >"$PIDS/$name.port"
@@ -343,7 +382,7 @@ EOF
   done
   cat <<EOF
   HTTP API:             http://127.0.0.1:$(service_port api)/api/v1  (OpenAPI: /openapi/v1.json; a token: stack.sh token operator)
-  RabbitMQ management:  http://127.0.0.1:$BACKUP_RABBITMQ_MANAGEMENT_PORT/  (user $BACKUP_RABBITMQ_USER, password in $SECRETS/RabbitMq__Password)
+  RabbitMQ management:  http://127.0.0.1:$BACKUP_RABBITMQ_MANAGEMENT_PORT/  (administrator $BACKUP_RABBITMQ_USER, password in $SECRETS/rabbitmq-admin-password; each service logs in as backup-<service>)
   PostgreSQL:           127.0.0.1:$BACKUP_PG_PORT  (catalog: backup_catalog, demo source: demo_app)
   Artifacts land in:    $ARTIFACTS/<source>/...
   Email lands in:       $MAIL/*.eml

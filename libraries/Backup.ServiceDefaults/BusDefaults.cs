@@ -4,6 +4,8 @@ using MassTransit.Transports;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using System.Security.Authentication;
 using Microsoft.Extensions.Options;
 
 namespace Backup.ServiceDefaults;
@@ -84,10 +86,35 @@ public static class BusDefaults
     static void ConfigureHost(IBusRegistrationContext context, IRabbitMqBusFactoryConfigurator rabbit)
     {
         var options = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
-        rabbit.Host(options.Host, (ushort)options.Port, options.VirtualHost, host =>
+        rabbit.Host(options.Host, (ushort)options.EffectivePort, options.VirtualHost, host =>
         {
             host.Username(options.Username);
             host.Password(options.Password);
+            if (options.UseTls) UseVerifiedTls(host, options, context.GetRequiredService<ILogger<BrokerCertificateAuthority>>());
         });
     }
+
+    /// <summary>TLS whose server certificate must chain to RabbitMq:CaFile and carry the host's (or RabbitMq:ServerName's) name.</summary>
+    static void UseVerifiedTls(IRabbitMqHostConfigurator host, RabbitMqOptions options, ILogger logger)
+    {
+        var authority = BrokerCertificateAuthority.Load(options.CaFile!);
+        var serverName = string.IsNullOrWhiteSpace(options.ServerName) ? options.Host : options.ServerName;
+        host.UseSsl(ssl =>
+        {
+            ssl.ServerName = serverName;
+            ssl.Protocol = SslProtocols.Tls12 | SslProtocols.Tls13;
+            ssl.CertificateValidationCallback = (_, certificate, _, errors) =>
+            {
+                var refusal = authority.Refusal(certificate, errors);
+                if (refusal is not null) BrokerLog.CertificateRefused(logger, options.Host, options.EffectivePort, refusal);
+                return refusal is null;
+            };
+        });
+    }
+}
+
+static partial class BrokerLog
+{
+    [LoggerMessage(9104, LogLevel.Error, "Refused the TLS connection to RabbitMQ at {Host}:{Port}: {Reason}")]
+    public static partial void CertificateRefused(ILogger logger, string host, int port, string reason);
 }

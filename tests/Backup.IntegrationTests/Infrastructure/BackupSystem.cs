@@ -68,14 +68,26 @@ public sealed class BackupSystem : IAsyncDisposable
             ApplicationName = "Backup.Migrator",
             EnvironmentName = "Development", // as the local stack runs it: its container is validated on build
         });
-        builder.Configuration.AddInMemoryCollection(Configuration());
+        builder.Configuration.AddInMemoryCollection(Configuration("Backup.Migrator"));
         builder.AddServiceDefaults();
         builder.AddMigrator();
         using var host = builder.Build();
         await host.RunMigratorAsync();
     }
 
-    /// <summary>The configuration every service of this system gets; each reads what it needs.</summary>
+    /// <summary>
+    /// The configuration of <paramref name="applicationName"/> (Backup.Dumper, …): <see cref="Configuration()"/> with the
+    /// service's own broker user of deploy/rabbitmq/permissions.tsv, as a deployment gives each service.
+    /// </summary>
+    public Dictionary<string, string?> Configuration(string applicationName)
+    {
+        var settings = Configuration();
+        settings["RabbitMq:Username"] = BrokerPermission.UserOf(applicationName);
+        settings["RabbitMq:Password"] = ServiceBrokerUsers.Password;
+        return settings;
+    }
+
+    /// <summary>The configuration every service of this system gets, with the broker's administrator; each reads what it needs.</summary>
     public Dictionary<string, string?> Configuration() => new()
     {
         ["Logging:LogLevel:Default"] = "Warning",
@@ -128,7 +140,7 @@ public sealed class BackupSystem : IAsyncDisposable
     public WebApplication Build(string applicationName, Action<IHostApplicationBuilder> addService,
         Action<Dictionary<string, string?>>? configure = null, Action<IServiceCollection>? services = null)
     {
-        var settings = Configuration();
+        var settings = Configuration(applicationName);
         configure?.Invoke(settings);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {

@@ -33,7 +33,11 @@ public sealed class TestInfrastructure : IAsyncLifetime
         if (env.Contains("BACKUP_RABBITMQ_PORT") && env.Contains("BACKUP_PG_PORT"))
         {
             Broker = new BrokerEndpoint(Var("BACKUP_RABBITMQ_HOST"), int.Parse(Var("BACKUP_RABBITMQ_PORT")),
-                int.Parse(Var("BACKUP_RABBITMQ_MANAGEMENT_PORT")), Var("BACKUP_RABBITMQ_USER"), Var("BACKUP_RABBITMQ_PASSWORD"));
+                int.Parse(Var("BACKUP_RABBITMQ_MANAGEMENT_PORT")), Var("BACKUP_RABBITMQ_USER"), Var("BACKUP_RABBITMQ_PASSWORD"))
+            {
+                TlsPort = int.TryParse(Environment.GetEnvironmentVariable("BACKUP_RABBITMQ_TLS_PORT"), out var tls) ? tls : null,
+                CaFile = Environment.GetEnvironmentVariable("BACKUP_RABBITMQ_CA_FILE"),
+            };
             Postgres = new PostgresEndpoint(Var("BACKUP_PG_HOST"), int.Parse(Var("BACKUP_PG_PORT")),
                 Var("BACKUP_PG_USER"), Var("BACKUP_PG_PASSWORD"), Var("BACKUP_PG_BIN"));
             BarePostgres = new PostgresEndpoint(Var("BACKUP_BARE_PG_HOST"), int.Parse(Var("BACKUP_BARE_PG_PORT")),
@@ -126,6 +130,11 @@ public sealed class TestInfrastructure : IAsyncLifetime
 
 public sealed record BrokerEndpoint(string Host, int Port, int ManagementPort, string Username, string Password)
 {
+    /// <summary>The broker's TLS (AMQPS) port and the PEM of the CA that signed its certificate (deploy/local/infra.sh makes both).</summary>
+    public int? TlsPort { get; init; }
+
+    public string? CaFile { get; init; }
+
     /// <summary>A fresh virtual host per test, so tests never see each other's exchanges, queues or messages.</summary>
     public async Task<string> CreateVirtualHostAsync()
     {
@@ -134,6 +143,7 @@ public sealed record BrokerEndpoint(string Host, int Port, int ManagementPort, s
         (await http.PutAsync($"api/vhosts/{name}", null)).EnsureSuccessStatusCode();
         (await http.PutAsJsonAsync($"api/permissions/{name}/{Uri.EscapeDataString(Username)}",
             new { configure = ".*", write = ".*", read = ".*" })).EnsureSuccessStatusCode();
+        await ServiceBrokerUsers.GrantAsync(this, name);
         return name;
     }
 
@@ -179,7 +189,10 @@ public sealed record BrokerEndpoint(string Host, int Port, int ManagementPort, s
             q => q.TryGetProperty("messages", out var messages) ? messages.GetInt64() : 0);
     }
 
-    HttpClient Management()
+    HttpClient Management() => ManagementClient();
+
+    /// <summary>The management API as the broker's administrator.</summary>
+    public HttpClient ManagementClient()
     {
         var http = new HttpClient { BaseAddress = new Uri($"http://{Host}:{ManagementPort}/") };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
