@@ -78,7 +78,7 @@ kept_password demo_backup_password    # role demo_backup, read-only on demo_app 
 kept_password restorer_db_password    # role backup_restorer, CREATEDB, restores into new databases (Restore__Password)
 kept_password drill_postgres_password # the drill server's superuser (drill-postgres, POSTGRES_PASSWORD_FILE)
 kept_password drill_db_password       # role backup_drill on drill-postgres, CREATEDB, the restore drills (Drills__Password)
-kept_password rabbitmq_password       # broker user "backup" (RabbitMq__Password)
+kept_password rabbitmq_admin_password # broker user "backup-admin": the management UI and request-backup.sh only, never a service
 kept_password minio_access_key        # minio's root user: used only by minio-bucket to make the bucket, policies and users
 kept_password minio_secret_key        # its password
 
@@ -94,16 +94,58 @@ derived catalog_connection_string <<CONNECTION
 Host=postgres;Port=5432;Database=backup_catalog;Username=backup_catalog;Password=$(cat "$secrets_dir/catalog_db_password")
 CONNECTION
 
-# Mounted as /etc/rabbitmq/conf.d/20-backup-credentials.conf; the user name matches RabbitMq__Username.
+# One broker user per service, "backup-<service>", with the permissions of deploy/rabbitmq/permissions.tsv (the one list
+# the local stack and the tests use too) and its own password (RabbitMq__Password of that service only), loaded by
+# RabbitMQ from definitions.json at every start; the administrator "backup-admin" is for people. RabbitMQ's stored
+# form of a password: base64(salt + SHA-256(salt + password)), the 4-byte salt taken from the password's own hash so
+# that running this again writes the same file.
+permissions_file="$secrets_dir/../../rabbitmq/permissions.tsv"
+rabbitmq_password_hash() {
+    local password="$1" salted
+    salted="$(mktemp)"
+    printf 'rabbitmq-salt:%s' "$password" | openssl dgst -sha256 -binary | head -c 4 >"$salted"
+    { cat "$salted"; printf '%s' "$password"; } | openssl dgst -sha256 -binary >>"$salted"
+    base64 -w0 <"$salted"
+    rm -f "$salted"
+}
+json_string() { # a JSON string literal of $1 (regexes hold backslashes)
+    local value="${1//\\/\\\\}"
+    printf '"%s"' "${value//\"/\\\"}"
+}
+broker_users=()
+while IFS=$'\t' read -r user configure write read; do
+    [[ -z "$user" || "$user" == \#* ]] && continue
+    broker_users+=("$user")
+    kept_password "rabbitmq_${user#backup-}_password"
+done <"$permissions_file"
+{
+    printf '{\n  "vhosts": [{"name": "/"}],\n  "users": [\n'
+    printf '    {"name": "backup-admin", "password_hash": "%s", "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ["administrator"]}' \
+        "$(rabbitmq_password_hash "$(cat "$secrets_dir/rabbitmq_admin_password")")"
+    for user in "${broker_users[@]}"; do
+        printf ',\n    {"name": "%s", "password_hash": "%s", "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": []}' \
+            "$user" "$(rabbitmq_password_hash "$(cat "$secrets_dir/rabbitmq_${user#backup-}_password")")"
+    done
+    printf '\n  ],\n  "permissions": [\n    {"user": "backup-admin", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"}'
+    while IFS=$'\t' read -r user configure write read; do
+        [[ -z "$user" || "$user" == \#* ]] && continue
+        printf ',\n    {"user": "%s", "vhost": "/", "configure": %s, "write": %s, "read": %s}' \
+            "$user" "$(json_string "$configure")" "$(json_string "$write")" "$(json_string "$read")"
+    done <"$permissions_file"
+    printf '\n  ]\n}'
+} | derived rabbitmq-definitions.json '%s\n'
+
+# Mounted as /etc/rabbitmq/conf.d/20-backup-credentials.conf: the administrator on a new node, then the definitions.
 derived rabbitmq.conf '%s\n' <<RABBITMQ
-# Made by deploy/compose/init-secrets.sh. Applied when the broker's data is first created.
-default_user = backup
-default_pass = $(cat "$secrets_dir/rabbitmq_password")
+# Made by deploy/compose/init-secrets.sh.
+default_user = backup-admin
+default_pass = $(cat "$secrets_dir/rabbitmq_admin_password")
 default_vhost = /
 default_user_tags.administrator = true
 default_permissions.configure = .*
 default_permissions.read = .*
 default_permissions.write = .*
+load_definitions = /etc/rabbitmq/definitions.json
 RABBITMQ
 
 # A development signing key for API tokens (deploy/compose/dev-token.sh mints them). The private half
@@ -141,8 +183,11 @@ readable_by demo_backup_password "$postgres_uid" "$app_uid"
 readable_by restorer_db_password "$postgres_uid" "$app_uid"
 readable_by drill_postgres_password "$postgres_uid"
 readable_by drill_db_password "$postgres_uid" "$app_uid"
-readable_by rabbitmq_password "$app_uid"
 readable_by rabbitmq.conf "$rabbitmq_uid"
+readable_by rabbitmq-definitions.json "$rabbitmq_uid"
+for user in "${broker_users[@]}"; do
+    readable_by "rabbitmq_${user#backup-}_password" "$app_uid"
+done
 readable_by minio_access_key "$root_uid"
 readable_by minio_secret_key "$root_uid"
 for s3_user in dumper notifier retention restorer api; do

@@ -17,8 +17,8 @@ fi
 
 secrets_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/secrets"
 management_url="${RABBITMQ_MANAGEMENT_URL:-http://127.0.0.1:15672}"
-if [[ ! -r "$secrets_dir/rabbitmq_password" ]]; then
-    echo "no $secrets_dir/rabbitmq_password: run deploy/compose/init-secrets.sh and start the stack first" >&2
+if [[ ! -r "$secrets_dir/rabbitmq_admin_password" ]]; then
+    echo "can't read $secrets_dir/rabbitmq_admin_password: run deploy/compose/init-secrets.sh and start the stack first (made by root: run this with sudo)" >&2
     exit 1
 fi
 
@@ -41,7 +41,7 @@ body="{\"properties\":{\"content_type\":\"application/vnd.masstransit+json\",\"d
 
 # The password goes to curl in a config file descriptor, never on its command line.
 if ! response="$(printf '%s' "$body" | curl -sS --fail-with-body \
-    --config <(printf 'user = "backup:%s"\n' "$(cat "$secrets_dir/rabbitmq_password")") \
+    --config <(printf 'user = "backup-admin:%s"\n' "$(cat "$secrets_dir/rabbitmq_admin_password")") \
     -H 'content-type: application/json' --data-binary @- \
     "$management_url/api/exchanges/%2F/Backup.Contracts%3ABackupRequested/publish")"; then
     echo "could not publish to $management_url: ${response:-no answer}" >&2

@@ -89,7 +89,7 @@ public sealed class A_broken_compose_file
 
     [Fact]
     public void Is_reported_when_a_catalog_database_user_does_not_wait_for_the_migrator() =>
-        Reported(ComposeRules.Dependencies(Broken("      migrator:\n        condition: service_completed_successfully\n    environment: *dotnet-env\n", "    environment: *dotnet-env\n")), "catalog: uses the catalog database but does not wait for migrator");
+        Reported(ComposeRules.Dependencies(Broken("      migrator:\n        condition: service_completed_successfully\n    environment:\n      <<: *dotnet-env\n      RabbitMq__Username: backup-catalog\n", "    environment:\n      <<: *dotnet-env\n      RabbitMq__Username: backup-catalog\n")), "catalog: uses the catalog database but does not wait for migrator");
 
     [Fact]
     public void Is_reported_when_the_dumper_loses_its_catalog_connection() =>
@@ -111,12 +111,12 @@ public sealed class A_broken_compose_file
     {
         Reported(ComposeRules.SecretDeclarations(Broken("file: ./deploy/compose/secrets/postgres_password", "file: ./postgres_password")), "secret postgres_password: file ./postgres_password is not under deploy/compose/secrets/");
         Reported(ComposeRules.SecretDeclarations(Broken("  rabbitmq_conf:\n    file:", "  rabbitmq_config:\n    file:")), "rabbitmq: secret rabbitmq_conf is not declared");
-        Reported(ComposeRules.SecretDeclarations(Broken("    file: ./deploy/compose/secrets/rabbitmq_password", "    environment: RABBITMQ_PASSWORD")), "secret rabbitmq_password: has no file:");
+        Reported(ComposeRules.SecretDeclarations(Broken("    file: ./deploy/compose/secrets/rabbitmq_dumper_password", "    environment: RABBITMQ_PASSWORD")), "secret rabbitmq_dumper_password: has no file:");
     }
 
     [Fact]
     public void Is_reported_when_a_secret_is_not_mounted_under_its_configuration_key() =>
-        Reported(ComposeRules.SecretTargetsAreConfigurationKeys(Broken("target: RabbitMq__Password", "target: rabbitmq_password")), "migrator: secret rabbitmq_password is mounted as rabbitmq_password");
+        Reported(ComposeRules.SecretTargetsAreConfigurationKeys(Broken("target: RabbitMq__Password", "target: rabbitmq_password")), "migrator: secret rabbitmq_migrator_password is mounted as rabbitmq_password");
 
     [Fact]
     public void Is_reported_when_a_port_is_published_on_every_interface()

@@ -16,6 +16,8 @@ public sealed class GeneratedSecrets : IDisposable
         var compose = Directory.CreateDirectory(Path.Combine(root, "deploy", "compose")).FullName;
         script = Path.Combine(compose, "init-secrets.sh");
         File.Copy(Repository.PathOf("deploy/compose/init-secrets.sh"), script);
+        var rabbitmq = Directory.CreateDirectory(Path.Combine(root, "deploy", "rabbitmq")).FullName;
+        File.Copy(Repository.PathOf("deploy/rabbitmq/permissions.tsv"), Path.Combine(rabbitmq, "permissions.tsv"));
         Folder = Path.Combine(compose, "secrets");
     }
 

@@ -74,16 +74,45 @@ public sealed partial class The_secret_files
         Assert.NotNull(Compose.Service(connection.Groups["host"].Value));
     }
 
+    /// <summary>
+    /// Every service logs in to RabbitMQ as its own user of deploy/rabbitmq/permissions.tsv, with a password no other
+    /// service gets; the definitions RabbitMQ loads hold exactly those users (and the administrator, whose password no
+    /// container gets), each with the permissions of the file and a password hash of its own password.
+    /// </summary>
     [Fact]
-    public void Give_rabbitmq_the_user_the_services_log_in_as()
+    public void Give_each_service_its_own_broker_user_with_the_permissions_of_the_one_list()
     {
-        var user = Regex.Match(Generator, @"^default_user = (?<user>\S+)$", RegexOptions.Multiline);
-        Assert.True(user.Success);
-        var usernames = ComposeRules.DotnetServices(Compose)
-            .Select(service => service.Environment.GetValueOrDefault("RabbitMq__Username"))
-            .OfType<string>()
-            .Distinct();
-        Assert.Equal([user.Groups["user"].Value], usernames);
+        using var made = GeneratedSecrets.Make();
+        var permissions = File.ReadAllLines(Repository.PathOf("deploy/rabbitmq/permissions.tsv"))
+            .Where(line => line.Length > 0 && !line.StartsWith('#'))
+            .Select(line => line.Split('\t'))
+            .ToDictionary(columns => columns[0], columns => columns[1..]);
+        using var definitions = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(made.Folder, "rabbitmq-definitions.json")));
+        var users = definitions.RootElement.GetProperty("users").EnumerateArray().ToDictionary(user => user.GetProperty("name").GetString()!);
+        Assert.Equal(permissions.Keys.Append("backup-admin").Order(), users.Keys.Order());
+        Assert.Equal(["administrator"], users["backup-admin"].GetProperty("tags").EnumerateArray().Select(tag => tag.GetString()));
+
+        foreach (var service in ComposeRules.BusServices(Compose))
+        {
+            var user = service.Environment["RabbitMq__Username"];
+            Assert.Equal($"backup-{service.Name}", user);
+            Assert.True(permissions.ContainsKey(user!), $"{user} is not in deploy/rabbitmq/permissions.tsv");
+            Assert.Empty(users[user!].GetProperty("tags").EnumerateArray());
+            var password = Assert.Single(service.Secrets, secret => secret.Target == "RabbitMq__Password").Source;
+            Assert.Equal($"rabbitmq_{service.Name}_password", password);
+            Assert.Equal([service.Name], Compose.Services.Where(other => other.Secrets.Any(secret => secret.Source == password)).Select(other => other.Name));
+            var stored = Convert.FromBase64String(users[user!].GetProperty("password_hash").GetString()!);
+            var salted = stored[..4].Concat(System.Text.Encoding.UTF8.GetBytes(File.ReadAllText(Path.Combine(made.Folder, password)))).ToArray();
+            Assert.Equal(System.Security.Cryptography.SHA256.HashData(salted), stored[4..]);
+        }
+        foreach (var grant in definitions.RootElement.GetProperty("permissions").EnumerateArray().Where(grant => grant.GetProperty("user").GetString() != "backup-admin"))
+        {
+            var expected = permissions[grant.GetProperty("user").GetString()!];
+            Assert.Equal(expected, new[] { "configure", "write", "read" }.Select(kind => grant.GetProperty(kind).GetString()));
+        }
+        var rabbitmq = Compose.Service("rabbitmq")!;
+        Assert.Contains(new SecretMount("rabbitmq_definitions", "/etc/rabbitmq/definitions.json"), rabbitmq.Secrets);
+        Assert.Contains("load_definitions = /etc/rabbitmq/definitions.json", File.ReadAllText(Path.Combine(made.Folder, "rabbitmq.conf")), StringComparison.Ordinal);
     }
 
     [Fact]
