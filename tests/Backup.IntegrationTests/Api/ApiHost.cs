@@ -33,7 +33,7 @@ public sealed class ApiHost : WebApplicationFactory<Backup.Api.Options.ApiOption
         this.environment = environment;
         var publicKey = Path.Combine(keyFolder, "platform.pem");
         File.WriteAllText(publicKey, signingKey.ExportSubjectPublicKeyInfoPem());
-        settings = system.Configuration();
+        settings = system.Configuration("Backup.Api");
         settings["Auth:Issuer"] = Issuer;
         settings["Auth:Audience"] = Audience;
         settings["Auth:SigningKeyFiles:0"] = publicKey;

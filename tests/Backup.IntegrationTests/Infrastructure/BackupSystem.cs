@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Backup.Database;
+using Backup.Database.Security;
 using Backup.Migrator;
 using Backup.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
@@ -23,7 +24,12 @@ public sealed class BackupSystem : IAsyncDisposable
     readonly string id = Guid.NewGuid().ToString("N")[..12];
     readonly List<WebApplication> running = [];
 
-    BackupSystem(TestInfrastructure infrastructure) => this.infrastructure = infrastructure;
+    BackupSystem(TestInfrastructure infrastructure)
+    {
+        this.infrastructure = infrastructure;
+        serviceRoles = CatalogGrants.ByService.Keys.ToDictionary(service => service, service => $"backup_{service.ToLowerInvariant()}_{id}",
+            StringComparer.OrdinalIgnoreCase);
+    }
 
     public string VirtualHost { get; private set; } = "";
     public string CatalogDatabase => $"catalog_{id}";
@@ -40,7 +46,22 @@ public sealed class BackupSystem : IAsyncDisposable
     /// <summary>A role of the source's server only, granted to read the source (<see cref="GrantToAReaderAsync"/>).</summary>
     public string ReaderRole => $"reader_{id}";
     public BrokerEndpoint Broker => infrastructure.Broker;
+    /// <summary>The catalog as its owner, the role the migrator runs as (and the tests read and seed it as).</summary>
     public string CatalogConnectionString => Postgres.ConnectionString(CatalogDatabase);
+
+    /// <summary>
+    /// Each service's own login role on the catalog (this system's, as the DBA creates them in a deployment), granted
+    /// by the migrator's step exactly its rows of <see cref="CatalogGrants"/>: every service a test starts connects
+    /// as its role, so every scenario shows the grants suffice.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ServiceRoles => serviceRoles;
+
+    readonly Dictionary<string, string> serviceRoles;
+    readonly string serviceRolePassword = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>The catalog as <paramref name="service"/>'s role (a key of <see cref="CatalogGrants.ByService"/>).</summary>
+    public string ServiceConnectionString(string service) =>
+        Postgres.ConnectionString(CatalogDatabase, serviceRoles[service], serviceRolePassword);
 
     public static readonly string[] Administrators = ["ops@example.com", "dba@example.com"];
 
@@ -54,6 +75,7 @@ public sealed class BackupSystem : IAsyncDisposable
         var system = new BackupSystem(infrastructure);
         system.VirtualHost = await infrastructure.Broker.CreateVirtualHostAsync();
         await system.Postgres.ExecuteAsync("postgres", $"CREATE DATABASE \"{system.CatalogDatabase}\"");
+        await system.CreateServiceRolesAsync();
         if (runMigrator) await system.RunMigratorAsync();
         else await system.MigrateCatalogAsync();
         await system.CreateSourceAsync();
@@ -68,15 +90,35 @@ public sealed class BackupSystem : IAsyncDisposable
             ApplicationName = "Backup.Migrator",
             EnvironmentName = "Development", // as the local stack runs it: its container is validated on build
         });
-        builder.Configuration.AddInMemoryCollection(Configuration());
+        builder.Configuration.AddInMemoryCollection(Configuration(Migrator));
         builder.AddServiceDefaults();
         builder.AddMigrator();
         using var host = builder.Build();
         await host.RunMigratorAsync();
     }
 
-    /// <summary>The configuration every service of this system gets; each reads what it needs.</summary>
-    public Dictionary<string, string?> Configuration() => new()
+    const string Migrator = "Backup.Migrator";
+
+    /// <summary>
+    /// The configuration every service of this system gets, each reading what it needs, with the catalog's connection
+    /// string of <paramref name="applicationName"/> (Backup.Dumper, …): its own role's, the owner's for the migrator.
+    /// </summary>
+    public Dictionary<string, string?> Configuration(string applicationName)
+    {
+        var settings = SharedConfiguration();
+        if (applicationName == Migrator)
+            foreach (var (service, role) in serviceRoles) settings[$"Migrator:ServiceRoles:{service}"] = role;
+        else
+            settings["ConnectionStrings:Catalog"] = ServiceConnectionString(ServiceOf(applicationName));
+        return settings;
+    }
+
+    static string ServiceOf(string applicationName) =>
+        applicationName.StartsWith("Backup.", StringComparison.Ordinal) && CatalogGrants.ByService.ContainsKey(applicationName["Backup.".Length..])
+            ? applicationName["Backup.".Length..]
+            : throw new ArgumentException($"'{applicationName}' is not one of the services (Backup.Dumper, …) nor {Migrator}.", nameof(applicationName));
+
+    Dictionary<string, string?> SharedConfiguration() => new()
     {
         ["Logging:LogLevel:Default"] = "Warning",
         ["RabbitMq:Host"] = Broker.Host,
@@ -128,7 +170,7 @@ public sealed class BackupSystem : IAsyncDisposable
     public WebApplication Build(string applicationName, Action<IHostApplicationBuilder> addService,
         Action<Dictionary<string, string?>>? configure = null, Action<IServiceCollection>? services = null)
     {
-        var settings = Configuration();
+        var settings = Configuration(applicationName);
         configure?.Invoke(settings);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -223,10 +265,20 @@ public sealed class BackupSystem : IAsyncDisposable
         return database;
     }
 
+    /// <summary>The catalog's half of the migrator's step: its migrations and the service roles' grants.</summary>
     async Task MigrateCatalogAsync()
     {
         await using var catalog = Catalog();
         await catalog.Database.MigrateAsync();
+        await using var owner = new Npgsql.NpgsqlConnection(CatalogConnectionString);
+        await owner.OpenAsync();
+        await CatalogRoleGrants.ApplyAsync(owner, serviceRoles, CancellationToken.None);
+    }
+
+    async Task CreateServiceRolesAsync()
+    {
+        foreach (var role in serviceRoles.Values)
+            await Postgres.ExecuteAsync("postgres", $"CREATE ROLE \"{role}\" LOGIN PASSWORD '{serviceRolePassword}'");
     }
 
     async Task CreateSourceAsync()
@@ -255,6 +307,7 @@ public sealed class BackupSystem : IAsyncDisposable
             await BarePostgres.ExecuteAsync("postgres", $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
         if (grantedToAReader) await Postgres.ExecuteAsync("postgres", $"DROP ROLE IF EXISTS \"{ReaderRole}\"");
         await Postgres.ExecuteAsync("postgres", $"DROP ROLE IF EXISTS \"{SourceRole}\"");
+        foreach (var role in serviceRoles.Values) await Postgres.ExecuteAsync("postgres", $"DROP ROLE IF EXISTS \"{role}\"");
         Directory.Delete(StoreRoot, recursive: true);
     }
 }
