@@ -37,6 +37,14 @@ AUTH="$STATE/auth"
 # backupctl, as `up` installs it (a launcher of the Release build): `stack.sh env` puts it on PATH.
 BIN="$STATE/bin"
 
+# Each service's catalog role (deploy/postgres/catalog-roles.tsv): short name -> role, short name -> Migrator key.
+declare -A CATALOG_ROLES=() CATALOG_ROLE_SERVICES=() CATALOG_ROLE_PASSWORDS=()
+while IFS=$'\t' read -r service role name; do
+  [[ -z $service || $service == \#* ]] && continue
+  CATALOG_ROLES[$name]=$role
+  CATALOG_ROLE_SERVICES[$name]=$service
+done <"$REPO/deploy/postgres/catalog-roles.tsv"
+
 # short name -> project
 declare -A PROJECTS=(
   [scheduler]=Backup.Scheduler
@@ -97,6 +105,10 @@ ensure_infra() {
 existing_catalog_password() {
   [[ -s $SECRETS/ConnectionStrings__Catalog ]] && sed -n 's/.*;Password=\([^;]*\).*/\1/p' "$SECRETS/ConnectionStrings__Catalog"
 }
+existing_service_role_password() { # existing_service_role_password NAME
+  [[ -s $SECRETS/services/$1/ConnectionStrings__Catalog ]] &&
+    sed -n 's/.*;Password=\([^;]*\).*/\1/p' "$SECRETS/services/$1/ConnectionStrings__Catalog"
+}
 existing_demo_password() {
   [[ -s $SECRETS/Sources__demo__Password ]] && cat "$SECRETS/Sources__demo__Password"
 }
@@ -126,6 +138,7 @@ SELECT 'CREATE ROLE backup_catalog LOGIN'
 ALTER ROLE backup_catalog WITH LOGIN PASSWORD '$CATALOG_PASSWORD';
 SELECT 'CREATE DATABASE backup_catalog OWNER backup_catalog'
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'backup_catalog') \\gexec
+$(catalog_roles_sql)
 SELECT 'CREATE ROLE demo_backup LOGIN'
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'demo_backup') \\gexec
 ALTER ROLE demo_backup WITH LOGIN PASSWORD '$DEMO_PASSWORD';
@@ -139,6 +152,28 @@ GRANT USAGE ON SCHEMA public, billing TO demo_backup;
 GRANT SELECT ON ALL TABLES IN SCHEMA public, billing TO demo_backup;
 GRANT SELECT ON ALL SEQUENCES IN SCHEMA public, billing TO demo_backup;
 EOF
+}
+
+# Each service's catalog role: LOGIN and its password, nothing else (the migrator grants its tables).
+catalog_roles_sql() {
+  local name role
+  for name in "${!CATALOG_ROLES[@]}"; do
+    role=${CATALOG_ROLES[$name]}
+    printf "SELECT 'CREATE ROLE %s LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%s') \\\\gexec\n" "$role" "$role"
+    printf "ALTER ROLE %s WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '%s';\n" "$role" "${CATALOG_ROLE_PASSWORDS[$name]}"
+  done
+}
+
+# A service's own secrets folder: the shared secrets, and its ConnectionStrings__Catalog as its own catalog role.
+write_service_secrets() { # write_service_secrets NAME
+  local name=$1 folder="$SECRETS/services/$1" file
+  mkdir -p "$folder"
+  chmod 0700 "$folder"
+  for file in "$SECRETS"/*; do
+    [[ -f $file && $(basename "$file") != ConnectionStrings__Catalog ]] && cp -p "$file" "$folder/"
+  done
+  write_secret "$folder/ConnectionStrings__Catalog" \
+    "Host=127.0.0.1;Port=$BACKUP_PG_PORT;Database=backup_catalog;Username=${CATALOG_ROLES[$name]};Password=${CATALOG_ROLE_PASSWORDS[$name]}"
 }
 
 write_secrets() {
@@ -156,6 +191,10 @@ write_secrets() {
   (umask 077 && printf 'user = "%s:%s"\n' "$BACKUP_RABBITMQ_USER" "$BACKUP_RABBITMQ_PASSWORD" >"$CURL_CONFIG")
   chmod 0600 "$CURL_CONFIG"
   write_auth_keys
+  local name
+  mkdir -p "$SECRETS/services"
+  chmod 0700 "$SECRETS/services"
+  for name in "${SERVICES[@]}"; do write_service_secrets "$name"; done
 }
 
 # A development signing key for the API's tokens (as deploy/compose/init-secrets.sh makes one for compose); kept
@@ -177,6 +216,11 @@ prepare_databases_and_secrets() {
   DEMO_PASSWORD=$(existing_demo_password || true)
   [[ -n $CATALOG_PASSWORD ]] || CATALOG_PASSWORD=$(random_alnum 32)
   [[ -n $DEMO_PASSWORD ]] || DEMO_PASSWORD=$(random_alnum 32)
+  local name
+  for name in "${SERVICES[@]}"; do
+    CATALOG_ROLE_PASSWORDS[$name]=$(existing_service_role_password "$name" || true)
+    [[ -n ${CATALOG_ROLE_PASSWORDS[$name]} ]] || CATALOG_ROLE_PASSWORDS[$name]=$(random_alnum 32)
+  done
   write_pgpass
   create_databases
   write_secrets
@@ -256,10 +300,12 @@ install_backupctl() {
 }
 
 run_migrator() {
-  local dll
+  local dll name roles=()
   dll=$(service_dll Backup.Migrator)
-  log "migrating the catalog database and declaring the broker topology"
-  if ! (cd "$REPO" && env "${SERVICE_ENV[@]}" dotnet "$dll" </dev/null >"$LOGS/migrator.log" 2>&1); then
+  # The migrator logs in as the schema's owner (backup_catalog) and grants each service's role its tables.
+  for name in "${SERVICES[@]}"; do roles+=("Migrator__ServiceRoles__${CATALOG_ROLE_SERVICES[$name]}=${CATALOG_ROLES[$name]}"); done
+  log "migrating the catalog database, granting the services' catalog roles and declaring the broker topology"
+  if ! (cd "$REPO" && env "${SERVICE_ENV[@]}" "${roles[@]}" dotnet "$dll" </dev/null >"$LOGS/migrator.log" 2>&1); then
     tail -n 40 "$LOGS/migrator.log" >&2
     die "the migrator failed (log: $LOGS/migrator.log)"
   fi
@@ -271,7 +317,8 @@ start_service() { # start_service NAME PORT
   dll=$(service_dll "$project")
   [[ -f $dll ]] || die "$dll not found (did the build produce it?)"
   printf '\n==== %s starting on 127.0.0.1:%s at %s\n' "$project" "$port" "$(date -u +%FT%TZ)" >>"$LOGS/$name.log"
-  (cd "$REPO" && exec setsid env "${SERVICE_ENV[@]}" ASPNETCORE_URLS="http://127.0.0.1:$port" \
+  # Its own secrets folder: its ConnectionStrings__Catalog logs in as its own catalog role.
+  (cd "$REPO" && exec setsid env "${SERVICE_ENV[@]}" BACKUP_SECRETS_DIR="$SECRETS/services/$name" ASPNETCORE_URLS="http://127.0.0.1:$port" \
     dotnet "$dll" </dev/null >>"$LOGS/$name.log" 2>&1) &
   echo "$!" >"$PIDS/$name.pid"
   echo "$port" >"$PIDS/$name.port"

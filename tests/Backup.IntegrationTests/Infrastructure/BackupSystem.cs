@@ -90,7 +90,7 @@ public sealed class BackupSystem : IAsyncDisposable
             ApplicationName = "Backup.Migrator",
             EnvironmentName = "Development", // as the local stack runs it: its container is validated on build
         });
-        builder.Configuration.AddInMemoryCollection(Configuration(Migrator));
+        builder.Configuration.AddInMemoryCollection(Configuration("Backup.Migrator"));
         builder.AddServiceDefaults();
         builder.AddMigrator();
         using var host = builder.Build();
@@ -100,12 +100,13 @@ public sealed class BackupSystem : IAsyncDisposable
     const string Migrator = "Backup.Migrator";
 
     /// <summary>
-    /// The configuration every service of this system gets, each reading what it needs, with the catalog's connection
-    /// string of <paramref name="applicationName"/> (Backup.Dumper, …): its own role's, the owner's for the migrator.
+    /// The configuration of <paramref name="applicationName"/> (Backup.Dumper, …): <see cref="Configuration()"/> with the
+    /// catalog's connection string of the service's own role (<see cref="ServiceRoles"/>); for the migrator, the
+    /// owner's, and the roles it grants (Migrator:ServiceRoles).
     /// </summary>
     public Dictionary<string, string?> Configuration(string applicationName)
     {
-        var settings = SharedConfiguration();
+        var settings = Configuration();
         if (applicationName == Migrator)
             foreach (var (service, role) in serviceRoles) settings[$"Migrator:ServiceRoles:{service}"] = role;
         else
@@ -118,7 +119,8 @@ public sealed class BackupSystem : IAsyncDisposable
             ? applicationName["Backup.".Length..]
             : throw new ArgumentException($"'{applicationName}' is not one of the services (Backup.Dumper, …) nor {Migrator}.", nameof(applicationName));
 
-    Dictionary<string, string?> SharedConfiguration() => new()
+    /// <summary>The configuration every service of this system gets, with the catalog's owner; each reads what it needs.</summary>
+    public Dictionary<string, string?> Configuration() => new()
     {
         ["Logging:LogLevel:Default"] = "Warning",
         ["RabbitMq:Host"] = Broker.Host,
