@@ -9,7 +9,7 @@ public sealed record GrantOutcome(IReadOnlyList<string> Granted, IReadOnlyList<s
 /// The migrator's step "grant service roles", run as the schema's owner after the migrations: in one transaction,
 /// PUBLIC loses its default privileges on the schema, and each configured service role (service → role name, e.g.
 /// Migrator:ServiceRoles:Notifier = backup_notifier) loses every table and sequence privilege it held and gets
-/// USAGE on the schema plus exactly its rows of <see cref="CatalogGrants"/>. Applied after every migration, so a new
+/// CONNECT on the database, USAGE on the schema, and exactly its rows of <see cref="CatalogGrants"/>. Applied after every migration, so a new
 /// table is granted as soon as it exists and a privilege taken out of the table is taken from the role too. A
 /// configured role that doesn't exist, is the owner itself, or is a superuser (whom no grant limits) is an error;
 /// a service without a configured role is left as it is and reported (it connects as a role its DBA grants by hand).
@@ -36,12 +36,14 @@ public static class CatalogRoleGrants
         await using var transaction = await owner.BeginTransactionAsync(cancellationToken);
         foreach (var (service, role) in roles) await CheckRoleAsync(owner, transaction, service, role, cancellationToken);
 
+        var database = Quote(owner.Database);
         await ExecuteAsync(owner, transaction, $"REVOKE ALL ON SCHEMA {Schema} FROM PUBLIC", cancellationToken);
         foreach (var role in roles.Values.Distinct(StringComparer.Ordinal).Select(Quote))
             await ExecuteAsync(owner, transaction, $"""
                 REVOKE ALL ON ALL TABLES IN SCHEMA {Schema} FROM {role};
                 REVOKE ALL ON ALL SEQUENCES IN SCHEMA {Schema} FROM {role};
                 REVOKE ALL ON SCHEMA {Schema} FROM {role};
+                GRANT CONNECT ON DATABASE {database} TO {role};
                 GRANT USAGE ON SCHEMA {Schema} TO {role};
                 """, cancellationToken);
         foreach (var (service, role) in roles)
