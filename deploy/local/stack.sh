@@ -41,6 +41,14 @@ AUTH="$STATE/auth"
 # backupctl, as `up` installs it (a launcher of the Release build): `stack.sh env` puts it on PATH.
 BIN="$STATE/bin"
 
+# Each service's catalog role (deploy/postgres/catalog-roles.tsv): short name -> role, short name -> Migrator key.
+declare -A CATALOG_ROLES=() CATALOG_ROLE_SERVICES=() CATALOG_ROLE_PASSWORDS=()
+while IFS=$'\t' read -r service role name; do
+  [[ -z $service || $service == \#* ]] && continue
+  CATALOG_ROLES[$name]=$role
+  CATALOG_ROLE_SERVICES[$name]=$service
+done <"$REPO/deploy/postgres/catalog-roles.tsv"
+
 # short name -> project
 declare -A PROJECTS=(
   [scheduler]=Backup.Scheduler
@@ -101,6 +109,10 @@ ensure_infra() {
 existing_catalog_password() {
   [[ -s $SECRETS/ConnectionStrings__Catalog ]] && sed -n 's/.*;Password=\([^;]*\).*/\1/p' "$SECRETS/ConnectionStrings__Catalog"
 }
+existing_service_role_password() { # existing_service_role_password NAME
+  [[ -s $SECRETS/services/$1/ConnectionStrings__Catalog ]] &&
+    sed -n 's/.*;Password=\([^;]*\).*/\1/p' "$SECRETS/services/$1/ConnectionStrings__Catalog"
+}
 existing_demo_password() {
   [[ -s $SECRETS/Sources__demo__Password ]] && cat "$SECRETS/Sources__demo__Password"
 }
@@ -130,6 +142,7 @@ SELECT 'CREATE ROLE backup_catalog LOGIN'
 ALTER ROLE backup_catalog WITH LOGIN PASSWORD '$CATALOG_PASSWORD';
 SELECT 'CREATE DATABASE backup_catalog OWNER backup_catalog'
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'backup_catalog') \\gexec
+$(catalog_roles_sql)
 SELECT 'CREATE ROLE demo_backup LOGIN'
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'demo_backup') \\gexec
 ALTER ROLE demo_backup WITH LOGIN PASSWORD '$DEMO_PASSWORD';
@@ -143,6 +156,16 @@ GRANT USAGE ON SCHEMA public, billing TO demo_backup;
 GRANT SELECT ON ALL TABLES IN SCHEMA public, billing TO demo_backup;
 GRANT SELECT ON ALL SEQUENCES IN SCHEMA public, billing TO demo_backup;
 EOF
+}
+
+# Each service's catalog role: LOGIN and its password, nothing else (the migrator grants its tables).
+catalog_roles_sql() {
+  local name role
+  for name in "${!CATALOG_ROLES[@]}"; do
+    role=${CATALOG_ROLES[$name]}
+    printf "SELECT 'CREATE ROLE %s LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%s') \\\\gexec\n" "$role" "$role"
+    printf "ALTER ROLE %s WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '%s';\n" "$role" "${CATALOG_ROLE_PASSWORDS[$name]}"
+  done
 }
 
 write_secrets() {
@@ -181,6 +204,11 @@ prepare_databases_and_secrets() {
   DEMO_PASSWORD=$(existing_demo_password || true)
   [[ -n $CATALOG_PASSWORD ]] || CATALOG_PASSWORD=$(random_alnum 32)
   [[ -n $DEMO_PASSWORD ]] || DEMO_PASSWORD=$(random_alnum 32)
+  local name
+  for name in "${SERVICES[@]}"; do
+    CATALOG_ROLE_PASSWORDS[$name]=$(existing_service_role_password "$name" || true)
+    [[ -n ${CATALOG_ROLE_PASSWORDS[$name]} ]] || CATALOG_ROLE_PASSWORDS[$name]=$(random_alnum 32)
+  done
   write_pgpass
   create_databases
   write_secrets
@@ -209,15 +237,20 @@ create_broker_users() {
 
 json_escape() { local s=${1//\\/\\\\}; printf '%s' "${s//\"/\\\"}"; }
 
-# A service's own secrets folder: the shared secrets, and RabbitMq__Password of its broker user (backup-NAME).
+# A service's own secrets folder: the shared secrets, RabbitMq__Password of its broker user (backup-NAME), and its
+# ConnectionStrings__Catalog as its own catalog role (the migrator keeps the schema owner's).
 write_service_secrets() { # write_service_secrets NAME
-  local folder="$SECRETS/services/$1" file
+  local name=$1 folder="$SECRETS/services/$1" file
   mkdir -p "$folder"
   chmod 0700 "$SECRETS/services" "$folder"
   for file in "$SECRETS"/*; do
     [[ -f $file && $(basename "$file") != rabbitmq-admin-password ]] && cp -p "$file" "$folder/"
   done
-  cp -p "$SECRETS/rabbitmq/backup-$1" "$folder/RabbitMq__Password"
+  cp -p "$SECRETS/rabbitmq/backup-$name" "$folder/RabbitMq__Password"
+  if [[ $name != migrator ]]; then
+    write_secret "$folder/ConnectionStrings__Catalog" \
+      "Host=127.0.0.1;Port=$BACKUP_PG_PORT;Database=backup_catalog;Username=${CATALOG_ROLES[$name]};Password=${CATALOG_ROLE_PASSWORDS[$name]}"
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -292,11 +325,13 @@ install_backupctl() {
 }
 
 run_migrator() {
-  local dll
+  local dll name roles=()
   dll=$(service_dll Backup.Migrator)
-  log "migrating the catalog database and declaring the broker topology"
+  # The migrator logs in as the schema's owner (backup_catalog) and grants each service's role its tables.
+  for name in "${SERVICES[@]}"; do roles+=("Migrator__ServiceRoles__${CATALOG_ROLE_SERVICES[$name]}=${CATALOG_ROLES[$name]}"); done
+  log "migrating the catalog database, granting the services' catalog roles and declaring the broker topology"
   write_service_secrets migrator
-  if ! (cd "$REPO" && env "${SERVICE_ENV[@]}" RabbitMq__Username=backup-migrator BACKUP_SECRETS_DIR="$SECRETS/services/migrator" dotnet "$dll" </dev/null >"$LOGS/migrator.log" 2>&1); then
+  if ! (cd "$REPO" && env "${SERVICE_ENV[@]}" "${roles[@]}" RabbitMq__Username=backup-migrator BACKUP_SECRETS_DIR="$SECRETS/services/migrator" dotnet "$dll" </dev/null >"$LOGS/migrator.log" 2>&1); then
     tail -n 40 "$LOGS/migrator.log" >&2
     die "the migrator failed (log: $LOGS/migrator.log)"
   fi
@@ -308,6 +343,7 @@ start_service() { # start_service NAME PORT
   dll=$(service_dll "$project")
   [[ -f $dll ]] || die "$dll not found (did the build produce it?)"
   printf '\n==== %s starting on 127.0.0.1:%s at %s\n' "$project" "$port" "$(date -u +%FT%TZ)" >>"$LOGS/$name.log"
+  # Its own secrets folder: its broker user's password, and its ConnectionStrings__Catalog as its own catalog role.
   write_service_secrets "$name"
   (cd "$REPO" && exec setsid env "${SERVICE_ENV[@]}" ASPNETCORE_URLS="http://127.0.0.1:$port" \
     RabbitMq__Username="backup-$name" BACKUP_SECRETS_DIR="$SECRETS/services/$name" \

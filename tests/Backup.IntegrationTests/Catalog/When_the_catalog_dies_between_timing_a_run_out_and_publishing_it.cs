@@ -27,7 +27,7 @@ public sealed class When_the_catalog_dies_between_timing_a_run_out_and_publishin
         system = await BackupSystem.CreateAsync(infrastructure);
         rabbit = await RawRabbit.ConnectAsync(system);
         failures = await rabbit.ListenAsync("Backup.Contracts:BackupFailed");
-        var settings = system.Configuration();
+        var settings = system.Configuration("Backup.Catalog");
         settings["Catalog:RunTimeout"] = "00:00:01";
         settings["Catalog:SweepInterval"] = "00:00:00.200";
         settings["Catalog:OutboxPollInterval"] = "00:00:00.200";

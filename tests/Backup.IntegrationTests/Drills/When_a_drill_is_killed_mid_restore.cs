@@ -35,7 +35,7 @@ public sealed class When_a_drill_is_killed_mid_restore(TestInfrastructure infras
         await system.StartCatalog();
         await system.StartDumper();
 
-        var settings = system.Configuration();
+        var settings = system.Configuration("Backup.Restorer");
         settings.DrillOnto(DrillServer);
         settings["Jobs:HeartbeatInterval"] = "00:00:01";
         settings["Jobs:StaleAfter"] = "00:00:05";

@@ -41,7 +41,7 @@ public sealed class When_a_dumpers_claim_is_taken_over_mid_dump(TestInfrastructu
         var failures = await rabbit.ListenAsync("Backup.Contracts:BackupFailed");
         var runId = Guid.NewGuid();
         var jobKey = JobKinds.KeyOf(runId);
-        var settings = system.Configuration();
+        var settings = system.Configuration("Backup.Dumper");
         settings["Jobs:HeartbeatInterval"] = "00:02:00";
         settings["Jobs:StaleAfter"] = "00:06:00";
         if (bucketPrefix is not null) OnTheBucket(settings, bucketPrefix);

@@ -23,7 +23,7 @@ public sealed class When_pg_dump_runs_under_a_dumper_with_secrets_in_its_environ
         system = await BackupSystem.CreateAsync(infrastructure);
         await system.StartCatalog();
         await using var rabbit = await RawRabbit.ConnectAsync(system);
-        var settings = system.Configuration();
+        var settings = system.Configuration("Backup.Dumper");
         settings["Smtp:Password"] = marker;
 
         await using var source = new NpgsqlConnection(system.Postgres.ConnectionString(system.SourceDatabase));
@@ -58,7 +58,7 @@ public sealed class When_pg_dump_runs_under_a_dumper_with_secrets_in_its_environ
     [Fact]
     public void It_holds_none_of_the_dumpers_secrets()
     {
-        string[] secrets = [marker, system.SourcePassword, system.Broker.Password, system.CatalogConnectionString, system.Postgres.Password];
+        string[] secrets = [marker, system.SourcePassword, system.Broker.Password, system.ServiceConnectionString(Backup.Database.Security.CatalogGrants.Dumper), system.Postgres.Password];
         foreach (var value in environment.Values)
             Assert.DoesNotContain(secrets, secret => value.Contains(secret, StringComparison.Ordinal));
     }

@@ -38,7 +38,7 @@ public sealed class When_the_dumper_dies_after_storing_on_its_last_attempt(TestI
         failures = await rabbit.ListenAsync("Backup.Contracts:BackupFailed");
         await system.Broker.CreateUserRefusedPublishingAsync(system.VirtualHost, mute, system.Broker.Password, @"Backup\.Contracts:BackupCompleted");
 
-        var settings = system.Configuration();
+        var settings = system.Configuration("Backup.Dumper");
         settings["Jobs:HeartbeatInterval"] = "00:00:01";
         settings["Jobs:StaleAfter"] = "00:00:05";
         settings["Dumper:RetryDelays:0"] = "00:00:01";

@@ -124,7 +124,7 @@ public sealed class When_the_dumper_is_killed_at_a_step_of_storing(TestInfrastru
             var system = await BackupSystem.CreateAsync(infrastructure);
             await system.StartCatalog();
             var rabbit = await RawRabbit.ConnectAsync(system);
-            var settings = system.Configuration();
+            var settings = system.Configuration("Backup.Dumper");
             // No heartbeat during the test: every statement the dumper sends on its job's row is a step of its work.
             settings["Jobs:HeartbeatInterval"] = "00:02:00";
             settings["Jobs:StaleAfter"] = "00:06:00";

@@ -41,7 +41,7 @@ public sealed class When_the_dumper_is_killed_mid_dump(TestInfrastructure infras
         rabbit = await RawRabbit.ConnectAsync(system);
         completions = await rabbit.ListenAsync("Backup.Contracts:BackupCompleted");
 
-        var settings = system.Configuration();
+        var settings = system.Configuration("Backup.Dumper");
         settings["Dumper:CompressionThreads"] = "0";
         settings["Jobs:HeartbeatInterval"] = "00:00:01";
         settings["Jobs:StaleAfter"] = "00:00:05";

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Backup.Database;
+using Backup.Database.Security;
 using Backup.Migrator;
 using Backup.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
@@ -23,7 +24,12 @@ public sealed class BackupSystem : IAsyncDisposable
     readonly string id = Guid.NewGuid().ToString("N")[..12];
     readonly List<WebApplication> running = [];
 
-    BackupSystem(TestInfrastructure infrastructure) => this.infrastructure = infrastructure;
+    BackupSystem(TestInfrastructure infrastructure)
+    {
+        this.infrastructure = infrastructure;
+        serviceRoles = CatalogGrants.ByService.Keys.ToDictionary(service => service, service => $"backup_{service.ToLowerInvariant()}_{id}",
+            StringComparer.OrdinalIgnoreCase);
+    }
 
     public string VirtualHost { get; private set; } = "";
     public string CatalogDatabase => $"catalog_{id}";
@@ -40,7 +46,22 @@ public sealed class BackupSystem : IAsyncDisposable
     /// <summary>A role of the source's server only, granted to read the source (<see cref="GrantToAReaderAsync"/>).</summary>
     public string ReaderRole => $"reader_{id}";
     public BrokerEndpoint Broker => infrastructure.Broker;
+    /// <summary>The catalog as its owner, the role the migrator runs as (and the tests read and seed it as).</summary>
     public string CatalogConnectionString => Postgres.ConnectionString(CatalogDatabase);
+
+    /// <summary>
+    /// Each service's own login role on the catalog (this system's, as the DBA creates them in a deployment), granted
+    /// by the migrator's step exactly its rows of <see cref="CatalogGrants"/>: every service a test starts connects
+    /// as its role, so every scenario shows the grants suffice.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ServiceRoles => serviceRoles;
+
+    readonly Dictionary<string, string> serviceRoles;
+    readonly string serviceRolePassword = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>The catalog as <paramref name="service"/>'s role (a key of <see cref="CatalogGrants.ByService"/>).</summary>
+    public string ServiceConnectionString(string service) =>
+        Postgres.ConnectionString(CatalogDatabase, serviceRoles[service], serviceRolePassword);
 
     public static readonly string[] Administrators = ["ops@example.com", "dba@example.com"];
 
@@ -54,6 +75,7 @@ public sealed class BackupSystem : IAsyncDisposable
         var system = new BackupSystem(infrastructure);
         system.VirtualHost = await infrastructure.Broker.CreateVirtualHostAsync();
         await system.Postgres.ExecuteAsync("postgres", $"CREATE DATABASE \"{system.CatalogDatabase}\"");
+        await system.CreateServiceRolesAsync();
         if (runMigrator) await system.RunMigratorAsync();
         else await system.MigrateCatalogAsync();
         await system.CreateSourceAsync();
@@ -75,19 +97,32 @@ public sealed class BackupSystem : IAsyncDisposable
         await host.RunMigratorAsync();
     }
 
+    const string Migrator = "Backup.Migrator";
+
     /// <summary>
     /// The configuration of <paramref name="applicationName"/> (Backup.Dumper, …): <see cref="Configuration()"/> with the
-    /// service's own broker user of deploy/rabbitmq/permissions.tsv, as a deployment gives each service.
+    /// service's own broker user of deploy/rabbitmq/permissions.tsv and the catalog's connection string of its own role
+    /// (<see cref="ServiceRoles"/>), as a deployment gives each service; for the migrator, the owner's, and the roles it
+    /// grants (Migrator:ServiceRoles).
     /// </summary>
     public Dictionary<string, string?> Configuration(string applicationName)
     {
         var settings = Configuration();
         settings["RabbitMq:Username"] = BrokerPermission.UserOf(applicationName);
         settings["RabbitMq:Password"] = ServiceBrokerUsers.Password;
+        if (applicationName == Migrator)
+            foreach (var (service, role) in serviceRoles) settings[$"Migrator:ServiceRoles:{service}"] = role;
+        else
+            settings["ConnectionStrings:Catalog"] = ServiceConnectionString(ServiceOf(applicationName));
         return settings;
     }
 
-    /// <summary>The configuration every service of this system gets, with the broker's administrator; each reads what it needs.</summary>
+    static string ServiceOf(string applicationName) =>
+        applicationName.StartsWith("Backup.", StringComparison.Ordinal) && CatalogGrants.ByService.ContainsKey(applicationName["Backup.".Length..])
+            ? applicationName["Backup.".Length..]
+            : throw new ArgumentException($"'{applicationName}' is not one of the services (Backup.Dumper, …) nor {Migrator}.", nameof(applicationName));
+
+    /// <summary>The configuration every service of this system gets, with the broker's administrator and the catalog's owner; each reads what it needs.</summary>
     public Dictionary<string, string?> Configuration() => new()
     {
         ["Logging:LogLevel:Default"] = "Warning",
@@ -235,10 +270,20 @@ public sealed class BackupSystem : IAsyncDisposable
         return database;
     }
 
+    /// <summary>The catalog's half of the migrator's step: its migrations and the service roles' grants.</summary>
     async Task MigrateCatalogAsync()
     {
         await using var catalog = Catalog();
         await catalog.Database.MigrateAsync();
+        await using var owner = new Npgsql.NpgsqlConnection(CatalogConnectionString);
+        await owner.OpenAsync();
+        await CatalogRoleGrants.ApplyAsync(owner, serviceRoles, CancellationToken.None);
+    }
+
+    async Task CreateServiceRolesAsync()
+    {
+        foreach (var role in serviceRoles.Values)
+            await Postgres.ExecuteAsync("postgres", $"CREATE ROLE \"{role}\" LOGIN PASSWORD '{serviceRolePassword}'");
     }
 
     async Task CreateSourceAsync()
@@ -267,6 +312,7 @@ public sealed class BackupSystem : IAsyncDisposable
             await BarePostgres.ExecuteAsync("postgres", $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
         if (grantedToAReader) await Postgres.ExecuteAsync("postgres", $"DROP ROLE IF EXISTS \"{ReaderRole}\"");
         await Postgres.ExecuteAsync("postgres", $"DROP ROLE IF EXISTS \"{SourceRole}\"");
+        foreach (var role in serviceRoles.Values) await Postgres.ExecuteAsync("postgres", $"DROP ROLE IF EXISTS \"{role}\"");
         Directory.Delete(StoreRoot, recursive: true);
     }
 }

@@ -47,7 +47,7 @@ public sealed class When_the_notifier_dies_mid_send(TestInfrastructure infrastru
         var failed = await rabbit.ListenAsync("Backup.Contracts:BackupDeliveryFailed");
         var backup = await StoredBackups.StoreAsync(system, 2048);
         system.Mail.HoldDataReplyOnce(m => m.Attachments.Any());
-        var settings = system.Configuration();
+        var settings = system.Configuration("Backup.Notifier");
         Configure(settings);
 
         await using (var dying = await ServiceProcess.StartAsync("Backup.Notifier", settings, Secrets))
