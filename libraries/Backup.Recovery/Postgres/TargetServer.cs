@@ -77,11 +77,12 @@ public sealed class TargetServer
         Tls.ApplyTo(settings);
         var connectionString = settings.ConnectionString;
         // Npgsql's slim builder: only the basic types a restore reads (text, integers, booleans), so a fresh process
-        // (backupctl) does not set up, and compile, every type Npgsql knows before its first connection.
+        // (backupctl) does not set up, and compile, every type Npgsql knows before its first connection; and TLS, which
+        // the slim builder leaves out unless asked (without it, Prefer connects in plain text and VerifyFull fails).
         lock (dataSources)
         {
             if (!dataSources.TryGetValue(connectionString, out var dataSource))
-                dataSources[connectionString] = dataSource = new NpgsqlSlimDataSourceBuilder(connectionString).Build();
+                dataSources[connectionString] = dataSource = new NpgsqlSlimDataSourceBuilder(connectionString).EnableTransportSecurity().Build();
             return dataSource.CreateConnection();
         }
     }

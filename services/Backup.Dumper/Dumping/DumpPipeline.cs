@@ -96,7 +96,8 @@ public sealed class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool too
         }
         catch (NpgsqlException e) when (PgTls.HandshakeProblem(e) is { } handshake)
         {
-            return DumpResult.Failure(BackupErrorCodes.ConnectionFailed,
+            // The server failed to prove who it is: trying again changes nothing, as with refused credentials.
+            return DumpResult.Failure(BackupErrorCodes.AuthenticationFailed,
                 $"Could not connect to source '{sourceName}' ({where}) with SslMode {source.SslMode}: {handshake}. Check that Sources:{sourceName}:RootCertificateFile ('{source.RootCertificateFile}') holds the CA that signed the server's certificate, and with VerifyFull that the certificate names Sources:{sourceName}:Host.");
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
