@@ -7,9 +7,12 @@
 #   ./deploy/compose/init-secrets.sh && docker compose up --build
 #
 # Permissions: outside swarm, compose bind-mounts secret files as they are on the host and
-# ignores uid/gid/mode. The containers read them as their own users (postgres 999, rabbitmq 999,
-# app 1654), so the files are 0644, and the folder is 0700 so no other user of this host can
-# reach them. Nothing is printed but file names.
+# ignores uid/gid/mode. Run as root (sudo), each file is given to the user of the container(s)
+# that read it (postgres and rabbitmq 999, the services built here 1654, minio and mc root),
+# mode 0400 or 0440, readable by nobody else (see readable_by at the end). Run as another user,
+# the files are 0644 and only the folder (0700) keeps other users of this host out. With Docker's
+# user-namespace remapping, run it as your user (the container users' numbers are shifted).
+# Nothing is printed but file names.
 #
 # Passwords are set in PostgreSQL and RabbitMQ when their data is first created. To change them,
 # delete the folder and the data: `docker compose down --volumes`, rerun this, `docker compose up`.
@@ -19,6 +22,12 @@ umask 077
 secrets_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/secrets"
 mkdir -p "$secrets_dir"
 chmod 0700 "$secrets_dir"
+for existing in "$secrets_dir"/*; do
+    if [[ -f "$existing" && ! -r "$existing" ]]; then
+        echo "init-secrets.sh: $existing was given to a container's user by a run as root; run this as root again" >&2
+        exit 1
+    fi
+done
 
 # 32 characters from [A-Za-z0-9]: safe unquoted in a connection string and in rabbitmq.conf.
 random_password() {
@@ -70,8 +79,15 @@ kept_password restorer_db_password    # role backup_restorer, CREATEDB, restores
 kept_password drill_postgres_password # the drill server's superuser (drill-postgres, POSTGRES_PASSWORD_FILE)
 kept_password drill_db_password       # role backup_drill on drill-postgres, CREATEDB, the restore drills (Drills__Password)
 kept_password rabbitmq_password       # broker user "backup" (RabbitMq__Password)
-kept_password minio_access_key        # minio's root user, the services' S3 access key (Storage__S3__AccessKey)
-kept_password minio_secret_key        # its password, the services' S3 secret key (Storage__S3__SecretKey)
+kept_password minio_access_key        # minio's root user: used only by minio-bucket to make the bucket, policies and users
+kept_password minio_secret_key        # its password
+
+# One MinIO user per service that uses the bucket, with only its policy (deploy/compose/minio/policies/backup-<service>.json),
+# made by minio-bucket: the access key is the user's name, the secret key its password (Storage__S3__AccessKey / SecretKey).
+for s3_user in dumper notifier retention restorer api; do
+    printf 'backup-%s' "$s3_user" | derived "s3_${s3_user}_access_key"
+    kept_password "s3_${s3_user}_secret_key"
+done
 
 # ConnectionStrings__Catalog for the catalog, retention and the migrator.
 derived catalog_connection_string <<CONNECTION
@@ -101,5 +117,40 @@ else
     echo "created  auth_dev_signing_key.pem"
 fi
 openssl pkey -in "$secrets_dir/auth_dev_signing_key.pem" -pubout | derived auth_public_key.pem '%s\n'
+
+# Who may read each secret file: the user of each container that mounts it, and nobody else. Outside swarm, compose
+# bind-mounts secret files as they are (it ignores uid/gid/mode), so the owner and mode set here are what the container
+# sees. Only root can give a file to another user: run as root, each file is made 0400 for the one container user that
+# reads it, or 0440 with that user's group when two do (postgres's init scripts and a service, minio-bucket and a
+# service). Run as anyone else, the files stay 0644 inside this 0700 folder (readable in the containers; on this host by
+# you alone). The container users: postgres and rabbitmq 999, the images built here "app" 1654, minio and mc root.
+readonly postgres_uid=999 rabbitmq_uid=999 app_uid=1654 root_uid=0
+readable_by() { # NAME UID [SECOND_READERS_GID]
+    local file="$secrets_dir/$1"
+    (( EUID == 0 )) || return 0
+    if [[ $# -eq 3 ]]; then
+        chown "$2:$3" "$file" && chmod 0440 "$file"
+    else
+        chown "$2:$2" "$file" && chmod 0400 "$file"
+    fi
+}
+readable_by postgres_password "$postgres_uid"
+readable_by catalog_db_password "$postgres_uid"
+readable_by catalog_connection_string "$app_uid"
+readable_by demo_backup_password "$postgres_uid" "$app_uid"
+readable_by restorer_db_password "$postgres_uid" "$app_uid"
+readable_by drill_postgres_password "$postgres_uid"
+readable_by drill_db_password "$postgres_uid" "$app_uid"
+readable_by rabbitmq_password "$app_uid"
+readable_by rabbitmq.conf "$rabbitmq_uid"
+readable_by minio_access_key "$root_uid"
+readable_by minio_secret_key "$root_uid"
+for s3_user in dumper notifier retention restorer api; do
+    readable_by "s3_${s3_user}_access_key" "$app_uid" "$root_uid"
+    readable_by "s3_${s3_user}_secret_key" "$app_uid" "$root_uid"
+done
+if (( EUID != 0 )); then
+    echo "note     not run as root: the files are 0644 in a 0700 folder; run as root to give each to its container's user only"
+fi
 
 echo "secrets in $secrets_dir"

@@ -5,6 +5,8 @@
 #     --build-arg APT_PACKAGES="curl postgresql-client-16" .
 #
 # SERVICE       the project folder under services/ (and its assembly name), e.g. Backup.Catalog
+# PROJECT_FOLDER where that folder is: services (the default), or tools for backupctl (Backup.Ctl, assembly
+#               backupctl.dll: give the service an entrypoint of its own)
 # APT_PACKAGES  Ubuntu packages the runtime needs: curl for the compose healthcheck, and for the
 #               dumper and the restorer postgresql-client-16 (pg_dump and pg_restore 16 in
 #               /usr/lib/postgresql/16/bin).
@@ -25,12 +27,13 @@ RUN mkdir /inputs \
 
 FROM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS build
 ARG SERVICE
+ARG PROJECT_FOLDER=services
 WORKDIR /src
 COPY --from=restore-inputs /inputs/ ./
 RUN test -n "${SERVICE}" || { echo "build arg SERVICE is required, e.g. Backup.Dumper" >&2; exit 1; } \
- && dotnet restore "services/${SERVICE}/${SERVICE}.csproj"
+ && dotnet restore "${PROJECT_FOLDER}/${SERVICE}/${SERVICE}.csproj"
 COPY . .
-RUN dotnet publish "services/${SERVICE}/${SERVICE}.csproj" \
+RUN dotnet publish "${PROJECT_FOLDER}/${SERVICE}/${SERVICE}.csproj" \
         --configuration Release --no-restore --output /app -p:UseAppHost=false
 
 # Ubuntu 24.04 based; the image defines the non-root user "app" (UID $APP_UID = 1654).
@@ -41,9 +44,12 @@ RUN apt-get update \
  && apt-get install --yes --no-install-recommends ${APT_PACKAGES} \
  && rm -rf /var/lib/apt/lists/*
 # Owned by the app user here so that named volumes mounted on these paths start with that owner.
-RUN mkdir -p /var/lib/backup/artifacts /var/lib/backup/mail \
+# The containers' root file systems are read-only (docker-compose.yml): these folders are all they write to.
+# keys/public and keys/secret: the administrators' OpenPGP key pair made by the compose step admin-keys.
+RUN mkdir -p /var/lib/backup/artifacts /var/lib/backup/mail /var/lib/backup/work /var/lib/backup/keys/public /var/lib/backup/keys/secret \
  && chown -R "${APP_UID}:${APP_UID}" /var/lib/backup \
- && chmod 0750 /var/lib/backup/artifacts /var/lib/backup/mail
+ && chmod 0750 /var/lib/backup/artifacts /var/lib/backup/mail /var/lib/backup/work /var/lib/backup/keys/public \
+ && chmod 0700 /var/lib/backup/keys/secret
 # MALLOC_ARENA_MAX=2: native threads that come and go (zstd's compression workers, one set per dump) would
 # otherwise each get a fresh glibc malloc arena and leave their freed buffers in it: the dumper's peak RSS climbed
 # ~8 MB with every backup without it, and stays flat with it at no cost in speed (deploy/bench/README.md).

@@ -24,6 +24,9 @@ public sealed partial record ArtifactKey
 
     public string Source => Value[..Value.IndexOf('/')];
 
+    /// <summary>The run the key was made for (its last 32 hex digits before the extension).</summary>
+    public Guid RunId => Guid.ParseExact(Stem[^32..], "N");
+
     public string FileName => Value[(Value.LastIndexOf('/') + 1)..];
 
     /// <summary>The key without its encoding's extension: the artifact's name for people and for its manifest.</summary>

@@ -29,6 +29,8 @@ public static class Extensions
         builder.Services.AddExceptionHandler<BadRequestProblems>();
         // The catalog database away: 503 with Retry-After, not a 500 (the request did nothing; repeat it).
         builder.Services.AddExceptionHandler<CatalogUnavailableProblems>();
+        // A run row naming an artifact that isn't its own (RunArtifacts): 500 and an error log, nothing opened.
+        builder.Services.AddExceptionHandler<ForeignArtifactKeyProblems>();
         // Numbers are numbers: no "42" accepted for an integer (and the OpenAPI document says integer, not a pattern).
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict);
         builder.Services.AddScoped<AuditTrail>();
@@ -50,7 +52,7 @@ public static class Extensions
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
-        app.MapOpenApi();
+        app.MapOpenApi().AllowAnonymous();
         var api = app.MapGroup("/api/v1");
         api.MapRunEndpoints();
         api.MapBackupEndpoints();

@@ -10,14 +10,14 @@ public sealed class The_compose_file
     [Fact]
     public void Runs_the_whole_system()
     {
-        string[] expected = ["rabbitmq", "postgres", "drill-postgres", "mailpit", "jaeger", "minio", "minio-bucket", "migrator", "scheduler", "dumper", "catalog", "notifier", "retention", "restorer", "api"];
+        string[] expected = ["rabbitmq", "postgres", "drill-postgres", "mailpit", "jaeger", "minio", "minio-bucket", "admin-keys", "migrator", "scheduler", "dumper", "catalog", "notifier", "retention", "restorer", "api"];
         Assert.Equal(expected.Order(), Compose.Services.Select(service => service.Name).Order());
         Assert.False(Compose.Root.ContainsKey("version"), "the compose spec has no version: key");
     }
 
     [Fact]
-    public void Only_the_migrator_and_the_bucket_creation_are_one_shot_steps() =>
-        Assert.Equal(["migrator", "minio-bucket"], Compose.Services.Where(service => service.IsOneShot).Select(service => service.Name).Order());
+    public void Only_the_migrator_the_bucket_creation_and_the_key_pair_are_one_shot_steps() =>
+        Assert.Equal(["admin-keys", "migrator", "minio-bucket"], Compose.Services.Where(service => service.IsOneShot).Select(service => service.Name).Order());
 
     [Fact]
     public void Every_service_states_its_restart_policy() => Expect.NoViolations(ComposeRules.RestartPolicies(Compose));
@@ -132,6 +132,36 @@ public sealed class The_compose_file
         Assert.Equal(["billing", "public"], dumper.Where(entry => entry.Key.StartsWith("Sources__demo__IncludeSchemas__", StringComparison.Ordinal)).Select(entry => entry.Value).Order());
         Assert.Equal(["public.audit_log", "public.sessions"], dumper.Where(entry => entry.Key.StartsWith("Sources__demo__ExcludeTables__", StringComparison.Ordinal)).Select(entry => entry.Value).Order());
         Assert.Contains(Compose.Service("dumper")!.Secrets, secret => secret.Target == "Sources__demo__Password");
+    }
+
+    [Fact]
+    public void Encrypts_every_artifact_to_the_administrators_key_pair_made_on_the_first_start()
+    {
+        var keys = Compose.Service("admin-keys")!;
+        Assert.Equal("tools", keys.Build!.Args["PROJECT_FOLDER"]);
+        Assert.Equal("Backup.Ctl", keys.Build.Args["SERVICE"]);
+        var command = string.Join(' ', Values.List(keys.Definition["entrypoint"]).Select(Values.Text));
+        Assert.Contains("dotnet /app/backupctl.dll keys generate", command, StringComparison.Ordinal);
+        Assert.Contains("--public-key-file /var/lib/backup/keys/public/administrators.asc", command, StringComparison.Ordinal);
+        Assert.Contains("--secret-key-file /var/lib/backup/keys/secret/administrators.asc", command, StringComparison.Ordinal);
+        Assert.Contains("test -s /var/lib/backup/keys/secret/administrators.asc ||", command, StringComparison.Ordinal); // once: kept afterwards
+
+        var dumper = Compose.Service("dumper")!;
+        Assert.Equal("true", dumper.Environment["Encryption__Required"]);
+        Assert.Equal("/var/lib/backup/keys/public/administrators.asc", dumper.Environment["Encryption__RecipientKeyFiles__0"]);
+        Assert.Contains(new VolumeMount("admin-public-key", "/var/lib/backup/keys/public", true), dumper.Volumes);
+        Assert.DoesNotContain(Compose.Services.Where(service => service.Name != "admin-keys" && service.Name != "restorer"),
+            service => service.Volumes.Any(volume => volume.Source == "admin-secret-key"));
+
+        var restorer = Compose.Service("restorer")!;
+        Assert.Equal("/var/lib/backup/keys/secret/administrators.asc", restorer.Environment["Restore__SecretKeyFile"]);
+        Assert.Contains(new VolumeMount("admin-secret-key", "/var/lib/backup/keys/secret", true), restorer.Volumes);
+        foreach (var user in new[] { dumper, restorer })
+            Assert.Equal("service_completed_successfully", user.DependsOn["admin-keys"]);
+
+        Assert.Equal("${BACKUP_REQUIRE_ENCRYPTED_ATTACHMENTS:-true}", Compose.Service("notifier")!.Environment["Notifier__RequireEncryptedAttachments"]);
+        var image = Repository.ReadText("deploy/docker/Service.Dockerfile");
+        Assert.Contains("chmod 0700 /var/lib/backup/keys/secret", image, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -22,6 +22,8 @@ public class When_an_artifact_key_is_made_from_a_UTC_time
         Assert.Equal("demo", key.Source);
         Assert.Equal("20261124T020000Z-0f8fad5bd9cb469fa16570867728950e.dump", key.FileName);
         Assert.Equal(Keys.Demo, key.ToString());
+        Assert.Equal(Keys.RunId, key.RunId);
+        Assert.Equal(Keys.RunId, ArtifactKey.Parse(Keys.Demo + ".zst.gpg").RunId);
     }
 
     [Fact]

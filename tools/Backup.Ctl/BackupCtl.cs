@@ -19,6 +19,7 @@ public static class BackupCtl
             new RestoreCommand(terminal),
             new DecryptCommand(terminal),
             new RetentionCommand(terminal),
+            new KeysCommand(terminal),
         };
 
     /// <summary>backupctl as the recovery core's caller: its messages name backupctl's options.</summary>

@@ -51,12 +51,7 @@ sealed class S3StoredObjectCheck(IAmazonS3 client, S3Location target, Action<str
     async Task<(long Size, string Sha256)> ReadBackAsync(CancellationToken cancellationToken)
     {
         using var response = await client.GetObjectAsync(target.Bucket, target.ObjectKey, cancellationToken);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[81920];
-        long size = 0;
-        for (int read; (read = await response.ResponseStream.ReadAsync(buffer, cancellationToken)) > 0; size += read)
-            hash.AppendData(buffer, 0, read);
-        return (size, Convert.ToHexStringLower(hash.GetHashAndReset()));
+        return await StoredBytes.MeasureAsync(response.ResponseStream, cancellationToken);
     }
 
     async Task DeleteAsync()

@@ -12,16 +12,20 @@ public static class ApiAuthentication
     /// <summary>
     /// JWT bearer tokens of the platform's authentication service: signature (JWKS from Auth:Authority, or the PEM
     /// keys of Auth:SigningKeyFiles), issuer, audience and lifetime checked; roles read from Auth:RoleClaim and
-    /// mapped onto the reader, operator and admin policies. No token: 401; a token without the role: 403.
+    /// mapped onto the reader, operator and admin policies. No token: 401; a token without the role: 403. The reader
+    /// policy is also the fallback: an endpoint that names no policy and does not allow anonymous callers is a reader's.
     /// </summary>
     public static IHostApplicationBuilder AddApiAuthentication(this IHostApplicationBuilder builder)
     {
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<AuthOptions>>((jwt, auth) => Configure(jwt, auth.Value));
+        var reader = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireAssertion(context =>
+            Holds(context, auth => [.. auth.EffectiveReaderRoles, .. auth.EffectiveOperatorRoles, .. auth.EffectiveAdminRoles])).Build();
         builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(ApiRoles.Reader, policy => policy.RequireAuthenticatedUser().RequireAssertion(context =>
-                Holds(context, auth => [.. auth.EffectiveReaderRoles, .. auth.EffectiveOperatorRoles, .. auth.EffectiveAdminRoles])))
+            .AddPolicy(ApiRoles.Reader, reader)
+            // Denied by default: an endpoint mapped without RequireAuthorization or AllowAnonymous needs a reader at least.
+            .SetFallbackPolicy(reader)
             .AddPolicy(ApiRoles.Operator, policy => policy.RequireAuthenticatedUser().RequireAssertion(context =>
                 Holds(context, auth => [.. auth.EffectiveOperatorRoles, .. auth.EffectiveAdminRoles])))
             .AddPolicy(ApiRoles.Admin, policy => policy.RequireAuthenticatedUser().RequireAssertion(context =>

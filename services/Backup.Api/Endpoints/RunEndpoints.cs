@@ -32,13 +32,15 @@ public static class RunEndpoints
             .WithSummary("One run with its state timeline, once stored its artifact's manifest, and its verification with the drill's proofs.")
             .WithDescription("Role reader (or operator, admin). 404 when the catalog has no such run (yet: a run just requested appears once the catalog has its BackupRequested).")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
-        api.MapGet("/runs/{runId:guid}/artifact", DownloadAsync).RequireAuthorization(ApiRoles.Operator).WithName("DownloadArtifact").WithTags("Runs")
+        api.MapGet("/runs/{runId:guid}/artifact", DownloadAsync).RequireAuthorization(ApiRoles.Operator)
+            .RequireRateLimiting(ApiRateLimits.Downloads).WithName("DownloadArtifact").WithTags("Runs")
             .WithSummary("The run's artifact, streamed, with Range support; its SHA-256 in the Digest and X-Backup-Sha256 headers.")
-            .WithDescription("Role operator (or admin). A Range header (bytes=...) is answered 206 when the store's stream can seek (file system); otherwise the whole artifact is sent with 200. X-Backup-Sha256 (hex) and Digest (sha-256=base64) carry the artifact's SHA-256 from its manifest. Audited. 409 when the run has no artifact (not Completed or Delivered); 404 when the run, or its artifact or manifest in the store, is missing.")
+            .WithDescription("Role operator (or admin). A Range header (bytes=...) is answered 206 when the store's stream can seek (file system); otherwise the whole artifact is sent with 200. X-Backup-Sha256 (hex) and Digest (sha-256=base64) carry the artifact's SHA-256 from its manifest. Audited. 409 when the run has no artifact (not Completed or Delivered); 404 when the run, or its artifact or manifest in the store, is missing; 500 when the run's catalog row names an artifact key that is not the run's own (another source's or run's): nothing is opened. 429 (Retry-After) over Api:DownloadsPerMinute per caller.")
             .Produces<Stream>(StatusCodes.Status200OK, contentType: "application/octet-stream")
             .Produces<Stream>(StatusCodes.Status206PartialContent, contentType: "application/octet-stream")
             .WithArtifactHeaders()
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         api.MapDelete("/runs/{runId:guid}/artifact", DeleteAsync).RequireAuthorization(ApiRoles.Admin).WithName("DeleteArtifact")
             .WithSummary("Deletes a run's artifact and manifest (admin); the run becomes Expired. The newest good backup of a source needs force=true.")
             .Produces(StatusCodes.Status204NoContent)
@@ -149,9 +151,7 @@ public static class RunEndpoints
         if (run is null) return Problems.NotFound($"No run {runId} in the catalog (a run just requested appears once the catalog has its BackupRequested).");
         var timeline = await catalog.BackupRunTransitions.AsNoTracking().Where(t => t.RunId == runId).OrderBy(t => t.Id)
             .Select(t => new RunTransition(t.FromState, t.ToState, t.Event, t.At, t.Detail)).ToListAsync(cancellationToken);
-        var manifest = run.ArtifactKey is not null && ArtifactKey.TryParse(run.ArtifactKey, out var key)
-            ? await store.ReadManifestAsync(key, cancellationToken)
-            : null;
+        var manifest = RunArtifacts.OwnKey(run) is { } key ? await store.ReadManifestAsync(key, cancellationToken) : null;
         var deletion = await catalog.ArtifactDeletions.AsNoTracking().Where(d => d.RunId == runId)
             .Select(d => new RunDeletion(d.ReasonCode, d.Reason, d.RequestedBy, d.RequestedAt, d.Attempts, d.LastError, d.DeletedAt))
             .SingleOrDefaultAsync(cancellationToken);

@@ -38,10 +38,3 @@ public sealed record RunDeletion(string ReasonCode, string Reason, string Reques
 
 /// <summary>What POST /sources/{source}/backups answers: the run to follow.</summary>
 public sealed record BackupAccepted(Guid RunId, string Source, DateTimeOffset RequestedAt, string Status);
-
-/// <summary>Where a run's artifact is: its key when the run is Completed or Delivered and the key is one the dumper makes; else null.</summary>
-public static class RunArtifacts
-{
-    public static ArtifactKey? StoredKey(BackupRun run) =>
-        BackupRunStates.WithArtifact.Contains(run.CurrentState) && ArtifactKey.TryParse(run.ArtifactKey, out var key) ? key : null;
-}

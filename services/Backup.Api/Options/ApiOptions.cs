@@ -22,6 +22,9 @@ public sealed class ApiOptions : IConfigurationSection<ApiOptions>
     /// <summary>Backup triggers and restore requests a caller may make per minute (fixed window per caller).</summary>
     [Range(1, 10_000)] public int RequestsPerMinute { get; set; } = 10;
 
+    /// <summary>Artifact downloads a caller may start per minute (fixed window per caller, counted apart from the requests above; each Range request counts).</summary>
+    [Range(1, 10_000)] public int DownloadsPerMinute { get; set; } = 60;
+
     /// <summary>The largest page of a list.</summary>
     [Range(1, 1000)] public int MaxPageSize { get; set; } = 200;
 }

@@ -184,12 +184,8 @@ public sealed class DumpDatabaseJob(
             || manifest.ArtifactKey != key.Value || !await store.ExistsAsync(key, cancellationToken))
             return null;
         await using var artifact = await store.OpenReadAsync(key, cancellationToken);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[81920];
-        long size = 0;
-        for (int read; (read = await artifact.ReadAsync(buffer, cancellationToken)) > 0; size += read)
-            hash.AppendData(buffer, 0, read);
-        return size == manifest.StoredSizeBytes && Convert.ToHexStringLower(hash.GetHashAndReset()) == manifest.Sha256 ? manifest : null;
+        var (size, sha256) = await StoredBytes.MeasureAsync(artifact, cancellationToken);
+        return size == manifest.StoredSizeBytes && sha256 == manifest.Sha256 ? manifest : null;
     }
 
     // What earlier attempts committed that is not a whole backup (an artifact whose attempt died before its manifest,

@@ -75,7 +75,7 @@ public static class NotifierRetry
         MailKit.Security.AuthenticationException => true, // fixed by an operator, then the next delivery goes through
         System.Net.Sockets.SocketException or IOException or SmtpProtocolException or ServiceNotConnectedException or TimeoutException => true,
         _ when CatalogOutage.IsUnavailable(e) => true,
-        NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is System.Net.Sockets.SocketException,
+        NpgsqlException { IsTransient: true } => true, // a deadlock or serialization failure (an outage is the line above)
         _ when e.InnerException is { } inner => IsTransient(inner),
         _ => false,
     };

@@ -123,6 +123,20 @@ public sealed class ComposeService(string name, IReadOnlyDictionary<string, obje
 
     public bool UsesEnvFile => Definition.ContainsKey("env_file");
 
+    /// <summary><c>read_only: true</c>: the container's root file system can't be written.</summary>
+    public bool ReadOnlyRootFileSystem => Values.Text(Definition.GetValueOrDefault("read_only")) is "true" or "True";
+
+    public IReadOnlyList<string> CapDrop => Words("cap_drop");
+
+    public IReadOnlyList<string> CapAdd => Words("cap_add");
+
+    public IReadOnlyList<string> SecurityOptions => Words("security_opt");
+
+    /// <summary><c>tmpfs:</c> entries as written ("/tmp:size=64m,mode=1777"), a single string counting as one.</summary>
+    public IReadOnlyList<string> Tmpfs => Definition.GetValueOrDefault("tmpfs") is string one ? [one] : Words("tmpfs");
+
+    private IReadOnlyList<string> Words(string key) => Values.List(Definition.GetValueOrDefault(key)).Select(Values.Text).OfType<string>().ToList();
+
     private static VolumeMount ParseShortVolume(string text)
     {
         var parts = text.Split(':');

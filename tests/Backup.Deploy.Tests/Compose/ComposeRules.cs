@@ -16,6 +16,10 @@ public static partial class ComposeRules
     public static IEnumerable<ComposeService> DotnetServices(ComposeFile compose) =>
         compose.Services.Where(service => service.Build is not null);
 
+    /// <summary>The system's own services (services/, not tools/ such as backupctl): they talk to the broker and export traces.</summary>
+    public static IEnumerable<ComposeService> BusServices(ComposeFile compose) =>
+        DotnetServices(compose).Where(service => ProjectFolder(service.Build!) == "services");
+
     public static IEnumerable<ComposeService> LongRunningServices(ComposeFile compose) =>
         compose.Services.Where(service => !service.IsOneShot);
 
@@ -67,17 +71,20 @@ public static partial class ComposeRules
             {
                 yield return $"{service.Name}: no SERVICE build arg naming the project to publish";
             }
-            else if (!File.Exists(Path.Combine(context, "services", project, project + ".csproj")))
+            else if (!File.Exists(Path.Combine(context, ProjectFolder(build), project, project + ".csproj")))
             {
-                yield return $"{service.Name}: SERVICE={project} but services/{project}/{project}.csproj does not exist";
+                yield return $"{service.Name}: SERVICE={project} but {ProjectFolder(build)}/{project}/{project}.csproj does not exist";
             }
             else if (!service.IsOneShot &&
-                     !File.ReadAllText(Path.Combine(context, "services", project, project + ".csproj")).Contains("Microsoft.NET.Sdk.Web", StringComparison.Ordinal))
+                     !File.ReadAllText(Path.Combine(context, ProjectFolder(build), project, project + ".csproj")).Contains("Microsoft.NET.Sdk.Web", StringComparison.Ordinal))
             {
                 yield return $"{service.Name}: probed over HTTP, but {project} is not an ASP.NET Core (Microsoft.NET.Sdk.Web) project";
             }
         }
     }
+
+    /// <summary>The folder holding the project: the build arg PROJECT_FOLDER, services by default (as in the Dockerfile).</summary>
+    public static string ProjectFolder(BuildSpec build) => build.Args.GetValueOrDefault("PROJECT_FOLDER") ?? "services";
 
     public static IEnumerable<string> Images(ComposeFile compose)
     {
@@ -138,7 +145,7 @@ public static partial class ComposeRules
         }
 
         // The migrator too: it declares every service's exchanges, queues and bindings before they start.
-        foreach (var service in DotnetServices(compose))
+        foreach (var service in BusServices(compose))
         {
             if (service.DependsOn.GetValueOrDefault("rabbitmq") != "service_healthy")
             {
@@ -191,7 +198,7 @@ public static partial class ComposeRules
                 .Concat((service.Build?.Args ?? new Dictionary<string, string?>()).Select(entry => ("build arg", entry.Key, entry.Value)));
             foreach (var (kind, key, value) in settings)
             {
-                if (SecretName().IsMatch(key) && !(value ?? "").StartsWith("/run/secrets", StringComparison.Ordinal))
+                if (SecretName().IsMatch(key) && !(value ?? "").StartsWith("/run/secrets", StringComparison.Ordinal) && !NamesAKeyFile(key, value))
                 {
                     yield return $"{service.Name}: {kind} {key} looks like a secret; mount it as a compose secret instead";
                 }
@@ -280,7 +287,7 @@ public static partial class ComposeRules
                 }
             }
 
-            if (!service.Environment.ContainsKey("OTEL_EXPORTER_OTLP_ENDPOINT"))
+            if (BusServices(compose).Contains(service) && !service.Environment.ContainsKey("OTEL_EXPORTER_OTLP_ENDPOINT"))
             {
                 yield return $"{service.Name}: no OTEL_EXPORTER_OTLP_ENDPOINT, so its traces go nowhere";
             }
@@ -420,6 +427,13 @@ public static partial class ComposeRules
         user is null || user.Split(':')[0].Trim() is "" or "root" or "0";
 
     private static string Describe(object? port) => port is string text ? text : string.Join(", ", Values.Map(port).Select(entry => $"{entry.Key}={entry.Value}"));
+
+    /// <summary>A setting that gives the path of a key file (Restore__SecretKeyFile: /var/lib/backup/keys/...): a path, not the secret.</summary>
+    static bool NamesAKeyFile(string key, string? value) =>
+        KeyFileSetting().IsMatch(key) && value is not null && value.StartsWith('/') && !value.Contains(' ', StringComparison.Ordinal);
+
+    [GeneratedRegex(@"KeyFiles?(__\d+)?$")]
+    private static partial Regex KeyFileSetting();
 
     [GeneratedRegex("password|secret|pass|pwd|token|apikey|api_key", RegexOptions.IgnoreCase)]
     private static partial Regex SecretName();

@@ -73,7 +73,7 @@ public sealed class When_runs_and_sources_show_their_verification(TestInfrastruc
                 {
                     CorrelationId = id, Source = source, CurrentState = state, RequestedAt = Now - ago - TimeSpan.FromMinutes(5),
                     StartedAt = Now - ago - TimeSpan.FromMinutes(4), CompletedAt = failed ? null : Now - ago, FailedAt = failed ? Now - ago : null,
-                    FailureCode = failed ? "DumpFailed" : null, ArtifactKey = failed ? null : $"{source}/x/{id:N}.dump.zst", UpdatedAt = Now - ago,
+                    FailureCode = failed ? "DumpFailed" : null, ArtifactKey = failed ? null : Backup.Storage.ArtifactKey.Create(source, id, Now - ago).Value, UpdatedAt = Now - ago,
                 });
             }
             await catalog.SaveChangesAsync();

@@ -29,6 +29,41 @@ public sealed class ServiceProcess : IAsyncDisposable
     public static async Task<ServiceProcess> StartAsync(string project, IReadOnlyDictionary<string, string?> settings,
         IReadOnlySet<string> secretKeys)
     {
+        var service = await LaunchAsync(project, settings, secretKeys);
+        using var http = new HttpClient { BaseAddress = new Uri(service.Url) };
+        await Eventually.True(async () =>
+        {
+            if (service.process.HasExited) throw new InvalidOperationException($"{project} exited with {service.process.ExitCode} at start.");
+            try { return (await http.GetAsync("/health/ready")).IsSuccessStatusCode; }
+            catch (HttpRequestException) { return false; }
+        }, $"{project} (process) to report ready");
+        return service;
+    }
+
+    /// <summary>
+    /// Starts a service that is expected to refuse to start, and waits (a minute at most) for it to exit: its exit code
+    /// and everything it wrote to standard output and error.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> RunUntilExitAsync(string project, IReadOnlyDictionary<string, string?> settings,
+        IReadOnlySet<string> secretKeys)
+    {
+        await using var service = await LaunchAsync(project, settings, secretKeys);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        try
+        {
+            await service.process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{project} was expected to refuse to start but still runs after a minute. Output:\n" +
+                string.Join('\n', service.Output));
+        }
+        service.process.WaitForExit(); // the end of its redirected output too
+        return (service.process.ExitCode, string.Join('\n', service.Output));
+    }
+
+    static async Task<ServiceProcess> LaunchAsync(string project, IReadOnlyDictionary<string, string?> settings, IReadOnlySet<string> secretKeys)
+    {
         var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
         var dll = Path.Combine(RepositoryRoot.Path, "services", project, "bin", configuration, "net10.0", project + ".dll");
         if (!File.Exists(dll)) throw new FileNotFoundException($"Build {project} first ({configuration}).", dll);
@@ -60,13 +95,6 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, line) => { if (line.Data is not null) service.Output.Enqueue(line.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        using var http = new HttpClient { BaseAddress = new Uri(url) };
-        await Eventually.True(async () =>
-        {
-            if (process.HasExited) throw new InvalidOperationException($"{project} exited with {process.ExitCode} at start.");
-            try { return (await http.GetAsync("/health/ready")).IsSuccessStatusCode; }
-            catch (HttpRequestException) { return false; }
-        }, $"{project} (process) to report ready");
         return service;
     }
 

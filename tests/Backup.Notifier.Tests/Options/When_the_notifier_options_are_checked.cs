@@ -78,4 +78,20 @@ public sealed class When_the_notifier_options_are_checked
         Assert.Contains(problems, p => p.StartsWith("Smtp:Retries:", StringComparison.Ordinal));
         Assert.Empty(ValidatedOptions.Problems(new SmtpOptions { Host = "smtp.example.com", Retries = 1 }, SmtpOptions.Section));
     }
+
+    [Fact]
+    public void A_username_over_a_connection_without_TLS_is_refused_unless_plaintext_auth_is_allowed()
+    {
+        static List<string> Of(SmtpOptions smtp) => ValidatedOptions.Problems(smtp, SmtpOptions.Section).ToList();
+        var plaintext = new SmtpOptions { Host = "smtp.example.com", Port = 25, Security = SmtpSecurity.None, Username = "backup" };
+
+        var problem = Assert.Single(Of(plaintext));
+        Assert.StartsWith("Smtp:Security: is None while Smtp:Username is set", problem, StringComparison.Ordinal);
+        Assert.Contains("Smtp:AllowPlaintextAuth", problem, StringComparison.Ordinal);
+
+        plaintext.AllowPlaintextAuth = true;
+        Assert.Empty(Of(plaintext));
+        Assert.Empty(Of(new SmtpOptions { Host = "smtp.example.com", Security = SmtpSecurity.StartTls, Username = "backup" }));
+        Assert.Empty(Of(new SmtpOptions { Host = "mailpit", Port = 1025, Security = SmtpSecurity.None }));
+    }
 }
