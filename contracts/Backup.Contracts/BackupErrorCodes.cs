@@ -10,7 +10,7 @@ public static class BackupErrorCodes
     /// <summary>The request names a source the dumper has no configuration for.</summary>
     public const string UnknownSource = "UnknownSource";
 
-    /// <summary>The source database refused the configured credentials.</summary>
+    /// <summary>The source database refused the configured credentials, or (SslMode VerifyCA/VerifyFull) its TLS certificate was not accepted.</summary>
     public const string AuthenticationFailed = "AuthenticationFailed";
 
     /// <summary>The source database could not be reached (retried before it is reported).</summary>

@@ -19,6 +19,10 @@
 # (BACKUP_BARE_PG_*: superuser dr_admin, no other role) stands in for a disaster-recovery server that has none
 # of the roles the tests create on the main one; restores are tested onto it.
 #
+# Both PostgreSQL servers offer TLS (ssl=on) with a certificate for 127.0.0.1 and localhost signed by a throwaway CA
+# made here (BACKUP_PG_CA_FILE in infra.env: what a client verifies them with); clients that don't ask for TLS keep
+# working. Members of the role backup_tls_only (made by whoever needs it) may connect over TLS only (hostnossl reject).
+#
 # Everything lives under DIR, so several instances (different DIRs) can run side by side.
 # Secrets never appear on a command line: RabbitMQ reads its credentials from rabbitmq.conf,
 # initdb from a --pwfile, curl from a -K config file, all mode 0600.
@@ -79,7 +83,7 @@ missing_packages() {
   [[ -x $PG_BIN/initdb && -x $PG_BIN/pg_ctl ]] || echo postgresql-15
   [[ -x $PG_BIN/psql && -x $PG_BIN/pg_dump ]] || echo postgresql-client-15
   command -v curl >/dev/null 2>&1 || echo curl
-  command -v openssl >/dev/null 2>&1 || echo openssl # the broker's TLS listener's test certificates
+  command -v openssl >/dev/null 2>&1 || echo openssl # the throwaway CAs and certificates of the broker's and the servers' TLS
   command -v zstd >/dev/null 2>&1 || echo zstd # the stock-tools restore: zstd -dc X | pg_restore
   command -v gpg >/dev/null 2>&1 || echo gnupg # decrypting artifacts, and the encryption tests
   s3rver_missing_packages # the S3 artifact store's tests
@@ -150,6 +154,7 @@ BACKUP_PG_PORT=$BACKUP_PG_PORT
 BACKUP_PG_USER=$PG_SUPERUSER
 BACKUP_PG_PASSWORD=$BACKUP_PG_PASSWORD
 BACKUP_PG_BIN=$PG_BIN
+BACKUP_PG_CA_FILE=$(pg_ca_file)
 BACKUP_BARE_PG_HOST=127.0.0.1
 BACKUP_BARE_PG_PORT=$BACKUP_BARE_PG_PORT
 BACKUP_BARE_PG_USER=$PG_BARE_SUPERUSER
@@ -370,6 +375,34 @@ choose_pg_root() {
   if is_root; then chown "$PG_SYSTEM_USER:" "$PG_ROOT"; fi
 }
 
+# TLS for both clusters: a throwaway CA (DIR/pg-tls, its key never leaves it) and one server certificate for
+# 127.0.0.1 and localhost, with its key in PG_ROOT/tls, readable only by the PostgreSQL user. EC P-256: fast to make.
+pg_ca_file() { printf '%s/pg-tls/ca.crt' "$DIR"; }
+pg_server_tls_dir() { printf '%s/tls' "$PG_ROOT"; }
+
+make_pg_certificates() {
+  local ca="$DIR/pg-tls" server
+  server=$(pg_server_tls_dir)
+  mkdir -p "$ca" "$server"
+  chmod 0700 "$ca" "$server"
+  log "making a throwaway CA and a server certificate for 127.0.0.1 and localhost"
+  (umask 077 && openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -days 30 \
+    -subj "/CN=backup-infra throwaway CA" -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$ca/ca.key" -out "$ca/ca.crt" 2>/dev/null &&
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -subj "/CN=localhost" \
+      -keyout "$server/server.key" -out "$ca/server.csr" 2>/dev/null &&
+    printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=critical,CA:FALSE" \
+      "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >"$ca/server.ext" &&
+    openssl x509 -req -in "$ca/server.csr" -CA "$ca/ca.crt" -CAkey "$ca/ca.key" -set_serial "0x$(random_hex8)" \
+      -days 30 -sha256 -extfile "$ca/server.ext" -out "$server/server.crt" 2>/dev/null) ||
+    die "could not make the PostgreSQL servers' certificates with openssl"
+  rm -f "$ca/server.csr" "$ca/server.ext"
+  chmod 0755 "$ca"
+  chmod 0644 "$ca/ca.crt" "$server/server.crt"
+  chmod 0600 "$server/server.key"
+  if is_root; then chown -R "$PG_SYSTEM_USER:" "$server"; fi
+}
+
 # Two clusters: the main one in PG_ROOT, the bare one in PG_ROOT/bare. Each function below takes the cluster's
 # folder (its data/ and sock/ folders and its logs are in it) and its port.
 bare_pg_root() { printf '%s/bare' "$PG_ROOT"; }
@@ -409,7 +442,14 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 logging_collector = off
+ssl = on
+ssl_cert_file = '$(pg_server_tls_dir)/server.crt'
+ssl_key_file = '$(pg_server_tls_dir)/server.key'
 EOF
+  # First rule: members of backup_tls_only are turned away without TLS (tests show that a client really used it).
+  printf '%s\n%s\n' "hostnossl all +backup_tls_only 127.0.0.1/32 reject" "$(cat "$root/data/pg_hba.conf")" >"$root/data/pg_hba.conf.new"
+  mv "$root/data/pg_hba.conf.new" "$root/data/pg_hba.conf"
+  if is_root; then chown "$PG_SYSTEM_USER:" "$root/data/pg_hba.conf"; fi
 }
 
 start_pg() { # start_pg ROOT PORT
@@ -467,6 +507,7 @@ create_instance() {
   write_rabbit_tls
   write_env_files
   configure_s3rver
+  make_pg_certificates
 
   start_rabbit_in_background # boots while PostgreSQL is initialised
   start_bare_pg_in_background

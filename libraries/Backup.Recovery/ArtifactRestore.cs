@@ -443,7 +443,7 @@ public static partial class ArtifactRestore
             .. options,
             archivePath,
         ];
-        using var restore = settings.Tools.StartPgRestore(arguments, feedInput: false, passFile);
+        using var restore = settings.Tools.StartPgRestore(arguments, feedInput: false, passFile, server.Tls);
         var output = restore.StandardOutput.ReadToEndAsync(cancellationToken);
         var errors = restore.StandardError.ReadToEndAsync(cancellationToken);
         try
@@ -483,7 +483,9 @@ public static partial class ArtifactRestore
         catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException)
         {
             await connection.DisposeAsync();
-            var why = e is PostgresException postgres ? postgres.MessageText : e.Message;
+            var why = e is PostgresException postgres ? postgres.MessageText
+                : PgTls.HandshakeProblem(e) is { } handshake ? $"{handshake} with SslMode {server.Tls.Mode} and root certificate file '{server.Tls.RootCertificateFile}'"
+                : e.Message;
             throw new RecoveryException(RecoveryErrorCode.ConnectionFailed,
                 $"Could not connect to database {database} on {server.Describe()}: {why}. {caller.CheckConnection}");
         }

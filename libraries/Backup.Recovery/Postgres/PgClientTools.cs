@@ -52,11 +52,14 @@ public sealed class PgClientTools
             $"No pg_restore on PATH nor in {DebianPostgres15Bin}. Install the PostgreSQL client (postgresql-client-15) or give {caller.PgBin} DIR.");
     }
 
-    /// <summary>Starts pg_restore with its output and errors redirected, and standard input when <paramref name="feedInput"/>.</summary>
-    public Process StartPgRestore(IEnumerable<string> arguments, bool feedInput, string? passFile = null) =>
-        Start(PgRestore, arguments, feedInput, passFile);
+    /// <summary>
+    /// Starts pg_restore with its output and errors redirected, and standard input when <paramref name="feedInput"/>;
+    /// one that connects gets the server's password file and TLS settings (PGSSLMODE, PGSSLROOTCERT).
+    /// </summary>
+    public Process StartPgRestore(IEnumerable<string> arguments, bool feedInput, string? passFile = null, PgTls? tls = null) =>
+        Start(PgRestore, arguments, feedInput, passFile, tls);
 
-    Process Start(string program, IEnumerable<string> arguments, bool feedInput, string? passFile)
+    Process Start(string program, IEnumerable<string> arguments, bool feedInput, string? passFile, PgTls? tls)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -71,6 +74,8 @@ public sealed class PgClientTools
             start.ArgumentList.Add(argument);
         var settings = new Dictionary<string, string> { ["PGAPPNAME"] = caller.Name, ["PGCONNECT_TIMEOUT"] = "15" };
         if (passFile is not null) settings["PGPASSFILE"] = passFile;
+        foreach (var (name, value) in tls?.LibpqSettings() ?? [])
+            settings[name] = value;
         PgClientEnvironment.Apply(start, settings);
         try
         {

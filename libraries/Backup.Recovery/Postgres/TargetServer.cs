@@ -1,3 +1,4 @@
+using Backup.Archive;
 using Npgsql;
 
 namespace Backup.Recovery.Postgres;
@@ -38,6 +39,9 @@ public sealed class TargetServer
 
     public string MaintenanceDatabase { get; }
 
+    /// <summary>TLS to this server, for Npgsql's connections and pg_restore's alike.</summary>
+    public PgTls Tls { get; init; } = PgTls.Default;
+
     /// <summary>"host:port".</summary>
     public string Address => $"{Host}:{Port}";
 
@@ -58,7 +62,7 @@ public sealed class TargetServer
     /// <summary>A connection (not opened) to <paramref name="database"/>; <paramref name="commandTimeout"/> 0: none (a table's COPY can take long).</summary>
     public NpgsqlConnection Connect(string database, int commandTimeout = 30)
     {
-        var connectionString = new NpgsqlConnectionStringBuilder
+        var settings = new NpgsqlConnectionStringBuilder
         {
             Host = Host,
             Port = Port,
@@ -69,13 +73,16 @@ public sealed class TargetServer
             Timeout = 15,
             CommandTimeout = commandTimeout,
             ApplicationName = ApplicationName,
-        }.ConnectionString;
+        };
+        Tls.ApplyTo(settings);
+        var connectionString = settings.ConnectionString;
         // Npgsql's slim builder: only the basic types a restore reads (text, integers, booleans), so a fresh process
-        // (backupctl) does not set up, and compile, every type Npgsql knows before its first connection.
+        // (backupctl) does not set up, and compile, every type Npgsql knows before its first connection; and TLS, which
+        // the slim builder leaves out unless asked (without it, Prefer connects in plain text and VerifyFull fails).
         lock (dataSources)
         {
             if (!dataSources.TryGetValue(connectionString, out var dataSource))
-                dataSources[connectionString] = dataSource = new NpgsqlSlimDataSourceBuilder(connectionString).Build();
+                dataSources[connectionString] = dataSource = new NpgsqlSlimDataSourceBuilder(connectionString).EnableTransportSecurity().Build();
             return dataSource.CreateConnection();
         }
     }

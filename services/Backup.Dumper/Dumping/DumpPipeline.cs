@@ -94,6 +94,12 @@ public sealed class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool too
             return DumpResult.Failure(BackupErrorCodes.DumpFailed,
                 $"PostgreSQL refused to open source '{sourceName}' ({where}): {e.SqlState} {e.MessageText}.");
         }
+        catch (NpgsqlException e) when (PgTls.HandshakeProblem(e) is { } handshake)
+        {
+            // The server failed to prove who it is: trying again changes nothing, as with refused credentials.
+            return DumpResult.Failure(BackupErrorCodes.AuthenticationFailed,
+                $"Could not connect to source '{sourceName}' ({where}) with SslMode {source.SslMode}: {handshake}. Check that Sources:{sourceName}:RootCertificateFile ('{source.RootCertificateFile}') holds the CA that signed the server's certificate, and with VerifyFull that the certificate names Sources:{sourceName}:Host.");
+        }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
             return DumpResult.Failure(BackupErrorCodes.ConnectionFailed,
@@ -128,7 +134,7 @@ public sealed class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool too
         using (temporary)
         {
             var passFile = await temporary.WriteFileAsync("pgpass", Encoding.UTF8.GetBytes(PgDumpArguments.PgPassLine(source) + "\n"), cancellationToken);
-            using var dump = Process.Start(tools.Start("pg_dump", PgDumpArguments.For(source, session.Snapshot), passFile))
+            using var dump = Process.Start(tools.Start("pg_dump", PgDumpArguments.For(source, session.Snapshot), passFile, source.Tls))
                 ?? throw new InvalidOperationException("pg_dump did not start.");
             dump.StandardInput.Close();
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -242,7 +248,9 @@ public sealed class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool too
                 $"pg_dump is older than the server of source '{sourceName}'. Point Dumper:PgBinDirectory at a pg_dump at least as new as the server. pg_dump said: {stderr}");
         if (stderr.Contains("could not connect", StringComparison.OrdinalIgnoreCase)
             || stderr.Contains("connection refused", StringComparison.OrdinalIgnoreCase)
-            || stderr.Contains("timeout expired", StringComparison.OrdinalIgnoreCase))
+            || stderr.Contains("timeout expired", StringComparison.OrdinalIgnoreCase)
+            || stderr.Contains("SSL error", StringComparison.OrdinalIgnoreCase)
+            || stderr.Contains("root certificate", StringComparison.OrdinalIgnoreCase))
             return DumpResult.Failure(BackupErrorCodes.ConnectionFailed,
                 $"pg_dump could not connect to source '{sourceName}' ({where}). pg_dump said: {stderr}");
         return DumpResult.Failure(BackupErrorCodes.DumpFailed,

@@ -34,9 +34,10 @@ public sealed partial class PgDumpTool(IOptions<DumperOptions> options)
 
     /// <summary>
     /// A start for one of the client programs: arguments as a list, no shell, and an allowlist environment
-    /// (<see cref="PgClientEnvironment"/>): none of this process's variables but PATH and the locale.
+    /// (<see cref="PgClientEnvironment"/>): none of this process's variables but PATH and the locale. A program that
+    /// connects gets the source's password file and its TLS settings (PGSSLMODE, PGSSLROOTCERT).
     /// </summary>
-    public ProcessStartInfo Start(string program, IEnumerable<string> arguments, string? passFile = null)
+    public ProcessStartInfo Start(string program, IEnumerable<string> arguments, string? passFile = null, PgTls? tls = null)
     {
         var start = new ProcessStartInfo(PathOf(program))
         {
@@ -50,6 +51,8 @@ public sealed partial class PgDumpTool(IOptions<DumperOptions> options)
             start.ArgumentList.Add(argument);
         var settings = new Dictionary<string, string> { ["PGCONNECT_TIMEOUT"] = "15", ["PGAPPNAME"] = "backup-dumper" };
         if (passFile is not null) settings["PGPASSFILE"] = passFile;
+        foreach (var (name, value) in tls?.LibpqSettings() ?? [])
+            settings[name] = value;
         PgClientEnvironment.Apply(start, settings);
         return start;
     }

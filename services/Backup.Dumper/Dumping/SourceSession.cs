@@ -30,7 +30,7 @@ public sealed class SourceSession : IAsyncDisposable
 
     public static async Task<SourceSession> OpenAsync(SourceOptions source, CancellationToken cancellationToken)
     {
-        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
+        var settings = new NpgsqlConnectionStringBuilder
         {
             Host = source.Host,
             Port = source.Port,
@@ -40,7 +40,9 @@ public sealed class SourceSession : IAsyncDisposable
             ApplicationName = "backup-dumper",
             Timeout = 15,
             Pooling = false,
-        }.ConnectionString);
+        };
+        source.Tls.ApplyTo(settings);
+        var connection = new NpgsqlConnection(settings.ConnectionString);
         try
         {
             await connection.OpenAsync(cancellationToken);

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
+using Backup.Archive;
 using Backup.ServiceDefaults;
 using Backup.ServiceDefaults.Options;
 
@@ -28,6 +29,17 @@ public sealed partial class SourceOptions : ISelfValidatingOptions
 
     /// <summary>A secret: from a secret file or the environment, never appsettings. Reaches pg_dump through a 0600 PGPASSFILE.</summary>
     public string Password { get; set; } = "";
+
+    /// <summary>
+    /// TLS to this source, for the dumper's session and pg_dump alike. Prefer (the default) encrypts when the server
+    /// offers TLS but checks no certificate; production should use VerifyFull with <see cref="RootCertificateFile"/>.
+    /// </summary>
+    public PgSslMode SslMode { get; set; } = PgSslMode.Prefer;
+
+    /// <summary>PEM file of the CA that signed the source server's certificate; required with VerifyCA and VerifyFull.</summary>
+    public string RootCertificateFile { get; set; } = "";
+
+    public PgTls Tls => new(SslMode, RootCertificateFile);
 
     /// <summary>Only these schemas (pg_dump --schema). Empty: all.</summary>
     public string[] IncludeSchemas { get; set; } = [];
@@ -68,6 +80,8 @@ public sealed partial class SourceOptions : ISelfValidatingOptions
             yield return (nameof(Database), "must be a plain database name (letters, digits, '_', '.', '$', '-'; not starting with '-'; no '=').");
         if (Username.Length > 0 && !PlainName().IsMatch(Username))
             yield return (nameof(Username), "must be a plain role name.");
+        foreach (var problem in Tls.Problems())
+            yield return problem;
         foreach (var problem in Names(nameof(IncludeSchemas), IncludeSchemas, Identifier()))
             yield return problem;
         foreach (var problem in Names(nameof(ExcludeSchemas), ExcludeSchemas, Identifier()))

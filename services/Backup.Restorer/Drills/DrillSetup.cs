@@ -50,10 +50,13 @@ public sealed class DrillSetup(IOptions<DrillOptions> drills, IOptions<RestoreOp
         {
             var password = restoreOptions.Password.Length > 0 ? restoreOptions.Password : null;
             return new TargetServer(restoreOptions.Host, restoreOptions.Port, restoreOptions.Username, _ => password, DrillCaller.Instance.Name,
-                restoreOptions.MaintenanceDatabase);
+                restoreOptions.MaintenanceDatabase) { Tls = restoreOptions.Tls };
         }
         var own = drill.Password.Length > 0 ? drill.Password : null;
-        return new TargetServer(drill.Host, drill.Port, drill.Username, _ => own, DrillCaller.Instance.Name, drill.MaintenanceDatabase);
+        return new TargetServer(drill.Host, drill.Port, drill.Username, _ => own, DrillCaller.Instance.Name, drill.MaintenanceDatabase)
+        {
+            Tls = drill.Tls,
+        };
     }
 
     static DecryptionKeys? Keys(DrillOptions drill, RestoreOptions restore)

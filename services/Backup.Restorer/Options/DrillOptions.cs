@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
+using Backup.Archive;
 using Backup.ServiceDefaults;
 using Backup.ServiceDefaults.Options;
 
@@ -28,6 +29,17 @@ public sealed partial class DrillOptions : IConfigurationSection<DrillOptions>, 
 
     /// <summary>A secret: from a secret file or the environment.</summary>
     public string Password { get; set; } = "";
+
+    /// <summary>
+    /// TLS to the drill server when Host is set (empty Host: Restore:SslMode and Restore:RootCertificateFile), for Npgsql and pg_restore alike. Prefer (the default) encrypts when the server offers TLS but
+    /// checks no certificate; production should use VerifyFull with <see cref="RootCertificateFile"/>.
+    /// </summary>
+    public PgSslMode SslMode { get; set; } = PgSslMode.Prefer;
+
+    /// <summary>PEM file of the CA that signed the drill server's certificate; required with VerifyCA and VerifyFull.</summary>
+    public string RootCertificateFile { get; set; } = "";
+
+    public PgTls Tls => new(SslMode, RootCertificateFile);
 
     public string MaintenanceDatabase { get; set; } = "postgres";
 
@@ -91,6 +103,13 @@ public sealed partial class DrillOptions : IConfigurationSection<DrillOptions>, 
             yield return (nameof(Username), "must be a plain role name.");
         if (!PlainName().IsMatch(MaintenanceDatabase))
             yield return (nameof(MaintenanceDatabase), "must be a plain database name, such as postgres.");
+        if (Host.Length > 0)
+        {
+            foreach (var problem in Tls.Problems())
+                yield return problem;
+        }
+        else if (Tls != PgTls.Default)
+            yield return (nameof(SslMode), $"{nameof(SslMode)} and {nameof(RootCertificateFile)} apply only with {Section}:{nameof(Host)}; without it drills go to the restore server with Restore:SslMode and Restore:RootCertificateFile.");
         if (SecretKeyFile.Length > 0 && !File.Exists(SecretKeyFile))
             yield return (nameof(SecretKeyFile), $"'{SecretKeyFile}' does not exist; give the path of an administrator's secret key file ('gpg --export-secret-keys --armor <fingerprint>').");
         if (SecretKeyFile.Length == 0 && SecretKeyPassphrase.Length > 0)

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
+using Backup.Archive;
 using Backup.Recovery;
 using Backup.Recovery.Postgres;
 using Backup.Restorer.Restoring;
@@ -29,6 +30,17 @@ public sealed partial class RestoreOptions : IConfigurationSection<RestoreOption
 
     /// <summary>A secret: from a secret file or the environment, never appsettings. Reaches pg_restore through a 0600 PGPASSFILE.</summary>
     public string Password { get; set; } = "";
+
+    /// <summary>
+    /// TLS to the restore server (and to the drill server when Drills:Host is empty), for Npgsql and pg_restore alike. Prefer (the default) encrypts when the server offers TLS but
+    /// checks no certificate; production should use VerifyFull with <see cref="RootCertificateFile"/>.
+    /// </summary>
+    public PgSslMode SslMode { get; set; } = PgSslMode.Prefer;
+
+    /// <summary>PEM file of the CA that signed the restore server's certificate; required with VerifyCA and VerifyFull.</summary>
+    public string RootCertificateFile { get; set; } = "";
+
+    public PgTls Tls => new(SslMode, RootCertificateFile);
 
     /// <summary>The database the restorer connects to for CREATE and DROP DATABASE.</summary>
     [Required] public string MaintenanceDatabase { get; set; } = "postgres";
@@ -71,6 +83,8 @@ public sealed partial class RestoreOptions : IConfigurationSection<RestoreOption
             yield return (nameof(Username), "must be a plain role name.");
         if (MaintenanceDatabase.Length > 0 && !PlainName().IsMatch(MaintenanceDatabase))
             yield return (nameof(MaintenanceDatabase), "must be a plain database name, such as postgres.");
+        foreach (var problem in Tls.Problems())
+            yield return problem;
 
         if (PgClientProblem() is { } pgBin)
             yield return (nameof(PgBinDirectory), pgBin);

@@ -16,16 +16,21 @@ namespace Backup.Restorer.Restoring;
 public sealed class RestorerSetup(IOptions<RestoreOptions> options, IArtifactStore store)
 {
     /// <summary>The restore server's maintenance database, for the readiness check.</summary>
-    public static string ConnectionString(RestoreOptions options) => new NpgsqlConnectionStringBuilder
+    public static string ConnectionString(RestoreOptions options)
     {
-        Host = options.Host,
-        Port = options.Port,
-        Username = options.Username,
-        Password = options.Password.Length > 0 ? options.Password : null,
-        Database = options.MaintenanceDatabase,
-        Timeout = 5,
-        ApplicationName = RestorerCaller.Instance.Name,
-    }.ConnectionString;
+        var settings = new NpgsqlConnectionStringBuilder
+        {
+            Host = options.Host,
+            Port = options.Port,
+            Username = options.Username,
+            Password = options.Password.Length > 0 ? options.Password : null,
+            Database = options.MaintenanceDatabase,
+            Timeout = 5,
+            ApplicationName = RestorerCaller.Instance.Name,
+        };
+        options.Tls.ApplyTo(settings);
+        return settings.ConnectionString;
+    }
 
     public RestoreSettings For(ArtifactKey key)
     {
@@ -36,7 +41,7 @@ public sealed class RestorerSetup(IOptions<RestoreOptions> options, IArtifactSto
             Store = store,
             StoreRoot = store.Location,
             Server = new TargetServer(restore.Host, restore.Port, restore.Username, _ => password, RestorerCaller.Instance.Name,
-                restore.MaintenanceDatabase),
+                restore.MaintenanceDatabase) { Tls = restore.Tls },
             Tools = PgClientTools.Locate(restore.PgBinDirectory, RestorerCaller.Instance),
             Caller = RestorerCaller.Instance,
             DecryptionKeys = key.Encoding == ArtifactEncoding.ZstdOpenPgp ? Keys(restore) : null,

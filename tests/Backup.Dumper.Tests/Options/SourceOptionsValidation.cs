@@ -202,3 +202,59 @@ public class When_sources_are_bound_from_configuration
         Assert.StartsWith("Sources:demo\n: ", problem);
     }
 }
+
+public class When_a_source_asks_for_TLS
+{
+    [Fact]
+    public void VerifyFull_without_a_root_certificate_file_is_refused_naming_the_key()
+    {
+        var source = Sources.Valid();
+        source.SslMode = Archive.PgSslMode.VerifyFull;
+
+        var problem = Assert.Single(Sources.ProblemsOf(source));
+
+        Assert.StartsWith("Sources:demo:RootCertificateFile", problem);
+        Assert.Contains("is required with SslMode VerifyFull", problem);
+    }
+
+    [Fact]
+    public void A_root_certificate_file_that_does_not_exist_is_refused()
+    {
+        var source = Sources.Valid();
+        source.SslMode = Archive.PgSslMode.VerifyCA;
+        source.RootCertificateFile = "/nonexistent/ca.crt";
+
+        var problem = Assert.Single(Sources.ProblemsOf(source));
+
+        Assert.StartsWith("Sources:demo:RootCertificateFile", problem);
+        Assert.Contains("'/nonexistent/ca.crt' does not exist", problem);
+    }
+
+    [Theory]
+    [InlineData("Prefer")]
+    [InlineData("Require")]
+    public void A_root_certificate_file_with_a_mode_that_checks_no_certificate_is_refused(string mode)
+    {
+        var source = Sources.Bind(new()
+        {
+            ["Sources:demo:Host"] = "db.internal",
+            ["Sources:demo:Database"] = "demo_app",
+            ["Sources:demo:Username"] = "backup",
+            ["Sources:demo:SslMode"] = mode,
+            ["Sources:demo:RootCertificateFile"] = "/etc/ssl/ca.crt",
+        })["demo"];
+
+        var problem = Assert.Single(Sources.ProblemsOf(source));
+
+        Assert.Contains("use VerifyFull", problem);
+    }
+
+    [Fact]
+    public void Require_alone_is_accepted()
+    {
+        var source = Sources.Valid();
+        source.SslMode = Archive.PgSslMode.Require;
+
+        Assert.Empty(Sources.ProblemsOf(source));
+    }
+}

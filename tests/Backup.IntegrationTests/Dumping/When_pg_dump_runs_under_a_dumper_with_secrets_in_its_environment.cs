@@ -13,7 +13,7 @@ namespace Backup.IntegrationTests.Dumping;
 [Collection(SystemCollection.Name)]
 public sealed class When_pg_dump_runs_under_a_dumper_with_secrets_in_its_environment(TestInfrastructure infrastructure) : IAsyncLifetime
 {
-    static readonly string[] PgSettings = ["PGPASSFILE", "PGAPPNAME", "PGCONNECT_TIMEOUT"];
+    static readonly string[] PgSettings = ["PGPASSFILE", "PGAPPNAME", "PGCONNECT_TIMEOUT", "PGSSLMODE", "PGSSLROOTCERT"];
     readonly string marker = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
     BackupSystem system = null!;
     Dictionary<string, string> environment = null!;

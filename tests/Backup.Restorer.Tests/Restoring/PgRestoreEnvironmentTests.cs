@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Backup.Archive;
 using Backup.Recovery.Postgres;
 using Backup.Restorer.Restoring;
 
@@ -46,4 +47,47 @@ public class When_the_restorer_starts_pg_restore
             Environment.SetEnvironmentVariable(name, null);
         }
     }
+
+    [Fact]
+    public async Task It_gets_the_restore_servers_TLS_settings_and_not_the_restorers_own_PGSSL_variables()
+    {
+        Environment.SetEnvironmentVariable("PGSSLMODE", "disable");
+        Environment.SetEnvironmentVariable("PGSSLROOTCERT", "/somewhere/else.crt");
+        try
+        {
+            var tools = PgClientTools.Locate(null, RestorerCaller.Instance);
+            using var pgRestore = tools.StartPgRestore(["--list"], feedInput: true, passFile: "/nonexistent/pgpass",
+                tls: new PgTls(PgSslMode.VerifyFull, "/etc/backup/restore-ca.crt"));
+            using var listing = tools.StartPgRestore(["--list"], feedInput: true);
+            try
+            {
+                var withTls = await EnvironmentOf(pgRestore.Id);
+                var without = await EnvironmentOf(listing.Id);
+
+                Assert.Equal("verify-full", withTls["PGSSLMODE"]);
+                Assert.Equal("/etc/backup/restore-ca.crt", withTls["PGSSLROOTCERT"]);
+                Assert.False(without.ContainsKey("PGSSLMODE"), "pg_restore got the restorer's own PGSSLMODE");
+                Assert.False(without.ContainsKey("PGSSLROOTCERT"), "pg_restore got the restorer's own PGSSLROOTCERT");
+            }
+            finally
+            {
+                foreach (var process in new[] { pgRestore, listing })
+                {
+                    process.Kill();
+                    await process.WaitForExitAsync();
+                }
+            }
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("PGSSLMODE", null);
+            Environment.SetEnvironmentVariable("PGSSLROOTCERT", null);
+        }
+    }
+
+    static async Task<Dictionary<string, string>> EnvironmentOf(int pid) =>
+        (await File.ReadAllTextAsync($"/proc/{pid}/environ"))
+            .Split('\0', StringSplitOptions.RemoveEmptyEntries)
+            .Select(entry => entry.Split('=', 2))
+            .ToDictionary(pair => pair[0], pair => pair.Length > 1 ? pair[1] : "");
 }

@@ -92,6 +92,9 @@ public class When_the_restorer_starts
     [InlineData("Restore:SecretKeyPassphrase", "a passphrase", "Restore:SecretKeyPassphrase: is set but Restore:SecretKeyFile is not")]
     [InlineData("Restore:Passphrase", "   ", "Restore:Passphrase: is only whitespace")]
     [InlineData("Restore:Passphrase", "first\nsecond", "Restore:Passphrase: contains a line break")]
+    [InlineData("Restore:SslMode", "VerifyFull", "Restore:RootCertificateFile: is required with SslMode VerifyFull")]
+    [InlineData("Restore:RootCertificateFile", "/etc/ssl/restore-ca.crt", "Restore:RootCertificateFile: is set but SslMode is Prefer")]
+    [InlineData("Drills:SslMode", "VerifyFull", "Drills:SslMode: SslMode and RootCertificateFile apply only with Drills:Host")]
     [InlineData("Drills:Host", "db;Password=x", "Drills:Host: must be a host name")]
     [InlineData("Drills:Host", "dr-server", "Drills:Username: is required when Drills:Host is set")]
     [InlineData("Drills:RtoTarget", "00:00:00", "Drills:RtoTarget")]
@@ -110,6 +113,21 @@ public class When_the_restorer_starts
         var error = Assert.IsType<OptionsValidationException>(failure);
         Assert.Contains(message, error.Message);
         Assert.DoesNotContain("first\nsecond", error.Message);
+    }
+
+    [Fact]
+    public async Task It_refuses_a_root_certificate_file_that_is_not_PEM()
+    {
+        await using var restorer = new RestorerUnderTest();
+        var file = Path.Combine(restorer.Folder, "restore-ca.crt");
+        await File.WriteAllTextAsync(file, "not a certificate\n");
+        restorer.Settings["Restore:SslMode"] = "VerifyFull";
+        restorer.Settings["Restore:RootCertificateFile"] = file;
+
+        var failure = await restorer.StartFailure();
+
+        var error = Assert.IsType<OptionsValidationException>(failure);
+        Assert.Contains($"Restore:RootCertificateFile: '{file}' holds no PEM certificate", error.Message);
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using Backup.Archive;
 using Backup.Recovery.Postgres;
 
 namespace Backup.Ctl.Postgres;
@@ -5,11 +6,38 @@ namespace Backup.Ctl.Postgres;
 /// <summary>
 /// The PostgreSQL server to restore into: --host, --port, --username, or PGHOST, PGPORT, PGUSER, or localhost, 5432
 /// and the current user. The password is never a command-line value: it comes from --password-file, or from the
-/// password file libpq would read (PGPASSFILE or ~/.pgpass); with none, the server must not ask for one.
+/// password file libpq would read (PGPASSFILE or ~/.pgpass); with none, the server must not ask for one. TLS:
+/// --sslmode and --sslrootcert, or PGSSLMODE and PGSSLROOTCERT, as libpq reads them, or prefer; pg_restore gets
+/// them from backupctl, as it gets nothing else of backupctl's environment.
 /// </summary>
 public static class CommandLineServer
 {
-    public static TargetServer Resolve(string? host, int? port, string? username, string? passwordFile, Action<string>? warn)
+    static readonly Dictionary<string, PgSslMode> LibpqModes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["disable"] = PgSslMode.Disable,
+        ["prefer"] = PgSslMode.Prefer,
+        ["require"] = PgSslMode.Require,
+        ["verify-ca"] = PgSslMode.VerifyCA,
+        ["verify-full"] = PgSslMode.VerifyFull,
+    };
+
+    /// <summary>TLS from --sslmode and --sslrootcert, else PGSSLMODE and PGSSLROOTCERT, else prefer without a root certificate.</summary>
+    public static PgTls ResolveTls(string? sslMode, string? sslRootCert)
+    {
+        var (modeName, modeFrom) = sslMode is not null ? (sslMode, "--sslmode") : (NonEmpty("PGSSLMODE"), "PGSSLMODE");
+        var (rootCert, rootCertFrom) = sslRootCert is not null ? (sslRootCert, "--sslrootcert") : (NonEmpty("PGSSLROOTCERT"), "PGSSLROOTCERT");
+        var mode = PgSslMode.Prefer;
+        if (modeName is not null && !LibpqModes.TryGetValue(modeName, out mode))
+            throw CommandFailure.Usage($"{modeFrom} '{modeName}' is not one of {string.Join(", ", LibpqModes.Keys)}.");
+        var tls = new PgTls(mode, rootCert ?? "");
+        if (tls.Problems().FirstOrDefault() is ({ } key, { } problem))
+            throw CommandFailure.Usage(key == "RootCertificateFile"
+                ? $"{(rootCert is null ? "--sslrootcert" : rootCertFrom)} {problem} ({modeFrom} {tls.LibpqMode})"
+                : $"{modeFrom} {problem}");
+        return tls;
+    }
+
+    public static TargetServer Resolve(string? host, int? port, string? username, string? passwordFile, PgTls tls, Action<string>? warn)
     {
         host ??= NonEmpty("PGHOST") ?? "localhost";
         if (port is null && NonEmpty("PGPORT") is { } fromEnvironment)
@@ -23,7 +51,7 @@ public static class CommandLineServer
         return new TargetServer(host, resolvedPort, username, database => passwordFile is not null
                 ? SecretFiles.ReadFirstLine(passwordFile, "--password-file")
                 : PgPassFile.Default() is { } pgpass ? PgPassFile.Lookup(pgpass, host, resolvedPort, database, username, warn) : null,
-            BackupCtl.Caller.Name);
+            BackupCtl.Caller.Name) { Tls = tls };
     }
 
     static string? NonEmpty(string variable) =>
