@@ -89,10 +89,25 @@ for s3_user in dumper notifier retention restorer api; do
     kept_password "s3_${s3_user}_secret_key"
 done
 
-# ConnectionStrings__Catalog for the catalog, retention and the migrator.
+# ConnectionStrings__Catalog of the migrator, which logs in as the schema's owner.
 derived catalog_connection_string <<CONNECTION
 Host=postgres;Port=5432;Database=backup_catalog;Username=backup_catalog;Password=$(cat "$secrets_dir/catalog_db_password")
 CONNECTION
+
+# Every other service logs in to the catalog as its own role (made by postgres-init), which the migrator grants exactly
+# the tables its code uses (Migrator__ServiceRoles__<Service> in docker-compose.yml; the list is
+# libraries/Backup.Database/Security/CatalogGrants.cs). The restorer's catalog role is not backup_restorer, its login for
+# the databases it restores into.
+declare -A catalog_roles=(
+    [scheduler]=backup_scheduler [dumper]=backup_dumper [catalog]=backup_catalog_service [notifier]=backup_notifier
+    [retention]=backup_retention [restorer]=backup_restorer_catalog [api]=backup_api
+)
+for service in scheduler dumper catalog notifier retention restorer api; do
+    kept_password "catalog_${service}_db_password"
+    derived "catalog_${service}_connection_string" <<CONNECTION
+Host=postgres;Port=5432;Database=backup_catalog;Username=${catalog_roles[$service]};Password=$(cat "$secrets_dir/catalog_${service}_db_password")
+CONNECTION
+done
 
 # One broker user per service, "backup-<service>", with the permissions of deploy/rabbitmq/permissions.tsv (the one list
 # the local stack and the tests use too) and its own password (RabbitMq__Password of that service only), loaded by
@@ -179,6 +194,10 @@ readable_by() { # NAME UID [SECOND_READERS_GID]
 readable_by postgres_password "$postgres_uid"
 readable_by catalog_db_password "$postgres_uid"
 readable_by catalog_connection_string "$app_uid"
+for service in "${!catalog_roles[@]}"; do
+    readable_by "catalog_${service}_db_password" "$postgres_uid"
+    readable_by "catalog_${service}_connection_string" "$app_uid"
+done
 readable_by demo_backup_password "$postgres_uid" "$app_uid"
 readable_by restorer_db_password "$postgres_uid" "$app_uid"
 readable_by drill_postgres_password "$postgres_uid"

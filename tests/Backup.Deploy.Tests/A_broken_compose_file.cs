@@ -94,7 +94,7 @@ public sealed class A_broken_compose_file
     [Fact]
     public void Is_reported_when_the_dumper_loses_its_catalog_connection() =>
         Reported(ComposeRules.CatalogConnections(Broken(
-            "      - source: catalog_connection_string # the dump jobs (claims, heartbeats, retry timers) live in the catalog database\n        target: ConnectionStrings__Catalog\n", "")),
+            "      - source: catalog_dumper_connection_string # the dump jobs (claims, heartbeats, retry timers) live in the catalog database\n        target: ConnectionStrings__Catalog\n", "")),
             "dumper: Backup.Dumper uses the catalog database but gets no ConnectionStrings__Catalog secret");
 
     [Fact]

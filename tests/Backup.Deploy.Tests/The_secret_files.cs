@@ -115,6 +115,43 @@ public sealed partial class The_secret_files
         Assert.Contains("load_definitions = /etc/rabbitmq/definitions.json", File.ReadAllText(Path.Combine(made.Folder, "rabbitmq.conf")), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Each service logs in to the catalog as its own role, which the migrator grants its tables and postgres-init creates;
+    /// only the migrator logs in as the schema's owner. The services are those of deploy/postgres/catalog-roles.tsv.
+    /// </summary>
+    [Fact]
+    public void Give_each_service_its_own_catalog_role_and_the_schema_owner_to_the_migrator_alone()
+    {
+        using var made = GeneratedSecrets.Make();
+        var services = File.ReadAllLines(Repository.PathOf("deploy/postgres/catalog-roles.tsv"))
+            .Where(line => line.Length > 0 && !line.StartsWith('#')).Select(line => line.Split('\t')[0]).ToList();
+        var migrator = Compose.Service("migrator")!;
+        var granted = migrator.Environment.Where(entry => entry.Key.StartsWith("Migrator__ServiceRoles__", StringComparison.Ordinal))
+            .ToDictionary(entry => entry.Key["Migrator__ServiceRoles__".Length..], entry => entry.Value!);
+        Assert.Equal(services.Order(), granted.Keys.Order());
+        var initScripts = string.Join('\n', Directory.GetFiles(Repository.PathOf("deploy/compose/postgres-init")).Select(File.ReadAllText));
+
+        string RoleOf(ComposeService service)
+        {
+            var source = Assert.Single(service.Secrets, secret => secret.Target == "ConnectionStrings__Catalog").Source;
+            var file = Values.Text(Compose.Secrets[source].GetValueOrDefault("file"))!;
+            return Regex.Match(File.ReadAllText(Path.Combine(made.Folder, Path.GetFileName(file))), "Username=([^;]+)").Groups[1].Value;
+        }
+
+        Assert.Equal("backup_catalog", RoleOf(migrator));
+        var users = ComposeRules.BusServices(Compose).Where(service => service.Name != "migrator" && service.Secrets.Any(secret => secret.Target == "ConnectionStrings__Catalog")).ToList();
+        Assert.Equal(services.Select(service => service.ToLowerInvariant()).Order(), users.Select(service => service.Name).Order());
+        foreach (var service in users)
+        {
+            var role = RoleOf(service);
+            Assert.Equal(granted[services.Single(name => name.Equals(service.Name, StringComparison.OrdinalIgnoreCase))], role);
+            Assert.NotEqual("backup_catalog", role);
+            Assert.NotEqual("backup_restorer", role); // the restore server's login stays out of the catalog
+            Assert.Contains(role, initScripts, StringComparison.Ordinal);
+        }
+        Assert.Equal(users.Count, users.Select(RoleOf).Distinct().Count());
+    }
+
     [Fact]
     public void Are_ignored_by_git_and_left_out_of_the_docker_build_context()
     {
