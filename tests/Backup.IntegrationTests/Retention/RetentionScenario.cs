@@ -59,8 +59,7 @@ public sealed class RetentionScenario : IAsyncDisposable
         // Without the migrator's topology: the retention service's queue is declared when a test starts it, so the
         // seeded backups' BackupCompleted don't each sweep at its start; the tests sweep when they mean to.
         var system = await BackupSystem.CreateAsync(infrastructure, runMigrator: false);
-        var catalog = await system.StartAsync("Backup.Catalog", b => b.AddCatalog(),
-            settings => settings["Catalog:OutboxPollInterval"] = "00:00:00.200");
+        var catalog = await system.StartCatalogThatAlsoPublishesForTheTest(settings => settings["Catalog:OutboxPollInterval"] = "00:00:00.200");
         return new RetentionScenario(system, now, catalog.Services.GetRequiredService<IBus>(), policy ?? []);
     }
 

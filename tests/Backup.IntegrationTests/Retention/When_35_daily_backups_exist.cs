@@ -26,7 +26,7 @@ public sealed class When_35_daily_backups_exist(TestInfrastructure infrastructur
     public async Task InitializeAsync()
     {
         system = await BackupSystem.CreateAsync(infrastructure);
-        var catalog = await system.StartCatalog();
+        var catalog = await system.StartCatalogThatAlsoPublishesForTheTest();
         var bus = catalog.Services.GetRequiredService<IBus>();
         for (var age = 0; age < 35; age++)
             await Complete(bus, "demo", age);
