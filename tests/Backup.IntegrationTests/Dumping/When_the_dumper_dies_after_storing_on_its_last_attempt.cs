@@ -42,7 +42,7 @@ public sealed class When_the_dumper_dies_after_storing_on_its_last_attempt(TestI
         settings["Jobs:HeartbeatInterval"] = "00:00:01";
         settings["Jobs:StaleAfter"] = "00:00:05";
         settings["Dumper:RetryDelays:0"] = "00:00:01";
-        var muted = new Dictionary<string, string?>(settings) { ["RabbitMq:Username"] = mute };
+        var muted = new Dictionary<string, string?>(settings) { ["RabbitMq:Username"] = mute, ["RabbitMq:Password"] = system.Broker.Password };
 
         await using (var first = await ServiceProcess.StartAsync("Backup.Dumper", muted, Secrets))
         {
