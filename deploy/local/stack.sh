@@ -293,6 +293,8 @@ service_environment() {
     Auth__Issuer=backup-dev
     Auth__Audience=backup-api
     Auth__SigningKeyFiles__0="$AUTH/signing-public-key.pem"
+    # The dashboard's development sign-in (pick a role, no identity provider): it exists only because this key is set.
+    Dashboard__DevelopmentSigningKeyFile="$AUTH/dev_signing_key.pem"
   )
 }
 
@@ -417,6 +419,7 @@ EOF
     printf '    %-18s http://127.0.0.1:%s/health/ready\n' "${PROJECTS[$name]}" "$(service_port "$name")"
   done
   cat <<EOF
+  Dashboard:            http://localhost:$(service_port api)/  (development sign-in: pick reader, operator or admin)
   HTTP API:             http://127.0.0.1:$(service_port api)/api/v1  (OpenAPI: /openapi/v1.json; a token: stack.sh token operator)
   RabbitMQ management:  http://127.0.0.1:$BACKUP_RABBITMQ_MANAGEMENT_PORT/  (administrator $BACKUP_RABBITMQ_USER, password in $SECRETS/rabbitmq-admin-password; each service logs in as backup-<service>)
   PostgreSQL:           127.0.0.1:$BACKUP_PG_PORT  (catalog: backup_catalog, demo source: demo_app)
