@@ -19,7 +19,25 @@
 set -euo pipefail
 umask 077
 
-secrets_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/secrets"
+deploy_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+secrets_dir="$deploy_dir/compose/secrets"
+
+# The services, each named once here or in the one file it comes from:
+# - those that use the bucket, each with a MinIO user of its own and only its policy
+#   (deploy/compose/minio/policies/backup-<service>.json);
+s3_users=(dumper notifier retention restorer api)
+# - each service's login to the catalog: deploy/postgres/catalog-roles.tsv (service, role, short name), the list
+#   deploy/local/stack.sh and postgres-init read too;
+catalog_services=()
+declare -A catalog_roles=()
+while IFS=$'\t' read -r service role name; do
+    [[ -z "$service" || "$service" == \#* ]] && continue
+    catalog_services+=("$name")
+    catalog_roles[$name]=$role
+done <"$deploy_dir/postgres/catalog-roles.tsv"
+# - each service's broker user: deploy/rabbitmq/permissions.tsv (read below).
+permissions_file="$deploy_dir/rabbitmq/permissions.tsv"
+
 mkdir -p "$secrets_dir"
 chmod 0700 "$secrets_dir"
 for existing in "$secrets_dir"/*; do
@@ -82,9 +100,9 @@ kept_password rabbitmq_admin_password # broker user "backup-admin": the manageme
 kept_password minio_access_key        # minio's root user: used only by minio-bucket to make the bucket, policies and users
 kept_password minio_secret_key        # its password
 
-# One MinIO user per service that uses the bucket, with only its policy (deploy/compose/minio/policies/backup-<service>.json),
-# made by minio-bucket: the access key is the user's name, the secret key its password (Storage__S3__AccessKey / SecretKey).
-for s3_user in dumper notifier retention restorer api; do
+# One MinIO user per service that uses the bucket (s3_users), made by minio-bucket: the access key is the user's name,
+# the secret key its password (Storage__S3__AccessKey / SecretKey).
+for s3_user in "${s3_users[@]}"; do
     printf 'backup-%s' "$s3_user" | derived "s3_${s3_user}_access_key"
     kept_password "s3_${s3_user}_secret_key"
 done
@@ -94,27 +112,22 @@ derived catalog_connection_string <<CONNECTION
 Host=postgres;Port=5432;Database=backup_catalog;Username=backup_catalog;Password=$(cat "$secrets_dir/catalog_db_password")
 CONNECTION
 
-# Every other service logs in to the catalog as its own role (made by postgres-init), which the migrator grants exactly
-# the tables its code uses (Migrator__ServiceRoles__<Service> in docker-compose.yml; the list is
+# Every other service logs in to the catalog as its own role (catalog_roles; made by postgres-init), which the migrator
+# grants exactly the tables its code uses (Migrator__ServiceRoles__<Service> in docker-compose.yml; the list is
 # libraries/Backup.Database/Security/CatalogGrants.cs). The restorer's catalog role is not backup_restorer, its login for
 # the databases it restores into.
-declare -A catalog_roles=(
-    [scheduler]=backup_scheduler [dumper]=backup_dumper [catalog]=backup_catalog_service [notifier]=backup_notifier
-    [retention]=backup_retention [restorer]=backup_restorer_catalog [api]=backup_api
-)
-for service in scheduler dumper catalog notifier retention restorer api; do
+for service in "${catalog_services[@]}"; do
     kept_password "catalog_${service}_db_password"
     derived "catalog_${service}_connection_string" <<CONNECTION
 Host=postgres;Port=5432;Database=backup_catalog;Username=${catalog_roles[$service]};Password=$(cat "$secrets_dir/catalog_${service}_db_password")
 CONNECTION
 done
 
-# One broker user per service, "backup-<service>", with the permissions of deploy/rabbitmq/permissions.tsv (the one list
+# One broker user per service, "backup-<service>", with the permissions of permissions_file (the one list
 # the local stack and the tests use too) and its own password (RabbitMq__Password of that service only), loaded by
 # RabbitMQ from definitions.json at every start; the administrator "backup-admin" is for people. RabbitMQ's stored
 # form of a password: base64(salt + SHA-256(salt + password)), the 4-byte salt taken from the password's own hash so
 # that running this again writes the same file.
-permissions_file="$secrets_dir/../../rabbitmq/permissions.tsv"
 rabbitmq_password_hash() {
     local password="$1" salted
     salted="$(mktemp)"
@@ -194,7 +207,7 @@ readable_by() { # NAME UID [SECOND_READERS_GID]
 readable_by postgres_password "$postgres_uid"
 readable_by catalog_db_password "$postgres_uid"
 readable_by catalog_connection_string "$app_uid"
-for service in "${!catalog_roles[@]}"; do
+for service in "${catalog_services[@]}"; do
     readable_by "catalog_${service}_db_password" "$postgres_uid"
     readable_by "catalog_${service}_connection_string" "$app_uid"
 done
@@ -209,7 +222,7 @@ for user in "${broker_users[@]}"; do
 done
 readable_by minio_access_key "$root_uid"
 readable_by minio_secret_key "$root_uid"
-for s3_user in dumper notifier retention restorer api; do
+for s3_user in "${s3_users[@]}"; do
     readable_by "s3_${s3_user}_access_key" "$app_uid" "$root_uid"
     readable_by "s3_${s3_user}_secret_key" "$app_uid" "$root_uid"
 done

@@ -70,6 +70,30 @@ random_hex8() {
   printf '%s' "${u:0:8}"
 }
 
+# make_tls_files CA_DIR SERVER_DIR WHAT: a throwaway CA (CA_DIR/ca.crt; its key CA_DIR/ca.key never leaves CA_DIR) and
+# a server certificate for 127.0.0.1 and localhost signed by it (SERVER_DIR/server.crt and server.key, 0600), for the
+# test servers' TLS listeners. EC P-256: fast to make.
+make_tls_files() {
+  local ca=$1 server=$2 what=$3
+  mkdir -p "$ca" "$server"
+  chmod 0700 "$ca" "$server"
+  log "making a throwaway CA and a server certificate for $what (127.0.0.1 and localhost)"
+  (umask 077 && openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -days 30 \
+    -subj "/CN=backup-infra throwaway CA" -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$ca/ca.key" -out "$ca/ca.crt" &&
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -subj "/CN=localhost" \
+      -keyout "$server/server.key" -out "$ca/server.csr" &&
+    printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=critical,CA:FALSE" \
+      "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >"$ca/server.ext" &&
+    openssl x509 -req -in "$ca/server.csr" -CA "$ca/ca.crt" -CAkey "$ca/ca.key" -set_serial "0x$(random_hex8)" \
+      -days 30 -sha256 -extfile "$ca/server.ext" -out "$server/server.crt") >"$ca/openssl.log" 2>&1 ||
+    { cat "$ca/openssl.log" >&2; die "openssl could not make the certificates of $what"; }
+  rm -f "$ca/server.csr" "$ca/server.ext" "$ca/openssl.log"
+  chmod 0755 "$ca"
+  chmod 0644 "$ca/ca.crt" "$server/server.crt"
+  chmod 0600 "$server/server.key"
+}
+
 port_is_listening() { # port_is_listening PORT
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
@@ -145,7 +169,7 @@ BACKUP_RABBITMQ_HOST=127.0.0.1
 BACKUP_RABBITMQ_PORT=$BACKUP_RABBITMQ_PORT
 BACKUP_RABBITMQ_MANAGEMENT_PORT=$BACKUP_RABBITMQ_MANAGEMENT_PORT
 BACKUP_RABBITMQ_TLS_PORT=$BACKUP_RABBITMQ_TLS_PORT
-BACKUP_RABBITMQ_CA_FILE=$(rabbit_dir)/tls/ca.pem
+BACKUP_RABBITMQ_CA_FILE=$(rabbit_tls_dir)/ca.crt
 BACKUP_RABBITMQ_USER=$BACKUP_RABBITMQ_USER
 BACKUP_RABBITMQ_PASSWORD=$BACKUP_RABBITMQ_PASSWORD
 BACKUP_RABBITMQ_NODENAME=$BACKUP_RABBITMQ_NODENAME
@@ -254,9 +278,9 @@ loopback_users = none
 management.tcp.ip = 127.0.0.1
 management.tcp.port = $BACKUP_RABBITMQ_MANAGEMENT_PORT
 listeners.ssl.1 = 127.0.0.1:$BACKUP_RABBITMQ_TLS_PORT
-ssl_options.cacertfile = $r/tls/ca.pem
-ssl_options.certfile = $r/tls/server.pem
-ssl_options.keyfile = $r/tls/server.key
+ssl_options.cacertfile = $(rabbit_tls_dir)/ca.crt
+ssl_options.certfile = $(rabbit_tls_dir)/server.crt
+ssl_options.keyfile = $(rabbit_tls_dir)/server.key
 ssl_options.verify = verify_none
 ssl_options.fail_if_no_peer_cert = false
 log.console = false
@@ -267,23 +291,9 @@ user = "$BACKUP_RABBITMQ_USER:$BACKUP_RABBITMQ_PASSWORD"
 EOF
 }
 
-# A throwaway CA and a server certificate for 127.0.0.1 and localhost, signed by it, for the broker's TLS listener
-# (BACKUP_RABBITMQ_TLS_PORT); clients trust DIR/rabbitmq/tls/ca.pem (BACKUP_RABBITMQ_CA_FILE). Keys stay in DIR (0600).
-write_rabbit_tls() {
-  local tls
-  tls="$(rabbit_dir)/tls"
-  mkdir -p "$tls"
-  chmod 0700 "$tls"
-  (umask 077 && cd "$tls" &&
-    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=backup-infra test CA" \
-      -keyout ca.key -out ca.pem &&
-    openssl req -new -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key -out server.csr &&
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >server.ext &&
-    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
-      -extfile server.ext -out server.pem) >"$tls/openssl.log" 2>&1 ||
-    { cat "$tls/openssl.log" >&2; die "openssl could not make the broker's test certificates"; }
-  chmod 0644 "$tls/ca.pem"
-}
+# The broker's TLS listener (BACKUP_RABBITMQ_TLS_PORT): its own throwaway CA and server certificate, all in one folder;
+# clients trust DIR/rabbitmq/tls/ca.crt (BACKUP_RABBITMQ_CA_FILE).
+rabbit_tls_dir() { printf '%s/tls' "$(rabbit_dir)"; }
 
 start_rabbit_in_background() {
   local r
@@ -375,32 +385,14 @@ choose_pg_root() {
   if is_root; then chown "$PG_SYSTEM_USER:" "$PG_ROOT"; fi
 }
 
-# TLS for both clusters: a throwaway CA (DIR/pg-tls, its key never leaves it) and one server certificate for
-# 127.0.0.1 and localhost, with its key in PG_ROOT/tls, readable only by the PostgreSQL user. EC P-256: fast to make.
+# TLS for both clusters: a throwaway CA in DIR/pg-tls and one server certificate, with its key in PG_ROOT/tls, readable
+# only by the PostgreSQL user.
 pg_ca_file() { printf '%s/pg-tls/ca.crt' "$DIR"; }
 pg_server_tls_dir() { printf '%s/tls' "$PG_ROOT"; }
 
 make_pg_certificates() {
-  local ca="$DIR/pg-tls" server
-  server=$(pg_server_tls_dir)
-  mkdir -p "$ca" "$server"
-  chmod 0700 "$ca" "$server"
-  log "making a throwaway CA and a server certificate for 127.0.0.1 and localhost"
-  (umask 077 && openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -days 30 \
-    -subj "/CN=backup-infra throwaway CA" -addext "basicConstraints=critical,CA:TRUE" \
-    -addext "keyUsage=critical,keyCertSign,cRLSign" -keyout "$ca/ca.key" -out "$ca/ca.crt" 2>/dev/null &&
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -subj "/CN=localhost" \
-      -keyout "$server/server.key" -out "$ca/server.csr" 2>/dev/null &&
-    printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=critical,CA:FALSE" \
-      "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >"$ca/server.ext" &&
-    openssl x509 -req -in "$ca/server.csr" -CA "$ca/ca.crt" -CAkey "$ca/ca.key" -set_serial "0x$(random_hex8)" \
-      -days 30 -sha256 -extfile "$ca/server.ext" -out "$server/server.crt" 2>/dev/null) ||
-    die "could not make the PostgreSQL servers' certificates with openssl"
-  rm -f "$ca/server.csr" "$ca/server.ext"
-  chmod 0755 "$ca"
-  chmod 0644 "$ca/ca.crt" "$server/server.crt"
-  chmod 0600 "$server/server.key"
-  if is_root; then chown -R "$PG_SYSTEM_USER:" "$server"; fi
+  make_tls_files "$DIR/pg-tls" "$(pg_server_tls_dir)" "the PostgreSQL servers"
+  if is_root; then chown -R "$PG_SYSTEM_USER:" "$(pg_server_tls_dir)"; fi
 }
 
 # Two clusters: the main one in PG_ROOT, the bare one in PG_ROOT/bare. Each function below takes the cluster's
@@ -504,7 +496,7 @@ create_instance() {
   ensure_pg_system_user
   choose_pg_root
   write_rabbit_config
-  write_rabbit_tls
+  make_tls_files "$(rabbit_tls_dir)" "$(rabbit_tls_dir)" "the broker"
   write_env_files
   configure_s3rver
   make_pg_certificates

@@ -18,6 +18,8 @@ public sealed class GeneratedSecrets : IDisposable
         File.Copy(Repository.PathOf("deploy/compose/init-secrets.sh"), script);
         var rabbitmq = Directory.CreateDirectory(Path.Combine(root, "deploy", "rabbitmq")).FullName;
         File.Copy(Repository.PathOf("deploy/rabbitmq/permissions.tsv"), Path.Combine(rabbitmq, "permissions.tsv"));
+        var postgres = Directory.CreateDirectory(Path.Combine(root, "deploy", "postgres")).FullName;
+        File.Copy(Repository.PathOf("deploy/postgres/catalog-roles.tsv"), Path.Combine(postgres, "catalog-roles.tsv"));
         Folder = Path.Combine(compose, "secrets");
     }
 

@@ -48,6 +48,16 @@ public sealed partial class The_postgres_init_scripts
     }
 
     [Fact]
+    public void Create_the_services_catalog_roles_from_the_one_list_each_with_its_own_mounted_password()
+    {
+        var mount = Postgres.Volumes.SingleOrDefault(volume => Compose.FullPath(volume.Source) == Repository.PathOf(CatalogRoles.File));
+        Assert.NotNull(mount);
+        Assert.Contains($"\"${{CATALOG_ROLES_FILE:-{mount.Target}}}\"", AllScripts, StringComparison.Ordinal);
+        var mounted = Postgres.Secrets.Select(secret => secret.Target).ToHashSet();
+        Assert.All(CatalogRoles.Rows, row => Assert.Contains($"catalog_{row.ShortName}_db_password", mounted));
+    }
+
+    [Fact]
     public void Read_only_secrets_mounted_into_the_postgres_container()
     {
         var mounted = Postgres.Secrets.Select(secret => secret.Target).ToHashSet();

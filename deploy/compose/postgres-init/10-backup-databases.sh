@@ -8,10 +8,9 @@
 #   role demo_backup                  what the dumper logs in as: read-only on schemas public and billing
 #   role backup_restorer              what the restorer logs in as: CREATEDB, nothing else; it owns (and so
 #                                     may replace) only the databases it restores
-#   roles backup_scheduler, backup_dumper, backup_catalog_service, backup_notifier, backup_retention,
-#         backup_restorer_catalog, backup_api
-#                                     each service's login to the catalog: LOGIN and nothing else; the migrator
-#                                     grants each exactly its tables (Migrator__ServiceRoles__<Service>)
+#   the services' catalog roles       each service's login to the catalog, as deploy/postgres/catalog-roles.tsv
+#                                     (mounted at /opt/backup/catalog-roles.tsv) names them: LOGIN and nothing
+#                                     else; the migrator grants each exactly its tables (Migrator__ServiceRoles__<Service>)
 #
 # Passwords come from the compose secrets in /run/secrets. psql reads each file itself
 # (\set name `cat file`) and quotes the value itself (:'name'), so no password is ever on a
@@ -23,9 +22,10 @@ set -Eeuo pipefail
 
 secrets_dir="${BACKUP_INIT_SECRETS_DIR:-/run/secrets}"
 demo_source_sql="${DEMO_SOURCE_SQL:-/opt/backup/demo/demo-source.sql}"
+catalog_roles_file="${CATALOG_ROLES_FILE:-/opt/backup/catalog-roles.tsv}"
 
 for required in "$secrets_dir/catalog_db_password" "$secrets_dir/demo_backup_password" \
-    "$secrets_dir/restorer_db_password" "$demo_source_sql"; do
+    "$secrets_dir/restorer_db_password" "$demo_source_sql" "$catalog_roles_file"; do
     if [[ ! -r "$required" ]]; then
         echo "backup init: cannot read $required (run deploy/compose/init-secrets.sh before the first start)" >&2
         exit 1
@@ -76,23 +76,23 @@ GRANT CONNECT ON DATABASE demo_app TO demo_backup;
 SQL
 
 echo "backup init: the services' catalog roles (the migrator grants them their tables)"
-for entry in "$secrets_dir/catalog_scheduler_db_password:backup_scheduler" "$secrets_dir/catalog_dumper_db_password:backup_dumper" \
-    "$secrets_dir/catalog_catalog_db_password:backup_catalog_service" "$secrets_dir/catalog_notifier_db_password:backup_notifier" \
-    "$secrets_dir/catalog_retention_db_password:backup_retention" "$secrets_dir/catalog_restorer_db_password:backup_restorer_catalog" \
-    "$secrets_dir/catalog_api_db_password:backup_api"; do
-    password_file="${entry%%:*}"
+# Each row: service, role, short name; the role's password is the secret catalog_<short name>_db_password.
+while IFS=$'\t' read -r service role name; do
+    [[ -z "$service" || "$service" == \#* ]] && continue
+    password_secret="catalog_${name}_db_password"
+    password_file="$secrets_dir/$password_secret"
     if [[ ! -r "$password_file" ]]; then
         echo "backup init: cannot read $password_file (run deploy/compose/init-secrets.sh before the first start)" >&2
         exit 1
     fi
-    run_psql --dbname postgres --set role="${entry#*:}" --set password_file="$password_file" <<'SQL'
+    run_psql --dbname postgres --set role="$role" --set password_file="$password_file" <<'SQL'
 \set password `cat :'password_file'`
 SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'role', :'password')
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role') \gexec
 SELECT format('ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %L', :'role', :'password') \gexec
 \unset password
 SQL
-done
+done <"$catalog_roles_file"
 
 echo "backup init: demo_app schema and seed ($demo_source_sql)"
 run_psql --dbname demo_app --file "$demo_source_sql"

@@ -29,8 +29,7 @@ public sealed class When_50_events_of_one_run_arrive_at_once(TestInfrastructure 
     {
         system = await BackupSystem.CreateAsync(infrastructure);
         var catalogs = new List<Microsoft.AspNetCore.Builder.WebApplication>();
-        catalogs.Add(await system.StartCatalogThatAlsoPublishesForTheTest()); // the test publishes through its bus
-        for (var i = 1; i < 3; i++) catalogs.Add(await system.StartCatalog());
+        for (var i = 0; i < 3; i++) catalogs.Add(await system.StartCatalog());
         foreach (var catalog in catalogs) catalog.Services.GetRequiredService<IBus>().ConnectConsumeObserver(counter);
 
         completed = new BackupCompleted
@@ -55,8 +54,8 @@ public sealed class When_50_events_of_one_run_arrive_at_once(TestInfrastructure 
         Assert.Equal(50, events.Count);
         Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(events));
 
-        var bus = catalogs[0].Services.GetRequiredService<IBus>();
-        await Task.WhenAll(events.Select(e => bus.Publish(e, e.GetType())));
+        await using (var rabbit = await RawRabbit.ConnectAsync(system))
+            foreach (var e in events) await rabbit.PublishEventAsync(e);
         await Eventually.True(() => Task.FromResult(counter.Consumed(runId) >= 50), "the catalogs to have consumed all 50 events",
             TimeSpan.FromMinutes(2));
     }

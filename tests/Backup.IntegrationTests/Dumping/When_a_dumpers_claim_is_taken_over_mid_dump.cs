@@ -6,7 +6,6 @@ using Backup.Database.Jobs;
 using Backup.IntegrationTests.EndToEnd;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.Storage;
-using Backup.Storage.S3;
 using Npgsql;
 
 namespace Backup.IntegrationTests.Dumping;
@@ -24,7 +23,6 @@ namespace Backup.IntegrationTests.Dumping;
 public sealed class When_a_dumpers_claim_is_taken_over_mid_dump(TestInfrastructure infrastructure)
 {
     static readonly HashSet<string> Secrets = ["RabbitMq:Password", "Sources:demo:Password", "ConnectionStrings:Catalog", "Storage:S3:SecretKey"];
-    static readonly string? S3Url = Environment.GetEnvironmentVariable("BACKUP_S3_URL") is { Length: > 0 } url ? url : null;
 
     [Fact]
     public Task On_the_filesystem_store_only_the_new_holder_stores_and_reports() => SplitBrainAsync(bucketPrefix: null);
@@ -44,7 +42,7 @@ public sealed class When_a_dumpers_claim_is_taken_over_mid_dump(TestInfrastructu
         var settings = system.Configuration("Backup.Dumper");
         settings["Jobs:HeartbeatInterval"] = "00:02:00";
         settings["Jobs:StaleAfter"] = "00:06:00";
-        if (bucketPrefix is not null) OnTheBucket(settings, bucketPrefix);
+        if (bucketPrefix is not null) TestBucket.StoreIn(settings, bucketPrefix);
 
         await using var source = new NpgsqlConnection(system.Postgres.ConnectionString(system.SourceDatabase));
         await source.OpenAsync();
@@ -95,18 +93,6 @@ public sealed class When_a_dumpers_claim_is_taken_over_mid_dump(TestInfrastructu
             $"{generation} pg_dump(s) to wait for the locked source table");
     }
 
-    static void OnTheBucket(Dictionary<string, string?> settings, string prefix)
-    {
-        settings["Storage:Backend"] = "S3";
-        settings["Storage:Root"] = null;
-        settings["Storage:S3:ServiceUrl"] = S3Url;
-        settings["Storage:S3:Bucket"] = Environment.GetEnvironmentVariable("BACKUP_S3_BUCKET");
-        settings["Storage:S3:Prefix"] = prefix;
-        settings["Storage:S3:AccessKey"] = Environment.GetEnvironmentVariable("BACKUP_S3_ACCESS_KEY");
-        settings["Storage:S3:SecretKey"] = Environment.GetEnvironmentVariable("BACKUP_S3_SECRET_KEY");
-        settings["Storage:S3:PartSizeMiB"] = "5";
-    }
-
     // Every visible file of the store (not the hidden partial writes), by store-relative name, with its bytes.
     static async Task<Dictionary<string, byte[]>> OnDiskAsync(BackupSystem system)
     {
@@ -119,19 +105,12 @@ public sealed class When_a_dumpers_claim_is_taken_over_mid_dump(TestInfrastructu
     // Every object under the prefix, by prefix-relative name, with its bytes.
     static async Task<Dictionary<string, byte[]>> InTheBucketAsync(string prefix)
     {
-        var options = new S3StorageOptions
-        {
-            ServiceUrl = S3Url!,
-            Bucket = Environment.GetEnvironmentVariable("BACKUP_S3_BUCKET")!,
-            AccessKey = Environment.GetEnvironmentVariable("BACKUP_S3_ACCESS_KEY")!,
-            SecretKey = Environment.GetEnvironmentVariable("BACKUP_S3_SECRET_KEY")!,
-        };
-        using var bucket = S3ClientFactory.Create(options);
+        using var bucket = TestBucket.Client();
         var objects = new Dictionary<string, byte[]>();
-        var page = await bucket.ListObjectsV2Async(new ListObjectsV2Request { BucketName = options.Bucket, Prefix = prefix });
+        var page = await bucket.ListObjectsV2Async(new ListObjectsV2Request { BucketName = TestBucket.Name, Prefix = prefix });
         foreach (var item in page.S3Objects ?? [])
         {
-            using var response = await bucket.GetObjectAsync(options.Bucket, item.Key);
+            using var response = await bucket.GetObjectAsync(TestBucket.Name, item.Key);
             using var bytes = new MemoryStream();
             await response.ResponseStream.CopyToAsync(bytes);
             objects[item.Key[prefix.Length..]] = bytes.ToArray();

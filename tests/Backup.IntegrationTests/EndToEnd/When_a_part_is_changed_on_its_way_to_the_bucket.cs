@@ -5,7 +5,6 @@ using Amazon.S3.Model;
 using Backup.Database;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.Storage;
-using Backup.Storage.S3;
 using Backup.Testing.S3Faults;
 
 namespace Backup.IntegrationTests.EndToEnd;
@@ -19,25 +18,15 @@ namespace Backup.IntegrationTests.EndToEnd;
 [Collection(SystemCollection.Name)]
 public sealed class When_a_part_is_changed_on_its_way_to_the_bucket(TestInfrastructure infrastructure) : IAsyncLifetime
 {
-    static readonly string? Url = Environment.GetEnvironmentVariable("BACKUP_S3_URL") is { Length: > 0 } url ? url : null;
-
     readonly string prefix = $"it/{Guid.NewGuid():N}/";
     BackupSystem? system;
     S3FaultProxy? proxy;
 
-    static S3StorageOptions Bucket => new()
-    {
-        ServiceUrl = Url!,
-        Bucket = Environment.GetEnvironmentVariable("BACKUP_S3_BUCKET")!,
-        AccessKey = Environment.GetEnvironmentVariable("BACKUP_S3_ACCESS_KEY")!,
-        SecretKey = Environment.GetEnvironmentVariable("BACKUP_S3_SECRET_KEY")!,
-    };
-
     public async Task InitializeAsync()
     {
-        if (Url is null) return;
+        if (TestBucket.Url is not { } url) return;
         system = await BackupSystem.CreateAsync(infrastructure);
-        proxy = new S3FaultProxy(Url);
+        proxy = new S3FaultProxy(url);
         await system.Postgres.ExecuteAsync(system.SourceDatabase,
             "CREATE TABLE public.attachments AS SELECT g AS id, decode(string_agg(md5(random()::text), ''), 'hex') AS content " +
             "FROM generate_series(1, 6) g, generate_series(1, 65536) s GROUP BY g; " +
@@ -45,14 +34,7 @@ public sealed class When_a_part_is_changed_on_its_way_to_the_bucket(TestInfrastr
         await system.StartCatalog();
         await system.StartDumper(settings =>
         {
-            settings["Storage:Backend"] = "S3";
-            settings["Storage:Root"] = null;
-            settings["Storage:S3:ServiceUrl"] = proxy.Url;
-            settings["Storage:S3:Bucket"] = Bucket.Bucket;
-            settings["Storage:S3:Prefix"] = prefix;
-            settings["Storage:S3:AccessKey"] = Bucket.AccessKey;
-            settings["Storage:S3:SecretKey"] = Bucket.SecretKey;
-            settings["Storage:S3:PartSizeMiB"] = "5";
+            TestBucket.StoreIn(settings, prefix, serviceUrl: proxy.Url);
             settings["Dumper:RetryDelays:0"] = "00:00:00.200";
             settings["Dumper:RetryDelays:1"] = "00:00:00.200";
         });
@@ -79,13 +61,13 @@ public sealed class When_a_part_is_changed_on_its_way_to_the_bucket(TestInfrastr
         Assert.Equal(S3Fault.FlipByte, proxy.Exchanges.First(e => e.Call == S3Call.UploadPart).Fault);
         Assert.Equal(2, started.Count(m => m.GetProperty("runId").GetGuid() == runId));
         Assert.Equal(2, proxy.Exchanges.Count(e => e.Call == S3Call.InitiateUpload));
-        using var bucket = S3ClientFactory.Create(Bucket);
+        using var bucket = TestBucket.Client();
         var key = ArtifactKey.Parse(run.ArtifactKey!);
         var (size, sha256) = await ReadDirectlyAsync(bucket, prefix + key.Value);
         Assert.True(size > 5 << 20, $"the artifact ({size} bytes) took more than one part");
         Assert.Equal(run.SizeBytes, size);
         Assert.Equal(run.Sha256, sha256);
-        using var manifest = await bucket.GetObjectAsync(Bucket.Bucket, prefix + key.ManifestPath);
+        using var manifest = await bucket.GetObjectAsync(TestBucket.Name, prefix + key.ManifestPath);
         var stored = await JsonSerializer.DeserializeAsync<ArtifactManifest>(manifest.ResponseStream, ArtifactManifest.Json);
         Assert.Equal(sha256, stored!.Sha256);
     }
@@ -104,15 +86,15 @@ public sealed class When_a_part_is_changed_on_its_way_to_the_bucket(TestInfrastr
         Assert.Equal("StorageFailed", run.FailureCode);
         Assert.Contains("differ from those sent", run.FailureReason);
         Assert.Equal(3, proxy.Exchanges.Count(e => e.Call == S3Call.InitiateUpload));
-        using var bucket = S3ClientFactory.Create(Bucket);
-        var left = await bucket.ListObjectsV2Async(new ListObjectsV2Request { BucketName = Bucket.Bucket, Prefix = prefix });
+        using var bucket = TestBucket.Client();
+        var left = await bucket.ListObjectsV2Async(new ListObjectsV2Request { BucketName = TestBucket.Name, Prefix = prefix });
         Assert.Empty(left.S3Objects ?? []);
     }
 
     /// <summary>The object as s3rver holds it, read from s3rver itself, not through the proxy.</summary>
     static async Task<(long Size, string Sha256)> ReadDirectlyAsync(IAmazonS3 bucket, string objectKey)
     {
-        using var response = await bucket.GetObjectAsync(Bucket.Bucket, objectKey);
+        using var response = await bucket.GetObjectAsync(TestBucket.Name, objectKey);
         using var bytes = new MemoryStream();
         await response.ResponseStream.CopyToAsync(bytes);
         return (bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes.ToArray())));

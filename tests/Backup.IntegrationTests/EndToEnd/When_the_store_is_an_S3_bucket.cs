@@ -1,9 +1,7 @@
 using System.Security.Cryptography;
-using Amazon.S3;
 using Backup.Database;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.Storage;
-using Backup.Storage.S3;
 
 namespace Backup.IntegrationTests.EndToEnd;
 
@@ -15,14 +13,12 @@ namespace Backup.IntegrationTests.EndToEnd;
 [Collection(SystemCollection.Name)]
 public sealed class When_the_store_is_an_S3_bucket(TestInfrastructure infrastructure) : IAsyncLifetime
 {
-    static readonly string? Url = Environment.GetEnvironmentVariable("BACKUP_S3_URL") is { Length: > 0 } url ? url : null;
-
     readonly string prefix = $"it/{Guid.NewGuid():N}/";
     BackupSystem? system;
 
     public async Task InitializeAsync()
     {
-        if (Url is null) return;
+        if (TestBucket.Url is null) return;
         system = await BackupSystem.CreateAsync(infrastructure);
     }
 
@@ -31,17 +27,7 @@ public sealed class When_the_store_is_an_S3_bucket(TestInfrastructure infrastruc
         if (system is not null) await system.DisposeAsync();
     }
 
-    void OnTheBucket(Dictionary<string, string?> settings)
-    {
-        settings["Storage:Backend"] = "S3";
-        settings["Storage:Root"] = null;
-        settings["Storage:S3:ServiceUrl"] = Url;
-        settings["Storage:S3:Bucket"] = Environment.GetEnvironmentVariable("BACKUP_S3_BUCKET");
-        settings["Storage:S3:Prefix"] = prefix;
-        settings["Storage:S3:AccessKey"] = Environment.GetEnvironmentVariable("BACKUP_S3_ACCESS_KEY");
-        settings["Storage:S3:SecretKey"] = Environment.GetEnvironmentVariable("BACKUP_S3_SECRET_KEY");
-        settings["Storage:S3:PartSizeMiB"] = "5";
-    }
+    void OnTheBucket(Dictionary<string, string?> settings) => TestBucket.StoreIn(settings, prefix);
 
     [S3Fact]
     public async Task The_dumper_stores_it_there_and_the_restorer_restores_it_with_the_sources_rows()
@@ -59,17 +45,10 @@ public sealed class When_the_store_is_an_S3_bucket(TestInfrastructure infrastruc
 
         // The object in the bucket is the artifact: its bytes hash to the catalog's SHA-256, and its manifest is beside it.
         var key = ArtifactKey.Parse(run.ArtifactKey);
-        var s3Options = new S3StorageOptions
-        {
-            ServiceUrl = Url!,
-            Bucket = Environment.GetEnvironmentVariable("BACKUP_S3_BUCKET")!,
-            AccessKey = Environment.GetEnvironmentVariable("BACKUP_S3_ACCESS_KEY")!,
-            SecretKey = Environment.GetEnvironmentVariable("BACKUP_S3_SECRET_KEY")!,
-        };
-        using var bucket = S3ClientFactory.Create(s3Options);
-        using (var artifact = await bucket.GetObjectAsync(s3Options.Bucket, prefix + key.Value))
+        using var bucket = TestBucket.Client();
+        using (var artifact = await bucket.GetObjectAsync(TestBucket.Name, prefix + key.Value))
             Assert.Equal(run.Sha256, Convert.ToHexStringLower(await SHA256.HashDataAsync(artifact.ResponseStream)));
-        using (var manifest = await bucket.GetObjectAsync(s3Options.Bucket, prefix + key.ManifestPath))
+        using (var manifest = await bucket.GetObjectAsync(TestBucket.Name, prefix + key.ManifestPath))
             Assert.Equal(System.Net.HttpStatusCode.OK, manifest.HttpStatusCode);
 
         var target = world.NewDatabaseName();
@@ -86,15 +65,5 @@ public sealed class When_the_store_is_an_S3_bucket(TestInfrastructure infrastruc
             Assert.Equal(sourceRows, table.GetProperty("restoredRows").GetInt64());
             Assert.Equal(sourceRows, await world.Postgres.ScalarAsync<long>(target, $"SELECT count(*) FROM {name}"));
         }
-    }
-}
-
-/// <summary>A fact that needs the S3-compatible server of deploy/local/infra.sh, skipped with the reason when there is none.</summary>
-public sealed class S3FactAttribute : FactAttribute
-{
-    public S3FactAttribute()
-    {
-        if (Environment.GetEnvironmentVariable("BACKUP_S3_URL") is not { Length: > 0 })
-            Skip = "BACKUP_S3_URL is not set: run deploy/local/test.sh, or 'deploy/local/infra.sh up DIR' and 'set -a; . DIR/infra.env; set +a' first.";
     }
 }

@@ -99,13 +99,6 @@ public sealed class BackupSystem : IAsyncDisposable
 
     const string Migrator = "Backup.Migrator";
 
-    /// <summary>Makes <paramref name="settings"/> log in to the broker as its administrator instead of a service's own user.</summary>
-    public void AsBrokerAdministrator(Dictionary<string, string?> settings)
-    {
-        settings["RabbitMq:Username"] = Broker.Username;
-        settings["RabbitMq:Password"] = Broker.Password;
-    }
-
     /// <summary>
     /// The configuration of <paramref name="applicationName"/> (Backup.Dumper, …): <see cref="Configuration()"/> with the
     /// service's own broker user of deploy/rabbitmq/permissions.tsv and the catalog's connection string of its own role

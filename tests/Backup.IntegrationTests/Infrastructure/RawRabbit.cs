@@ -55,11 +55,14 @@ public sealed class RawRabbit : IAsyncDisposable
          "message":{"runId":"{{runId}}","source":"{{source}}","requestedAt":"{{requestedAt ?? DateTimeOffset.UtcNow:O}}","requestedBy":"test" } }
         """);
 
-    /// <summary>Publishes any contract as its JSON envelope (web defaults: camelCase), as a non-.NET service would.</summary>
-    public Task PublishEventAsync<T>(T message) where T : class => PublishAsync($"Backup.Contracts:{typeof(T).Name}",
+    /// <summary>
+    /// Publishes any contract (by its runtime type) as its JSON envelope (web defaults: camelCase), as a non-.NET service
+    /// would; the test stands in for the service that publishes it, as the broker's administrator.
+    /// </summary>
+    public Task PublishEventAsync(object message) => PublishAsync($"Backup.Contracts:{message.GetType().Name}",
         JsonSerializer.Serialize(new Dictionary<string, object>
         {
-            ["messageType"] = new[] { $"urn:message:Backup.Contracts:{typeof(T).Name}" },
+            ["messageType"] = new[] { $"urn:message:Backup.Contracts:{message.GetType().Name}" },
             ["message"] = message,
         }, JsonSerializerOptions.Web));
 

@@ -12,19 +12,9 @@ namespace Backup.IntegrationTests.Infrastructure;
 /// <summary>Each service's own composition, exactly what its Program.cs calls.</summary>
 public static class Services
 {
-    public static Task<Microsoft.AspNetCore.Builder.WebApplication> StartCatalog(this BackupSystem system) => system.StartAsync("Backup.Catalog", b => b.AddCatalog());
-
-    /// <summary>
-    /// The catalog logged in as the broker's administrator, for a test that publishes through its bus the events of the
-    /// services it stands in for (the catalog's own user may publish none of them).
-    /// </summary>
-    public static Task<Microsoft.AspNetCore.Builder.WebApplication> StartCatalogThatAlsoPublishesForTheTest(this BackupSystem system,
+    public static Task<Microsoft.AspNetCore.Builder.WebApplication> StartCatalog(this BackupSystem system,
         Action<Dictionary<string, string?>>? configure = null) =>
-        system.StartAsync("Backup.Catalog", b => b.AddCatalog(), settings =>
-        {
-            system.AsBrokerAdministrator(settings);
-            configure?.Invoke(settings);
-        });
+        system.StartAsync("Backup.Catalog", b => b.AddCatalog(), configure);
     public static Task<Microsoft.AspNetCore.Builder.WebApplication> StartDumper(this BackupSystem system, Action<Dictionary<string, string?>>? configure = null) =>
         system.StartAsync("Backup.Dumper", b => b.AddDumper(), configure);
     public static Task<Microsoft.AspNetCore.Builder.WebApplication> StartNotifier(this BackupSystem system,

@@ -6,7 +6,6 @@ using Backup.IntegrationTests.Infrastructure;
 using Backup.Retention;
 using Backup.Retention.Cleanup;
 using Backup.Storage;
-using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,16 +28,16 @@ public sealed record SeededBackup(Guid RunId, string Source, DateTimeOffset Comp
 /// </summary>
 public sealed class RetentionScenario : IAsyncDisposable
 {
-    RetentionScenario(BackupSystem system, DateTimeOffset now, IBus bus, Dictionary<string, string?> policy)
+    RetentionScenario(BackupSystem system, DateTimeOffset now, RawRabbit rabbit, Dictionary<string, string?> policy)
     {
         System = system;
         Clock = new FakeTimeProvider(now);
-        this.bus = bus;
+        this.rabbit = rabbit;
         Policy = policy;
         Store = new FileSystemArtifactStore(Options.Create(new StorageOptions { Root = system.StoreRoot }), Clock);
     }
 
-    readonly IBus bus;
+    readonly RawRabbit rabbit;
 
     public BackupSystem System { get; }
     public FakeTimeProvider Clock { get; }
@@ -59,8 +58,8 @@ public sealed class RetentionScenario : IAsyncDisposable
         // Without the migrator's topology: the retention service's queue is declared when a test starts it, so the
         // seeded backups' BackupCompleted don't each sweep at its start; the tests sweep when they mean to.
         var system = await BackupSystem.CreateAsync(infrastructure, runMigrator: false);
-        var catalog = await system.StartCatalogThatAlsoPublishesForTheTest(settings => settings["Catalog:OutboxPollInterval"] = "00:00:00.200");
-        return new RetentionScenario(system, now, catalog.Services.GetRequiredService<IBus>(), policy ?? []);
+        await system.StartCatalog(settings => settings["Catalog:OutboxPollInterval"] = "00:00:00.200");
+        return new RetentionScenario(system, now, await RawRabbit.ConnectAsync(system), policy ?? []);
     }
 
     /// <summary>A backup of <paramref name="source"/> completed at <paramref name="completedAt"/>: stored and announced, or (not successful) only failed.</summary>
@@ -73,7 +72,7 @@ public sealed class RetentionScenario : IAsyncDisposable
         Backups.Add(backup);
         if (!successful)
         {
-            await bus.Publish(new BackupFailed
+            await rabbit.PublishEventAsync(new BackupFailed
             {
                 RunId = runId, Source = source, FailedAt = completedAt, ErrorCode = "ConnectionFailed", Reason = "the source refused the connection",
             });
@@ -94,7 +93,7 @@ public sealed class RetentionScenario : IAsyncDisposable
             PgDumpVersion = "15.0", Tables = [], RawSizeBytes = 1024, StoredSizeBytes = bytes.Length,
             Compression = new ManifestCompression("zstd", 3), Sha256 = sha256,
         }, CancellationToken.None);
-        await bus.Publish(new BackupCompleted
+        await rabbit.PublishEventAsync(new BackupCompleted
         {
             RunId = runId, Source = source, StartedAt = completedAt.AddMinutes(-1), CompletedAt = completedAt,
             ArtifactKey = key.Value, SizeBytes = bytes.Length, Sha256 = sha256, Format = "pg_dump-custom+zstd",
@@ -163,5 +162,9 @@ public sealed class RetentionScenario : IAsyncDisposable
         return runIds.GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
     }
 
-    public ValueTask DisposeAsync() => System.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await rabbit.DisposeAsync();
+        await System.DisposeAsync();
+    }
 }

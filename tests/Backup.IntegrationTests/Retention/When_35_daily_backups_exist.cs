@@ -3,9 +3,7 @@ using Backup.Database;
 using Backup.Contracts;
 using Backup.IntegrationTests.Infrastructure;
 using Backup.Storage;
-using MassTransit;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Backup.IntegrationTests.Retention;
@@ -26,12 +24,14 @@ public sealed class When_35_daily_backups_exist(TestInfrastructure infrastructur
     public async Task InitializeAsync()
     {
         system = await BackupSystem.CreateAsync(infrastructure);
-        var catalog = await system.StartCatalogThatAlsoPublishesForTheTest();
-        var bus = catalog.Services.GetRequiredService<IBus>();
-        for (var age = 0; age < 35; age++)
-            await Complete(bus, "demo", age);
-        for (var age = 40; age <= 44; age++)
-            await Complete(bus, "legacy", age);
+        await system.StartCatalog();
+        await using (var rabbit = await RawRabbit.ConnectAsync(system))
+        {
+            for (var age = 0; age < 35; age++)
+                await Complete(rabbit, "demo", age);
+            for (var age = 40; age <= 44; age++)
+                await Complete(rabbit, "legacy", age);
+        }
         await Eventually.True(async () => await CountAsync(BackupRunStates.Completed) == backups.Count,
             "every backup to be Completed in the catalog");
 
@@ -44,7 +44,7 @@ public sealed class When_35_daily_backups_exist(TestInfrastructure infrastructur
         }, "the retention sweep to expire the old backups");
     }
 
-    async Task Complete(IBus bus, string source, int ageInDays)
+    async Task Complete(RawRabbit rabbit, string source, int ageInDays)
     {
         var runId = Guid.NewGuid();
         var completedAt = Now.Date.AddHours(2).AddDays(-ageInDays);
@@ -54,7 +54,7 @@ public sealed class When_35_daily_backups_exist(TestInfrastructure infrastructur
         var bytes = RandomNumberGenerator.GetBytes(1024);
         await File.WriteAllBytesAsync(path, bytes);
         backups.Add((runId, source, ageInDays, path));
-        await bus.Publish(new BackupCompleted
+        await rabbit.PublishEventAsync(new BackupCompleted
         {
             RunId = runId, Source = source, StartedAt = completedAt.AddMinutes(-1), CompletedAt = completedAt,
             ArtifactKey = key.Value, SizeBytes = bytes.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)),
