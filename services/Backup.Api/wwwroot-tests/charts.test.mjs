@@ -1,7 +1,7 @@
 // Unit tests of the charts' data transforms (run: bash services/Backup.Api/wwwroot-tests/run.sh).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CHARTS, seriesOf, niceTicks, scale, runTime } from '../wwwroot/assets/charts.js';
+import { CHARTS, seriesOf, niceTicks, timeTicks, scale, runTime } from '../wwwroot/assets/charts.js';
 
 const runs = [
   { runId: 'b', state: 'Completed', completedAt: '2026-12-02T02:00:05Z', sizeBytes: 1200, rawBytes: 5000, dumpSeconds: 3.25,
@@ -57,4 +57,10 @@ test('a scale maps the domain onto the range', () => {
   assert.equal(y(0), 200);
   assert.equal(y(50), 100);
   assert.equal(y(100), 0);
+});
+
+test('time ticks are round minutes or hours once the values are long enough', () => {
+  assert.deepEqual(timeTicks(40.5), [0, 20, 40, 60]);
+  assert.deepEqual(timeTicks(1800), [0, 600, 1200, 1800]);
+  assert.deepEqual(timeTicks(3 * 3600), [0, 3600, 7200, 10800]);
 });

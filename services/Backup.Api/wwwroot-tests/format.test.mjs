@@ -16,6 +16,7 @@ test('sizes are in 1000-based units', () => {
 });
 
 test('durations read as seconds, minutes, hours and days', () => {
+  assert.equal(duration(0), '0 s');
   assert.equal(duration(3.21), '3.2 s');
   assert.equal(duration(42), '42 s');
   assert.equal(duration(185), '3 min 5 s');

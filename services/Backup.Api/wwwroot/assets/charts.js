@@ -12,11 +12,11 @@ export const CHARTS = {
     ],
   },
   duration: {
-    title: 'Dump duration', unit: duration,
+    title: 'Dump duration', unit: duration, timeTicks: true,
     series: [{ name: 'duration', label: 'Dump', value: run => run.dumpSeconds, metric: 'duration' }],
   },
   recovery: {
-    title: 'Recovery time (restore drills)', unit: duration,
+    title: 'Recovery time (restore drills)', unit: duration, timeTicks: true,
     series: [{ name: 'recovery', label: 'Recovery', value: run => run.recoverySeconds, metric: null }],
     target: run => run.rtoTargetSeconds,
   },
@@ -58,6 +58,12 @@ export function niceTicks(max, count = 4) {
   return ticks;
 }
 
+/** Ticks for seconds: round minutes from two minutes up, round hours from two hours up. */
+export function timeTicks(max, count = 4) {
+  const unit = max >= 7200 ? 3600 : max >= 120 ? 60 : 1;
+  return niceTicks(max / unit, count).map(tick => Number((tick * unit).toPrecision(12)));
+}
+
 /** Linear scale from a domain to a range. */
 export function scale([d0, d1], [r0, r1]) {
   const span = d1 - d0 || 1;
@@ -77,7 +83,7 @@ export function drawChart(name, runs, { from, to, timeZone }) {
   const series = seriesOf(chart, runs);
   const targets = chart.target ? runs.map(chart.target).filter(t => typeof t === 'number') : [];
   const values = series.flatMap(s => s.points.map(p => p.value)).concat(targets);
-  const ticks = niceTicks(Math.max(0, ...values));
+  const ticks = (chart.timeTicks ? timeTicks : niceTicks)(Math.max(0, ...values));
   const x = scale([Date.parse(from), Date.parse(to)], [MARGIN.left, WIDTH - MARGIN.right]);
   const y = scale([0, ticks[ticks.length - 1]], [HEIGHT - MARGIN.bottom, MARGIN.top]);
   const hasPoints = series.some(s => s.points.length > 0);

@@ -19,6 +19,7 @@ export function bytes(value) {
 export function duration(seconds) {
   if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return '–';
   const s = Math.abs(seconds);
+  if (s === 0) return '0 s';
   if (s < 10) return `${s.toFixed(1)} s`;
   if (s < 60) return `${Math.round(s)} s`;
   if (s < 3600) {
