@@ -5,12 +5,15 @@ import { h } from './dom.js';
 export function openDialog(attrs, build) {
   const opener = document.activeElement;
   const dialog = h('dialog', attrs);
-  const close = () => dialog.close();
-  dialog.append(...[build(close)].flat());
-  dialog.addEventListener('close', () => {
+  // Closed by a button (close) or by Escape (the close event): removed once, focus back to the opener.
+  const finish = () => {
+    if (!dialog.isConnected) return;
     dialog.remove();
     if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
-  });
+  };
+  const close = () => { dialog.close(); finish(); };
+  dialog.append(...[build(close)].flat());
+  dialog.addEventListener('close', finish);
   document.body.append(dialog);
   dialog.showModal();
   return dialog;
