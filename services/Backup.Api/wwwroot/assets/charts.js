@@ -70,15 +70,15 @@ export function scale([d0, d1], [r0, r1]) {
   return value => r0 + ((value - d0) / span) * (r1 - r0);
 }
 
-const WIDTH = 640;
 const HEIGHT = 220;
 const MARGIN = { top: 12, right: 16, bottom: 28, left: 72 };
 
 /**
- * Draws a chart: an <svg data-chart=name> with axes, a line and a circle per point of each series (outliers marked),
+ * Draws a chart, `width` user units wide (the width it will have on screen, so its text keeps its size): an <svg data-chart=name> with axes, a line and a circle per point of each series (outliers marked),
  * and beside it a visually-hidden <table data-chart-table=name> that says the same in text.
  */
-export function drawChart(name, runs, { from, to, timeZone }) {
+export function drawChart(name, runs, { from, to, timeZone, width = 640 }) {
+  const WIDTH = Math.round(width);
   const chart = CHARTS[name];
   const series = seriesOf(chart, runs);
   const targets = chart.target ? runs.map(chart.target).filter(t => typeof t === 'number') : [];
@@ -125,12 +125,13 @@ export function drawChart(name, runs, { from, to, timeZone }) {
 
   const legend = h('ul', { class: 'legend' }, series.map((s, index) => h('li', { class: `series-${index}` }, s.label)),
     targets.length > 0 ? h('li', { class: 'target' }, 'Target') : null);
-  const table = h('table', { 'data-chart-table': name, class: 'visually-hidden' },
+  // Hidden by its wrapper: a table never shrinks below its content's width, a div does.
+  const table = h('div', { class: 'visually-hidden' }, h('table', { 'data-chart-table': name },
     h('caption', {}, chart.title),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Series'), h('th', { scope: 'col' }, 'Time'),
       h('th', { scope: 'col' }, 'Value'), h('th', { scope: 'col' }, 'Note'))),
     h('tbody', {}, series.flatMap(s => s.points.map(p => h('tr', { 'data-run-id': p.runId, 'data-series': s.name },
-      h('td', {}, s.label), h('td', {}, localTime(p.at)), h('td', {}, chart.unit(p.value)), h('td', {}, p.outlier?.text ?? ''))))));
+      h('td', {}, s.label), h('td', {}, localTime(p.at)), h('td', {}, chart.unit(p.value)), h('td', {}, p.outlier?.text ?? '')))))));
   return h('figure', { class: 'chart-box' },
     h('figcaption', {}, chart.title), picture, legend, table,
     hasPoints ? null : h('p', { class: 'empty' }, 'No values in this range.'));

@@ -10,6 +10,8 @@ import { scheduleBox } from './schedule.js';
 import { retentionBox } from './retention.js';
 
 const RANGES = [7, 30, 90];
+const CHART_MIN_COLUMN_PX = 480;
+const CHART_GAP_PX = 16;
 const OUTCOME_TEXT = { success: 'backed up', failure: 'failed', missed: 'missed schedule', none: 'nothing scheduled' };
 
 function calendar(history) {
@@ -37,9 +39,16 @@ function rangePicker(selected, onPick) {
       onClick: () => onPick(days) }, `${days} days`)));
 }
 
-function historyView(history) {
+/** A chart's width on screen: the panel's, or half of it when two charts fit side by side (as the CSS grid puts them). */
+function chartWidth(panel) {
+  const available = panel.clientWidth || 640;
+  const columns = available >= 2 * CHART_MIN_COLUMN_PX + CHART_GAP_PX ? 2 : 1;
+  return Math.max(280, (available - (columns - 1) * CHART_GAP_PX) / columns);
+}
+
+function historyView(history, width) {
   const zone = history.timeZone;
-  const range = { from: history.from, to: history.to, timeZone: zone };
+  const range = { from: history.from, to: history.to, timeZone: zone, width };
   return [
     h('p', { class: 'muted' }, `From ${localDate(history.from, zone)} to ${localDate(history.to, zone)} (${zone}), ${history.runs.length} ${history.runs.length === 1 ? 'run' : 'runs'}.`),
     calendar(history),
@@ -64,7 +73,8 @@ export async function renderSource(context) {
     main.setAttribute('aria-busy', 'true');
     replace(pickerSlot, rangePicker(days, pick));
     try {
-      replace(historyPanel, historyView(await get(`/api/v1/sources/${encodeURIComponent(name)}/history?days=${days}`, { signal })));
+      const answer = await get(`/api/v1/sources/${encodeURIComponent(name)}/history?days=${days}`, { signal });
+      replace(historyPanel, historyView(answer, chartWidth(historyPanel)));
     } catch (error) {
       if (signal.aborted) return;
       replace(historyPanel, alertOf(error));
