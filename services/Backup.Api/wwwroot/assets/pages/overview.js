@@ -25,6 +25,13 @@ function summary(s) {
       `. Storage used: ${bytes(s.storedBytes)}.`));
 }
 
+/** The newest finished run when it failed: a link to it, with its error code. */
+function lastFailure(run) {
+  if (!run || (run.state !== 'Failed' && run.state !== 'TimedOut')) return null;
+  return h('p', { class: 'reason' }, h('a', { href: `/runs/${run.runId}` }, `Last run ${run.state}`),
+    run.failureCode ? ` (${run.failureCode})` : '', ' ', time(run.at), '.');
+}
+
 function lastBackup(backup) {
   if (!backup) return h('span', { class: 'muted' }, 'none yet');
   return [h('a', { href: `/runs/${backup.runId}` }, time(backup.completedAt)), h('br'),
@@ -54,7 +61,7 @@ function row(source, context, showError) {
   return h('tr', { 'data-testid': 'source-row', 'data-source': source.source, 'data-state': source.state },
     h('th', { scope: 'row', 'data-label': 'Source' }, h('a', { href: `/sources/${encodeURIComponent(source.source)}` }, source.source),
       source.runningRunId ? [h('br'), h('a', { href: `/runs/${source.runningRunId}`, class: 'running' }, 'backing up now…')] : null),
-    cell('State', badge(source.state), h('p', { class: 'reason' }, source.reason)),
+    cell('State', badge(source.state), h('p', { class: 'reason' }, source.reason), lastFailure(source.lastRun)),
     cell('Last backup', lastBackup(source.lastBackup)),
     cell('Last verified', lastVerified(source.lastVerified)),
     cell('Next run', source.enabled ? time(source.nextRunAt, undefined) : h('span', { class: 'muted' }, 'disabled'),
