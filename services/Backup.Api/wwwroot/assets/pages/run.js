@@ -84,7 +84,7 @@ function deletion(detail) {
   const d = detail.deletion;
   const body = d ? facts([
     ['Decided', [time(d.requestedAt), ` by ${d.requestedBy}`]],
-    ['Why', `${d.reasonCode}: ${d.reason}`],
+    ['Why', d.reason.startsWith(`${d.reasonCode}:`) ? d.reason : `${d.reasonCode}: ${d.reason}`],
     ['Deleted', d.deletedAt ? time(d.deletedAt) : `pending (${d.attempts} ${d.attempts === 1 ? 'attempt' : 'attempts'})`],
     ['Last error', d.lastError],
   ]) : detail.expiredAt ? facts([['Expired', time(detail.expiredAt)], ['Why', detail.expiryReason]])

@@ -31,7 +31,7 @@ function editor(source, onSaved) {
   const save = h('button', { type: 'submit', class: 'button', 'data-action': 'save-schedule' }, 'Save schedule');
   const form = h('form', { 'data-testid': 'schedule-form', class: 'schedule-form', novalidate: true },
     h('div', { class: 'field' }, h('label', { for: 'schedule-cron' }, 'Cron'), cron,
-      h('p', { class: 'hint' }, 'Five fields (minute hour day month weekday), or six with seconds first.')),
+      h('p', { class: 'hint' }, 'Five fields: minute, hour, day of month, month, day of week; for example 0 2 * * * (every day at 02:00).')),
     h('div', { class: 'field' }, h('label', { for: 'schedule-zone' }, 'Time zone'), zone, zonesList()),
     h('div', { class: 'field checkbox' }, enabled, h('label', { for: 'schedule-enabled' }, 'Enabled')),
     feedback, h('div', { class: 'buttons' }, save));
