@@ -22,7 +22,7 @@ let leave = null;
 let routed = null;
 
 /** Goes to a path of the dashboard without reloading; replace keeps the history entry (filters, ranges). */
-export function navigate(path, { replace: replaceEntry = false } = {}) {
+function navigate(path, { replace: replaceEntry = false } = {}) {
   if (replaceEntry) history.replaceState(null, '', path);
   else history.pushState(null, '', path);
   route({ focus: !replaceEntry });

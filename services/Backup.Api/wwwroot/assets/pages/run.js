@@ -9,7 +9,7 @@ import { backupFirstCheck } from '../hints.js';
 import { openDialog } from '../dialogs.js';
 import { openRestoreDialog } from './restore-dialog.js';
 
-export const FINAL_STATES = new Set(['Completed', 'Delivered', 'Failed', 'TimedOut', 'Expired']);
+const FINAL_STATES = new Set(['Completed', 'Delivered', 'Failed', 'TimedOut', 'Expired']);
 const WITH_ARTIFACT = new Set(['Completed', 'Delivered']);
 const NOT_YET_PATIENCE_MS = 30000;
 const AFTER_DELETE_POLLS = 8;
