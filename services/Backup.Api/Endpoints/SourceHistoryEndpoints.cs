@@ -45,7 +45,9 @@ public static class SourceHistoryEndpoints
         return api;
     }
 
-    sealed record WindowRun(BackupRun Run, string? Verification, double? RecoverySeconds, double? RtoTargetSeconds);
+    sealed record VerificationRow(string State, double? RecoverySeconds, double? RtoTargetSeconds);
+
+    sealed record WindowRun(BackupRun Run, VerificationRow? Verification);
 
     static async Task<Results<Ok<SourceHistory>, ProblemHttpResult>> GetAsync(string source, CatalogDbContext catalog, TimeProvider clock,
         CancellationToken cancellationToken, int? days = null)
@@ -63,10 +65,8 @@ public static class SourceHistoryEndpoints
         var window = await catalog.BackupRuns.AsNoTracking()
             .Where(r => r.Source == source && ((r.RequestedAt != null && r.RequestedAt >= from)
                 || (r.RequestedAt == null && (r.StartedAt ?? r.UpdatedAt) >= from)))
-            .Select(r => new WindowRun(r,
-                catalog.BackupVerifications.Where(v => v.RunId == r.CorrelationId).Select(v => v.State).FirstOrDefault(),
-                catalog.BackupVerifications.Where(v => v.RunId == r.CorrelationId).Select(v => v.RecoverySeconds).FirstOrDefault(),
-                catalog.BackupVerifications.Where(v => v.RunId == r.CorrelationId).Select(v => v.RtoTargetSeconds).FirstOrDefault()))
+            .Select(r => new WindowRun(r, catalog.BackupVerifications.Where(v => v.RunId == r.CorrelationId)
+                .Select(v => new VerificationRow(v.State, v.RecoverySeconds, v.RtoTargetSeconds)).FirstOrDefault()))
             .ToListAsync(cancellationToken);
         var before = await catalog.BackupRuns.AsNoTracking()
             .Where(r => r.Source == source && Successful.Contains(r.CurrentState) && r.CompletedAt < from && r.SizeBytes != null)
@@ -86,8 +86,8 @@ public static class SourceHistoryEndpoints
         var calendar = HistoryCalendar.Days(dates, runs.Select(w => (RequestedAt(w.Run), w.Run.CurrentState)), missed, zone);
         return TypedResults.Ok(new SourceHistory(schedule.Source, zone.Id, from, now,
             runs.Select(w => new HistoryRun(w.Run.CorrelationId, w.Run.CurrentState, w.Run.RequestedAt, w.Run.StartedAt, w.Run.CompletedAt,
-                w.Run.SizeBytes, w.Run.RawSizeBytes, Successful.Contains(w.Run.CurrentState) ? DumpSeconds(w.Run) : null, w.RecoverySeconds,
-                w.RtoTargetSeconds, w.Verification, outliers.GetValueOrDefault(w.Run.CorrelationId) ?? [])).ToList(),
+                w.Run.SizeBytes, w.Run.RawSizeBytes, Successful.Contains(w.Run.CurrentState) ? DumpSeconds(w.Run) : null,
+                w.Verification?.RecoverySeconds, w.Verification?.RtoTargetSeconds, w.Verification?.State, outliers.GetValueOrDefault(w.Run.CorrelationId) ?? [])).ToList(),
             calendar));
     }
 
