@@ -24,4 +24,10 @@ public sealed record BackupCompleted
     /// ("gpg --decrypt | zstd -dc | pg_restore").
     /// </summary>
     public required string Format { get; init; }
+
+    /// <summary>
+    /// The pg_dump archive's size in bytes before compression and encryption (the manifest's RawSizeBytes); null from
+    /// publishers that predate it.
+    /// </summary>
+    public long? RawSizeBytes { get; init; }
 }

@@ -24,6 +24,9 @@ public sealed class BackupRun : SagaStateMachineInstance
 
     public string? ArtifactKey { get; set; }
     public long? SizeBytes { get; set; }
+
+    /// <summary>The pg_dump archive's size before compression and encryption (BackupCompleted.RawSizeBytes); null when the dumper did not say.</summary>
+    public long? RawSizeBytes { get; set; }
     public string? Sha256 { get; set; }
 
     public string? FailureCode { get; set; }

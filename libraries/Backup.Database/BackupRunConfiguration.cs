@@ -22,6 +22,7 @@ sealed class BackupRunConfiguration : IEntityTypeConfiguration<BackupRun>
         run.Property(r => r.ExpiryReason).HasMaxLength(500);
         run.Property(r => r.Version).IsRowVersion();
         run.HasIndex(r => new { r.Source, r.CompletedAt });
+        run.HasIndex(r => new { r.Source, r.RequestedAt });
         run.HasIndex(r => new { r.CurrentState, r.CompletedAt });
         run.HasIndex(r => r.TimeoutAt).HasFilter("timeout_at IS NOT NULL");
     }

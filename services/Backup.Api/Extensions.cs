@@ -58,6 +58,9 @@ public static class Extensions
         api.MapBackupEndpoints();
         api.MapRestoreEndpoints();
         api.MapSourceEndpoints();
+        api.MapOverviewEndpoints();
+        api.MapSourceHistoryEndpoints();
+        api.MapSchedulePreviewEndpoints();
         api.MapRetentionEndpoints();
         return app;
     }

@@ -139,6 +139,10 @@ namespace Backup.Database.Migrations
                         .HasColumnType("character varying(2000)")
                         .HasColumnName("failure_reason");
 
+                    b.Property<long?>("RawSizeBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("raw_size_bytes");
+
                     b.Property<DateTimeOffset?>("RequestedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("requested_at");
@@ -198,6 +202,9 @@ namespace Backup.Database.Migrations
 
                     b.HasIndex("Source", "CompletedAt")
                         .HasDatabaseName("ix_backup_runs_source_completed_at");
+
+                    b.HasIndex("Source", "RequestedAt")
+                        .HasDatabaseName("ix_backup_runs_source_requested_at");
 
                     b.ToTable("backup_runs", (string)null);
                 });

@@ -3,15 +3,18 @@ using Backup.Storage;
 
 namespace Backup.Api.Endpoints;
 
-/// <summary>A run in a list, with its verification beside its state (null when no drill service looked at it).</summary>
+/// <summary>
+/// A run in a list, with its verification beside its state (null when no drill service looked at it). RawSizeBytes: the
+/// pg_dump archive's size before compression and encryption, null when the dumper did not report it.
+/// </summary>
 public sealed record RunSummary(
     Guid RunId, string Source, string State, RunVerificationSummary? Verification, string? RequestedBy, DateTimeOffset? RequestedAt,
-    DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, DateTimeOffset? FailedAt, string? ArtifactKey, long? SizeBytes, string? Sha256,
-    string? FailureCode)
+    DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, DateTimeOffset? FailedAt, string? ArtifactKey, long? SizeBytes, long? RawSizeBytes,
+    string? Sha256, string? FailureCode)
 {
     public static RunSummary Of(BackupRun run, RunVerificationSummary? verification) => new(run.CorrelationId, run.Source, run.CurrentState,
-        verification, run.RequestedBy, run.RequestedAt, run.StartedAt, run.CompletedAt, run.FailedAt, run.ArtifactKey, run.SizeBytes, run.Sha256,
-        run.FailureCode);
+        verification, run.RequestedBy, run.RequestedAt, run.StartedAt, run.CompletedAt, run.FailedAt, run.ArtifactKey, run.SizeBytes,
+        run.RawSizeBytes, run.Sha256, run.FailureCode);
 }
 
 /// <summary>A page of runs, newest first.</summary>

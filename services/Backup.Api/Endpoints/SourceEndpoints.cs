@@ -65,13 +65,13 @@ public static class SourceEndpoints
         return TypedResults.Ok(View(row, clock.GetUtcNow()));
     }
 
-    sealed record ScheduleRow(Schedule Schedule, DateTimeOffset? LastSuccess, string? LastState, DrillPolicy? Drills, VerifiedRow? LastVerified);
+    internal sealed record ScheduleRow(Schedule Schedule, DateTimeOffset? LastSuccess, string? LastState, DrillPolicy? Drills, VerifiedRow? LastVerified);
 
-    sealed record VerifiedRow(Guid RunId, DateTimeOffset CompletedAt, DateTimeOffset VerifiedAt, double? RecoverySeconds, double? RtoTargetSeconds);
+    internal sealed record VerifiedRow(Guid RunId, DateTimeOffset CompletedAt, DateTimeOffset VerifiedAt, double? RecoverySeconds, double? RtoTargetSeconds);
 
     // Each schedule with its source's last success, latest run state, drill policy and newest backup a drill passed, in
     // one query (correlated subqueries).
-    static Task<List<ScheduleRow>> ScheduleRowsAsync(CatalogDbContext catalog, IQueryable<Schedule> schedules, CancellationToken cancellationToken) =>
+    internal static Task<List<ScheduleRow>> ScheduleRowsAsync(CatalogDbContext catalog, IQueryable<Schedule> schedules, CancellationToken cancellationToken) =>
         schedules.AsNoTracking().OrderBy(s => s.Source).Select(s => new ScheduleRow(
             s,
             catalog.BackupRuns.Where(r => r.Source == s.Source
@@ -88,7 +88,7 @@ public static class SourceEndpoints
                 .FirstOrDefault()))
             .ToListAsync(cancellationToken);
 
-    static SourceView View(ScheduleRow row, DateTimeOffset now)
+    internal static SourceView View(ScheduleRow row, DateTimeOffset now)
     {
         var (schedule, lastSuccess, lastState, policy) = (row.Schedule, row.LastSuccess, row.LastState, row.Drills);
         var drills = policy is null ? null : new SourceDrills(policy.Every, policy.RtoTarget);

@@ -207,6 +207,7 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
         run.CompletedAt = message.CompletedAt;
         run.ArtifactKey = Text.Clip(message.ArtifactKey, 300);
         run.SizeBytes = message.SizeBytes;
+        run.RawSizeBytes = message.RawSizeBytes;
         run.Sha256 = Text.Clip(message.Sha256, 64);
         run.FailureCode = null;
         run.FailureReason = null;

@@ -301,6 +301,7 @@ public sealed class DumpDatabaseJob(
             SizeBytes = manifest.StoredSizeBytes,
             Sha256 = manifest.Sha256,
             Format = manifest.Format,
+            RawSizeBytes = manifest.RawSizeBytes,
         }, clock, logger, cancellationToken);
     }
 

@@ -44,11 +44,28 @@ public class When_a_run_goes_through_its_whole_life
         Assert.Equal(expiredAt, expired.ExpiredAt);
         Assert.Equal(run.Completed(startedAt, completedAt).ArtifactKey, expired.ArtifactKey);
         Assert.Equal(123_456, expired.SizeBytes);
+        Assert.Equal(493_824, expired.RawSizeBytes);
         Assert.Equal("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", expired.Sha256);
         Assert.Equal("age: completed 2026-11-24T01:05:00Z, older than 30 days", expired.ExpiryReason);
         Assert.Null(expired.FailedAt);
         Assert.Null(expired.FailureCode);
         Assert.Equal(expiredAt.AddSeconds(1), expired.UpdatedAt);
+        Assert.Empty(run.Faults());
+    }
+}
+
+public class When_BackupCompleted_comes_from_a_publisher_that_omits_the_raw_size
+{
+    [Fact]
+    public async Task The_run_is_Completed_with_its_stored_size_and_no_raw_size()
+    {
+        await using var run = await BackupRunUnderTest.StartAsync();
+        var startedAt = BackupRunUnderTest.Start;
+
+        await run.Publish(run.Completed(startedAt, startedAt.AddMinutes(1)) with { RawSizeBytes = null });
+        var completed = await run.LoadIn(run.Machine.Completed);
+
+        Assert.Equal((123_456L, (long?)null), (completed.SizeBytes, completed.RawSizeBytes));
         Assert.Empty(run.Faults());
     }
 }

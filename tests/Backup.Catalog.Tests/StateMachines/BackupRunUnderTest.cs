@@ -118,6 +118,7 @@ sealed class BackupRunUnderTest : IAsyncDisposable
         CompletedAt = completedAt,
         ArtifactKey = $"demo/2026/11/24/20261124T010000Z-{RunId:N}.dump",
         SizeBytes = 123_456,
+        RawSizeBytes = 493_824,
         Sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
         Format = "pg_dump-custom",
     };

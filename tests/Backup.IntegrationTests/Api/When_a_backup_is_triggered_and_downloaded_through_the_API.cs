@@ -58,6 +58,13 @@ public sealed class When_a_backup_is_triggered_and_downloaded_through_the_API(Te
         var run = await system.RunAsync(runId);
         Assert.Equal(run!.Sha256, detail.GetProperty("manifest").GetProperty("sha256").GetString());
         Assert.Contains(detail.GetProperty("manifest").GetProperty("tables").EnumerateArray(), t => t.GetProperty("name").GetString() == "customers");
+
+        // pg_dump's raw size travels from the manifest through BackupCompleted to the catalog's run and the API.
+        var raw = detail.GetProperty("manifest").GetProperty("rawSizeBytes").GetInt64();
+        Assert.True(raw > run.SizeBytes, "the raw archive is larger than the compressed artifact");
+        Assert.Equal(raw, run.RawSizeBytes);
+        Assert.Equal(raw, item.GetProperty("rawSizeBytes").GetInt64());
+        Assert.Equal(raw, detail.GetProperty("run").GetProperty("rawSizeBytes").GetInt64());
     }
 
     [Fact]
