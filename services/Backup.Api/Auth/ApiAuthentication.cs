@@ -26,7 +26,7 @@ public static class ApiAuthentication
             .AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<AuthOptions>>((jwt, auth) => Configure(jwt, auth.Value));
-        authentication.AddDashboardAuthentication();
+        authentication.AddDashboardAuthentication(builder.Configuration);
         var reader = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireAssertion(context =>
             Holds(context, auth => [.. auth.EffectiveReaderRoles, .. auth.EffectiveOperatorRoles, .. auth.EffectiveAdminRoles])).Build();
         builder.Services.AddAuthorizationBuilder()

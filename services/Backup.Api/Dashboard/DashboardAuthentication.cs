@@ -24,11 +24,14 @@ public static class DashboardAuthentication
     public static bool IsApiPath(HttpRequest request) =>
         request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/dashboard");
 
-    public static AuthenticationBuilder AddDashboardAuthentication(this AuthenticationBuilder authentication)
+    /// <summary>The cookie; and the OpenID Connect sign-in when Auth:Authority is set (its handler looks at every request for its callback).</summary>
+    public static AuthenticationBuilder AddDashboardAuthentication(this AuthenticationBuilder authentication, IConfiguration configuration)
     {
-        authentication.AddCookie(CookieScheme).AddOpenIdConnect(SignInScheme, _ => { });
+        authentication.AddCookie(CookieScheme);
         authentication.Services.AddOptions<CookieAuthenticationOptions>(CookieScheme)
             .Configure<IOptions<DashboardOptions>>((cookie, dashboard) => ConfigureCookie(cookie, dashboard.Value));
+        if (string.IsNullOrEmpty(configuration[$"{AuthOptions.Section}:{nameof(AuthOptions.Authority)}"])) return authentication;
+        authentication.AddOpenIdConnect(SignInScheme, _ => { });
         authentication.Services.AddOptions<OpenIdConnectOptions>(SignInScheme)
             .Configure<IOptions<AuthOptions>, IOptions<DashboardOptions>>((oidc, auth, dashboard) => ConfigureSignIn(oidc, auth.Value, dashboard.Value));
         return authentication;
@@ -68,7 +71,6 @@ public static class DashboardAuthentication
 
     static void ConfigureSignIn(OpenIdConnectOptions oidc, AuthOptions auth, DashboardOptions dashboard)
     {
-        if (auth.Authority.Length == 0) return; // No authority: the scheme is never challenged (SignInRoute).
         oidc.Authority = auth.Authority;
         oidc.RequireHttpsMetadata = true;
         oidc.BackchannelHttpHandler = AuthorityBackchannel.Handler(auth);
