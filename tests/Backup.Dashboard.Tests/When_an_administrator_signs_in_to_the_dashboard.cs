@@ -21,10 +21,12 @@ public sealed class When_an_administrator_signs_in_to_the_dashboard(SignedInDash
     public async Task The_browser_signs_in_with_PKCE_and_the_session_shows_the_roles_in_an_HttpOnly_Secure_Lax_cookie()
     {
         var page = await dashboard.Browser.NewPageAsync();
+        var earlier = dashboard.IdentityProvider.AuthorizationRequests.Count;
         await Browser.SignInAsync(page, Api, TestUser.AdminAdam);
 
-        var authorization = Assert.Single(dashboard.IdentityProvider.AuthorizationRequests, query => query["client_id"] == TestIdentityProvider.ClientId
-            && query["redirect_uri"] == new Uri(Api, "signin-oidc").ToString());
+        var authorization = Assert.Single(dashboard.IdentityProvider.AuthorizationRequests.Skip(earlier));
+        Assert.Equal(TestIdentityProvider.ClientId, authorization["client_id"].ToString());
+        Assert.Equal(new Uri(Api, "signin-oidc").ToString(), authorization["redirect_uri"].ToString());
         Assert.Equal("S256", authorization["code_challenge_method"].ToString());
         Assert.Matches("^[A-Za-z0-9_-]{43}$", authorization["code_challenge"].ToString());
         Assert.Equal("code", authorization["response_type"].ToString());
@@ -107,7 +109,9 @@ public sealed class When_an_administrator_signs_in_to_the_dashboard(SignedInDash
         var accepted = await FetchAsync(operatorPage, "POST", "/api/v1/sources/demo/backups", token);
         Assert.Equal(202, accepted.Status);
         Assert.Equal(1, await TriggersAuditedAsync("operator-olga"));
-        await IntegrationTests.Infrastructure.Eventually.True(async () => await QueuedMessagesAsync() == 1, "the accepted trigger to be queued");
+        await IntegrationTests.Infrastructure.Eventually.True(
+            async () => await dashboard.Infrastructure.Broker.QueueDepthAsync(dashboard.System.VirtualHost, "dump-database") == 1,
+            "the accepted trigger to be queued for the dumper");
 
         var readerPage = await dashboard.Browser.NewPageAsync();
         await Browser.SignInAsync(readerPage, Api, TestUser.ReaderAnn);
@@ -184,6 +188,7 @@ public sealed class When_an_administrator_signs_in_to_the_dashboard(SignedInDash
         return await catalog.AuditEntries.CountAsync(entry => entry.Action == "backup.trigger" && (actor == null || entry.Actor == actor));
     }
 
+    // Every queue of the system's virtual host (the dumper's, the catalog's, ...).
     async Task<long> QueuedMessagesAsync() =>
         (await dashboard.Infrastructure.Broker.QueueDepthsAsync(dashboard.System.VirtualHost)).Values.Sum();
 }

@@ -23,16 +23,27 @@ public sealed class DashboardFiles(string root)
         return new DashboardFiles(root);
     }
 
-    /// <summary>/assets/* from wwwroot/assets, before authentication: anonymous, cached for five minutes (no build step fingerprints the names).</summary>
+    /// <summary>
+    /// /assets/* from wwwroot/assets, in a branch before authentication: anonymous (an unknown one is 404, never a
+    /// sign-in), cached for five minutes (no build step fingerprints the names).
+    /// </summary>
     public IApplicationBuilder UseAssets(IApplicationBuilder app)
     {
         var assets = Path.Combine(Root, "assets");
-        if (!Directory.Exists(assets)) return app;
-        return app.UseStaticFiles(new StaticFileOptions
+        return app.MapWhen(http => http.Request.Path.StartsWithSegments("/assets"), branch =>
         {
-            RequestPath = "/assets",
-            FileProvider = new PhysicalFileProvider(assets),
-            OnPrepareResponse = file => file.Context.Response.Headers.CacheControl = "public, max-age=300",
+            if (Directory.Exists(assets))
+                branch.UseStaticFiles(new StaticFileOptions
+                {
+                    RequestPath = "/assets",
+                    FileProvider = new PhysicalFileProvider(assets),
+                    OnPrepareResponse = file => file.Context.Response.Headers.CacheControl = "public, max-age=300",
+                });
+            branch.Run(http =>
+            {
+                http.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            });
         });
     }
 

@@ -21,7 +21,9 @@ public static class SessionAntiforgery
             antiforgery.HeaderName = HeaderName;
             antiforgery.FormFieldName = FormFieldName;
             antiforgery.Cookie.Name = "backup.csrf";
-            antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.Always;
+            // Secure on https; the API may also be reached over http behind a TLS proxy (or on localhost in development):
+            // this cookie is no credential, only the token's other half, bound to the session's user.
+            antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             antiforgery.Cookie.SameSite = SameSiteMode.Strict;
             antiforgery.Cookie.HttpOnly = true;
         });
