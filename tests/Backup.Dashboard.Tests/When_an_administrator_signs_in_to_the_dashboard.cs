@@ -132,25 +132,11 @@ public sealed class When_an_administrator_signs_in_to_the_dashboard(SignedInDash
         var keys = Directory.CreateTempSubdirectory("backup-dashboard-dev-key-");
         try
         {
-            using var key = RSA.Create(2048);
-            var publicKey = Path.Combine(keys.FullName, "dev.pub.pem");
-            var privateKey = Path.Combine(keys.FullName, "dev.pem");
-            await File.WriteAllTextAsync(publicKey, key.ExportSubjectPublicKeyInfoPem());
-            await File.WriteAllTextAsync(privateKey, key.ExportPkcs8PrivateKeyPem());
-            await using var development = await DashboardApi.StartAsync(dashboard.System, settings =>
-            {
-                settings["Auth:Issuer"] = "https://auth.development.test";
-                settings["Auth:Audience"] = "backup-api";
-                settings["Auth:SigningKeyFiles:0"] = publicKey;
-                settings["Dashboard:DevelopmentSigningKeyFile"] = privateKey;
-            });
-
+            await using var development = await StartDevelopmentApiAsync(keys.FullName);
             var page = await dashboard.Browser.NewPageAsync();
             await page.GotoAsync(new Uri(development.Address, "runs").ToString());
             Assert.Equal(new Uri(development.Address, "signin/dev?returnUrl=%2Fruns").ToString(), page.Url);
-            await page.FillAsync("input[name=subject]", "dev-dora");
-            await page.SelectOptionAsync("select[name=role]", "operator");
-            await page.ClickAsync("[data-action=dev-sign-in]");
+            await DevelopmentSignInAsync(page, "dev-dora", "operator");
             await page.WaitForURLAsync(new Uri(development.Address, "runs").ToString());
 
             var session = await SessionAsync(page);
@@ -161,6 +147,62 @@ public sealed class When_an_administrator_signs_in_to_the_dashboard(SignedInDash
         {
             keys.Delete(recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task A_session_outlives_a_restart_of_the_API_when_its_keys_are_kept_in_a_folder()
+    {
+        var folder = Directory.CreateTempSubdirectory("backup-dashboard-keys-");
+        try
+        {
+            var keys = Directory.CreateDirectory(Path.Combine(folder.FullName, "data-protection"));
+            var page = await dashboard.Browser.NewPageAsync();
+            await using (var before = await StartDevelopmentApiAsync(folder.FullName, keys.FullName))
+            {
+                await page.GotoAsync(before.Address.ToString());
+                await DevelopmentSignInAsync(page, "dev-dan", "admin");
+                await page.WaitForURLAsync(before.Address.ToString());
+            }
+            Assert.NotEmpty(keys.GetFiles("key-*.xml"));
+
+            // A new process on another port: the browser sends the cookie (cookies are per host, not per port).
+            await using var after = await StartDevelopmentApiAsync(folder.FullName, keys.FullName);
+            await page.GotoAsync(new Uri(after.Address, "runs").ToString());
+            Assert.Equal(new Uri(after.Address, "runs").ToString(), page.Url);
+            Assert.Equal("dev-dan", (await SessionAsync(page)).GetProperty("subject").GetString());
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    // The API with the development sign-in: a key pair written to folder, the public half its only signing key.
+    async Task<DashboardApi> StartDevelopmentApiAsync(string folder, string? keysFolder = null)
+    {
+        var publicKey = Path.Combine(folder, "dev.pub.pem");
+        var privateKey = Path.Combine(folder, "dev.pem");
+        if (!File.Exists(privateKey))
+        {
+            using var key = RSA.Create(2048);
+            await File.WriteAllTextAsync(publicKey, key.ExportSubjectPublicKeyInfoPem());
+            await File.WriteAllTextAsync(privateKey, key.ExportPkcs8PrivateKeyPem());
+        }
+        return await DashboardApi.StartAsync(dashboard.System, settings =>
+        {
+            settings["Auth:Issuer"] = "https://auth.development.test";
+            settings["Auth:Audience"] = "backup-api";
+            settings["Auth:SigningKeyFiles:0"] = publicKey;
+            settings["Dashboard:DevelopmentSigningKeyFile"] = privateKey;
+            if (keysFolder is not null) settings["Dashboard:KeysFolder"] = keysFolder;
+        });
+    }
+
+    static async Task DevelopmentSignInAsync(IPage page, string subject, string role)
+    {
+        await page.FillAsync("input[name=subject]", subject);
+        await page.SelectOptionAsync("select[name=role]", role);
+        await page.ClickAsync("[data-action=dev-sign-in]");
     }
 
     static async Task<JsonElement> SessionAsync(IPage page)

@@ -3,6 +3,7 @@ using Backup.Api.Options;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 
@@ -24,10 +25,12 @@ public static class DashboardAuthentication
     public static bool IsApiPath(HttpRequest request) =>
         request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/dashboard");
 
-    /// <summary>The cookie; and the OpenID Connect sign-in when Auth:Authority is set (its handler looks at every request for its callback).</summary>
+    /// <summary>The cookie (its keys in Dashboard:KeysFolder when set); and the OpenID Connect sign-in when Auth:Authority is set (its handler looks at every request for its callback).</summary>
     public static AuthenticationBuilder AddDashboardAuthentication(this AuthenticationBuilder authentication, IConfiguration configuration)
     {
         authentication.AddCookie(CookieScheme);
+        if (configuration[$"{DashboardOptions.Section}:{nameof(DashboardOptions.KeysFolder)}"] is { Length: > 0 } keys)
+            authentication.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(keys));
         authentication.Services.AddOptions<CookieAuthenticationOptions>(CookieScheme)
             .Configure<IOptions<DashboardOptions>>((cookie, dashboard) => ConfigureCookie(cookie, dashboard.Value));
         if (string.IsNullOrEmpty(configuration[$"{AuthOptions.Section}:{nameof(AuthOptions.Authority)}"])) return authentication;

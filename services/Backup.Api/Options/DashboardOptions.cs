@@ -32,12 +32,20 @@ public sealed class DashboardOptions : IConfigurationSection<DashboardOptions>, 
     /// </summary>
     public string DevelopmentSigningKeyFile { get; set; } = "";
 
+    /// <summary>
+    /// A folder (a volume) where the keys that protect the session cookie are kept, so sessions outlive a restart and
+    /// every replica reads the others' cookies. Empty: ASP.NET Core's default (the user profile, else memory).
+    /// </summary>
+    public string KeysFolder { get; set; } = "";
+
     public IEnumerable<string> ScopeList => Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     public IEnumerable<(string Key, string Problem)> Validate()
     {
         if (!ScopeList.Contains("openid"))
             yield return (nameof(Scopes), $"'{Scopes}' lacks 'openid' (the sign-in needs an ID token).");
+        if (KeysFolder.Length > 0 && !Directory.Exists(KeysFolder))
+            yield return (nameof(KeysFolder), $"'{KeysFolder}' is not a folder.");
         if (DevelopmentSigningKeyFile.Length == 0) yield break;
         if (!File.Exists(DevelopmentSigningKeyFile))
             yield return (nameof(DevelopmentSigningKeyFile), $"'{DevelopmentSigningKeyFile}' does not exist.");
