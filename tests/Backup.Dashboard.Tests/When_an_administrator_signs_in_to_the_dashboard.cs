@@ -87,6 +87,11 @@ public sealed class When_an_administrator_signs_in_to_the_dashboard(SignedInDash
             Assert.StartsWith(new Uri(dashboard.IdentityProvider.Authority, "connect/authorize").ToString(), page.Headers.Location?.ToString());
         }
 
+        // An answer of the provider that does not check out (a forged or replayed callback): a page, not a 500.
+        var forged = await anonymous.GetAsync("/signin-oidc?code=forged&state=forged");
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.Contains("Sign-in failed", await forged.Content.ReadAsStringAsync());
+
         var asset = await anonymous.GetAsync("/assets/does-not-exist.js");
         Assert.Equal(HttpStatusCode.NotFound, asset.StatusCode); // answered, not sent to sign in: /assets/* is anonymous
     }

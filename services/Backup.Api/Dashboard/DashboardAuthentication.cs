@@ -91,5 +91,23 @@ public static class DashboardAuthentication
         oidc.TokenValidationParameters.RoleClaimType = auth.RoleClaim;
         // The provider's sign-out page returns here, and the dashboard starts again.
         oidc.SignedOutRedirectUri = "/";
+        oidc.Events.OnRemoteFailure = SignInFailedAsync;
     }
+
+    // The provider answered with an error, or the answer did not check out (state, nonce, token): a page that says so
+    // and offers to start again, not a 500; logged with the reason.
+    static Task SignInFailedAsync(RemoteFailureContext context)
+    {
+        context.HandleResponse();
+        context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DashboardAuthentication))
+            .SignInFailed(context.Failure?.Message ?? "unknown");
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        return DashboardPages.WriteSignInFailedAsync(context.HttpContext);
+    }
+}
+
+static partial class DashboardAuthenticationLog
+{
+    [LoggerMessage(6004, LogLevel.Warning, "A dashboard sign-in failed at the authority's callback: {Reason}")]
+    public static partial void SignInFailed(this ILogger logger, string reason);
 }

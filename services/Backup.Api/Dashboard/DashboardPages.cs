@@ -26,6 +26,15 @@ public static class DashboardPages
         return WriteAsync(http, "No backup role", body);
     }
 
+    /// <summary>400: the authority's answer to a sign-in was an error or did not check out; the reason is in the API's log (event 6004).</summary>
+    public static Task WriteSignInFailedAsync(HttpContext http) => WriteAsync(http, "Sign-in failed", """
+        <main data-page="signin-failed">
+        <h1>Sign-in failed</h1>
+        <p role="alert">The sign-in at your platform's authentication service did not complete (it was refused or its answer did not check out). The reason is in the API's log (event 6004).</p>
+        <p><a href="/signin">Sign in again</a></p>
+        </main>
+        """);
+
     /// <summary>The development sign-in: a subject name and one of the three roles.</summary>
     public static Task WriteDevelopmentSignInAsync(HttpContext http, string returnUrl, string? problem = null)
     {
