@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Backup.Api.Auth;
+using Backup.Api.Dashboard;
 using Backup.Api.Endpoints;
 using Backup.Api.Options;
 using Backup.Database;
@@ -17,11 +18,13 @@ public static class Extensions
     {
         builder.AddValidatedOptions<AuthOptions>();
         builder.AddValidatedOptions<ApiOptions>();
+        builder.AddValidatedOptions<DashboardOptions>();
         builder.AddValidatedOptions<Backup.Database.Retention.RetentionPolicyOptions>();
         builder.AddCatalogDatabase();
         builder.AddArtifactStore();
         builder.AddBackupBus(_ => { });
         builder.AddApiAuthentication();
+        builder.Services.AddSessionAntiforgery();
         builder.AddApiRateLimits();
         builder.Services.AddProblemDetails();
         // A body or value that cannot be bound is 400 problem details naming the field, in every environment.
@@ -44,12 +47,19 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>Every endpoint under /api/v1, and the served OpenAPI document at /openapi/v1.json (anonymous: it describes, it reveals nothing).</summary>
+    /// <summary>
+    /// Every endpoint under /api/v1, the served OpenAPI document at /openapi/v1.json (anonymous: it describes, it reveals
+    /// nothing), and the dashboard: its assets (anonymous), its pages, session, sign-in and sign-out.
+    /// </summary>
     public static WebApplication MapBackupApi(this WebApplication app)
     {
+        var dashboard = DashboardFiles.Find(app.Environment);
+        app.UseDashboardHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        dashboard.UseAssets(app);
         app.UseAuthentication();
+        app.UseSessionAntiforgery();
         app.UseAuthorization();
         app.UseRateLimiter();
         app.MapOpenApi().AllowAnonymous();
@@ -62,6 +72,7 @@ public static class Extensions
         api.MapSourceHistoryEndpoints();
         api.MapSchedulePreviewEndpoints();
         api.MapRetentionEndpoints();
+        app.MapDashboard(dashboard);
         return app;
     }
 }

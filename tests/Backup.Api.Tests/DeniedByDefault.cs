@@ -109,11 +109,12 @@ public sealed class When_an_endpoint_is_mapped_without_a_role : IAsyncLifetime
 
 /// <summary>
 /// Every endpoint the API serves says who may call it: a role policy, or AllowAnonymous for the few that are meant to
-/// be open (health probes, the OpenAPI document). A new endpoint without either fails here, naming it.
+/// be open (health probes, the OpenAPI document, the dashboard's sign-in and sign-out). A new endpoint without either
+/// fails here, naming it. The dashboard's pages and session are a reader's, like the API.
 /// </summary>
 public sealed class Every_endpoint_of_the_API
 {
-    static readonly HashSet<string> Anonymous = ["/health/live", "/health/ready", "/openapi/{documentName}.json"];
+    static readonly HashSet<string> Anonymous = ["/health/live", "/health/ready", "/openapi/{documentName}.json", "/signin", "/signout"];
 
     [Fact]
     public void Names_a_role_or_is_an_allowed_anonymous_one()

@@ -1,4 +1,6 @@
+using System.Security.Claims;
 using System.Security.Cryptography;
+using Backup.Api.Dashboard;
 using Backup.Api.Options;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
@@ -14,12 +16,17 @@ public static class ApiAuthentication
     /// keys of Auth:SigningKeyFiles), issuer, audience and lifetime checked; roles read from Auth:RoleClaim and
     /// mapped onto the reader, operator and admin policies. No token: 401; a token without the role: 403. The reader
     /// policy is also the fallback: an endpoint that names no policy and does not allow anonymous callers is a reader's.
+    /// The dashboard's session cookie (<see cref="DashboardAuthentication"/>) carries the same role claim, so the same
+    /// policies hold for it: <see cref="Scheme"/> picks the bearer token when the request has one, else the cookie.
     /// </summary>
     public static IHostApplicationBuilder AddApiAuthentication(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        var authentication = builder.Services.AddAuthentication(Scheme)
+            .AddPolicyScheme(Scheme, "Bearer token or dashboard session", scheme => scheme.ForwardDefaultSelector = SchemeOf)
+            .AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<AuthOptions>>((jwt, auth) => Configure(jwt, auth.Value));
+        authentication.AddDashboardAuthentication(builder.Configuration);
         var reader = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireAssertion(context =>
             Holds(context, auth => [.. auth.EffectiveReaderRoles, .. auth.EffectiveOperatorRoles, .. auth.EffectiveAdminRoles])).Build();
         builder.Services.AddAuthorizationBuilder()
@@ -31,6 +38,34 @@ public static class ApiAuthentication
             .AddPolicy(ApiRoles.Admin, policy => policy.RequireAuthenticatedUser().RequireAssertion(context =>
                 Holds(context, auth => auth.EffectiveAdminRoles)));
         return builder;
+    }
+
+    /// <summary>The default scheme: a bearer token when the request carries one, else the dashboard's session cookie.</summary>
+    public const string Scheme = "BearerOrSession";
+
+    /// <summary>Whether the request authenticates with an Authorization: Bearer header (and so is not a cookie caller).</summary>
+    public static bool HasBearerToken(HttpRequest request) =>
+        request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase);
+
+    // A bearer token wins; without one, the session cookie when there is one, and under /api/ a request with neither is
+    // refused as the bearer scheme refuses it (401 with WWW-Authenticate: Bearer); a page is sent to the sign-in.
+    static string SchemeOf(HttpContext http)
+    {
+        if (HasBearerToken(http.Request)) return JwtBearerDefaults.AuthenticationScheme;
+        if (http.Request.Cookies.ContainsKey(DashboardAuthentication.CookieName)) return DashboardAuthentication.CookieScheme;
+        return http.Request.Path.StartsWithSegments("/api")
+            ? JwtBearerDefaults.AuthenticationScheme
+            : DashboardAuthentication.CookieScheme;
+    }
+
+    /// <summary>The API roles <paramref name="user"/> holds, effective (an admin is also an operator and a reader), lowest first.</summary>
+    public static IReadOnlyList<string> RolesOf(ClaimsPrincipal user, AuthOptions auth)
+    {
+        bool HoldsAny(IEnumerable<string> names) => names.Any(name => user.HasClaim(auth.RoleClaim, name));
+        var admin = HoldsAny(auth.EffectiveAdminRoles);
+        var @operator = admin || HoldsAny(auth.EffectiveOperatorRoles);
+        var reader = @operator || HoldsAny(auth.EffectiveReaderRoles);
+        return [.. new[] { (ApiRoles.Reader, reader), (ApiRoles.Operator, @operator), (ApiRoles.Admin, admin) }.Where(r => r.Item2).Select(r => r.Item1)];
     }
 
     // Whether the caller's role claim holds one of the role names the Auth settings give this policy.
@@ -61,6 +96,7 @@ public static class ApiAuthentication
         {
             jwt.Authority = auth.Authority;
             jwt.RequireHttpsMetadata = true;
+            jwt.BackchannelHttpHandler = AuthorityBackchannel.Handler(auth);
         }
         else
         {
@@ -68,7 +104,7 @@ public static class ApiAuthentication
         }
     }
 
-    static SecurityKey ReadPublicKey(string path)
+    internal static SecurityKey ReadPublicKey(string path)
     {
         var pem = File.ReadAllText(path);
         try

@@ -27,6 +27,12 @@ public sealed class AuthOptions : IConfigurationSection<AuthOptions>, ISelfValid
     /// <summary>PEM files with the public keys tokens are signed with (when there is no Authority).</summary>
     public string[] SigningKeyFiles { get; set; } = [];
 
+    /// <summary>
+    /// A PEM file of the CA (one or more certificates) that signed the authority's HTTPS certificate, trusted for its
+    /// discovery document, JWKS and token endpoint (bearer tokens and the dashboard's sign-in) besides the system's CAs.
+    /// </summary>
+    public string CaFile { get; set; } = "";
+
     /// <summary>The claim that carries the caller's roles (a string or an array of strings).</summary>
     public string RoleClaim { get; set; } = "roles";
 
@@ -56,6 +62,8 @@ public sealed class AuthOptions : IConfigurationSection<AuthOptions>, ISelfValid
         for (var i = 0; i < SigningKeyFiles.Length; i++)
             if (!File.Exists(SigningKeyFiles[i]))
                 yield return ($"{nameof(SigningKeyFiles)}:{i}", $"'{SigningKeyFiles[i]}' does not exist.");
+        if (CaFile.Length > 0 && !File.Exists(CaFile))
+            yield return (nameof(CaFile), $"'{CaFile}' does not exist.");
         if (RoleClaim.Length == 0)
             yield return (nameof(RoleClaim), "name the claim that carries the roles, e.g. 'roles'.");
     }

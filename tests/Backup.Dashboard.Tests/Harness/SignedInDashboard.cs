@@ -1,0 +1,43 @@
+using Backup.IntegrationTests.Api;
+using Backup.IntegrationTests.Infrastructure;
+
+namespace Backup.Dashboard.Tests.Harness;
+
+/// <summary>
+/// One system of the test infrastructure (deploy/local/infra.sh's broker and PostgreSQL: source infra.env), the test
+/// identity provider, the API signing in there, and a browser; shared by a test class's tests (each takes its own
+/// browser context). The source "demo" has a schedule.
+/// </summary>
+public sealed class SignedInDashboard : IAsyncLifetime
+{
+    readonly string folder = Directory.CreateTempSubdirectory("backup-dashboard-tests-").FullName;
+
+    public TestInfrastructure Infrastructure { get; } = new();
+    public BackupSystem System { get; private set; } = null!;
+    public ThrowawayCertificates Certificates { get; } = new();
+    public TestIdentityProvider IdentityProvider { get; private set; } = null!;
+    public DashboardApi Api { get; private set; } = null!;
+    public Browser Browser { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await Infrastructure.InitializeAsync();
+        System = await BackupSystem.CreateAsync(Infrastructure);
+        await ApiHost.AddScheduleAsync(System, "demo");
+        IdentityProvider = await TestIdentityProvider.StartAsync(Infrastructure.Postgres, Certificates);
+        Api = await DashboardApi.StartAsync(System, IdentityProvider, Certificates.WriteAuthorityPem(Path.Combine(folder, "ca.pem")));
+        await IdentityProvider.RegisterDashboardAsync(Api.Address);
+        Browser = await Browser.LaunchAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null) await Browser.DisposeAsync();
+        if (Api is not null) await Api.DisposeAsync();
+        if (IdentityProvider is not null) await IdentityProvider.DisposeAsync();
+        if (System is not null) await System.DisposeAsync();
+        await Infrastructure.DisposeAsync();
+        Certificates.Dispose();
+        Directory.Delete(folder, recursive: true);
+    }
+}
