@@ -188,6 +188,15 @@ else
 fi
 openssl pkey -in "$secrets_dir/auth_dev_signing_key.pem" -pubout | derived auth_public_key.pem '%s\n'
 
+# The dashboard's client secret at the platform's authority: empty (a public client: PKCE alone) until you put in it
+# the secret the authority registered the client with; never replaced once it holds one.
+if [[ -s "$secrets_dir/dashboard_client_secret" ]]; then
+    echo "kept     dashboard_client_secret"
+else
+    : | write_file dashboard_client_secret
+    echo "created  dashboard_client_secret (empty: a public client; put the authority's client secret in it if it gave one)"
+fi
+
 # Who may read each secret file: the user of each container that mounts it, and nobody else. Outside swarm, compose
 # bind-mounts secret files as they are (it ignores uid/gid/mode), so the owner and mode set here are what the container
 # sees. Only root can give a file to another user: run as root, each file is made 0400 for the one container user that
@@ -220,6 +229,9 @@ readable_by rabbitmq-definitions.json "$rabbitmq_uid"
 for user in "${broker_users[@]}"; do
     readable_by "rabbitmq_${user#backup-}_password" "$app_uid"
 done
+readable_by dashboard_client_secret "$app_uid"
+# The development key: the API reads it only under deploy/compose/dev-signin.yml; dev-token.sh runs as root.
+readable_by auth_dev_signing_key.pem "$app_uid"
 readable_by minio_access_key "$root_uid"
 readable_by minio_secret_key "$root_uid"
 for s3_user in "${s3_users[@]}"; do

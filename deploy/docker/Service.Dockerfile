@@ -46,10 +46,10 @@ RUN apt-get update \
 # Owned by the app user here so that named volumes mounted on these paths start with that owner.
 # The containers' root file systems are read-only (docker-compose.yml): these folders are all they write to.
 # keys/public and keys/secret: the administrators' OpenPGP key pair made by the compose step admin-keys.
-RUN mkdir -p /var/lib/backup/artifacts /var/lib/backup/mail /var/lib/backup/work /var/lib/backup/keys/public /var/lib/backup/keys/secret \
+RUN mkdir -p /var/lib/backup/artifacts /var/lib/backup/mail /var/lib/backup/work /var/lib/backup/keys/public /var/lib/backup/keys/secret /var/lib/backup/session-keys \
  && chown -R "${APP_UID}:${APP_UID}" /var/lib/backup \
  && chmod 0750 /var/lib/backup/artifacts /var/lib/backup/mail /var/lib/backup/work /var/lib/backup/keys/public \
- && chmod 0700 /var/lib/backup/keys/secret
+ && chmod 0700 /var/lib/backup/keys/secret /var/lib/backup/session-keys
 # MALLOC_ARENA_MAX=2: native threads that come and go (zstd's compression workers, one set per dump) would
 # otherwise each get a fresh glibc malloc arena and leave their freed buffers in it: the dumper's peak RSS climbed
 # ~8 MB with every backup without it, and stays flat with it at no cost in speed (deploy/bench/README.md).
