@@ -33,7 +33,7 @@ public sealed class When_an_operator_backs_up_and_restores_from_the_dashboard(Da
         await page.ClickAsync("[data-action=backup-now][data-source=demo]");
         await page.WaitForURLAsync(new Regex("/runs/[0-9a-f-]{36}$"));
         var runId = Guid.Parse(page.Url[^36..]);
-        await page.Locator("[data-testid=run-state][data-state=Completed]").WaitForAsync(new LocatorWaitForOptions { Timeout = 90_000 });
+        await page.Locator("[data-testid=run-state][data-state=Completed]").WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
 
         Assert.Equal("the same document", await page.EvaluateAsync<string>("window.testMarker"));
         Assert.Equal(0, loads);

@@ -182,8 +182,10 @@ public sealed class SeededCatalog : IAsyncLifetime
     {
         await Dashboard.InitializeAsync();
         var system = Dashboard.System;
-        foreach (var source in Judged.Append("sizes"))
+        var noonToday = new DateTimeOffset(Now.UtcDateTime.Date.AddHours(12), TimeSpan.Zero);
+        foreach (var source in Judged)
             await ApiHost.AddScheduleAsync(system, source, cron: "0 12 * * *", since: Now.AddDays(-30));
+        await ApiHost.AddScheduleAsync(system, "sizes", cron: "0 12 * * *", since: noonToday.AddDays(-12).AddHours(-1));
         await using var catalog = system.Catalog();
         Add(catalog, Guid.NewGuid(), "alpha", BackupRunStates.Delivered, Now.AddHours(-25), 1_000, 30);
         Add(catalog, AlphaLast, "alpha", BackupRunStates.Completed, Now.AddHours(-1), 1_100, 30);
@@ -192,7 +194,6 @@ public sealed class SeededCatalog : IAsyncLifetime
         Add(catalog, Guid.NewGuid(), "delta", BackupRunStates.Completed, Now.AddDays(-3), 3_000, 30);
         Add(catalog, Guid.NewGuid(), "echo", BackupRunStates.Completed, Now.AddDays(-2), 500, 30);
         Add(catalog, EchoFailed, "echo", BackupRunStates.Failed, Now.AddHours(-1), null, 30);
-        var noonToday = new DateTimeOffset(Now.UtcDateTime.Date.AddHours(12), TimeSpan.Zero);
         for (var daysAgo = 12; daysAgo >= 1; daysAgo--)
         {
             var id = daysAgo == 3 ? Drop : daysAgo == 2 ? Verified : Guid.NewGuid();
