@@ -148,6 +148,20 @@ public sealed class When_an_administrator_signs_in_to_the_dashboard(SignedInDash
             var session = await SessionAsync(page);
             Assert.Equal("dev-dora", session.GetProperty("subject").GetString());
             Assert.Equal(["reader", "operator"], session.GetProperty("roles").EnumerateArray().Select(role => role.GetString()));
+
+            // With an authority too, the key is ignored: no way around the platform's sign-in.
+            await using var both = await DashboardApi.StartAsync(dashboard.System, settings =>
+            {
+                dashboard.SignInAtTheIdentityProvider(settings);
+                settings["Dashboard:DevelopmentSigningKeyFile"] = Path.Combine(keys.FullName, "dev.pem");
+            });
+            using var anonymous = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = both.Address };
+            var refused = await anonymous.PostAsync("/signin/dev", new FormUrlEncodedContent(
+                new Dictionary<string, string> { ["subject"] = "mallory", ["role"] = "admin" }));
+            // No such route: like any unknown path without a session, sent to the platform's sign-in; no session made.
+            Assert.Equal(HttpStatusCode.Found, refused.StatusCode);
+            Assert.StartsWith(new Uri(dashboard.IdentityProvider.Authority, "connect/authorize").ToString(), refused.Headers.Location?.ToString());
+            Assert.DoesNotContain(refused.Headers.TryGetValues("Set-Cookie", out var cookies) ? cookies : [], c => c.StartsWith("backup.session=", StringComparison.Ordinal));
         }
         finally
         {

@@ -38,7 +38,13 @@ public static class DashboardEndpoints
         app.MapPost(SignOutPath, SignOutAsync).AllowAnonymous().ExcludeFromDescription().DisableAntiforgery();
 
         if (app.Services.GetRequiredService<IOptions<DashboardOptions>>().Value.DevelopmentSigningKeyFile.Length > 0)
-            app.MapDevelopmentSignIn();
+        {
+            // Beside the platform's sign-in it would let anyone in as an admin: with an authority it does not exist.
+            if (app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.Authority.Length > 0)
+                app.Logger.DevelopmentSignInIgnored();
+            else
+                app.MapDevelopmentSignIn();
+        }
         return app;
     }
 
@@ -64,4 +70,10 @@ public static class DashboardEndpoints
         http.Response.StatusCode = StatusCodes.Status404NotFound;
         return http.Response.WriteAsync("No sign-in is configured: set Auth:Authority (and Dashboard:ClientId), or Dashboard:DevelopmentSigningKeyFile for development.");
     }
+}
+
+static partial class DashboardEndpointsLog
+{
+    [LoggerMessage(6005, LogLevel.Warning, "Dashboard:DevelopmentSigningKeyFile is ignored: Auth:Authority is set, so /signin/dev does not exist (the authority signs users in)")]
+    public static partial void DevelopmentSignInIgnored(this ILogger logger);
 }

@@ -29,6 +29,7 @@ public sealed class DashboardOptions : IConfigurationSection<DashboardOptions>, 
     /// <summary>
     /// Development only: a PEM private key (RSA or EC) whose public half is one of Auth:SigningKeyFiles. When set,
     /// /signin/dev signs anyone in with the role they pick (a token signed with this key, checked like the platform's).
+    /// Ignored (warning 6005) when Auth:Authority is set: beside the platform's sign-in it would be a way around it.
     /// </summary>
     public string DevelopmentSigningKeyFile { get; set; } = "";
 

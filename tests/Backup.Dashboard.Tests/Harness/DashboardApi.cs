@@ -21,17 +21,6 @@ public sealed class DashboardApi : IAsyncDisposable
         Address = address;
     }
 
-    /// <summary>Signs in at <paramref name="identityProvider"/> (Auth:Authority, its CA in Auth:CaFile).</summary>
-    public static Task<DashboardApi> StartAsync(BackupSystem system, TestIdentityProvider identityProvider, string caFile) =>
-        StartAsync(system, settings =>
-        {
-            settings["Auth:Issuer"] = identityProvider.Authority.ToString();
-            settings["Auth:Audience"] = "backup-api";
-            settings["Auth:Authority"] = identityProvider.Authority.ToString();
-            settings["Auth:CaFile"] = caFile;
-            settings["Dashboard:ClientId"] = TestIdentityProvider.ClientId;
-        });
-
     public static async Task<DashboardApi> StartAsync(BackupSystem system, Action<Dictionary<string, string?>> configure)
     {
         var app = system.Build("Backup.Api", builder => builder.AddBackupApi(), configure);

@@ -25,9 +25,22 @@ public sealed class SignedInDashboard : IAsyncLifetime
         System = await BackupSystem.CreateAsync(Infrastructure);
         await ApiHost.AddScheduleAsync(System, "demo");
         IdentityProvider = await TestIdentityProvider.StartAsync(Infrastructure.Postgres, Certificates);
-        Api = await DashboardApi.StartAsync(System, IdentityProvider, Certificates.WriteAuthorityPem(Path.Combine(folder, "ca.pem")));
+        Certificates.WriteAuthorityPem(CaFile);
+        Api = await DashboardApi.StartAsync(System, SignInAtTheIdentityProvider);
         await IdentityProvider.RegisterDashboardAsync(Api.Address);
         Browser = await Browser.LaunchAsync();
+    }
+
+    string CaFile => Path.Combine(folder, "ca.pem");
+
+    /// <summary>The API's settings for signing in at <see cref="IdentityProvider"/> (Auth:Authority, its CA in Auth:CaFile).</summary>
+    public void SignInAtTheIdentityProvider(Dictionary<string, string?> settings)
+    {
+        settings["Auth:Issuer"] = IdentityProvider.Authority.ToString();
+        settings["Auth:Audience"] = "backup-api";
+        settings["Auth:Authority"] = IdentityProvider.Authority.ToString();
+        settings["Auth:CaFile"] = CaFile;
+        settings["Dashboard:ClientId"] = TestIdentityProvider.ClientId;
     }
 
     public async Task DisposeAsync()

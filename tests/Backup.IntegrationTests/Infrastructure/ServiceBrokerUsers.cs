@@ -31,8 +31,14 @@ public static class ServiceBrokerUsers
     static readonly SemaphoreSlim Creating = new(1, 1);
     static bool created;
 
-    /// <summary>The password of every service user on the test broker (one per test run, never on a command line).</summary>
-    public static string Password { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+    /// <summary>
+    /// The password of every service user on the test broker (never on a command line). On an infra.sh broker it is
+    /// derived from the broker administrator's password, so every test process on that broker sets the same one: test
+    /// projects running side by side (the dashboard tests beside these) don't change each other's users' passwords.
+    /// </summary>
+    public static string Password { get; } = Environment.GetEnvironmentVariable("BACKUP_RABBITMQ_PASSWORD") is { Length: > 0 } administrator
+        ? Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(administrator), "backup test service users"u8))[..32]
+        : Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     public static async Task GrantAsync(BrokerEndpoint broker, string virtualHost)
     {
