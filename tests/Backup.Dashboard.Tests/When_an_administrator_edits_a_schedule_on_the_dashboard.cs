@@ -36,7 +36,11 @@ public sealed class When_an_administrator_edits_a_schedule_on_the_dashboard(Sign
         var put = await page.RunAndWaitForResponseAsync(() => form.Locator("[data-action=save-schedule]").ClickAsync(),
             response => response.Url.EndsWith("/api/v1/sources/demo/schedule", StringComparison.Ordinal) && response.Request.Method == "PUT");
         Assert.Equal(400, put.Status);
-        await error.WaitForAsync();
+        var refused = (await put.JsonAsync())!.Value;
+        Assert.Equal("cron", refused.GetProperty("field").GetString());
+        await IntegrationTests.Infrastructure.Eventually.True(async () =>
+                await error.CountAsync() == 1 && (await error.InnerTextAsync()).Trim() == refused.GetProperty("detail").GetString(),
+            "the refusal's message in place");
         Assert.Equal("true", await cron.GetAttributeAsync("aria-invalid"));
         Assert.Equal(before, await ScheduleAsync());
 

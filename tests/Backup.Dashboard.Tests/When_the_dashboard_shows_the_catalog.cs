@@ -56,6 +56,7 @@ public sealed class When_the_dashboard_shows_the_catalog(SeededCatalog seeded) :
     {
         var page = await Dashboard.Browser.NewPageAsync();
         await Browser.SignInAsync(page, Api, TestUser.ReaderAnn);
+        await InPage.DrawnAsync(page, "overview");
         Assert.Equal("reader", await page.Locator("body").GetAttributeAsync("data-roles"));
         foreach (var (path, name) in new[] { ("/", "overview"), ("/sources/alpha", "source"), ($"/runs/{seeded.AlphaLast}", "run"), ("/runs", "runs") })
         {
