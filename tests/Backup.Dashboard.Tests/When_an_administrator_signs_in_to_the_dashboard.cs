@@ -13,6 +13,7 @@ namespace Backup.Dashboard.Tests;
 /// (not a redirect) for the API without a session, the anti-forgery token a session's changes need (a refused change is
 /// neither audited nor published), and the development sign-in that exists only with its key.
 /// </summary>
+[Collection(DashboardCollections.Display)]
 public sealed class When_an_administrator_signs_in_to_the_dashboard(SignedInDashboard dashboard) : IClassFixture<SignedInDashboard>
 {
     Uri Api => dashboard.Api.Address;

@@ -53,16 +53,24 @@ public sealed class Browser : IAsyncDisposable
         await page.WaitForURLAsync(url => url.StartsWith(api.ToString(), StringComparison.Ordinal) && !url.Contains("/signin-oidc", StringComparison.Ordinal));
     }
 
-    /// <summary>The page at 1280 and 390 pixels wide, as tests/Backup.Dashboard.Tests/TestResults/screenshots/<paramref name="name"/>-<c>width</c>.png.</summary>
+    /// <summary>Where screenshots land: tests/Backup.Dashboard.Tests/TestResults/screenshots.</summary>
+    public static string ScreenshotFolder => Path.Combine(RepositoryRoot.Path, "tests", "Backup.Dashboard.Tests", "TestResults", "screenshots");
+
+    /// <summary>The page at 1280 and 390 pixels wide, as <see cref="ScreenshotFolder"/>/<paramref name="name"/>-<c>width</c>.png.</summary>
     public static async Task ScreenshotsAsync(IPage page, string name)
     {
-        var folder = Path.Combine(RepositoryRoot.Path, "tests", "Backup.Dashboard.Tests", "TestResults", "screenshots");
-        Directory.CreateDirectory(folder);
         foreach (var width in new[] { 1280, 390 })
         {
             await page.SetViewportSizeAsync(width, 900);
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, $"{name}-{width}.png"), FullPage = true });
+            await ScreenshotAsync(page, $"{name}-{width}");
         }
+    }
+
+    /// <summary>The whole page as it is now, as <see cref="ScreenshotFolder"/>/<paramref name="fileName"/>.png.</summary>
+    public static async Task ScreenshotAsync(IPage page, string fileName)
+    {
+        Directory.CreateDirectory(ScreenshotFolder);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, $"{fileName}.png"), FullPage = true });
     }
 
     public async ValueTask DisposeAsync()
