@@ -75,6 +75,7 @@ public sealed class When_an_operator_backs_up_and_restores_from_the_dashboard(Da
         Assert.Equal(manifest.OrderBy(t => t.Key).Select(t => $"{t.Key} {t.Value}"), restored.Select(r => $"{r[0]} {r[1]}").Order());
         foreach (var (table, rows) in manifest)
             Assert.Equal(rows, await System.Postgres.ScalarAsync<long>(target, $"SELECT count(*) FROM {table}"));
+        Assert.Equal($"/runs/{runId}", await page.Locator("[data-testid=restore-run]").GetAttributeAsync("href"));
 
         foreach (var width in new[] { 1280, 390 })
         {

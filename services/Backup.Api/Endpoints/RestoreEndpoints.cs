@@ -24,9 +24,12 @@ public sealed record RestoreRequestBody(Guid RunId, string? TargetDatabase = nul
 /// <summary>What POST /restores answers: the restore to follow.</summary>
 public sealed record RestoreAccepted(Guid RestoreId, Guid RunId, string ArtifactKey, string Status);
 
-/// <summary>A restore as the restorer's job table knows it: queued, running, or finished with what it reported.</summary>
+/// <summary>
+/// A restore as the restorer's job table knows it: queued, running, or finished with what it reported; the run it restores
+/// and the database it restores into, from the job as the restorer accepted it (null if the job's payload can't be read).
+/// </summary>
 public sealed record RestoreStatus(Guid RestoreId, string State, int Attempts, DateTimeOffset AcceptedAt, DateTimeOffset? FinishedAt,
-    string? Outcome, string? ErrorCode, JsonElement? Report);
+    string? Outcome, string? ErrorCode, JsonElement? Report, Guid? RunId, string? TargetDatabase);
 
 /// <summary>
 /// Restores: POST /restores publishes RestoreRequested (mandatory) for a run's artifact (202 once the broker routed it
@@ -104,7 +107,27 @@ public static partial class RestoreEndpoints
         var outcome = job.State != "finished" ? null : report?.TryGetProperty("errorCode", out _) == false ? "completed" : "failed";
         var errorCode = report?.TryGetProperty("errorCode", out var code) == true ? code.GetString()
             : job.State == "finished" && report is null ? RestoreErrorCodes.Interrupted : null;
-        return TypedResults.Ok(new RestoreStatus(restoreId, job.State, job.Attempts, job.CreatedAt, job.FinishedAt, outcome, errorCode, report));
+        var (runId, targetDatabase) = Accepted(job.Payload);
+        return TypedResults.Ok(new RestoreStatus(restoreId, job.State, job.Attempts, job.CreatedAt, job.FinishedAt, outcome, errorCode, report,
+            runId, targetDatabase));
+    }
+
+    // The run (named by the artifact key the restore was requested for) and the target database of the restorer's job
+    // payload ({"request": RestoreRequested, "targetDatabase", ...}).
+    static (Guid? RunId, string? TargetDatabase) Accepted(string payload)
+    {
+        try
+        {
+            var job = JsonSerializer.Deserialize<JsonElement>(payload);
+            Guid? runId = job.TryGetProperty("request", out var request) && request.TryGetProperty("artifactKey", out var artifact)
+                && artifact.ValueKind == JsonValueKind.String && ArtifactKey.TryParse(artifact.GetString(), out var key) ? key.RunId : null;
+            var target = job.TryGetProperty("targetDatabase", out var database) && database.ValueKind == JsonValueKind.String ? database.GetString() : null;
+            return (runId, target);
+        }
+        catch (JsonException)
+        {
+            return (null, null);
+        }
     }
 
     [GeneratedRegex(@"\A[a-z_][a-z0-9_]{0,62}\z")]

@@ -56,6 +56,8 @@ public sealed class When_a_restore_is_requested_through_the_API(TestInfrastructu
         }, "the restore to finish", TimeSpan.FromMinutes(2));
 
         Assert.Equal("completed", status[0].GetProperty("outcome").GetString());
+        Assert.Equal(runId, status[0].GetProperty("runId").GetGuid());
+        Assert.Equal(target, status[0].GetProperty("targetDatabase").GetString());
         var tables = status[0].GetProperty("report").GetProperty("tables").EnumerateArray().ToList();
         Assert.Contains(tables, t => t.GetProperty("name").GetString() == "customers");
         foreach (var table in tables)
