@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
 using Backup.Api.Dashboard;
 using Backup.Api.Options;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -104,20 +103,5 @@ public static class ApiAuthentication
         }
     }
 
-    internal static SecurityKey ReadPublicKey(string path)
-    {
-        var pem = File.ReadAllText(path);
-        try
-        {
-            var rsa = RSA.Create();
-            rsa.ImportFromPem(pem);
-            return new RsaSecurityKey(rsa) { KeyId = Path.GetFileNameWithoutExtension(path) };
-        }
-        catch (ArgumentException)
-        {
-            var ec = ECDsa.Create();
-            ec.ImportFromPem(pem);
-            return new ECDsaSecurityKey(ec) { KeyId = Path.GetFileNameWithoutExtension(path) };
-        }
-    }
+    internal static SecurityKey ReadPublicKey(string path) => PemKeys.Read(path).Key;
 }

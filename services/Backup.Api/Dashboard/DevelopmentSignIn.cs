@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Backup.Api.Auth;
 using Backup.Api.Options;
@@ -66,21 +65,7 @@ public static partial class DevelopmentSignIn
 
     static string Sign(string subject, string[] roles, AuthOptions auth, string keyFile)
     {
-        var pem = File.ReadAllText(keyFile);
-        SecurityKey key;
-        string algorithm;
-        try
-        {
-            var rsa = RSA.Create();
-            rsa.ImportFromPem(pem);
-            (key, algorithm) = (new RsaSecurityKey(rsa), SecurityAlgorithms.RsaSha256);
-        }
-        catch (ArgumentException)
-        {
-            var ec = ECDsa.Create();
-            ec.ImportFromPem(pem);
-            (key, algorithm) = (new ECDsaSecurityKey(ec), SecurityAlgorithms.EcdsaSha256);
-        }
+        var (key, algorithm) = PemKeys.Read(keyFile);
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
             Issuer = auth.Issuer,

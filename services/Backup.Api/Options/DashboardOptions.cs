@@ -1,5 +1,5 @@
+using Backup.Api.Auth;
 using System.ComponentModel.DataAnnotations;
-using System.Security.Cryptography;
 using Backup.ServiceDefaults.Options;
 
 namespace Backup.Api.Options;
@@ -56,26 +56,15 @@ public sealed class DashboardOptions : IConfigurationSection<DashboardOptions>, 
 
     static bool HoldsPrivateKey(string path)
     {
-        var pem = File.ReadAllText(path);
-        if (!pem.Contains("PRIVATE KEY", StringComparison.Ordinal)) return false;
+        if (!File.ReadAllText(path).Contains("PRIVATE KEY", StringComparison.Ordinal)) return false;
         try
         {
-            using var rsa = RSA.Create();
-            rsa.ImportFromPem(pem);
+            PemKeys.Read(path);
             return true;
         }
         catch (ArgumentException)
         {
-            try
-            {
-                using var ec = ECDsa.Create();
-                ec.ImportFromPem(pem);
-                return true;
-            }
-            catch (ArgumentException)
-            {
-                return false;
-            }
+            return false;
         }
     }
 }
