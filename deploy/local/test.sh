@@ -62,6 +62,16 @@ read -r passed failed skipped < <(count_results; echo) || true
 trap - EXIT
 tear_down_infra
 
+# The failed tests' names and the first lines of their messages, so that the tail of the output
+# (often all that a CI page shows) says what failed, not only how many.
+failed_tests=$(sed 's/\x1b\[[0-9;]*m//g' "$TEST_LOG" | awk '
+  /^[ \t]+Failed [A-Za-z_][A-Za-z0-9_.]+/ { shown = 0; printing = 1; print; next }
+  printing && /^[ \t]+(Passed|Skipped|Failed) |^[ \t]+Stack Trace:/ { printing = 0 }
+  printing && shown < 12 { print; shown++ }' | head -n 120)
+if [[ -n $failed_tests ]]; then
+  echo "test.sh: the failed tests, each with the first lines of its message:"
+  printf '%s\n' "$failed_tests"
+fi
 echo "test.sh: dotnet test exited $status after $((SECONDS - started))s"
 if [[ -n ${passed:-} ]]; then
   echo "test.sh: $passed passed, $failed failed, $skipped skipped"
