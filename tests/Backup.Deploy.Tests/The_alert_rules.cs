@@ -5,7 +5,7 @@ namespace Backup.Deploy.Tests;
 
 /// <summary>
 /// deploy/observability/alerts.yml: valid for Prometheus (promtool check config, check rules), every alert proven by
-/// its promtool unit tests (alerts.test.yml) to fire on the input it is for and to stay quiet otherwise, and every
+/// its promtool unit tests (alerts.test.yml; alerts.daily.test.yml for those over days of backups) to fire on the input it is for and to stay quiet otherwise, and every
 /// alert ready for the one it wakes: a severity, a summary, and a runbook section in docs/observability.md.
 /// </summary>
 public sealed partial class The_alert_rules
@@ -16,6 +16,7 @@ public sealed partial class The_alert_rules
     [InlineData("check", "config", "prometheus.yml")]
     [InlineData("check", "rules", "alerts.yml")]
     [InlineData("test", "rules", "alerts.test.yml")]
+    [InlineData("test", "rules", "alerts.daily.test.yml")]
     public void Pass_promtool(string verb, string what, string file)
     {
         var (exitCode, output) = Promtool.Run(verb, what, file);
@@ -31,9 +32,9 @@ public sealed partial class The_alert_rules
         foreach (var alert in Alerts.Select(rule => rule.Alert!))
         {
             if (!cases.Any(check => check.AlertName == alert && check.ExpectsAlerts))
-                violations.Add($"{alert}: no test case in alerts.test.yml expects it to fire");
+                violations.Add($"{alert}: no test case in alerts.test.yml or alerts.daily.test.yml expects it to fire");
             if (!cases.Any(check => check.AlertName == alert && !check.ExpectsAlerts))
-                violations.Add($"{alert}: no test case in alerts.test.yml expects it to stay quiet (exp_alerts: [])");
+                violations.Add($"{alert}: no test case in alerts.test.yml or alerts.daily.test.yml expects it to stay quiet (exp_alerts: [])");
         }
         violations.AddRange(cases.Where(check => Alerts.All(rule => rule.Alert != check.AlertName))
             .Select(check => $"test \"{check.TestName}\" checks {check.AlertName}, which alerts.yml does not define"));

@@ -6,7 +6,7 @@ namespace Backup.Deploy.Tests.Observability;
 public sealed record PrometheusRule(string? Alert, string? Record, string Expr, IReadOnlyDictionary<string, string?> Labels,
     IReadOnlyDictionary<string, string?> Annotations);
 
-/// <summary>One alert_rule_test of alerts.test.yml: the alert, when, and whether it expects alerts (fires) or none (quiet).</summary>
+/// <summary>One alert_rule_test of alerts.test.yml or alerts.daily.test.yml: the alert, when, and whether it expects alerts (fires) or none (quiet).</summary>
 public sealed record AlertTestCase(string TestName, string AlertName, string EvalTime, bool ExpectsAlerts);
 
 /// <summary>The observability files of deploy/observability, read as YAML.</summary>
@@ -22,8 +22,11 @@ public static class ObservabilityFiles
                 Values.Text(rule.GetValueOrDefault("expr")) ?? "", Values.KeyValues(rule.GetValueOrDefault("labels")),
                 Values.KeyValues(rule.GetValueOrDefault("annotations"))))];
 
+    /// <summary>The promtool unit test files of alerts.yml.</summary>
+    public static readonly string[] TestFiles = ["alerts.test.yml", "alerts.daily.test.yml"];
+
     public static IReadOnlyList<AlertTestCase> TestCases() =>
-        [.. Values.List(Parse("alerts.test.yml").GetValueOrDefault("tests")).Select(Values.Map)
+        [.. TestFiles.SelectMany(file => Values.List(Parse(file).GetValueOrDefault("tests"))).Select(Values.Map)
             .SelectMany(test => Values.List(test.GetValueOrDefault("alert_rule_test")).Select(Values.Map)
                 .Select(check => new AlertTestCase(Values.Text(test.GetValueOrDefault("name")) ?? "",
                     Values.Text(check.GetValueOrDefault("alertname")) ?? "", Values.Text(check.GetValueOrDefault("eval_time")) ?? "",
