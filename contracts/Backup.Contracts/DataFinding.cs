@@ -10,5 +10,5 @@ public sealed record DataFinding
     public required string Table { get; init; }
     public required string Finding { get; init; }
     public required long PreviousRows { get; init; }
-    public long? Rows { get; init; }
+    public required long? Rows { get; init; }
 }

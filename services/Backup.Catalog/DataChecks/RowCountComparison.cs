@@ -44,7 +44,7 @@ public static class RowCountComparison
         foreach (var (schema, table) in alwaysThere.Where(t => !present.Contains(t)).Order())
         {
             if (!options.RuleFor(source, schema, table).Enabled) continue;
-            findings.Add(new DataFinding { Schema = schema, Table = table, Finding = DataFindings.Disappeared, PreviousRows = previous.Rows[(schema, table)] });
+            findings.Add(new DataFinding { Schema = schema, Table = table, Finding = DataFindings.Disappeared, PreviousRows = previous.Rows[(schema, table)], Rows = null });
         }
         return findings;
     }
