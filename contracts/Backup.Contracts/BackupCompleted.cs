@@ -30,4 +30,10 @@ public sealed record BackupCompleted
     /// publishers that predate it.
     /// </summary>
     public long? RawSizeBytes { get; init; }
+
+    /// <summary>
+    /// Each table of the backup with its row count (the manifest's Tables); null from publishers that predate it, and
+    /// then the catalog compares nothing for this run.
+    /// </summary>
+    public IReadOnlyList<BackupTable>? Tables { get; init; }
 }

@@ -34,6 +34,13 @@ public sealed class BackupRun : SagaStateMachineInstance
     public string? DeliveryError { get; set; }
     public string? ExpiryReason { get; set; }
 
+    /// <summary>
+    /// JSON: what the catalog found suspicious in the backup's row counts next to the source's recent backups
+    /// ([{"schema","table","finding","previousRows","rows"}], Backup.Contracts.DataFinding); null when nothing was.
+    /// A warning only: the run's state is not changed by it.
+    /// </summary>
+    public string? DataWarnings { get; set; }
+
     /// <summary>Dumps started for this run (BackupStarted events, a retry or a takeover each counting one).</summary>
     public int Attempts { get; set; }
 

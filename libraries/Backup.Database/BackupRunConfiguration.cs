@@ -20,6 +20,7 @@ sealed class BackupRunConfiguration : IEntityTypeConfiguration<BackupRun>
         run.Property(r => r.FailureReason).HasMaxLength(2000);
         run.Property(r => r.DeliveryError).HasMaxLength(2000);
         run.Property(r => r.ExpiryReason).HasMaxLength(500);
+        run.Property(r => r.DataWarnings).HasColumnType("jsonb");
         run.Property(r => r.Version).IsRowVersion();
         run.HasIndex(r => new { r.Source, r.CompletedAt });
         run.HasIndex(r => new { r.Source, r.RequestedAt });

@@ -1,4 +1,5 @@
 using Backup.Database.Audit;
+using Backup.Database.DataChecks;
 using Backup.Database.Jobs;
 using Backup.Database.Notifications;
 using Backup.Database.Outbox;
@@ -31,6 +32,7 @@ public sealed class CatalogDbContext(DbContextOptions<CatalogDbContext> options)
     public DbSet<BackupVerification> BackupVerifications => Set<BackupVerification>();
     public DbSet<DrillPolicy> DrillPolicies => Set<DrillPolicy>();
     public DbSet<UnconfirmedRequest> UnconfirmedRequests => Set<UnconfirmedRequest>();
+    public DbSet<BackupRunTable> BackupRunTables => Set<BackupRunTable>();
 
     /// <summary>
     /// Times arrive with any offset (a scheduler publishes local occurrences, other services what they like);

@@ -19,7 +19,8 @@ public static class Extensions
 {
     /// <summary>
     /// The notifier: backup emails (with their verification), failure alerts and restore drill alerts (once per run,
-    /// recipient and kind, recorded in the catalog), webhooks and healthchecks.io pings, and the stale alarms (no
+    /// recipient and kind, recorded in the catalog), the warning of a backup whose data looks wrong (email and webhooks,
+    /// once each), webhooks and healthchecks.io pings, and the stale alarms (no
     /// successful backup; with drills on, no verified backup); over SMTP or (with no Smtp:Host) to .eml files.
     /// </summary>
     public static IHostApplicationBuilder AddNotifier(this IHostApplicationBuilder builder)
@@ -51,6 +52,7 @@ public static class Extensions
 
         builder.Services.AddSingleton<DeliveryLedger>();
         builder.Services.AddSingleton<MailDelivery>();
+        builder.Services.AddSingleton<WebhookDelivery>();
         builder.Services.AddSingleton<DrillFacts>();
 
         builder.Services.AddSingleton<StaleSources>();
@@ -70,5 +72,7 @@ public static class Extensions
         bus.AddConsumer<PingHealthchecksConsumer>(typeof(PingHealthchecksConsumerDefinition));
         bus.AddConsumer<SendDrillAlertConsumer>(typeof(SendDrillAlertConsumerDefinition));
         bus.AddConsumer<PostDrillWebhooksConsumer>(typeof(PostDrillWebhooksConsumerDefinition));
+        bus.AddConsumer<SendDataWarningConsumer>(typeof(SendDataWarningConsumerDefinition));
+        bus.AddConsumer<PostDataWarningWebhooksConsumer>(typeof(PostDataWarningWebhooksConsumerDefinition));
     }
 }

@@ -47,6 +47,9 @@ static partial class Log
     [LoggerMessage(2015, LogLevel.Warning, "Drill over-target warning for run {RunId} sent: {RecoverySeconds} s measured, target {RtoTargetSeconds} s")]
     public static partial void DrillOverTargetSent(ILogger logger, Guid runId, double recoverySeconds, double rtoTargetSeconds);
 
+    [LoggerMessage(2018, LogLevel.Warning, "Data warning for run {RunId} sent ({Findings} table(s))")]
+    public static partial void DataWarningSent(ILogger logger, Guid runId, int findings);
+
     [LoggerMessage(2016, LogLevel.Warning, "No-verified-backup alarm {Alarm} for source {Source} sent")]
     public static partial void UnverifiedAlarmSent(ILogger logger, string source, int alarm);
 

@@ -131,6 +131,28 @@ public sealed class When_the_dashboard_shows_the_catalog(SeededCatalog seeded) :
     }
 
     [Fact]
+    public async Task The_run_page_shows_the_data_warnings_the_API_lists_and_a_run_without_any_shows_none()
+    {
+        var page = await Dashboard.Browser.NewPageAsync();
+        await Browser.SignInAsync(page, Api, TestUser.ReaderAnn);
+        await InPage.OpenAsync(page, Api, $"/runs/{seeded.AlphaLast}", "run");
+
+        var listed = (await InPage.GetJsonAsync(page, $"/api/v1/runs/{seeded.AlphaLast}")).GetProperty("run").GetProperty("dataWarnings")
+            .EnumerateArray().Select(w => $"{w.GetProperty("schema").GetString()}.{w.GetProperty("table").GetString()} {w.GetProperty("finding").GetString()}");
+        var shown = await page.Locator("[data-testid=data-warnings] tbody tr").EvaluateAllAsync<string[]>(
+            "rows => rows.map(r => `${r.dataset.table} ${r.dataset.finding}`)");
+        Assert.Equal(["billing.invoices emptied", "public.coupons disappeared"], shown);
+        Assert.Equal(listed, shown);
+        var text = await page.Locator("[data-testid=data-warnings]").InnerTextAsync();
+        Assert.Contains("was this table emptied on purpose?", text);
+        Assert.Contains("2,000", text);
+        Assert.Equal("Completed", await page.Locator("[data-testid=run-state]").GetAttributeAsync("data-state"));
+
+        await InPage.OpenAsync(page, Api, $"/runs/{seeded.EchoFailed}", "run");
+        Assert.Equal(0, await page.Locator("[data-testid=data-warnings]").CountAsync());
+    }
+
+    [Fact]
     public async Task Every_page_is_written_at_1280_and_390_pixels_and_the_phone_width_does_not_scroll_sideways()
     {
         var pages = new[] { ("overview", "/", "overview"), ("source", "/sources/sizes", "source"), ("runs", "/runs", "runs"),
@@ -164,7 +186,7 @@ public sealed class When_the_dashboard_shows_the_catalog(SeededCatalog seeded) :
 }
 
 /// <summary>
-/// The signed-in dashboard over a catalog of known runs: alpha healthy, bravo disabled, charlie unverified (drills on,
+/// The signed-in dashboard over a catalog of known runs: alpha healthy (its last backup with two data warnings), bravo disabled, charlie unverified (drills on,
 /// nothing verified), delta stale, echo failing; sizes: 12 daily backups, steady but for one size drop, one verified by a drill.
 /// </summary>
 public sealed class SeededCatalog : IAsyncLifetime
@@ -201,6 +223,11 @@ public sealed class SeededCatalog : IAsyncLifetime
             Add(catalog, id, "sizes", BackupRunStates.Completed, noonToday.AddDays(-daysAgo),
                 daysAgo == 3 ? 1_200 : 10_000 + (daysAgo % 3 - 1) * 100, 30 + daysAgo % 3);
         }
+        // alpha's last backup found a table emptied and another gone (the catalog's row-count check; a warning, still Completed).
+        catalog.BackupRuns.Local.Single(r => r.CorrelationId == AlphaLast).DataWarnings = """
+            [{"schema":"billing","table":"invoices","finding":"emptied","previousRows":2000,"rows":0},
+             {"schema":"public","table":"coupons","finding":"disappeared","previousRows":40,"rows":null}]
+            """;
         await catalog.SaveChangesAsync();
 
         await catalog.Schedules.Where(s => s.Source == "bravo").ExecuteUpdateAsync(s => s.SetProperty(x => x.Enabled, false));

@@ -18,7 +18,7 @@ namespace Backup.Database.Migrations
         {
 #pragma warning disable 612, 618
             modelBuilder
-                .HasAnnotation("ProductVersion", "10.0.1")
+                .HasAnnotation("ProductVersion", "10.0.15")
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
@@ -106,6 +106,10 @@ namespace Backup.Database.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
                         .HasColumnName("current_state");
+
+                    b.Property<string>("DataWarnings")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("data_warnings");
 
                     b.Property<DateTimeOffset?>("DeliveredAt")
                         .HasColumnType("timestamp with time zone")
@@ -255,6 +259,45 @@ namespace Backup.Database.Migrations
                         .HasDatabaseName("ix_backup_run_transitions_run_id_id");
 
                     b.ToTable("backup_run_transitions", (string)null);
+                });
+
+            modelBuilder.Entity("Backup.Database.DataChecks.BackupRunTable", b =>
+                {
+                    b.Property<Guid>("RunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("run_id");
+
+                    b.Property<string>("SchemaName")
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("schema_name");
+
+                    b.Property<string>("TableName")
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("table_name");
+
+                    b.Property<DateTimeOffset>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.Property<long>("Rows")
+                        .HasColumnType("bigint")
+                        .HasColumnName("rows");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasColumnName("source");
+
+                    b.HasKey("RunId", "SchemaName", "TableName")
+                        .HasName("pk_backup_run_tables");
+
+                    b.HasIndex("Source", "CompletedAt")
+                        .HasDatabaseName("ix_backup_run_tables_source_completed_at");
+
+                    b.ToTable("backup_run_tables", (string)null);
                 });
 
             modelBuilder.Entity("Backup.Database.Jobs.Job", b =>

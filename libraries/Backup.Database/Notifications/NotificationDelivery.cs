@@ -71,4 +71,10 @@ public static class NotificationKinds
 
     /// <summary>The warning email of a run whose drill passed over the source's recovery time objective.</summary>
     public const string DrillRtoWarning = "drill-rto-warning";
+
+    /// <summary>The warning email of a run whose row counts look wrong next to its source's recent backups (BackupDataSuspicious).</summary>
+    public const string DataWarning = "data-warning";
+
+    /// <summary>The same warning to a webhook; the row's recipient is "webhook:&lt;name&gt;" (Notifier:Webhooks), never its URL.</summary>
+    public const string DataWarningWebhook = "data-warning-webhook";
 }

@@ -55,10 +55,12 @@ public static class CatalogGrants
     public static readonly IReadOnlyDictionary<string, IReadOnlyList<TableGrant>> ByService = new Dictionary<string, IReadOnlyList<TableGrant>>(StringComparer.OrdinalIgnoreCase)
     {
         // The saga's rows (inserted, locked, updated; never deleted) and their timeline; the time-out sweeper reads the
-        // dump jobs' heartbeats; the outbox it writes, dispatches and purges; the verifications the drills report.
+        // dump jobs' heartbeats; the outbox it writes, dispatches and purges; the verifications the drills report; the
+        // row counts of completed runs it records and compares.
         [Catalog] =
         [
             new("backup_runs", ReadWrite),
+            new("backup_run_tables", TablePrivileges.Select | TablePrivileges.Insert),
             new("backup_run_transitions", TablePrivileges.Insert, "id"),
             new("jobs", Read),
             new("outbox_messages", All),

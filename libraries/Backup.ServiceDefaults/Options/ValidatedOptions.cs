@@ -25,12 +25,15 @@ public static class ValidatedOptions
     /// <summary>
     /// Binds <typeparamref name="T"/> from its section and validates it when the host starts. A bad setting stops the
     /// service with a message naming the configuration key, for example "RabbitMq:Host: The Host field is required.".
+    /// With <paramref name="refuseUnknownKeys"/>, a key under the section that names no setting (a misspelt threshold)
+    /// stops the service too, instead of being ignored.
     /// </summary>
-    public static OptionsBuilder<T> AddValidatedOptions<T>(this IHostApplicationBuilder builder)
+    public static OptionsBuilder<T> AddValidatedOptions<T>(this IHostApplicationBuilder builder, bool refuseUnknownKeys = false)
         where T : class, IConfigurationSection<T>
     {
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<T>, SectionValidator<T>>());
-        return builder.Services.AddOptions<T>().BindConfiguration(T.Section).ValidateOnStart();
+        return builder.Services.AddOptions<T>()
+            .BindConfiguration(T.Section, binder => binder.ErrorOnUnknownConfiguration = refuseUnknownKeys).ValidateOnStart();
     }
 
     sealed class SectionValidator<T> : IValidateOptions<T> where T : class, IConfigurationSection<T>

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Backup.Contracts;
 using Backup.Database;
 using Backup.Storage;
 
@@ -5,16 +7,21 @@ namespace Backup.Api.Endpoints;
 
 /// <summary>
 /// A run in a list, with its verification beside its state (null when no drill service looked at it). RawSizeBytes: the
-/// pg_dump archive's size before compression and encryption, null when the dumper did not report it.
+/// pg_dump archive's size before compression and encryption, null when the dumper did not report it. DataWarnings: the
+/// tables whose rows looked wrong next to the source's recent backups when the run completed (a warning beside the
+/// state, which stays Completed); empty when none did.
 /// </summary>
 public sealed record RunSummary(
     Guid RunId, string Source, string State, RunVerificationSummary? Verification, string? RequestedBy, DateTimeOffset? RequestedAt,
     DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, DateTimeOffset? FailedAt, string? ArtifactKey, long? SizeBytes, long? RawSizeBytes,
-    string? Sha256, string? FailureCode)
+    string? Sha256, string? FailureCode, IReadOnlyList<DataFinding> DataWarnings)
 {
     public static RunSummary Of(BackupRun run, RunVerificationSummary? verification) => new(run.CorrelationId, run.Source, run.CurrentState,
         verification, run.RequestedBy, run.RequestedAt, run.StartedAt, run.CompletedAt, run.FailedAt, run.ArtifactKey, run.SizeBytes,
-        run.RawSizeBytes, run.Sha256, run.FailureCode);
+        run.RawSizeBytes, run.Sha256, run.FailureCode, DataWarningsOf(run));
+
+    static IReadOnlyList<DataFinding> DataWarningsOf(BackupRun run) => run.DataWarnings is null ? []
+        : JsonSerializer.Deserialize<List<DataFinding>>(run.DataWarnings, JsonSerializerOptions.Web) ?? [];
 }
 
 /// <summary>A page of runs, newest first.</summary>

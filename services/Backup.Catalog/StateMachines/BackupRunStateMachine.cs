@@ -1,6 +1,7 @@
 using Backup.Database;
 using Backup.Database.Jobs;
 using Backup.Database.Outbox;
+using Backup.Catalog.DataChecks;
 using Backup.Catalog.Options;
 using Backup.Catalog.Timeouts;
 using Backup.Contracts;
@@ -23,7 +24,9 @@ namespace Backup.Catalog.StateMachines;
 /// for each (in process, in the sweeper's transaction), and this machine moves the run to TimedOut and puts its
 /// BackupFailed (ErrorCode TimedOut) in outbox_messages. This machine is the only writer of a run's state. Each change
 /// of state is written to backup_run_transitions by <see cref="BackupRunTimeline"/>, in the same transaction as the
-/// run and its outbox row: all or nothing.
+/// run and its outbox row: all or nothing. A run's first completion also records its tables' row counts and compares
+/// them with the source's recent backups (<see cref="BackupDataCheck"/>): a finding marks the run and puts one
+/// BackupDataSuspicious in the outbox, in the same transaction, without changing the run's state.
 /// </summary>
 public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
 {
@@ -48,7 +51,7 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
     /// <summary>The catalog's timer: the run is past its timeout and no dump of it is alive (see RunTimeoutSweeper).</summary>
     public Event<RunTimedOut> Timeout { get; private set; } = null!;
 
-    public BackupRunStateMachine(TimeProvider clock, IOptions<CatalogOptions> options)
+    public BackupRunStateMachine(TimeProvider clock, IOptions<CatalogOptions> options, BackupDataCheck dataCheck)
     {
         var catalog = options.Value;
         InstanceState(run => run.CurrentState);
@@ -81,10 +84,16 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
         static void Close(BehaviorContext<BackupRun> c) => c.Saga.TimeoutAt = null;
         void Touch(BehaviorContext<BackupRun> c) => c.Saga.UpdatedAt = clock.GetUtcNow();
 
+        // The run's first completion (a repeat is ignored below): its row counts compared, in the saga's transaction.
+        Task CheckData(BehaviorContext<BackupRun, BackupCompleted> c) =>
+            c.TryGetPayload(out CatalogDbContext? db)
+                ? dataCheck.RecordAsync(db, c.Saga, c.Message, c.CancellationToken)
+                : throw new InvalidOperationException("A completion is recorded only on the catalog database: its row counts go to it with the run.");
+
         Initially(
             When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Open).Then(Touch).TransitionTo(Requested),
             When(BackupStarted).Then(c => RecordStart(c.Saga, c.Message)).Then(Open).Then(Touch).TransitionTo(Running),
-            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Close).Then(Touch).TransitionTo(Completed),
+            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).ThenAsync(CheckData).Then(Close).Then(Touch).TransitionTo(Completed),
             When(BackupFailed).Then(c => RecordFailure(c.Saga, c.Message)).Then(Close).Then(Touch).TransitionTo(Failed),
             When(BackupDelivered).Then(c => RecordDelivery(c.Saga, c.Message)).Then(Open).Then(Touch).TransitionTo(Running),
             When(BackupDeliveryFailed).Then(c => RecordDeliveryFailure(c.Saga, c.Message)).Then(Open).Then(Touch).TransitionTo(Running));
@@ -92,7 +101,7 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
         During(Requested,
             Ignore(BackupRequested), Ignore(BackupExpired),
             When(BackupStarted).Then(c => RecordStart(c.Saga, c.Message)).Then(Open).Then(Touch).TransitionTo(Running),
-            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Close).Then(Touch).TransitionTo(Completed),
+            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).ThenAsync(CheckData).Then(Close).Then(Touch).TransitionTo(Completed),
             When(BackupFailed).Then(c => RecordFailure(c.Saga, c.Message)).Then(Close).Then(Touch).TransitionTo(Failed),
             When(BackupDelivered).Then(c => RecordDelivery(c.Saga, c.Message)).Then(KeepOpen).Then(Touch).TransitionTo(Running),
             When(BackupDeliveryFailed).Then(c => RecordDeliveryFailure(c.Saga, c.Message)).Then(KeepOpen).Then(Touch).TransitionTo(Running));
@@ -104,7 +113,7 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
                 .Then(c => RecordStart(c.Saga, c.Message)).Then(Open).Then(Touch),
             Ignore(BackupStarted, c => c.Saga.AttemptStarts.Contains(AttemptTime(c.Message))),
             When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch),
-            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Close).Then(Touch)
+            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).ThenAsync(CheckData).Then(Close).Then(Touch)
                 .IfElse(c => c.Saga.DeliveredAt is not null,
                     delivered => delivered.TransitionTo(Delivered),
                     notYet => notYet.TransitionTo(Completed)),
@@ -132,7 +141,7 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
         During(Failed,
             Ignore(BackupFailed), Ignore(BackupDelivered), Ignore(BackupDeliveryFailed), Ignore(BackupExpired), Ignore(Timeout),
             When(BackupStarted).Then(c => RecordLateStart(c.Saga, c.Message)).Then(Touch),
-            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Touch).TransitionTo(Completed),
+            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).ThenAsync(CheckData).Then(Touch).TransitionTo(Completed),
             When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch));
 
         // Only an open run times out, and only when it is still past its timeout (a new attempt may have renewed it).
@@ -151,7 +160,7 @@ public sealed class BackupRunStateMachine : MassTransitStateMachine<BackupRun>
                 .Then(c => RecordFailure(c.Saga, c.Message)).Then(Touch).TransitionTo(Failed),
             When(BackupStarted).Then(c => RecordLateStart(c.Saga, c.Message)).Then(Touch),
             When(BackupRequested).Then(c => RecordRequest(c.Saga, c.Message)).Then(Touch),
-            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).Then(Touch)
+            When(BackupCompleted).Then(c => RecordCompletion(c.Saga, c.Message)).ThenAsync(CheckData).Then(Touch)
                 .IfElse(c => c.Saga.DeliveredAt is not null,
                     delivered => delivered.TransitionTo(Delivered),
                     notYet => notYet.TransitionTo(Completed)),

@@ -302,6 +302,7 @@ public sealed class DumpDatabaseJob(
             Sha256 = manifest.Sha256,
             Format = manifest.Format,
             RawSizeBytes = manifest.RawSizeBytes,
+            Tables = manifest.Tables.Select(t => new BackupTable { Schema = t.Schema, Name = t.Name, Rows = t.Rows }).ToList(),
         }, clock, logger, cancellationToken);
     }
 

@@ -3,7 +3,8 @@ namespace Backup.Notifier.Alerts;
 /// <summary>
 /// An alert as webhooks receive it (the JSON format's body; the Slack format sends <see cref="Text"/> only).
 /// Kinds: backup.failed, backup.stale, backup.recovered, delivery.unknown; drill.failed, drill.slow (a drill over its
-/// recovery time objective), verification.stale (no verified backup), verification.recovered.
+/// recovery time objective), verification.stale (no verified backup), verification.recovered; backup.data_suspicious (a
+/// backup's row counts look wrong next to its source's recent backups: <see cref="Findings"/>).
 /// </summary>
 public sealed record Alert
 {
@@ -26,6 +27,9 @@ public sealed record Alert
     /// <summary>drill.failed: every failed proof, one line each (BackupVerificationFailed.Failures).</summary>
     public IReadOnlyList<string>? Failures { get; init; }
 
-    /// <summary>The first thing to check, for backup.failed and drill.failed.</summary>
+    /// <summary>backup.data_suspicious: each table whose rows look wrong (schema, table, finding, previousRows, rows).</summary>
+    public IReadOnlyList<Backup.Contracts.DataFinding>? Findings { get; init; }
+
+    /// <summary>The first thing to check, for backup.failed, drill.failed and backup.data_suspicious.</summary>
     public string? FirstCheck { get; init; }
 }

@@ -17,23 +17,37 @@ public sealed class WebhookPoster(AlertHttp http, IOptions<NotifierOptions> opti
     public async Task PostAsync(Alert alert, CancellationToken cancellationToken)
     {
         var failures = new List<AlertHttpException>();
-        foreach (var (name, webhook) in options.Value.Webhooks)
+        foreach (var name in options.Value.Webhooks.Keys)
         {
             try
             {
-                await http.PostAsync(webhook.Url, () => Body(webhook.Format, alert), $"webhook '{name}'", cancellationToken);
-                Log.WebhookPosted(logger, name, alert.Kind, alert.Source);
-                metrics.Notified(NotifierMetrics.Webhook, NotifierMetrics.Sent);
+                await PostToAsync(name, alert, cancellationToken);
             }
             catch (AlertHttpException e)
             {
-                Log.WebhookFailed(logger, name, e.Message);
-                metrics.Notified(NotifierMetrics.Webhook, NotifierMetrics.Failed);
                 failures.Add(e);
             }
         }
         if (failures.Count > 0)
             throw new AlertHttpException(string.Join(" ", failures.Select(f => f.Message)), failures.Any(f => f.Transient), null);
+    }
+
+    /// <summary>Posts to the one webhook named <paramref name="name"/> (a key of Notifier:Webhooks); a failure is logged, counted and thrown.</summary>
+    public async Task PostToAsync(string name, Alert alert, CancellationToken cancellationToken)
+    {
+        var webhook = options.Value.Webhooks[name];
+        try
+        {
+            await http.PostAsync(webhook.Url, () => Body(webhook.Format, alert), $"webhook '{name}'", cancellationToken);
+            Log.WebhookPosted(logger, name, alert.Kind, alert.Source);
+            metrics.Notified(NotifierMetrics.Webhook, NotifierMetrics.Sent);
+        }
+        catch (AlertHttpException e)
+        {
+            Log.WebhookFailed(logger, name, e.Message);
+            metrics.Notified(NotifierMetrics.Webhook, NotifierMetrics.Failed);
+            throw;
+        }
     }
 
     /// <summary>Posts and logs a failure instead of throwing: for alerts whose main route is email.</summary>

@@ -115,3 +115,7 @@ public sealed class PingHealthchecksConsumerDefinition() : NotifierConsumerDefin
 public sealed class SendDrillAlertConsumerDefinition() : NotifierConsumerDefinition<SendDrillAlertConsumer>("send-drill-alert");
 
 public sealed class PostDrillWebhooksConsumerDefinition() : NotifierConsumerDefinition<PostDrillWebhooksConsumer>("post-drill-webhooks");
+
+public sealed class SendDataWarningConsumerDefinition() : NotifierConsumerDefinition<SendDataWarningConsumer>("send-data-warning");
+
+public sealed class PostDataWarningWebhooksConsumerDefinition() : NotifierConsumerDefinition<PostDataWarningWebhooksConsumer>("post-data-warning-webhooks");

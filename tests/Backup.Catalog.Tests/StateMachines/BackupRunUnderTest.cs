@@ -1,5 +1,6 @@
 using Backup.Database;
 using Backup.Database.Outbox;
+using Backup.Catalog.DataChecks;
 using Backup.Catalog.Options;
 using Backup.Catalog.StateMachines;
 using Backup.Catalog.Timeouts;
@@ -8,6 +9,8 @@ using MassTransit;
 using MassTransit.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Backup.Catalog.Tests.StateMachines;
@@ -57,6 +60,8 @@ sealed class BackupRunUnderTest : IAsyncDisposable
         BackupRunUnderTest? run = null;
         var services = new ServiceCollection().AddSingleton<TimeProvider>(clock);
         services.AddOptions<CatalogOptions>().Configure(options => configure?.Invoke(options));
+        services.AddMetrics().AddLogging().AddSingleton<IHostEnvironment>(new HostingEnvironment { ApplicationName = "Backup.Catalog" })
+            .AddSingleton<CatalogMetrics>().AddSingleton<BackupDataCheck>();
         var provider = services
             .AddMassTransitTestHarness(x =>
             {

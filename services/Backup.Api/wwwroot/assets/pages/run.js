@@ -1,4 +1,4 @@
-// One run: state, timeline, manifest, verification, deliveries, deletion; actions by role; live until final.
+// One run: state, data warnings, timeline, manifest, verification, deliveries, deletion; actions by role; live until final.
 import { h, replace } from '../dom.js';
 import { get, request, ApiError } from '../api.js';
 import { can } from '../session.js';
@@ -21,6 +21,23 @@ function failure(detail) {
     h('h2', {}, 'Why it failed'),
     h('p', {}, run.failureCode ? h('strong', {}, `${run.failureCode}: `) : null, detail.failureReason ?? 'No reason was recorded.'),
     h('p', {}, h('strong', {}, 'First thing to check: '), backupFirstCheck(run.failureCode, run.source)));
+}
+
+const FINDINGS = { dropped: 'rows dropped', emptied: 'emptied', disappeared: 'disappeared' };
+
+// What the catalog found suspicious in the backup's row counts: a warning beside the state, never a failure.
+function dataWarnings(detail) {
+  const warnings = detail.run.dataWarnings ?? [];
+  if (!warnings.length) return null;
+  return h('section', { 'data-testid': 'data-warnings', class: 'panel warning', role: 'status', 'aria-labelledby': 'data-warnings-title' },
+    h('h2', { id: 'data-warnings-title' }, 'Data warnings'),
+    h('p', {}, 'This backup holds much less data than the ones before it. The backup itself is complete and kept. ',
+      h('strong', {}, 'First thing to check: '), 'was this table emptied on purpose?'),
+    h('table', { class: 'responsive' }, h('caption', {}, 'Rows in the previous backup and in this one'),
+      h('thead', {}, h('tr', {}, ['Table', 'Finding', 'Before', 'Now'].map(t => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, warnings.map(w => h('tr', { 'data-table': `${w.schema}.${w.table}`, 'data-finding': w.finding },
+        cell('Table', `${w.schema}.${w.table}`), cell('Finding', FINDINGS[w.finding] ?? w.finding),
+        cell('Before', w.previousRows.toLocaleString()), cell('Now', w.rows === null ? '—' : w.rows.toLocaleString()))))));
 }
 
 function timeline(detail) {
@@ -159,7 +176,7 @@ function view(detail, context, reload) {
       ['Size', run.sizeBytes === null || run.sizeBytes === undefined ? null : bytes(run.sizeBytes)],
       ['Artifact', run.artifactKey ? h('code', { class: 'mono wrap' }, run.artifactKey) : null],
     ]),
-    failure(detail), timeline(detail), manifest(detail), verification(detail), deliveries(detail), deletion(detail),
+    failure(detail), dataWarnings(detail), timeline(detail), manifest(detail), verification(detail), deliveries(detail), deletion(detail),
   ];
 }
 
