@@ -9,7 +9,7 @@ namespace Backup.ServiceDefaults;
 /// Tags the span a message is received in with what the message is about, so a trace backend finds every service's
 /// spans of a run by its id: <c>backup.run_id</c>, <c>backup.source</c>, <c>backup.restore_id</c> and
 /// <c>backup.artifact_key</c>, from the contract's RunId, Source, RestoreId and ArtifactKey (those it has). The
-/// consumer's and the saga's own spans are children of that span. Registered on every bus by <see cref="BusDefaults"/>.
+/// consumer's and the saga's own spans are children of that span. <c>backup.message_type</c> names the contract. Registered on every bus by <see cref="BusDefaults"/>.
 /// </summary>
 public sealed class RunSpanTags : IConsumeObserver
 {
@@ -25,10 +25,11 @@ public sealed class RunSpanTags : IConsumeObserver
 
     public Task PreConsume<T>(ConsumeContext<T> context) where T : class
     {
-        if (Activity.Current is { } span)
-            foreach (var (property, tag) in ByType.GetOrAdd(typeof(T), TaggedProperties))
-                if (property.GetValue(context.Message) is { } value)
-                    span.SetTag(tag, value.ToString());
+        if (Activity.Current is not { } span) return Task.CompletedTask;
+        span.SetTag("backup.message_type", typeof(T).Name);
+        foreach (var (property, tag) in ByType.GetOrAdd(typeof(T), TaggedProperties))
+            if (property.GetValue(context.Message) is { } value)
+                span.SetTag(tag, value.ToString());
         return Task.CompletedTask;
     }
 
