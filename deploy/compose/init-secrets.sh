@@ -99,6 +99,7 @@ kept_password drill_db_password       # role backup_drill on drill-postgres, CRE
 kept_password rabbitmq_admin_password # broker user "backup-admin": the management UI and request-backup.sh only, never a service
 kept_password minio_access_key        # minio's root user: used only by minio-bucket to make the bucket, policies and users
 kept_password minio_secret_key        # its password
+kept_password grafana_admin_password  # Grafana's user "admin" (http://localhost:3000; GF_SECURITY_ADMIN_PASSWORD__FILE)
 
 # One MinIO user per service that uses the bucket (s3_users), made by minio-bucket: the access key is the user's name,
 # the secret key its password (Storage__S3__AccessKey / SecretKey).
@@ -202,8 +203,9 @@ fi
 # sees. Only root can give a file to another user: run as root, each file is made 0400 for the one container user that
 # reads it, or 0440 with that user's group when two do (postgres's init scripts and a service, minio-bucket and a
 # service). Run as anyone else, the files stay 0644 inside this 0700 folder (readable in the containers; on this host by
-# you alone). The container users: postgres and rabbitmq 999, the images built here "app" 1654, minio and mc root.
-readonly postgres_uid=999 rabbitmq_uid=999 app_uid=1654 root_uid=0
+# you alone). The container users: postgres and rabbitmq 999, the images built here "app" 1654, minio and mc root,
+# grafana 472.
+readonly postgres_uid=999 rabbitmq_uid=999 app_uid=1654 root_uid=0 grafana_uid=472
 readable_by() { # NAME UID [SECOND_READERS_GID]
     local file="$secrets_dir/$1"
     (( EUID == 0 )) || return 0
@@ -232,6 +234,7 @@ done
 readable_by dashboard_client_secret "$app_uid"
 # The development key: the API reads it only under deploy/compose/dev-signin.yml; dev-token.sh runs as root.
 readable_by auth_dev_signing_key.pem "$app_uid"
+readable_by grafana_admin_password "$grafana_uid"
 readable_by minio_access_key "$root_uid"
 readable_by minio_secret_key "$root_uid"
 for s3_user in "${s3_users[@]}"; do

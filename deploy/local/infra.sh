@@ -113,6 +113,9 @@ missing_packages() {
   [[ -x /usr/bin/chromium ]] || echo chromium # the dashboard's browser tests (Playwright drives Debian's Chromium)
   [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || echo fonts-dejavu-core # text in the dashboard's screenshots
   s3rver_missing_packages # the S3 artifact store's tests
+  # promtool (check config, check rules, test rules) for the alert rules' tests. The package's Prometheus server is never
+  # started: the policy-rc.d below stops its postinst, and nothing here runs it.
+  command -v promtool >/dev/null 2>&1 || echo prometheus
 }
 
 # Runs as root. A temporary policy-rc.d (exit 101) stops the packages' postinst scripts from

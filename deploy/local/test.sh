@@ -52,7 +52,8 @@ count_results() {
 
 started=$SECONDS
 set +e
-dotnet test Backup.sln -c Release --logger "console;verbosity=normal" "$@" </dev/null 2>&1 | tee "$TEST_LOG"
+dotnet test Backup.sln -c Release --logger "console;verbosity=normal" \
+  --blame-hang-timeout 10m --blame-hang-dump-type none "$@" </dev/null 2>&1 | tee "$TEST_LOG"
 status=${PIPESTATUS[0]}
 set -e
 
@@ -68,6 +69,12 @@ failed_tests=$(sed 's/\x1b\[[0-9;]*m//g' "$TEST_LOG" | awk '
   /^[ \t]+Failed [A-Za-z_][A-Za-z0-9_.]+/ { shown = 0; printing = 1; print; next }
   printing && /^[ \t]+(Passed|Skipped|Failed) |^[ \t]+Stack Trace:/ { printing = 0 }
   printing && shown < 12 { print; shown++ }' | head -n 120)
+# A test that hangs for 10 minutes (--blame-hang-timeout) gets its test host killed; vstest names the tests it was running.
+hung_tests=$(sed 's/\x1b\[[0-9;]*m//g' "$TEST_LOG" | grep -E -A3 "inactivity time|test run was aborted|active Tests? Running" | head -n 40 || true)
+if [[ -n $hung_tests ]]; then
+  echo "test.sh: a test host was aborted (a hang or a crash); what vstest said:"
+  printf '%s\n' "$hung_tests"
+fi
 if [[ -n $failed_tests ]]; then
   echo "test.sh: the failed tests, each with the first lines of its message:"
   printf '%s\n' "$failed_tests"

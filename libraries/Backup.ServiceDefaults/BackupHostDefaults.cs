@@ -6,6 +6,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Backup.ServiceDefaults.Options;
 using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -34,6 +36,7 @@ public static class BackupHostDefaults
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+        builder.AddReadinessMetrics();
         builder.AddOpenTelemetryDefaults();
         return builder;
     }
@@ -67,6 +70,20 @@ public static class BackupHostDefaults
                 .Append(entry.Description ?? entry.Exception?.Message ?? "no reason given");
         context.Response.ContentType = "text/plain; charset=utf-8";
         return context.Response.WriteAsync(body.ToString());
+    }
+
+    // backup.service.ready: the readiness checks, run every Health:ReportInterval by the health check publisher.
+    static void AddReadinessMetrics(this IHostApplicationBuilder builder)
+    {
+        builder.AddValidatedOptions<HealthReportOptions>();
+        builder.Services.AddSingleton<ReadinessMetrics>();
+        builder.Services.AddSingleton<IHealthCheckPublisher>(services => services.GetRequiredService<ReadinessMetrics>());
+        builder.Services.AddOptions<HealthCheckPublisherOptions>().Configure<IOptions<HealthReportOptions>>((publisher, health) =>
+        {
+            publisher.Predicate = check => check.Tags.Contains(ReadyTag);
+            publisher.Delay = TimeSpan.FromSeconds(1);
+            publisher.Period = health.Value.ReportInterval;
+        });
     }
 
     /// <summary>The overall status of a /health/ready body: its first line.</summary>

@@ -77,11 +77,27 @@ public static class BusDefaults
         return builder;
     }
 
-    /// <summary>Declares the topology of <see cref="AddBackupTopology"/> on the broker and returns once it is there; throws when it cannot.</summary>
+    /// <summary>How long the topology-only bus may take to stop once its topology is declared.</summary>
+    public static readonly TimeSpan TopologyBusStopTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Declares the topology of <see cref="AddBackupTopology"/> on the broker and returns once it is there; throws when it
+    /// cannot. The bus's start returns once every endpoint has declared its exchanges, queues and bindings; its stop
+    /// is then given <see cref="TopologyBusStopTimeout"/>, because MassTransit's own DeployAsync stops without a
+    /// deadline and was seen waiting forever on an endpoint that was reopening its channel as the bus stopped.
+    /// </summary>
     public static async Task DeployBackupTopologyAsync(this Microsoft.Extensions.Hosting.IHost host, CancellationToken cancellationToken)
     {
         var bus = host.Services.GetRequiredService<IBusControl>();
-        await bus.DeployAsync(cancellationToken);
+        await bus.StartAsync(cancellationToken);
+        try
+        {
+            await bus.StopAsync(cancellationToken).WaitAsync(TopologyBusStopTimeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            BrokerLog.TopologyBusDidNotStop(host.Services.GetRequiredService<ILogger<IBusControl>>(), TopologyBusStopTimeout.TotalSeconds);
+        }
     }
 
     static void ConfigureHost(IBusRegistrationContext context, IRabbitMqBusFactoryConfigurator rabbit)
@@ -118,4 +134,7 @@ static partial class BrokerLog
 {
     [LoggerMessage(9104, LogLevel.Error, "Refused the TLS connection to RabbitMQ at {Host}:{Port}: {Reason}")]
     public static partial void CertificateRefused(ILogger logger, string host, int port, string reason);
+
+    [LoggerMessage(9105, LogLevel.Warning, "The broker topology is declared, but the topology-only bus did not stop within {Seconds} s; its connection is left to the process's exit")]
+    public static partial void TopologyBusDidNotStop(ILogger logger, double seconds);
 }

@@ -129,7 +129,7 @@ public sealed class A_broken_compose_file
     public void Is_reported_when_a_setting_names_a_host_that_is_not_a_service()
     {
         Reported(ComposeRules.HostNamesAreServices(Broken("Smtp__Host: mailpit", "Smtp__Host: localhost")), "notifier: Smtp__Host names localhost");
-        Reported(ComposeRules.HostNamesAreServices(Broken("OTEL_EXPORTER_OTLP_ENDPOINT: http://jaeger:4317\n  OTEL", "OTEL_EXPORTER_OTLP_ENDPOINT: http://collector:4317\n  OTEL")), "OTEL_EXPORTER_OTLP_ENDPOINT names collector");
+        Reported(ComposeRules.HostNamesAreServices(Broken("OTEL_EXPORTER_OTLP_ENDPOINT: http://otel-collector:4317\n  OTEL", "OTEL_EXPORTER_OTLP_ENDPOINT: http://collector:4317\n  OTEL")), "OTEL_EXPORTER_OTLP_ENDPOINT names collector");
     }
 
     [Fact]

@@ -75,6 +75,7 @@ public static class ContainerUsers
         var image when image.StartsWith("postgres:", StringComparison.Ordinal) => 999,
         var image when image.StartsWith("rabbitmq:", StringComparison.Ordinal) => 999,
         var image when image.StartsWith("minio/", StringComparison.Ordinal) => 0,
+        var image when image.StartsWith("grafana/grafana:", StringComparison.Ordinal) => 472,
         var image => throw new InvalidOperationException($"{service.Name}: which user does {image} run as? Add it here."),
     };
 }

@@ -10,7 +10,7 @@ public sealed class The_compose_file
     [Fact]
     public void Runs_the_whole_system()
     {
-        string[] expected = ["rabbitmq", "postgres", "drill-postgres", "mailpit", "jaeger", "minio", "minio-bucket", "admin-keys", "migrator", "scheduler", "dumper", "catalog", "notifier", "retention", "restorer", "api"];
+        string[] expected = ["rabbitmq", "postgres", "drill-postgres", "mailpit", "jaeger", "otel-collector", "prometheus", "grafana", "minio", "minio-bucket", "admin-keys", "migrator", "scheduler", "dumper", "catalog", "notifier", "retention", "restorer", "api"];
         Assert.Equal(expected.Order(), Compose.Services.Select(service => service.Name).Order());
         Assert.False(Compose.Root.ContainsKey("version"), "the compose spec has no version: key");
     }

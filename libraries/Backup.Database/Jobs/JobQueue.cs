@@ -193,6 +193,20 @@ public sealed class JobQueue(NpgsqlDataSource database, TimeProvider clock, Time
         ExecuteAsync("DELETE FROM jobs WHERE kind = @kind AND state = 'finished' AND finished_at < @cutoff",
             cancellationToken, ("kind", kind), ("cutoff", clock.GetUtcNow() - olderThan));
 
+    /// <summary>
+    /// Since when the oldest due job of <paramref name="kind"/> has been waiting for a worker: the earliest time a queued
+    /// job could have been claimed (its not_before: when it was stored, or when its retry came due). Null when none waits.
+    /// </summary>
+    public async Task<DateTimeOffset?> OldestWaitingSinceAsync(string kind, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand(
+            "SELECT min(not_before) FROM jobs WHERE kind = @kind AND state = 'queued' AND not_before <= @now");
+        Add(command, ("kind", kind), ("now", clock.GetUtcNow()));
+        return await command.ExecuteScalarAsync(cancellationToken) is DateTime since
+            ? new DateTimeOffset(DateTime.SpecifyKind(since, DateTimeKind.Utc))
+            : null;
+    }
+
     public ValueTask DisposeAsync() => database.DisposeAsync();
 
     async Task<bool> UpdateClaimedAsync(ClaimedJob job, string set, CancellationToken cancellationToken,

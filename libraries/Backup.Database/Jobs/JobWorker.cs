@@ -25,7 +25,8 @@ public sealed partial class JobWorker<THandler>(
     IOptions<JobOptions> options,
     TimeProvider clock,
     ILogger<JobWorker<THandler>> logger,
-    IOptions<CatalogOutageOptions> outage) : BackgroundService where THandler : IJobHandler
+    IOptions<CatalogOutageOptions> outage,
+    JobWaitMetrics waits) : BackgroundService where THandler : IJobHandler
 {
     public static readonly ActivitySource Activities = new("Backup.Jobs");
 
@@ -48,6 +49,7 @@ public sealed partial class JobWorker<THandler>(
                 running.Add(RunAsync(job, stoppingToken));
                 continue;
             }
+            await LookAtWaitingJobsAsync(stoppingToken);
             if (lastPurge is not { } purged || clock.GetUtcNow() - purged > PurgeEvery)
             {
                 lastPurge = clock.GetUtcNow();
@@ -203,6 +205,20 @@ public sealed partial class JobWorker<THandler>(
     TimeSpan? SettleDelay(Exception fault, int attempt) =>
         CatalogOutage.IsUnavailable(fault) ? (attempt <= outageDelays.Count ? outageDelays[attempt - 1] : null)
         : attempt < 5 ? TimeSpan.FromSeconds(attempt) : null;
+
+    // For backup.jobs.oldest_waiting_age: what is still waiting once this worker has claimed what it could.
+    async Task LookAtWaitingJobsAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            waits.Saw(settings.Kind, await queue.OldestWaitingSinceAsync(settings.Kind, stoppingToken));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            ClaimFailed(settings.Kind, e); // the catalog database is away: the gauge keeps what was last seen
+            NoteOutage(e);
+        }
+    }
 
     async Task PurgeAsync(CancellationToken stoppingToken)
     {

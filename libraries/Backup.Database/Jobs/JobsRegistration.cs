@@ -24,6 +24,7 @@ public static class JobsRegistration
             NpgsqlDataSource.Create(services.GetRequiredService<IOptions<CatalogDatabaseOptions>>().Value.Catalog),
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<IOptions<CatalogOutageOptions>>().Value.RideOut));
+        builder.Services.TryAddSingleton<JobWaitMetrics>();
         builder.Services.AddScoped<THandler>();
         builder.Services.AddHostedService(services => ActivatorUtilities.CreateInstance<JobWorker<THandler>>(services, settings(services)));
         return builder;

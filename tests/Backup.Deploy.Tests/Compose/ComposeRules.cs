@@ -12,9 +12,12 @@ public static partial class ComposeRules
     /// <summary>Where generated secret files live, relative to the compose file.</summary>
     public const string SecretsFolder = "deploy/compose/secrets";
 
-    /// <summary>Services built from this repository's .NET projects (they have a <c>build:</c>).</summary>
+    /// <summary>
+    /// Services built from this repository's .NET projects: a <c>build:</c> from the repository's root. (The collector's
+    /// image, built from deploy/observability, is not one.)
+    /// </summary>
     public static IEnumerable<ComposeService> DotnetServices(ComposeFile compose) =>
-        compose.Services.Where(service => service.Build is not null);
+        compose.Services.Where(service => service.Build is { Context: "." });
 
     /// <summary>The system's own services (services/, not tools/ such as backupctl): they talk to the broker and export traces.</summary>
     public static IEnumerable<ComposeService> BusServices(ComposeFile compose) =>

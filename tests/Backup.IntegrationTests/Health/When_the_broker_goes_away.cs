@@ -7,6 +7,7 @@ using Backup.Notifier;
 using Backup.Restorer;
 using Backup.Retention;
 using Backup.Scheduler;
+using Backup.ServiceDefaults;
 using Microsoft.Extensions.Hosting;
 
 namespace Backup.IntegrationTests.Health;
@@ -40,6 +41,7 @@ public sealed class When_the_broker_goes_away(TestInfrastructure infrastructure)
     {
         settings["RabbitMq:Host"] = "127.0.0.1";
         settings["RabbitMq:Port"] = link.Port.ToString();
+        settings["Health:ReportInterval"] = "00:00:01";
     }
 
     [Fact]
@@ -52,22 +54,35 @@ public sealed class When_the_broker_goes_away(TestInfrastructure infrastructure)
             ("Backup.Scheduler", b => b.AddScheduler()), ("Backup.Restorer", b => b.AddRestorer()),
         };
         var clients = new List<(string Name, HttpClient Http)>();
+        var gauges = new List<(string Name, RecordedMetrics Metrics)>();
         foreach (var (name, add) in services)
         {
             var app = await system.StartAsync(name, add, ThroughTheLink); // waits for 200
             clients.Add((name, new HttpClient { BaseAddress = new Uri(app.Urls.First()) }));
+            gauges.Add((name, new RecordedMetrics(app)));
         }
         api = new ApiHost(system, ThroughTheLink);
         clients.Add(("Backup.Api", api.CreateClient()));
         await AllAsync(clients, r => r.Code == HttpStatusCode.OK && r.Status == "Healthy", "200 Healthy");
+        await ReadyGaugesAsync(gauges, 1);
 
         link.Cut();
         await AllAsync(clients, r => r.Code == HttpStatusCode.ServiceUnavailable && r.Status == "Unhealthy"
                                      && r.Body.Contains("bus: Unhealthy: ", StringComparison.Ordinal), "503 Unhealthy naming the bus");
+        await ReadyGaugesAsync(gauges, 0);
 
         link.Open();
         await AllAsync(clients, r => r.Code == HttpStatusCode.OK && r.Status == "Healthy", "200 Healthy again");
+        await ReadyGaugesAsync(gauges, 1);
         foreach (var (_, http) in clients) http.Dispose();
+        foreach (var (_, metrics) in gauges) metrics.Dispose();
+    }
+
+    static async Task ReadyGaugesAsync(List<(string Name, RecordedMetrics Metrics)> gauges, double expected)
+    {
+        foreach (var (name, metrics) in gauges)
+            await Eventually.True(() => Task.FromResult(metrics.Observe(ReadinessMetrics.ReadyName) is [.., var last] && last.Value == expected),
+                $"{name}'s {ReadinessMetrics.ReadyName} to say {expected}");
     }
 
     static async Task AllAsync(List<(string Name, HttpClient Http)> clients, Func<Readiness, bool> expected, string what)

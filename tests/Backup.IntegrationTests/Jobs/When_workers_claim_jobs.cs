@@ -148,13 +148,15 @@ public sealed class When_workers_claim_jobs(TestInfrastructure infrastructure) :
         var services = new ServiceCollection();
         var handler = new AlwaysThrowingHandler();
         services.AddSingleton(handler);
+        services.AddMetrics();
         await using var provider = services.BuildServiceProvider();
         await using var queue = new JobQueue(NpgsqlDataSource.Create(system.CatalogConnectionString), TimeProvider.System);
         var worker = new JobWorker<AlwaysThrowingHandler>(new JobWorkerSettings("throwing", Concurrency: 1, MaxAttempts: 2), queue,
             provider.GetRequiredService<IServiceScopeFactory>(),
             Microsoft.Extensions.Options.Options.Create(new JobOptions { PollInterval = TimeSpan.FromMilliseconds(100) }),
             TimeProvider.System, NullLogger<JobWorker<AlwaysThrowingHandler>>.Instance,
-            Microsoft.Extensions.Options.Options.Create(new Backup.Database.Outages.CatalogOutageOptions()));
+            Microsoft.Extensions.Options.Options.Create(new Backup.Database.Outages.CatalogOutageOptions()),
+            JobWaitGauge.Create(provider, TimeProvider.System));
         await queue.EnqueueAsync("throwing", "run-1", null, """{"n":1}""", null, CancellationToken.None);
 
         await worker.StartAsync(CancellationToken.None);
