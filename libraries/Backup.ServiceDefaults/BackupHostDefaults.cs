@@ -107,7 +107,15 @@ public static class BackupHostDefaults
                 .AddMeter("Npgsql")
                 .AddAspNetCoreInstrumentation());
 
+        // OTLP for traces, metrics and logs alike; the console logger stays as it is beside it. Each log record carries
+        // the trace and span ids of the span it was written in, its scopes (RunId, RestoreId, JobKind, JobKey, …) and
+        // its formatted message.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-            otel.UseOtlpExporter();
+            otel.WithLogging(_ => { }, logs =>
+                {
+                    logs.IncludeScopes = true;
+                    logs.IncludeFormattedMessage = true;
+                })
+                .UseOtlpExporter();
     }
 }

@@ -29,6 +29,7 @@ public static class BusDefaults
             bus.SetKebabCaseEndpointNameFormatter();
             bus.ConfigureHealthCheckOptions(health => health.Name = MassTransitCheck);
             bus.AddReceiveEndpointObserver<EndpointFaultLog>();
+            bus.AddConsumeObserver<RunSpanTags>();
             configure(bus);
             bus.UsingRabbitMq((context, rabbit) =>
             {

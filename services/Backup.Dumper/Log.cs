@@ -1,3 +1,5 @@
+using Backup.ServiceDefaults;
+
 namespace Backup.Dumper;
 
 static partial class Log
@@ -42,4 +44,13 @@ static partial class Log
 static class DumperTelemetry
 {
     public static readonly System.Diagnostics.ActivitySource Source = new("Backup.Dumper");
+
+    /// <summary>The <c>backup.dump</c> span's outcome: <c>completed</c>, or <c>failed</c> with the error code, status Error and the reason as an exception event.</summary>
+    public static void RecordDumpOutcome(this System.Diagnostics.Activity? span, Dumping.DumpResult result)
+    {
+        span?.SetTag("backup.outcome", result.Succeeded ? "completed" : "failed");
+        if (result.Succeeded) return;
+        span?.SetTag("backup.error_code", result.ErrorCode);
+        span.RecordFailure(result.ErrorCode, result.Reason);
+    }
 }

@@ -35,3 +35,8 @@ static partial class Log
     [LoggerMessage(4011, LogLevel.Error, "Could not read or write schedules in the catalog database; trying again")]
     public static partial void StoreFailed(ILogger logger, Exception exception);
 }
+
+static class SchedulerTelemetry
+{
+    public static readonly System.Diagnostics.ActivitySource Source = new("Backup.Scheduler");
+}

@@ -15,6 +15,12 @@ public sealed class OutboxMessage
     /// <summary>The message as JSON (System.Text.Json web defaults).</summary>
     public required string Payload { get; set; }
 
+    /// <summary>
+    /// W3C traceparent of the span the row was written in (the consume of the event that led to it, the API request),
+    /// so the dispatcher publishes the message in the same trace; null when it was written outside any trace.
+    /// </summary>
+    public string? TraceParent { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? SentAt { get; set; }
     public int Attempts { get; set; }

@@ -14,6 +14,7 @@ sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<OutboxMessage
         outbox.Property(m => m.MessageType).HasMaxLength(200);
         outbox.Property(m => m.Payload).HasColumnType("jsonb");
         outbox.Property(m => m.LastError).HasMaxLength(2000);
+        outbox.Property(m => m.TraceParent).HasMaxLength(64);
         outbox.HasIndex(m => m.CreatedAt).HasFilter("sent_at IS NULL").HasDatabaseName("ix_outbox_messages_unsent");
     }
 }

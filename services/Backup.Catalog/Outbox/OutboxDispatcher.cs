@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json;
 using Backup.Database;
@@ -19,6 +20,7 @@ namespace Backup.Catalog.Outbox;
 /// after publishing and before committing leaves the rows unsent and they are published again: at least once,
 /// and every consumer ignores a repeat of an event of a run. It looks when <see cref="OutboxSignal"/> wakes it (rows
 /// just committed here) and otherwise every Catalog:OutboxPollInterval. Off with Catalog:DispatchOutbox=false.
+/// Each message is published in the trace of the span that wrote its row (<see cref="OutboxMessage.TraceParent"/>).
 /// </summary>
 public sealed partial class OutboxDispatcher(
     IServiceScopeFactory scopes,
@@ -68,7 +70,8 @@ public sealed partial class OutboxDispatcher(
             row.Attempts++;
             if (Read(row) is not { } contract)
                 continue; // stays unsent with its error, for an operator; the rows after it still go out
-            await PublishAsync(contract.Type, contract.Message, cancellationToken);
+            using (StartPublishSpan(row))
+                await PublishAsync(contract.Type, contract.Message, cancellationToken);
             row.SentAt = Clock.GetUtcNow();
             row.LastError = null;
             sent++;
@@ -77,6 +80,19 @@ public sealed partial class OutboxDispatcher(
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return sent;
+    }
+
+    /// <summary>
+    /// The span the row's message is published in: a child of the span the row was written in (its trace_parent), so
+    /// MassTransit's publish span, and every consume of the message, continue that trace.
+    /// </summary>
+    static Activity? StartPublishSpan(OutboxMessage row)
+    {
+        ActivityContext.TryParse(row.TraceParent, null, isRemote: true, out var parent);
+        var span = CatalogTelemetry.Source.StartActivity("outbox publish", ActivityKind.Internal, parent);
+        span?.SetTag("backup.outbox_id", row.Id);
+        span?.SetTag("backup.message_type", row.MessageType);
+        return span;
     }
 
     /// <summary>The row's message as its contract type: only types of the Backup.Contracts assembly are published.</summary>

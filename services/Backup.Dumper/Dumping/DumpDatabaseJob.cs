@@ -48,7 +48,7 @@ public sealed class DumpDatabaseJob(
     {
         var request = Request(job);
         using var scope = logger.BeginRunScope(request.RunId);
-        using var activity = DumperTelemetry.Source.StartActivity("pg_dump");
+        using var activity = DumperTelemetry.Source.StartActivity("backup.dump");
         activity?.SetTag("backup.run_id", request.RunId);
         activity?.SetTag("backup.source", request.Source);
         activity?.SetTag("backup.attempt", job.Attempts);
@@ -59,7 +59,9 @@ public sealed class DumpDatabaseJob(
             // Checked when the request arrived; the configuration changed since.
             Log.UnknownSource(logger, request.RunId);
             metrics.Failed(null, BackupErrorCodes.UnknownSource, stopwatch.Elapsed);
-            await PublishFailureAsync(job, request, DumpResult.UnknownSource(request.Source, sources.CurrentValue.Keys), cancellationToken);
+            var unknown = DumpResult.UnknownSource(request.Source, sources.CurrentValue.Keys);
+            activity.RecordDumpOutcome(unknown);
+            await PublishFailureAsync(job, request, unknown, cancellationToken);
             return new JobOutcome.Finished(BackupErrorCodes.UnknownSource);
         }
 
@@ -85,7 +87,7 @@ public sealed class DumpDatabaseJob(
         var (result, manifest) = await DumpToStoreAsync(job, request, source, key, startedAt, cancellationToken);
 
         activity?.SetTag("backup.duration_ms", stopwatch.ElapsedMilliseconds);
-        activity?.SetTag("backup.outcome", result.Succeeded ? "completed" : result.ErrorCode);
+        activity.RecordDumpOutcome(result);
         if (manifest is null && result.WorthRetrying && job.Attempts <= options.Value.EffectiveRetryDelays.Count)
         {
             Log.DumpWillRetry(logger, request.RunId, request.Source, job.Attempts);
@@ -106,8 +108,8 @@ public sealed class DumpDatabaseJob(
             return new JobOutcome.Finished(result.ErrorCode);
         }
 
-        activity?.SetTag("backup.raw_bytes", manifest.RawSizeBytes);
-        activity?.SetTag("backup.stored_bytes", manifest.StoredSizeBytes);
+        activity?.SetTag("backup.raw_size", manifest.RawSizeBytes);
+        activity?.SetTag("backup.stored_size", manifest.StoredSizeBytes);
         Log.DumpCompleted(logger, request.RunId, request.Source, manifest.StoredSizeBytes, stopwatch.ElapsedMilliseconds);
         metrics.Completed(manifest, stopwatch.Elapsed);
         await PublishCompletionAsync(job, request, manifest, cancellationToken);

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Backup.Notifier.Options;
+using Backup.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Backup.Notifier.Alerts;
@@ -36,14 +37,23 @@ public sealed class WebhookPoster(AlertHttp http, IOptions<NotifierOptions> opti
     public async Task PostToAsync(string name, Alert alert, CancellationToken cancellationToken)
     {
         var webhook = options.Value.Webhooks[name];
+        // The webhook's name only: its URL may hold a token (Slack's do), so it goes into no span.
+        using var span = NotifierTelemetry.Source.StartActivity("post webhook");
+        span?.SetTag("backup.run_id", alert.RunId);
+        span?.SetTag("backup.source", alert.Source);
+        span?.SetTag("backup.webhook", name);
+        span?.SetTag("backup.notification_kind", alert.Kind);
         try
         {
             await http.PostAsync(webhook.Url, () => Body(webhook.Format, alert), $"webhook '{name}'", cancellationToken);
             Log.WebhookPosted(logger, name, alert.Kind, alert.Source);
             metrics.Notified(NotifierMetrics.Webhook, NotifierMetrics.Sent);
+            span?.SetTag("backup.outcome", NotifierMetrics.Sent);
         }
         catch (AlertHttpException e)
         {
+            span?.SetTag("backup.outcome", NotifierMetrics.Failed);
+            span.RecordFailure(nameof(AlertHttpException), e.Message); // its message has the URL redacted; its inner one may not
             Log.WebhookFailed(logger, name, e.Message);
             metrics.Notified(NotifierMetrics.Webhook, NotifierMetrics.Failed);
             throw;

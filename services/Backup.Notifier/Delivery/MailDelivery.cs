@@ -1,3 +1,4 @@
+using Backup.ServiceDefaults;
 using Backup.Database.Notifications;
 using Backup.Notifier.Alerts;
 using Backup.Notifier.Mail;
@@ -41,18 +42,23 @@ public sealed class MailDelivery(
         IReadOnlyDictionary<string, string> refused = new Dictionary<string, string>();
         if (claim.Claimed.Count > 0)
         {
+            using var activity = NotifierTelemetry.Source.StartActivity("send email");
+            activity?.SetTag("backup.run_id", runId);
+            activity?.SetTag("backup.source", source);
+            activity?.SetTag("backup.notification_kind", kind);
+            activity?.SetTag("backup.recipients", claim.Claimed.Count);
             try
             {
                 using var message = await compose(claim.Claimed, cancellationToken);
-                using var activity = NotifierTelemetry.Source.StartActivity("send email");
-                activity?.SetTag("backup.run_id", runId);
-                activity?.SetTag("backup.notification_kind", kind);
-                activity?.SetTag("backup.recipients", claim.Claimed.Count);
                 refused = await mail.SendAsync(message, cancellationToken);
                 activity?.SetTag("backup.outcome", refused.Count == 0 ? NotificationStates.Sent : "partly refused");
+                if (refused.Count > 0)
+                    activity.RecordFailure("RecipientRefused", $"The mail server refused {refused.Count} recipient(s): {string.Join("; ", refused.Values.Distinct())}");
             }
             catch (MailOutcomeUnknownException e)
             {
+                activity?.SetTag("backup.outcome", NotificationStates.Unknown);
+                activity.RecordException(e);
                 await ledger.RecordUnknownAsync(runId, kind, claim.Claimed, e.Message);
                 Log.OutcomeUnknown(logger, runId, kind, claim.Claimed.Count, e.Message);
                 unknown.AddRange(claim.Claimed);
@@ -60,6 +66,8 @@ public sealed class MailDelivery(
             }
             catch (Exception e)
             {
+                activity?.SetTag("backup.outcome", NotificationStates.Failed);
+                activity.RecordException(e);
                 await ledger.RecordFailedAsync(runId, kind, claim.Claimed, $"{e.GetType().Name}: {e.Message}");
                 throw;
             }
@@ -94,6 +102,7 @@ public sealed class MailDelivery(
     {
         using var span = NotifierTelemetry.Source.StartActivity(activity);
         span?.SetTag("backup.run_id", runId);
+        span?.SetTag("backup.source", source);
         var from = options.Value.From;
         return await DeliverAsync(runId, source, kind, options.Value.AdministratorsOf(source),
             (to, _) => Task.FromResult(compose(from, to)), cancellationToken);

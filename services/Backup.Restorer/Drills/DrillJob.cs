@@ -42,7 +42,7 @@ public sealed class DrillJob(
         var drill = Payload(job);
         var key = ArtifactKey.Parse(drill.ArtifactKey); // checked when the drill was accepted
         using var scope = logger.BeginRunScope(drill.RunId);
-        using var activity = RestorerTelemetry.Source.StartActivity("restore drill");
+        using var activity = RestorerTelemetry.Source.StartActivity("backup.drill");
         activity?.SetTag("backup.run_id", drill.RunId);
         activity?.SetTag("backup.source", key.Source);
         activity?.SetTag("backup.artifact_key", key.Value);
@@ -80,8 +80,12 @@ public sealed class DrillJob(
         var rtoTarget = setup.Options.RtoTargetFor(key.Source);
         metrics.Ended(key.Source, report, rtoTarget);
         activity?.SetTag("backup.recovery_seconds", report.RecoveryTime.TotalSeconds);
-        activity?.SetTag("backup.outcome", report.ErrorCode ?? "passed");
-        if (!report.Passed) activity?.SetStatus(ActivityStatusCode.Error, report.ErrorCode);
+        activity?.SetTag("backup.outcome", report.Passed ? "passed" : "failed");
+        if (!report.Passed)
+        {
+            activity?.SetTag("backup.error_code", report.ErrorCode);
+            activity.RecordFailure(report.ErrorCode!, report.Reason ?? report.Failures.FirstOrDefault() ?? report.ErrorCode!);
+        }
 
         var steps = report.Steps.Select(s => new DrillStep { Name = s.Name, Seconds = Math.Round(s.Duration.TotalSeconds, 3) }).ToList();
         var tables = report.Tables.Select(t => new RestoredTable

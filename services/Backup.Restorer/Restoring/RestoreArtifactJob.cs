@@ -38,7 +38,7 @@ public sealed class RestoreArtifactJob(
         var (request, target, acceptedAt) = Payload(job);
         var key = ArtifactKey.Parse(request.ArtifactKey); // checked when the request was accepted
         using var scope = logger.BeginRestoreScope(request.RestoreId);
-        using var activity = RestorerTelemetry.Source.StartActivity("pg_restore");
+        using var activity = RestorerTelemetry.Source.StartActivity("backup.restore");
         activity?.SetTag("backup.restore_id", request.RestoreId);
         activity?.SetTag("backup.source", key.Source);
         activity?.SetTag("backup.artifact_key", key.Value);
@@ -52,7 +52,12 @@ public sealed class RestoreArtifactJob(
             : await RestoreAsync(request, key, target, cancellationToken);
 
         activity?.SetTag("backup.duration_ms", stopwatch.ElapsedMilliseconds);
-        activity?.SetTag("backup.outcome", errorCode ?? "completed");
+        activity?.SetTag("backup.outcome", errorCode is null ? "completed" : "failed");
+        if (errorCode is not null)
+        {
+            activity?.SetTag("backup.error_code", errorCode);
+            activity.RecordFailure(errorCode, reason ?? errorCode);
+        }
         metrics.Ended(key.Source, errorCode, stopwatch.Elapsed);
         if (report is not null && errorCode is null)
         {

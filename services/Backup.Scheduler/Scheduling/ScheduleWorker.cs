@@ -178,6 +178,11 @@ public sealed class ScheduleWorker(
             RequestedAt = occurrence.Occurrence,
             RequestedBy = RequestedBy,
         };
+        // The root of the run's trace: the dump, the catalog, the emails and the drill of this run continue it.
+        using var span = SchedulerTelemetry.Source.StartActivity("backup.schedule");
+        span?.SetTag("backup.run_id", occurrence.RunId);
+        span?.SetTag("backup.source", occurrence.Source);
+        span?.SetTag("backup.occurrence", occurrence.Occurrence.ToString("O"));
         // Neither a broker outage nor a missing queue may lose the occurrence: it is published mandatory and tried
         // until a queue has it. The run id is derived from the occurrence, so a publish that went through before an
         // error was reported is harmless to repeat.

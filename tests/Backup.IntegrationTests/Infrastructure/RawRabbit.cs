@@ -35,25 +35,29 @@ public sealed class RawRabbit : IAsyncDisposable
         return new RawRabbit(connection, await connection.CreateChannelAsync());
     }
 
-    public async Task PublishAsync(string exchange, string json, string contentType = "application/vnd.masstransit+json")
+    /// <param name="traceParent">A W3C traceparent to continue, in the AMQP header MT-Activity-Id (the documented header).</param>
+    public async Task PublishAsync(string exchange, string json, string contentType = "application/vnd.masstransit+json",
+        string? traceParent = null)
     {
         var properties = new BasicProperties
         {
             ContentType = contentType,
             DeliveryMode = DeliveryModes.Persistent,
             MessageId = Guid.NewGuid().ToString(),
+            Headers = traceParent is null ? null : new Dictionary<string, object?> { ["MT-Activity-Id"] = traceParent },
         };
         await channel.BasicPublishAsync(exchange, routingKey: "", mandatory: false, properties, Encoding.UTF8.GetBytes(json));
     }
 
     /// <summary>
     /// Publishes a BackupRequested envelope as a non-.NET service would; with <paramref name="requestedAt"/> the same
-    /// request again (a redelivery or a replay).
+    /// request again (a redelivery or a replay); with <paramref name="traceParent"/> in the publisher's trace.
     /// </summary>
-    public Task RequestBackupAsync(Guid runId, string source, DateTimeOffset? requestedAt = null) => PublishAsync("Backup.Contracts:BackupRequested", $$"""
+    public Task RequestBackupAsync(Guid runId, string source, DateTimeOffset? requestedAt = null, string? traceParent = null) =>
+        PublishAsync("Backup.Contracts:BackupRequested", $$"""
         {"messageType":["urn:message:Backup.Contracts:BackupRequested"],
          "message":{"runId":"{{runId}}","source":"{{source}}","requestedAt":"{{requestedAt ?? DateTimeOffset.UtcNow:O}}","requestedBy":"test" } }
-        """);
+        """, traceParent: traceParent);
 
     /// <summary>
     /// Publishes any contract (by its runtime type) as its JSON envelope (web defaults: camelCase), as a non-.NET service
