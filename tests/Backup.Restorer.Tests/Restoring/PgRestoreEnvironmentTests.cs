@@ -12,6 +12,12 @@ namespace Backup.Restorer.Tests.Restoring;
 /// </summary>
 public class When_the_restorer_starts_pg_restore
 {
+    /// <summary>
+    /// The real binaries' folder (infra.sh's BACKUP_PG_BIN), as deployments set Restore:PgBinDirectory: Debian's
+    /// /usr/bin/pg_restore is a Perl wrapper that adds PGCLUSTER, PGHOST and more before it runs the real one.
+    /// </summary>
+    static readonly string PgBin = Environment.GetEnvironmentVariable("BACKUP_PG_BIN") ?? PgClientTools.DebianPostgres15Bin;
+
     [Fact]
     public async Task It_gets_an_allowlist_environment_without_the_restorers_secrets()
     {
@@ -20,14 +26,11 @@ public class When_the_restorer_starts_pg_restore
         Environment.SetEnvironmentVariable(name, secret);
         try
         {
-            var tools = PgClientTools.Locate(null, RestorerCaller.Instance);
+            var tools = PgClientTools.Locate(PgBin, RestorerCaller.Instance);
             using var pgRestore = tools.StartPgRestore(["--list"], feedInput: true, passFile: "/nonexistent/pgpass");
             try
             {
-                var environment = (await File.ReadAllTextAsync($"/proc/{pgRestore.Id}/environ"))
-                    .Split('\0', StringSplitOptions.RemoveEmptyEntries)
-                    .Select(entry => entry.Split('=', 2))
-                    .ToDictionary(pair => pair[0], pair => pair.Length > 1 ? pair[1] : "");
+                var environment = await EnvironmentOf(pgRestore.Id);
 
                 Assert.Equal("backup-restorer", environment["PGAPPNAME"]);
                 Assert.Equal("/nonexistent/pgpass", environment["PGPASSFILE"]);
@@ -55,7 +58,7 @@ public class When_the_restorer_starts_pg_restore
         Environment.SetEnvironmentVariable("PGSSLROOTCERT", "/somewhere/else.crt");
         try
         {
-            var tools = PgClientTools.Locate(null, RestorerCaller.Instance);
+            var tools = PgClientTools.Locate(PgBin, RestorerCaller.Instance);
             using var pgRestore = tools.StartPgRestore(["--list"], feedInput: true, passFile: "/nonexistent/pgpass",
                 tls: new PgTls(PgSslMode.VerifyFull, "/etc/backup/restore-ca.crt"));
             using var listing = tools.StartPgRestore(["--list"], feedInput: true);
@@ -85,9 +88,21 @@ public class When_the_restorer_starts_pg_restore
         }
     }
 
-    static async Task<Dictionary<string, string>> EnvironmentOf(int pid) =>
-        (await File.ReadAllTextAsync($"/proc/{pid}/environ"))
+    /// <summary>
+    /// The environment pg_restore runs with: read once the child has exec'd pg_restore (its /proc/PID/exe), because
+    /// between the fork and the exec /proc/PID/environ still shows the test host's own environment.
+    /// </summary>
+    static async Task<Dictionary<string, string>> EnvironmentOf(int pid)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Path.GetFileName(File.ResolveLinkTarget($"/proc/{pid}/exe", returnFinalTarget: false)?.FullName) != "pg_restore")
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Process {pid} did not exec pg_restore within 30 s.");
+            await Task.Delay(10);
+        }
+        return (await File.ReadAllTextAsync($"/proc/{pid}/environ"))
             .Split('\0', StringSplitOptions.RemoveEmptyEntries)
             .Select(entry => entry.Split('=', 2))
             .ToDictionary(pair => pair[0], pair => pair.Length > 1 ? pair[1] : "");
+    }
 }
