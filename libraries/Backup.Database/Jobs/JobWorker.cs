@@ -41,27 +41,34 @@ public sealed partial class JobWorker<THandler>(
         var running = new List<Task>();
         var wakeUp = queue.WakeUpFor(settings.Kind);
         DateTimeOffset? lastPurge = null;
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            running.RemoveAll(task => task.IsCompleted);
-            if (running.Count < settings.Concurrency && await TryClaimAsync(stoppingToken) is { } job)
+            while (!stoppingToken.IsCancellationRequested)
             {
-                running.Add(RunAsync(job, stoppingToken));
-                continue;
+                running.RemoveAll(task => task.IsCompleted);
+                if (running.Count < settings.Concurrency && await TryClaimAsync(stoppingToken) is { } job)
+                {
+                    running.Add(RunAsync(job, stoppingToken));
+                    continue;
+                }
+                await LookAtWaitingJobsAsync(stoppingToken);
+                if (lastPurge is not { } purged || clock.GetUtcNow() - purged > PurgeEvery)
+                {
+                    lastPurge = clock.GetUtcNow();
+                    await PurgeAsync(stoppingToken);
+                }
+                // Until woken, a job of ours ends, or the poll interval has passed; a wait that lost the race is called off,
+                // so it can't swallow the next wake-up.
+                using var stopWaiting = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var wake = wakeUp.WaitAsync(jobs.PollInterval, clock, stopWaiting.Token);
+                await Task.WhenAny([wake, .. running]);
+                await stopWaiting.CancelAsync();
+                await wake;
             }
-            await LookAtWaitingJobsAsync(stoppingToken);
-            if (lastPurge is not { } purged || clock.GetUtcNow() - purged > PurgeEvery)
-            {
-                lastPurge = clock.GetUtcNow();
-                await PurgeAsync(stoppingToken);
-            }
-            // Until woken, a job of ours ends, or the poll interval has passed; a wait that lost the race is called off,
-            // so it can't swallow the next wake-up.
-            using var stopWaiting = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            var wake = wakeUp.WaitAsync(jobs.PollInterval, clock, stopWaiting.Token);
-            await Task.WhenAny([wake, .. running]);
-            await stopWaiting.CancelAsync();
-            await wake;
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping while looking at the table: the jobs still running are released or settled below, never left.
         }
         await Task.WhenAll(running);
     }
