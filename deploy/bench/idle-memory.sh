@@ -81,14 +81,13 @@ machine() {
 }
 
 main() {
-  local name pid started=0
+  local name
   if ((RUNNING == 0)); then
+    # Stop the stack this script starts, on any exit (also when `up` fails half-way), unless --keep.
+    ((KEEP)) || trap 'bash "$STACK" down >&2 || true' EXIT
     log "starting the local stack (deploy/local/stack.sh up)"
     bash "$STACK" up >&2
-    started=1
   fi
-  # Stop the stack this script started, on any exit, unless --keep.
-  if ((started && !KEEP)); then trap 'bash "$STACK" down >&2 || true' EXIT; fi
 
   local -A pids=() start=() idle=()
   for name in "${SERVICES[@]}"; do
