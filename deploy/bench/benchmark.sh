@@ -3,6 +3,7 @@
 #
 #   benchmark.sh [--scale N] [--runs N] [--keep]
 #   benchmark.sh --memory-runs N [--memory-env 'VAR=VALUE ...']... [--scale N] [--keep]
+#   benchmark.sh --idle-memory [--idle SECONDS] [--target-mib N] [--running] [--keep]
 #
 #   --scale N   pgbench scale of the seeded database (default 60: about 1.2 GB; 8: about 160 MB).
 #               The documents table grows with it: 5,000 rows per unit (300,000 at 60).
@@ -15,6 +16,8 @@
 #               (glibc's main arena, other anonymous memory, mapped files), and the same at the largest
 #               of samples taken every 0.2 s during the backup. Each --memory-env adds a variant run
 #               the same way with those variables set (e.g. 'DOTNET_gcServer=0').
+#   --idle-memory    only the memory of the idle local stack: each service's RSS, private memory and PSS after
+#               start and after an idle spell, against the 80 MiB target (deploy/bench/idle-memory.sh, its options).
 #
 # It starts its own RabbitMQ + PostgreSQL 15 (deploy/local/infra.sh), builds the solution in Release,
 # seeds a database, then times with /usr/bin/time (wall, user+sys CPU, peak RSS) and sizes:
@@ -62,7 +65,7 @@ die() {
 }
 
 usage() {
-  sed -n '4,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '4,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -89,6 +92,7 @@ while (($#)); do
       MEMORY_VARIANTS+=("$2")
       shift 2
       ;;
+    --idle-memory) shift; exec bash "$SCRIPT_DIR/idle-memory.sh" "$@" ;; # the idle stack's memory: see idle-memory.sh
     -h | --help) usage ;;
     *) usage ;;
   esac
