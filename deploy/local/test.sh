@@ -59,18 +59,18 @@ set -e
 
 read -r passed failed skipped < <(count_results; echo) || true
 
+# The failed tests' names and the first lines of their messages, so that the tail of the output
+# (often all that a CI page shows) says what failed, not only how many.
+failed_tests=$(sed 's/\x1b\[[0-9;]*m//g' "$TEST_LOG" | awk '
+  /^  Failed [A-Za-z_][A-Za-z0-9_]*\.[A-Za-z0-9_.]+/ { shown = 0; printing = 1; print; next }
+  printing && /^  (Passed|Skipped|Failed) |^  Stack Trace:|^(info|warn|fail|dbug): / { printing = 0 }
+  printing && shown < 12 { print; shown++ }' | head -n 120 || true)
+# A test that hangs for 10 minutes (--blame-hang-timeout) gets its test host killed; vstest names the tests it was running.
+hung_tests=$(sed 's/\x1b\[[0-9;]*m//g' "$TEST_LOG" | grep -E -A3 "inactivity time|test run was aborted|active Tests? Running" | head -n 40 || true)
 # Tear down before the summary, so that the summary is the last thing printed.
 trap - EXIT
 tear_down_infra
 
-# The failed tests' names and the first lines of their messages, so that the tail of the output
-# (often all that a CI page shows) says what failed, not only how many.
-failed_tests=$(sed 's/\x1b\[[0-9;]*m//g' "$TEST_LOG" | awk '
-  /^[ \t]+Failed [A-Za-z_][A-Za-z0-9_.]+/ { shown = 0; printing = 1; print; next }
-  printing && /^[ \t]+(Passed|Skipped|Failed) |^[ \t]+Stack Trace:/ { printing = 0 }
-  printing && shown < 12 { print; shown++ }' | head -n 120)
-# A test that hangs for 10 minutes (--blame-hang-timeout) gets its test host killed; vstest names the tests it was running.
-hung_tests=$(sed 's/\x1b\[[0-9;]*m//g' "$TEST_LOG" | grep -E -A3 "inactivity time|test run was aborted|active Tests? Running" | head -n 40 || true)
 if [[ -n $hung_tests ]]; then
   echo "test.sh: a test host was aborted (a hang or a crash); what vstest said:"
   printf '%s\n' "$hung_tests"
