@@ -100,6 +100,7 @@ kept_password rabbitmq_admin_password # broker user "backup-admin": the manageme
 kept_password minio_access_key        # minio's root user: used only by minio-bucket to make the bucket, policies and users
 kept_password minio_secret_key        # its password
 kept_password grafana_admin_password  # Grafana's user "admin" (http://localhost:3000; GF_SECURITY_ADMIN_PASSWORD__FILE)
+kept_password rabbitmq_erlang_cookie  # the Erlang cookie of the nodes of deploy/compose/rabbitmq-cluster.yml
 
 # One MinIO user per service that uses the bucket (s3_users), made by minio-bucket: the access key is the user's name,
 # the secret key its password (Storage__S3__AccessKey / SecretKey).
@@ -235,6 +236,7 @@ readable_by dashboard_client_secret "$app_uid"
 # The development key: the API reads it only under deploy/compose/dev-signin.yml; dev-token.sh runs as root.
 readable_by auth_dev_signing_key.pem "$app_uid"
 readable_by grafana_admin_password "$grafana_uid"
+readable_by rabbitmq_erlang_cookie "$root_uid" # rabbitmq-cluster-node.sh copies it, as root, for the rabbitmq user
 readable_by minio_access_key "$root_uid"
 readable_by minio_secret_key "$root_uid"
 for s3_user in "${s3_users[@]}"; do
