@@ -338,6 +338,18 @@ EOF
 
 declare -A WALL CPU RSS SIZE NOTE
 
+# The waits inside a measured run poll without starting a process (each fork and exec of find, grep, cat or sleep
+# costs a few ms of CPU, and at 10 polls a second that was most of the "other programs" CPU of a dumper run):
+# pause sleeps with bash's own read -t on a FIFO nobody writes to; alive reads /proc with builtins.
+pause() { read -r -t "$1" -u "$PAUSE_FD" _ || true; }
+alive() { # alive PID: running and not a zombie, without a fork
+  local stat
+  [[ -n ${1:-} && -r /proc/$1/stat ]] || return 1
+  read -r stat <"/proc/$1/stat" 2>/dev/null || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != Z ]]
+}
+
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 
 # ---- the machine is shared: what else ran, and what the PostgreSQL server spent --------------
@@ -591,19 +603,21 @@ publish_backup_requested() { # publish_backup_requested RUN_ID
 
 # await_manifest NAME RUN_ID -> the path of the run's manifest, once the dumper has written it.
 await_manifest() {
-  local name=$1 run_id=$2 manifest deadline=$((SECONDS + 600 + 30 * SCALE))
+  local name=$1 run_id=$2 found=() polls=0 deadline=$((SECONDS + 600 + 30 * SCALE))
   while :; do
-    manifest=$(find "$WORK/store-$name" -name "*-${run_id//-/}.manifest.json" -print -quit 2>/dev/null)
-    [[ -n $manifest ]] && break
-    if grep -q "failed for run $run_id" "$WORK/logs/dumper-$name.log"; then
+    # store/SOURCE/YYYY/MM/DD/<time>-<run id>.manifest.json, matched by bash itself (no find every 0.1 s).
+    found=("$WORK/store-$name/$DB"/*/*/*/*-"${run_id//-/}".manifest.json)
+    [[ -e ${found[0]} ]] && break
+    polls=$((polls + 1))
+    if ((polls % 10 == 0)) && grep -q "failed for run $run_id" "$WORK/logs/dumper-$name.log"; then
       tail -n 30 "$WORK/logs/dumper-$name.log" >&2
       die "the dumper ($name) reports that run $run_id failed"
     fi
-    pid_alive "$SERVICE_PID" || { tail -n 30 "$WORK/logs/dumper-$name.log" >&2; die "Backup.Dumper ($name) exited"; }
+    alive "$SERVICE_PID" || { tail -n 30 "$WORK/logs/dumper-$name.log" >&2; die "Backup.Dumper ($name) exited"; }
     ((SECONDS < deadline)) || die "no manifest for run $run_id after $((600 + 30 * SCALE))s (log: $WORK/logs/dumper-$name.log)"
-    sleep 0.1
+    pause 0.1
   done
-  printf '%s\n' "$manifest"
+  AWAITED_MANIFEST=${found[0]}
 }
 
 # run_dumper NAME [EXTRA_ENV...]: RUNS backups, one after the other, through one real service process;
@@ -628,9 +642,12 @@ run_dumper() {
     t0=$(date +%s.%N)
     response=$(publish_backup_requested "$run_id") || die "could not reach the RabbitMQ management API: $response"
     [[ $response == *'"routed":true'* ]] || die "BackupRequested was not routed to the dumper's queue: $response"
-    manifest=$(await_manifest "$name" "$run_id")
+    await_manifest "$name" "$run_id"
+    manifest=$AWAITED_MANIFEST
     t1=$(date +%s.%N)
     read -r self1 kids1 < <(proc_cpu "$SERVICE_PID")
+    # The run's sample ends here, before this script checks the artifact (sha256sum, psql, the bus's event).
+    end_sample "$(awk -v a="$self0" -v b="$self1" -v c="$kids0" -v d="$kids1" 'BEGIN { printf "%.2f", (b - a) + (d - c) }')"
     hwm=$(proc_kb "$SERVICE_PID" VmHWM)
 
     started=$(json_string "$manifest" startedAt)
@@ -665,7 +682,6 @@ run_dumper() {
     hwms+=" $(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }')"
     selfs+=" $(awk -v a="$self0" -v b="$self1" 'BEGIN { printf "%.2f", b - a }')"
     kids+=" $(awk -v a="$kids0" -v b="$kids1" 'BEGIN { printf "%.2f", b - a }')"
-    end_sample "$(awk -v a="$self0" -v b="$self1" -v c="$kids0" -v d="$kids1" 'BEGIN { printf "%.2f", (b - a) + (d - c) }')"
     record_run "$name" "$(awk -v a="$(epoch "$started")" -v b="$(epoch "$completed")" 'BEGIN { printf "%.2f", b - a }')" \
       "$(awk -v a="$self0" -v b="$self1" -v c="$kids0" -v d="$kids1" 'BEGIN { printf "%.2f", (b - a) + (d - c) }')" \
       "$(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }')"
@@ -707,7 +723,7 @@ await_completed() {
       payload=$(printf '%s' "$payload" | base64 -d 2>/dev/null | tr -d '\n' | sed 's/"\([A-Za-z]*\)": */"\1":/g') || continue
       [[ $payload == *"\"runId\":\"$1\""* ]] && sent=$(grep -o '"sentTime":"[^"]*"' <<<"$payload" | head -n 1 | cut -d'"' -f4)
     done < <(grep -o '"payload":"[^"]*"' <<<"$response" | sed 's/^"payload":"\(.*\)"$/\1/')
-    [[ -n $sent ]] || sleep 0.1
+    [[ -n $sent ]] || pause 0.1
   done
   epoch "$sent"
 }
@@ -752,7 +768,8 @@ measure_memory() {
         # The largest sample during the dump says what the peak was made of.
         (while pid_alive "$SERVICE_PID"; do memory_line "$SERVICE_PID" 2>/dev/null; echo; sleep 0.2; done) >"$WORK/memory.samples" &
         sampler=$!
-        manifest=$(await_manifest "$name" "$run_id")
+        await_manifest "$name" "$run_id"
+    manifest=$AWAITED_MANIFEST
         kill "$sampler" 2>/dev/null || true
         wait "$sampler" 2>/dev/null || true
         printf '  dump %2d   %s\n' "$r" "$(memory_line "$SERVICE_PID")"
@@ -889,10 +906,11 @@ restore_by_event() {
     die "could not publish RestoreRequested: $response"
   [[ $response == *'"routed":true'* ]] || die "RestoreRequested was not routed to the restorer: $response"
   while [[ -z $message ]]; do
-    pid_alive "$SERVICE_PID" || { tail -n 30 "$WORK/logs/restorer.log" >&2; die "Backup.Restorer exited"; }
+    alive "$SERVICE_PID" || { tail -n 30 "$WORK/logs/restorer.log" >&2; die "Backup.Restorer exited"; }
     ((SECONDS < deadline)) || die "no outcome of restore $restore_id (log: $WORK/logs/restorer.log)"
-    sleep 0.2
+    pause 0.5 # the walls come from the events' own times: polling more often would only add CPU to the run
     response=$(management POST "queues/%2F/benchmark-restores/get" '{"count":10,"ackmode":"ack_requeue_false","encoding":"base64"}') || continue
+    [[ $response == '[]' ]] && continue
     while read -r payload; do
       [[ -n $payload ]] || continue
       # MassTransit indents its JSON: one line, and no space after a field name's colon.
@@ -919,10 +937,11 @@ drill_by_event() {
     die "could not publish BackupCompleted: $response"
   [[ $response == *'"routed":true'* ]] || die "BackupCompleted was not routed to the restorer's drills: $response"
   while [[ -z $message ]]; do
-    pid_alive "$SERVICE_PID" || { tail -n 30 "$WORK/logs/restorer.log" >&2; die "Backup.Restorer exited"; }
+    alive "$SERVICE_PID" || { tail -n 30 "$WORK/logs/restorer.log" >&2; die "Backup.Restorer exited"; }
     ((SECONDS < deadline)) || die "no outcome of the drill of run $run_id (log: $WORK/logs/restorer.log)"
-    sleep 0.2
+    pause 0.5 # the walls come from the events' own times: polling more often would only add CPU to the run
     response=$(management POST "queues/%2F/benchmark-drills/get" '{"count":10,"ackmode":"ack_requeue_false","encoding":"base64"}') || continue
+    [[ $response == '[]' ]] && continue
     while read -r payload; do
       [[ -n $payload ]] || continue
       payload=$(printf '%s' "$payload" | base64 -d 2>/dev/null | tr -d '\n' | sed 's/"\([A-Za-z]*\)": */"\1":/g') || continue
@@ -1168,6 +1187,8 @@ main() {
   chmod 0711 "$WORK" # traversable by infra.sh's PostgreSQL user, not listable
   mkdir -p "$WORK/logs"
   chmod 0700 "$WORK/logs"
+  mkfifo "$WORK/pause"
+  exec {PAUSE_FD}<>"$WORK/pause"
   log "working in $WORK (scale $SCALE)"
   check_disk
   start_infra
