@@ -73,18 +73,26 @@ usage() {
 # run_scales SCALES ARGS...: --scale 1,8,60 runs this script once per scale (each its own infra and database; the build
 # once), then prints one line per scale with the targets' figures (from BENCH_SUMMARY_FILE).
 run_scales() {
-  local scales=$1 scale first=1 summary rc=0
+  local scales=$1 scale summary rc=0
   shift
   summary=$(mktemp "${TMPDIR:-/tmp}/backup-bench-summary.XXXXXXXX")
+  local published
+  published=$(mktemp -d "${TMPDIR:-/tmp}/backup-bench-backupctl.XXXXXXXX")
+  if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
+    log "building Backup.sln (Release)"
+    (cd "$REPO" && dotnet build Backup.sln -c Release -nologo -v q -clp:ErrorsOnly </dev/null >/dev/null) || die "build failed"
+  fi
+  if [[ -z ${BENCH_BACKUPCTL_DIR:-} ]]; then
+    log "publishing backupctl (Release, ReadyToRun) once for every scale"
+    (cd "$REPO" && dotnet publish tools/Backup.Ctl -c Release -o "$published" -nologo -v q -clp:ErrorsOnly </dev/null >/dev/null) ||
+      die "dotnet publish of backupctl failed"
+  fi
   for scale in ${scales//,/ }; do
     log "scale $scale (of $scales)"
-    if ((first)); then
-      BENCH_SUMMARY_FILE=$summary bash "${BASH_SOURCE[0]}" --scale "$scale" "$@" || rc=$?
-    else
-      BENCH_NO_BUILD=1 BENCH_SUMMARY_FILE=$summary bash "${BASH_SOURCE[0]}" --scale "$scale" "$@" || rc=$?
-    fi
-    first=0
+    BENCH_NO_BUILD=1 BENCH_BACKUPCTL_DIR=${BENCH_BACKUPCTL_DIR:-$published} BENCH_SUMMARY_FILE=$summary \
+      bash "${BASH_SOURCE[0]}" --scale "$scale" "$@" || rc=$?
   done
+  rm -rf "$published"
   echo
   echo "all scales (medians; wall/Z0 = wall / pg_dump -Fc -Z0's; CPU/stock = CPU / the stock pipeline's; latencies in s):"
   printf '%-6s %9s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n' scale "DB MB" "Z0 s" "dump s" "dump CPU" "wall/Z0" "CPU/stk" "enc/Z0" \
@@ -230,7 +238,13 @@ build_solution() {
   [[ -f $DUMPER_DLL ]] || die "$DUMPER_DLL not found after the build"
   RESTORER_DLL="$REPO/services/Backup.Restorer/bin/Release/net10.0/Backup.Restorer.dll"
   [[ -f $RESTORER_DLL ]] || die "$RESTORER_DLL not found after the build"
-  # backupctl as the README installs it on a recovery machine: dotnet publish (ReadyToRun for this machine).
+  # backupctl as the README installs it on a recovery machine: dotnet publish (ReadyToRun for this machine), or the one
+  # already published in BENCH_BACKUPCTL_DIR (--scale 1,8,60 publishes it once).
+  if [[ -n ${BENCH_BACKUPCTL_DIR:-} ]]; then
+    BACKUPCTL_DLL="$BENCH_BACKUPCTL_DIR/backupctl.dll"
+    [[ -f $BACKUPCTL_DLL ]] || die "BENCH_BACKUPCTL_DIR: $BACKUPCTL_DLL not found"
+    return 0
+  fi
   log "publishing backupctl (Release, ReadyToRun)"
   (cd "$REPO" && dotnet publish tools/Backup.Ctl -c Release -o "$WORK/backupctl" -nologo -v q -clp:ErrorsOnly </dev/null >"$WORK/logs/publish.log" 2>&1) || {
     tail -n 40 "$WORK/logs/publish.log" >&2
@@ -397,7 +411,7 @@ wait_for_quiet() {
 # children's; a dotnet process is named by its .dll, e.g. dotnet:MSBuild.dll).
 proc_snapshot() {
   local id ppid name cpu dll
-  cat /proc/[0-9]*/stat 2>/dev/null | awk -v hz="$HZ" '
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v hz="$HZ" '
     NF == 0 { next }
     {
       lp = index($0, "("); rp = 0
@@ -408,14 +422,14 @@ proc_snapshot() {
     }' | while read -r id ppid name cpu; do
       if [[ $name == dotnet ]]; then
         dll=$(tr '\0' '\n' <"/proc/${id%%:*}/cmdline" 2>/dev/null | grep -m 1 '\.dll$' || true)
-        [[ -n $dll ]] && name="dotnet:${dll##*/}"
+        if [[ -n $dll ]]; then name="dotnet:${dll##*/}"; fi
       fi
       printf '%s %s %s %s\n' "$id" "$ppid" "$name" "$cpu"
     done
 }
 
 # others_by_process BEFORE AFTER CLIENT_CPU -> "name:seconds,..." of the processes outside the measurement that used
-# CPU between the snapshots (0.05 s or more, the largest first): the measured service (SERVICE_PID) and the
+# CPU between the snapshots (the six largest of 0.05 s or more): the measured service (SERVICE_PID) and the
 # PostgreSQL server's processes are left out; this script's own figure (its reaped children, e.g. /usr/bin/time and
 # the measured pipeline) less CLIENT_CPU when the measured command was its child (MEASURED_CHILD=1).
 others_by_process() {
@@ -431,7 +445,7 @@ others_by_process() {
       if (d > 0) used[name] += d
     }
     END { for (n in used) if (used[n] >= 0.05) printf "%.2f %s\n", used[n], n }' "$1" "$2" |
-    sort -rn | awk '{ printf "%s%s:%s", sep, $2, $1; sep = "," }'
+    sort -rn | head -n 6 | awk '{ printf "%s%s:%s", sep, $2, $1; sep = "," }'
 }
 
 # Before each run: a CHECKPOINT and a sync, so that no run pays for writing out what the one before it left
