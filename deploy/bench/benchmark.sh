@@ -371,6 +371,7 @@ mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 HZ=$(getconf CLK_TCK)
 readonly HZ
 QUIET_WAITED=0
+QUIET_GAVE_UP=0
 
 # machine_sample -> "busy total" CPU seconds of the whole machine so far (/proc/stat; busy leaves out idle and iowait)
 machine_sample() { awk -v hz="$HZ" 'NR == 1 { printf "%.2f %.2f\n", ($2 + $3 + $4 + $7 + $8 + $9) / hz, ($2 + $3 + $4 + $5 + $6 + $7 + $8 + $9) / hz; exit }' /proc/stat; }
@@ -398,7 +399,8 @@ wait_for_quiet() {
     awk -v b="$(awk -v x="$b0" -v y="$b1" 'BEGIN { print y - x }')" -v t="$(awk -v x="$t0" -v y="$t1" 'BEGIN { print y - x }')" \
       'BEGIN { exit !(t > 0 && b / t < 0.10) }' && break
     if ((QUIET_WAITED >= QUIET_TIMEOUT)); then
-      ((said)) || log "the machine is still busy after ${QUIET_TIMEOUT}s of waiting in all; measuring anyway"
+      ((QUIET_GAVE_UP)) || log "the machine is still busy after ${QUIET_TIMEOUT}s of waiting in all; measuring anyway from now on"
+      QUIET_GAVE_UP=1
       return 0
     fi
     ((said)) || log "the machine is busy (another program is using the CPU); waiting for it to go quiet"
