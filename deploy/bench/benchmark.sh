@@ -410,9 +410,8 @@ wait_for_quiet() {
 }
 
 # proc_snapshot -> one line per process: "pid:starttime ppid name cpu_seconds" (its utime+stime plus its reaped
-# children's; a dotnet process is named by its .dll, e.g. dotnet:MSBuild.dll).
+# children's). Two processes in all (cat and awk), so that taking it costs the next run's figures next to nothing.
 proc_snapshot() {
-  local id ppid name cpu dll
   { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v hz="$HZ" '
     NF == 0 { next }
     {
@@ -421,21 +420,16 @@ proc_snapshot() {
       pid = substr($0, 1, lp - 2); name = substr($0, lp + 1, rp - lp - 1); gsub(/[ :]/, "_", name)
       split(substr($0, rp + 2), f, " ")
       printf "%s:%s %s %s %.2f\n", pid, f[20], f[2], name, (f[12] + f[13] + f[14] + f[15]) / hz
-    }' | while read -r id ppid name cpu; do
-      if [[ $name == dotnet ]]; then
-        dll=$(tr '\0' '\n' <"/proc/${id%%:*}/cmdline" 2>/dev/null | grep -m 1 '\.dll$' || true)
-        if [[ -n $dll ]]; then name="dotnet:${dll##*/}"; fi
-      fi
-      printf '%s %s %s %s\n' "$id" "$ppid" "$name" "$cpu"
-    done
+    }'
 }
 
 # others_by_process BEFORE AFTER CLIENT_CPU -> "name:seconds,..." of the processes outside the measurement that used
-# CPU between the snapshots (the six largest of 0.05 s or more): the measured service (SERVICE_PID) and the
-# PostgreSQL server's processes are left out; this script's own figure (its reaped children, e.g. /usr/bin/time and
-# the measured pipeline) less CLIENT_CPU when the measured command was its child (MEASURED_CHILD=1).
+# CPU between the snapshots (the six largest of 0.05 s or more; a dotnet process named by its .dll, e.g.
+# dotnet:MSBuild.dll): the measured service (SERVICE_PID) and the PostgreSQL server's processes are left out; this
+# script's own figure (its reaped children, e.g. /usr/bin/time and the measured pipeline) less CLIENT_CPU when the
+# measured command was its child (MEASURED_CHILD=1).
 others_by_process() {
-  local pm
+  local pm pid name used arg
   pm=$(head -n 1 "$WORK/infra/pg/data/postmaster.pid")
   awk -v self="$$" -v service="${SERVICE_PID:-0}" -v pm="$pm" -v client="$3" -v child="${MEASURED_CHILD:-0}" '
     NR == FNR { before[$1] = $4; next }
@@ -443,10 +437,21 @@ others_by_process() {
       pid = $1; sub(/:.*/, "", pid)
       if (pid == service || pid == pm || $2 == pm || $2 == service) next
       d = $4 - (($1 in before) ? before[$1] : 0)
-      if (pid == self) { name = "benchmark.sh"; if (child) d -= client } else name = $3
-      if (d > 0) used[name] += d
-    }
-    END { for (n in used) if (used[n] >= 0.05) printf "%.2f %s\n", used[n], n }' "$1" "$2" |
+      name = $3
+      if (pid == self) { name = "benchmark.sh"; if (child) d -= client }
+      if (d >= 0.01) printf "%s %s %.2f\n", pid, name, d
+    }' "$1" "$2" |
+    while read -r pid name used; do
+      if [[ $name == dotnet ]]; then
+        local args=()
+        mapfile -d '' -t args <"/proc/$pid/cmdline" 2>/dev/null || true
+        for arg in "${args[@]}"; do
+          if [[ $arg == *.dll ]]; then name="dotnet:${arg##*/}"; break; fi
+        done
+      fi
+      printf '%s %s\n' "$name" "$used"
+    done |
+    awk '{ used[$1] += $2 } END { for (n in used) if (used[n] >= 0.05) printf "%.2f %s\n", used[n], n }' |
     sort -rn | head -n 6 | awk '{ printf "%s%s:%s", sep, $2, $1; sep = "," }'
 }
 
