@@ -409,8 +409,9 @@ wait_for_quiet() {
   done
 }
 
-# proc_snapshot -> one line per process: "pid:starttime ppid name cpu_seconds" (its utime+stime plus its reaped
-# children's). Two processes in all (cat and awk), so that taking it costs the next run's figures next to nothing.
+# proc_snapshot -> one line per process: "pid:starttime ppid name cpu_seconds cpu_with_children" (utime+stime, and
+# that plus its reaped children's). Two processes in all (cat and awk), so that taking it costs the next run's figures
+# next to nothing.
 proc_snapshot() {
   { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v hz="$HZ" '
     NF == 0 { next }
@@ -419,26 +420,27 @@ proc_snapshot() {
       for (k = length($0); k > lp; k--) if (substr($0, k, 1) == ")") { rp = k; break }
       pid = substr($0, 1, lp - 2); name = substr($0, lp + 1, rp - lp - 1); gsub(/[ :]/, "_", name)
       split(substr($0, rp + 2), f, " ")
-      printf "%s:%s %s %s %.2f\n", pid, f[20], f[2], name, (f[12] + f[13] + f[14] + f[15]) / hz
+      printf "%s:%s %s %s %.2f %.2f\n", pid, f[20], f[2], name, (f[12] + f[13]) / hz, (f[12] + f[13] + f[14] + f[15]) / hz
     }'
 }
 
 # others_by_process BEFORE AFTER CLIENT_CPU -> "name:seconds,..." of the processes outside the measurement that used
 # CPU between the snapshots (the six largest of 0.05 s or more; a dotnet process named by its .dll, e.g.
-# dotnet:MSBuild.dll): the measured service (SERVICE_PID) and the PostgreSQL server's processes are left out; this
-# script's own figure (its reaped children, e.g. /usr/bin/time and the measured pipeline) less CLIENT_CPU when the
-# measured command was its child (MEASURED_CHILD=1).
+# dotnet:MSBuild.dll): each process's own CPU (a child it reaped meanwhile would bring the child's whole life's CPU,
+# so a process that both started and ended during the run is not seen); the measured service (SERVICE_PID) and the
+# PostgreSQL server's processes are left out; this script's own figure includes its reaped children (its polling, and
+# /usr/bin/time with the measured pipeline, less CLIENT_CPU when the measured command was its child: MEASURED_CHILD=1).
 others_by_process() {
   local pm pid name used arg
   pm=$(head -n 1 "$WORK/infra/pg/data/postmaster.pid")
   awk -v self="$$" -v service="${SERVICE_PID:-0}" -v pm="$pm" -v client="$3" -v child="${MEASURED_CHILD:-0}" '
-    NR == FNR { before[$1] = $4; next }
+    NR == FNR { before[$1] = $4; family[$1] = $5; next }
     {
       pid = $1; sub(/:.*/, "", pid)
       if (pid == service || pid == pm || $2 == pm || $2 == service) next
       d = $4 - (($1 in before) ? before[$1] : 0)
       name = $3
-      if (pid == self) { name = "benchmark.sh"; if (child) d -= client }
+      if (pid == self) { name = "benchmark.sh"; d = $5 - family[$1]; if (child) d -= client }
       if (d >= 0.01) printf "%s %s %.2f\n", pid, name, d
     }' "$1" "$2" |
     while read -r pid name used; do
