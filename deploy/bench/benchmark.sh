@@ -5,7 +5,8 @@
 #   benchmark.sh --memory-runs N [--memory-env 'VAR=VALUE ...']... [--scale N] [--keep]
 #   benchmark.sh --idle-memory [--idle SECONDS] [--target-mib N] [--running] [--keep]
 #
-#   --scale N   pgbench scale of the seeded database (default 60: about 1.2 GB; 8: about 160 MB).
+#   --scale N   pgbench scale of the seeded database (default 60: about 1.2 GB; 8: about 160 MB; 1: about 20 MB).
+#               Several, comma-separated (--scale 1,8,60), run one after the other, and a line per scale ends the output.
 #               The documents table grows with it: 5,000 rows per unit (300,000 at 60).
 #   --runs N    how many times each variant runs, round-robin (default 3); the table shows the
 #               median wall and CPU time and the highest peak RSS.
@@ -69,27 +70,64 @@ usage() {
   exit 2
 }
 
+# run_scales SCALES ARGS...: --scale 1,8,60 runs this script once per scale (each its own infra and database; the build
+# once), then prints one line per scale with the targets' figures (from BENCH_SUMMARY_FILE).
+run_scales() {
+  local scales=$1 scale summary rc=0
+  shift
+  summary=$(mktemp "${TMPDIR:-/tmp}/backup-bench-summary.XXXXXXXX")
+  local published
+  published=$(mktemp -d "${TMPDIR:-/tmp}/backup-bench-backupctl.XXXXXXXX")
+  if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
+    log "building Backup.sln (Release)"
+    (cd "$REPO" && dotnet build Backup.sln -c Release -nologo -v q -clp:ErrorsOnly </dev/null >/dev/null) || die "build failed"
+  fi
+  if [[ -z ${BENCH_BACKUPCTL_DIR:-} ]]; then
+    log "publishing backupctl (Release, ReadyToRun) once for every scale"
+    (cd "$REPO" && dotnet publish tools/Backup.Ctl -c Release -o "$published" -nologo -v q -clp:ErrorsOnly </dev/null >/dev/null) ||
+      die "dotnet publish of backupctl failed"
+  fi
+  for scale in ${scales//,/ }; do
+    log "scale $scale (of $scales)"
+    BENCH_NO_BUILD=1 BENCH_BACKUPCTL_DIR=${BENCH_BACKUPCTL_DIR:-$published} BENCH_SUMMARY_FILE=$summary \
+      bash "${BASH_SOURCE[0]}" --scale "$scale" "$@" || rc=$?
+  done
+  rm -rf "$published"
+  echo
+  echo "all scales (medians; wall/Z0 = wall / pg_dump -Fc -Z0's; CPU/stock = CPU / the stock pipeline's; latencies in s):"
+  printf '%-6s %9s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n' scale "DB MB" "Z0 s" "dump s" "dump CPU" "wall/Z0" "CPU/stk" "enc/Z0" \
+    "rst/j2" "ctl/j2" "pub>st" "man>cpl"
+  cat "$summary"
+  rm -f "$summary"
+  return "$rc"
+}
+
+OTHER_ARGS=()
 while (($#)); do
+  [[ $1 != --scale ]] && OTHER_ARGS+=("$1")
   case $1 in
     --scale)
-      [[ ${2:-} =~ ^[1-9][0-9]{0,3}$ ]] || die "--scale takes a whole number from 1 to 9999"
+      [[ ${2:-} =~ ^[1-9][0-9]{0,3}(,[1-9][0-9]{0,3})*$ ]] || die "--scale takes whole numbers from 1 to 9999, comma-separated (e.g. 1,8,60)"
       SCALE=$2
       shift 2
       ;;
     --runs)
       [[ ${2:-} =~ ^[1-9]$ ]] || die "--runs takes a whole number from 1 to 9"
       RUNS=$2
+      OTHER_ARGS+=("$2")
       shift 2
       ;;
     --keep) KEEP=1; shift ;;
     --memory-runs)
       [[ ${2:-} =~ ^[1-9][0-9]?$ ]] || die "--memory-runs takes a whole number from 1 to 99"
       MEMORY_RUNS=$2
+      OTHER_ARGS+=("$2")
       shift 2
       ;;
     --memory-env)
       [[ ${2:-} =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "--memory-env takes 'VAR=VALUE ...'"
       MEMORY_VARIANTS+=("$2")
+      OTHER_ARGS+=("$2")
       shift 2
       ;;
     --idle-memory) shift; exec bash "$SCRIPT_DIR/idle-memory.sh" "$@" ;; # the idle stack's memory: see idle-memory.sh
@@ -97,6 +135,10 @@ while (($#)); do
     *) usage ;;
   esac
 done
+if [[ $SCALE == *,* ]]; then
+  run_scales "$SCALE" "${OTHER_ARGS[@]}"
+  exit
+fi
 readonly DOC_ROWS=$((5000 * SCALE))
 
 # ---------------------------------------------------------------------------------------------
@@ -196,7 +238,13 @@ build_solution() {
   [[ -f $DUMPER_DLL ]] || die "$DUMPER_DLL not found after the build"
   RESTORER_DLL="$REPO/services/Backup.Restorer/bin/Release/net10.0/Backup.Restorer.dll"
   [[ -f $RESTORER_DLL ]] || die "$RESTORER_DLL not found after the build"
-  # backupctl as the README installs it on a recovery machine: dotnet publish (ReadyToRun for this machine).
+  # backupctl as the README installs it on a recovery machine: dotnet publish (ReadyToRun for this machine), or the one
+  # already published in BENCH_BACKUPCTL_DIR (--scale 1,8,60 publishes it once).
+  if [[ -n ${BENCH_BACKUPCTL_DIR:-} ]]; then
+    BACKUPCTL_DLL="$BENCH_BACKUPCTL_DIR/backupctl.dll"
+    [[ -f $BACKUPCTL_DLL ]] || die "BENCH_BACKUPCTL_DIR: $BACKUPCTL_DLL not found"
+    return 0
+  fi
   log "publishing backupctl (Release, ReadyToRun)"
   (cd "$REPO" && dotnet publish tools/Backup.Ctl -c Release -o "$WORK/backupctl" -nologo -v q -clp:ErrorsOnly </dev/null >"$WORK/logs/publish.log" 2>&1) || {
     tail -n 40 "$WORK/logs/publish.log" >&2
@@ -304,6 +352,18 @@ EOF
 
 declare -A WALL CPU RSS SIZE NOTE
 
+# The waits inside a measured run poll without starting a process (each fork and exec of find, grep, cat or sleep
+# costs a few ms of CPU, and at 10 polls a second that was most of the "other programs" CPU of a dumper run):
+# pause sleeps with bash's own read -t on a FIFO nobody writes to; alive reads /proc with builtins.
+pause() { read -r -t "$1" -u "$PAUSE_FD" _ || true; }
+alive() { # alive PID: running and not a zombie, without a fork
+  local stat
+  [[ -n ${1:-} && -r /proc/$1/stat ]] || return 1
+  read -r stat <"/proc/$1/stat" 2>/dev/null || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != Z ]]
+}
+
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 
 # ---- the machine is shared: what else ran, and what the PostgreSQL server spent --------------
@@ -311,6 +371,7 @@ mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 HZ=$(getconf CLK_TCK)
 readonly HZ
 QUIET_WAITED=0
+QUIET_GAVE_UP=0
 
 # machine_sample -> "busy total" CPU seconds of the whole machine so far (/proc/stat; busy leaves out idle and iowait)
 machine_sample() { awk -v hz="$HZ" 'NR == 1 { printf "%.2f %.2f\n", ($2 + $3 + $4 + $7 + $8 + $9) / hz, ($2 + $3 + $4 + $5 + $6 + $7 + $8 + $9) / hz; exit }' /proc/stat; }
@@ -338,7 +399,8 @@ wait_for_quiet() {
     awk -v b="$(awk -v x="$b0" -v y="$b1" 'BEGIN { print y - x }')" -v t="$(awk -v x="$t0" -v y="$t1" 'BEGIN { print y - x }')" \
       'BEGIN { exit !(t > 0 && b / t < 0.10) }' && break
     if ((QUIET_WAITED >= QUIET_TIMEOUT)); then
-      ((said)) || log "the machine is still busy after ${QUIET_TIMEOUT}s of waiting in all; measuring anyway"
+      ((QUIET_GAVE_UP)) || log "the machine is still busy after ${QUIET_TIMEOUT}s of waiting in all; measuring anyway from now on"
+      QUIET_GAVE_UP=1
       return 0
     fi
     ((said)) || log "the machine is busy (another program is using the CPU); waiting for it to go quiet"
@@ -347,12 +409,61 @@ wait_for_quiet() {
   done
 }
 
+# proc_snapshot -> one line per process: "pid:starttime ppid name cpu_seconds cpu_with_children" (utime+stime, and
+# that plus its reaped children's). Two processes in all (cat and awk), so that taking it costs the next run's figures
+# next to nothing.
+proc_snapshot() {
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v hz="$HZ" '
+    NF == 0 { next }
+    {
+      lp = index($0, "("); rp = 0
+      for (k = length($0); k > lp; k--) if (substr($0, k, 1) == ")") { rp = k; break }
+      pid = substr($0, 1, lp - 2); name = substr($0, lp + 1, rp - lp - 1); gsub(/[ :]/, "_", name)
+      split(substr($0, rp + 2), f, " ")
+      printf "%s:%s %s %s %.2f %.2f\n", pid, f[20], f[2], name, (f[12] + f[13]) / hz, (f[12] + f[13] + f[14] + f[15]) / hz
+    }'
+}
+
+# others_by_process BEFORE AFTER CLIENT_CPU -> "name:seconds,..." of the processes outside the measurement that used
+# CPU between the snapshots (the six largest of 0.05 s or more; a dotnet process named by its .dll, e.g.
+# dotnet:MSBuild.dll): each process's own CPU (a child it reaped meanwhile would bring the child's whole life's CPU,
+# so a process that both started and ended during the run is not seen); the measured service (SERVICE_PID) and the
+# PostgreSQL server's processes are left out; this script's own figure includes its reaped children (its polling, and
+# /usr/bin/time with the measured pipeline, less CLIENT_CPU when the measured command was its child: MEASURED_CHILD=1).
+others_by_process() {
+  local pm pid name used arg
+  pm=$(head -n 1 "$WORK/infra/pg/data/postmaster.pid")
+  awk -v self="$$" -v service="${SERVICE_PID:-0}" -v pm="$pm" -v client="$3" -v child="${MEASURED_CHILD:-0}" '
+    NR == FNR { before[$1] = $4; family[$1] = $5; next }
+    {
+      pid = $1; sub(/:.*/, "", pid)
+      if (pid == service || pid == pm || $2 == pm || $2 == service) next
+      d = $4 - (($1 in before) ? before[$1] : 0)
+      name = $3
+      if (pid == self) { name = "benchmark.sh"; d = $5 - family[$1]; if (child) d -= client }
+      if (d >= 0.01) printf "%s %s %.2f\n", pid, name, d
+    }' "$1" "$2" |
+    while read -r pid name used; do
+      if [[ $name == dotnet ]]; then
+        local args=()
+        mapfile -d '' -t args <"/proc/$pid/cmdline" 2>/dev/null || true
+        for arg in "${args[@]}"; do
+          if [[ $arg == *.dll ]]; then name="dotnet:${arg##*/}"; break; fi
+        done
+      fi
+      printf '%s %s\n' "$name" "$used"
+    done |
+    awk '{ used[$1] += $2 } END { for (n in used) if (used[n] >= 0.05) printf "%.2f %s\n", used[n], n }' |
+    sort -rn | head -n 6 | awk '{ printf "%s%s:%s", sep, $2, $1; sep = "," }'
+}
+
 # Before each run: a CHECKPOINT and a sync, so that no run pays for writing out what the one before it left
 # dirty (the restores write over 2 GB each), then a quiet machine.
 begin_sample() {
   psql_as "$BACKUP_PG_USER" postgres -c CHECKPOINT >/dev/null
   sync
   wait_for_quiet
+  proc_snapshot >"$WORK/procs.before"
   read -r SAMPLE_BUSY _ < <(machine_sample)
   SAMPLE_SERVER=$(server_cpu)
 }
@@ -364,13 +475,15 @@ end_sample() {
   server=$(server_cpu)
   SERVER_CPU=$(awk -v a="$SAMPLE_SERVER" -v b="$server" 'BEGIN { printf "%.2f", b - a }')
   OTHER_CPU=$(awk -v a="$SAMPLE_BUSY" -v b="$busy" -v c="$1" -v s="$SERVER_CPU" 'BEGIN { o = b - a - c - s; printf "%.2f", o < 0 ? 0 : o }')
+  proc_snapshot >"$WORK/procs.after"
+  OTHER_PROCESSES=$(others_by_process "$WORK/procs.before" "$WORK/procs.after" "$1")
 }
 
 # Every run of a variant appends "wall cpu rss_mb server_cpu other_cpu" to WORK/runs.NAME; summarize()
 # makes the table's values from them: the median wall, CPU and server CPU, the highest peak RSS.
 record_run() { # record_run NAME WALL CPU RSS_MB   (after end_sample)
   local noisy=""
-  printf '%s %s %s %s %s\n' "$2" "$3" "$4" "$SERVER_CPU" "$OTHER_CPU" >>"$WORK/runs.$1"
+  printf '%s %s %s %s %s %s\n' "$2" "$3" "$4" "$SERVER_CPU" "$OTHER_CPU" "${OTHER_PROCESSES:--}" >>"$WORK/runs.$1"
   awk -v o="$OTHER_CPU" -v w="$2" -v n="$(nproc)" 'BEGIN { exit !(o > 0.1 * w * n) }' && noisy=" (other programs used ${OTHER_CPU} s of CPU meanwhile)"
   log "$1 (run $(wc -l <"$WORK/runs.$1")/$RUNS): $2 s wall, $3 s CPU, $4 MB peak RSS; PostgreSQL server $SERVER_CPU s CPU$noisy"
 }
@@ -399,7 +512,7 @@ measure() {
   local e u s m cpu
   read -r e u s m < <(tail -n 1 "$out")
   cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
-  end_sample "$cpu"
+  MEASURED_CHILD=1 end_sample "$cpu"
   record_run "$name" "$e" "$cpu" "$(awk -v k="$m" 'BEGIN { printf "%.1f", k / 1024 }')"
 }
 
@@ -513,19 +626,21 @@ publish_backup_requested() { # publish_backup_requested RUN_ID
 
 # await_manifest NAME RUN_ID -> the path of the run's manifest, once the dumper has written it.
 await_manifest() {
-  local name=$1 run_id=$2 manifest deadline=$((SECONDS + 600 + 30 * SCALE))
+  local name=$1 run_id=$2 found=() polls=0 deadline=$((SECONDS + 600 + 30 * SCALE))
   while :; do
-    manifest=$(find "$WORK/store-$name" -name "*-${run_id//-/}.manifest.json" -print -quit 2>/dev/null)
-    [[ -n $manifest ]] && break
-    if grep -q "failed for run $run_id" "$WORK/logs/dumper-$name.log"; then
+    # store/SOURCE/YYYY/MM/DD/<time>-<run id>.manifest.json, matched by bash itself (no find every 0.1 s).
+    found=("$WORK/store-$name/$DB"/*/*/*/*-"${run_id//-/}".manifest.json)
+    [[ -e ${found[0]} ]] && break
+    polls=$((polls + 1))
+    if ((polls % 10 == 0)) && grep -q "failed for run $run_id" "$WORK/logs/dumper-$name.log"; then
       tail -n 30 "$WORK/logs/dumper-$name.log" >&2
       die "the dumper ($name) reports that run $run_id failed"
     fi
-    pid_alive "$SERVICE_PID" || { tail -n 30 "$WORK/logs/dumper-$name.log" >&2; die "Backup.Dumper ($name) exited"; }
+    alive "$SERVICE_PID" || { tail -n 30 "$WORK/logs/dumper-$name.log" >&2; die "Backup.Dumper ($name) exited"; }
     ((SECONDS < deadline)) || die "no manifest for run $run_id after $((600 + 30 * SCALE))s (log: $WORK/logs/dumper-$name.log)"
-    sleep 0.1
+    pause 0.1
   done
-  printf '%s\n' "$manifest"
+  AWAITED_MANIFEST=${found[0]}
 }
 
 # run_dumper NAME [EXTRA_ENV...]: RUNS backups, one after the other, through one real service process;
@@ -535,8 +650,10 @@ await_manifest() {
 run_dumper() {
   local name=$1 store="$WORK/store-$1" r run_id response t0 t1 deadline manifest previous=""
   local idle_rss idle_hwm self0 kids0 self1 kids1 hwm waits="" selfs="" kids="" hwms=""
-  local started completed key raw sha counted format
+  local started completed key raw sha counted format completed_sent queued
+  local latency_queue="" latency_claim="" latency_start="" latency_completed=""
   start_dumper "$@"
+  listen_for_completions
   sleep 2 # let the idle service settle before the baseline
   idle_rss=$(proc_kb "$SERVICE_PID" VmRSS)
   idle_hwm=$(proc_kb "$SERVICE_PID" VmHWM)
@@ -548,9 +665,12 @@ run_dumper() {
     t0=$(date +%s.%N)
     response=$(publish_backup_requested "$run_id") || die "could not reach the RabbitMQ management API: $response"
     [[ $response == *'"routed":true'* ]] || die "BackupRequested was not routed to the dumper's queue: $response"
-    manifest=$(await_manifest "$name" "$run_id")
+    await_manifest "$name" "$run_id"
+    manifest=$AWAITED_MANIFEST
     t1=$(date +%s.%N)
     read -r self1 kids1 < <(proc_cpu "$SERVICE_PID")
+    # The run's sample ends here, before this script checks the artifact (sha256sum, psql, the bus's event).
+    end_sample "$(awk -v a="$self0" -v b="$self1" -v c="$kids0" -v d="$kids1" 'BEGIN { printf "%.2f", (b - a) + (d - c) }')"
     hwm=$(proc_kb "$SERVICE_PID" VmHWM)
 
     started=$(json_string "$manifest" startedAt)
@@ -565,6 +685,17 @@ run_dumper() {
     counted=$(tr -d ' \n' <"$manifest" | grep -o '"schema":"public","name":"pgbench_accounts","rows":[0-9]*' | grep -o '[0-9]*$' || true)
     [[ $counted == "$ACCOUNTS_ROWS" ]] || die "the manifest counts ${counted:-no} rows of pgbench_accounts, the source has $ACCOUNTS_ROWS"
 
+    # The latencies, from the services' own timestamps: the request's publication (taken here before the publish) to the
+    # job row's created_at (the consumer stored it) to the manifest's startedAt (the job's claim; the dump starts), and
+    # the manifest's completedAt to BackupCompleted's sentTime (MassTransit's envelope, set as the dumper publishes it).
+    completed_sent=$(await_completed "$run_id")
+    queued=$(scalar bench_catalog "SELECT extract(epoch FROM created_at) FROM jobs WHERE kind = 'dump' AND key = '${run_id//-/}'")
+    [[ -n $queued ]] || die "no dump job of run $run_id in the catalog's jobs table"
+    latency_queue+=" $(awk -v a="$t0" -v b="$queued" 'BEGIN { printf "%.3f", b - a }')"
+    latency_claim+=" $(awk -v a="$queued" -v b="$(epoch "$started")" 'BEGIN { printf "%.3f", b - a }')"
+    latency_start+=" $(awk -v a="$t0" -v b="$(epoch "$started")" 'BEGIN { printf "%.3f", b - a }')"
+    latency_completed+=" $(awk -v a="$(epoch "$completed")" -v b="$completed_sent" 'BEGIN { printf "%.3f", b - a }')"
+
     format=$(json_string "$manifest" format)
     format=${format//\\u002B/+} # System.Text.Json writes '+' as \u002B
     if [[ -n ${EXPECT_FORMAT:-} && $format != "$EXPECT_FORMAT" ]]; then
@@ -574,7 +705,6 @@ run_dumper() {
     hwms+=" $(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }')"
     selfs+=" $(awk -v a="$self0" -v b="$self1" 'BEGIN { printf "%.2f", b - a }')"
     kids+=" $(awk -v a="$kids0" -v b="$kids1" 'BEGIN { printf "%.2f", b - a }')"
-    end_sample "$(awk -v a="$self0" -v b="$self1" -v c="$kids0" -v d="$kids1" 'BEGIN { printf "%.2f", (b - a) + (d - c) }')"
     record_run "$name" "$(awk -v a="$(epoch "$started")" -v b="$(epoch "$completed")" 'BEGIN { printf "%.2f", b - a }')" \
       "$(awk -v a="$self0" -v b="$self1" -v c="$kids0" -v d="$kids1" 'BEGIN { printf "%.2f", (b - a) + (d - c) }')" \
       "$(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }')"
@@ -584,6 +714,9 @@ run_dumper() {
   done
   ARTIFACT[$name]=$previous
   summarize "$name"
+  START_LATENCY[$name]=$(tr ' ' '\n' <<<"$latency_start" | grep . | median_of)
+  COMPLETED_LATENCY[$name]=$(tr ' ' '\n' <<<"$latency_completed" | grep . | median_of)
+  LATENCY_NOTE[$name]="publish->dump start (s):$latency_start (publish->job stored:$latency_queue; job stored->start:$latency_claim); manifest->BackupCompleted sent (s):$latency_completed"
   NOTE[$name]=$(printf 'format %s; publish->manifest (s):%s; CPU in the service (s):%s, in pg_dump (s):%s; VmHWM after each run (MB):%s; idle service before the runs %s MB RSS (VmHWM %s MB); raw archive %s MB; every artifact matched its SHA-256 and row count' \
     "$format" "$waits" "$selfs" "$kids" "$hwms" \
     "$(awk -v k="$idle_rss" 'BEGIN { printf "%.1f", k / 1024 }')" \
@@ -592,7 +725,31 @@ run_dumper() {
   stop_service
 }
 
-declare -A ARTIFACT
+declare -A ARTIFACT START_LATENCY COMPLETED_LATENCY LATENCY_NOTE
+
+# The dumper's BackupCompleted events come to a queue of this script's own, for their envelope's sentTime.
+listen_for_completions() {
+  management PUT "queues/%2F/benchmark-completions" '{"durable":false,"auto_delete":false,"arguments":{"x-expires":3600000}}' >/dev/null &&
+    management PUT "exchanges/%2F/Backup.Contracts%3ABackupCompleted" '{"type":"fanout","durable":true,"auto_delete":false}' >/dev/null &&
+    management POST "bindings/%2F/e/Backup.Contracts%3ABackupCompleted/q/benchmark-completions" '{"routing_key":""}' >/dev/null ||
+    die "could not listen on Backup.Contracts:BackupCompleted"
+}
+
+# await_completed RUN_ID -> the epoch seconds of the run's BackupCompleted as its envelope says it was sent.
+await_completed() {
+  local response payload sent="" deadline=$((SECONDS + 60))
+  while [[ -z $sent ]]; do
+    ((SECONDS < deadline)) || die "no BackupCompleted of run $1 on the bus after 60 s"
+    response=$(management POST "queues/%2F/benchmark-completions/get" '{"count":10,"ackmode":"ack_requeue_false","encoding":"base64"}') || continue
+    while read -r payload; do
+      [[ -n $payload ]] || continue
+      payload=$(printf '%s' "$payload" | base64 -d 2>/dev/null | tr -d '\n' | sed 's/"\([A-Za-z]*\)": */"\1":/g') || continue
+      [[ $payload == *"\"runId\":\"$1\""* ]] && sent=$(grep -o '"sentTime":"[^"]*"' <<<"$payload" | head -n 1 | cut -d'"' -f4)
+    done < <(grep -o '"payload":"[^"]*"' <<<"$response" | sed 's/^"payload":"\(.*\)"$/\1/')
+    [[ -n $sent ]] || pause 0.1
+  done
+  epoch "$sent"
+}
 
 # memory_line PID -> VmHWM, VmRSS and the resident memory by kind (MB), from /proc/PID/status and smaps:
 # brk = [heap], glibc's main malloc arena; anon = every other anonymous mapping (the GC's regions, the other
@@ -634,7 +791,8 @@ measure_memory() {
         # The largest sample during the dump says what the peak was made of.
         (while pid_alive "$SERVICE_PID"; do memory_line "$SERVICE_PID" 2>/dev/null; echo; sleep 0.2; done) >"$WORK/memory.samples" &
         sampler=$!
-        manifest=$(await_manifest "$name" "$run_id")
+        await_manifest "$name" "$run_id"
+    manifest=$AWAITED_MANIFEST
         kill "$sampler" 2>/dev/null || true
         wait "$sampler" 2>/dev/null || true
         printf '  dump %2d   %s\n' "$r" "$(memory_line "$SERVICE_PID")"
@@ -648,17 +806,18 @@ measure_memory() {
 
 # A run's results, kept in a file so that a run in a subshell (the encrypted one) can hand them back.
 save_result() { # save_result NAME
-  declare -p WALL CPU RSS SIZE NOTE ARTIFACT SERVER OTHER >"$WORK/result.$1"
+  declare -p WALL CPU RSS SIZE NOTE ARTIFACT SERVER OTHER START_LATENCY COMPLETED_LATENCY LATENCY_NOTE >"$WORK/result.$1"
 }
 load_result() { # load_result NAME
   local name=$1 line
   line=$(
     # shellcheck disable=SC1090
     . "$WORK/result.$name"
-    printf '%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s' "${WALL[$name]}" "${CPU[$name]}" "${RSS[$name]}" "${SIZE[$name]}" \
-      "${SERVER[$name]}" "${OTHER[$name]}" "${NOTE[$name]}" "${ARTIFACT[$name]}"
+    printf '%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s' "${WALL[$name]}" "${CPU[$name]}" "${RSS[$name]}" "${SIZE[$name]}" \
+      "${SERVER[$name]}" "${OTHER[$name]}" "${NOTE[$name]}" "${ARTIFACT[$name]}" "${START_LATENCY[$name]:-}" "${COMPLETED_LATENCY[$name]:-}" "${LATENCY_NOTE[$name]:-}"
   )
-  IFS=$'\x1f' read -r "WALL[$name]" "CPU[$name]" "RSS[$name]" "SIZE[$name]" "SERVER[$name]" "OTHER[$name]" "NOTE[$name]" "ARTIFACT[$name]" <<<"$line"
+  IFS=$'\x1f' read -r "WALL[$name]" "CPU[$name]" "RSS[$name]" "SIZE[$name]" "SERVER[$name]" "OTHER[$name]" "NOTE[$name]" "ARTIFACT[$name]" \
+    "START_LATENCY[$name]" "COMPLETED_LATENCY[$name]" "LATENCY_NOTE[$name]" <<<"$line"
 }
 
 measure_dumper() {
@@ -770,10 +929,11 @@ restore_by_event() {
     die "could not publish RestoreRequested: $response"
   [[ $response == *'"routed":true'* ]] || die "RestoreRequested was not routed to the restorer: $response"
   while [[ -z $message ]]; do
-    pid_alive "$SERVICE_PID" || { tail -n 30 "$WORK/logs/restorer.log" >&2; die "Backup.Restorer exited"; }
+    alive "$SERVICE_PID" || { tail -n 30 "$WORK/logs/restorer.log" >&2; die "Backup.Restorer exited"; }
     ((SECONDS < deadline)) || die "no outcome of restore $restore_id (log: $WORK/logs/restorer.log)"
-    sleep 0.2
+    pause 0.5 # the walls come from the events' own times: polling more often would only add CPU to the run
     response=$(management POST "queues/%2F/benchmark-restores/get" '{"count":10,"ackmode":"ack_requeue_false","encoding":"base64"}') || continue
+    [[ $response == '[]' ]] && continue
     while read -r payload; do
       [[ -n $payload ]] || continue
       # MassTransit indents its JSON: one line, and no space after a field name's colon.
@@ -800,10 +960,11 @@ drill_by_event() {
     die "could not publish BackupCompleted: $response"
   [[ $response == *'"routed":true'* ]] || die "BackupCompleted was not routed to the restorer's drills: $response"
   while [[ -z $message ]]; do
-    pid_alive "$SERVICE_PID" || { tail -n 30 "$WORK/logs/restorer.log" >&2; die "Backup.Restorer exited"; }
+    alive "$SERVICE_PID" || { tail -n 30 "$WORK/logs/restorer.log" >&2; die "Backup.Restorer exited"; }
     ((SECONDS < deadline)) || die "no outcome of the drill of run $run_id (log: $WORK/logs/restorer.log)"
-    sleep 0.2
+    pause 0.5 # the walls come from the events' own times: polling more often would only add CPU to the run
     response=$(management POST "queues/%2F/benchmark-drills/get" '{"count":10,"ackmode":"ack_requeue_false","encoding":"base64"}') || continue
+    [[ $response == '[]' ]] && continue
     while read -r payload; do
       [[ -n $payload ]] || continue
       payload=$(printf '%s' "$payload" | base64 -d 2>/dev/null | tr -d '\n' | sed 's/"\([A-Za-z]*\)": */"\1":/g') || continue
@@ -994,15 +1155,22 @@ report() {
   for name in fc z0 stock dumper dumper_enc restore_fc restore_stream restore_file restore_svc restore_ctl drill_fc drill_svc; do
     if [[ -f $WORK/runs.$name ]]; then
       printf '  %-15s %-34s server %6s   others %6s\n' "$name" "$(runs_of "$name")" "${SERVER[$name]}" "${OTHER[$name]}"
+      printf '  %-15s   others by process, per run: %s\n' "" "$(awk '{ printf "%s%s", sep, $6; sep = " | " }' "$WORK/runs.$name")"
     fi
   done
   echo "dumper: ${NOTE[dumper]}"
   [[ -n ${WALL[dumper_enc]:-} ]] && echo "dumper with encryption: ${NOTE[dumper_enc]}"
+  echo "dumper latencies: ${LATENCY_NOTE[dumper]}"
+  [[ -n ${WALL[dumper_enc]:-} ]] && echo "dumper with encryption, latencies: ${LATENCY_NOTE[dumper_enc]}"
   echo "restores: every restored database held the source's row counts (pgbench_accounts $ACCOUNTS_ROWS, documents $DOCUMENTS_ROWS)"
   echo
   echo "targets:"
   target 'dumper wall <= 1.15 x pg_dump -Fc -Z0' "$(ratio "${WALL[dumper]}" "${WALL[z0]}")" 1.15 \
     "($(ratio "${WALL[dumper]}" "${WALL[z0]}") x: ${WALL[dumper]} s vs ${WALL[z0]} s)"
+  target 'dumper CPU <= 1.1 x the stock pipeline' "$(ratio "${CPU[dumper]}" "${CPU[stock]}")" 1.1 \
+    "($(ratio "${CPU[dumper]}" "${CPU[stock]}") x: ${CPU[dumper]} s vs ${CPU[stock]} s)"
+  target 'publish -> dump start <= 0.2 s (median)' "${START_LATENCY[dumper]}" 0.2 "(${START_LATENCY[dumper]} s)"
+  target 'manifest -> BackupCompleted on the bus <= 0.1 s (median)' "${COMPLETED_LATENCY[dumper]}" 0.1 "(${COMPLETED_LATENCY[dumper]} s)"
   target 'dumper artifact <= 0.85 x pg_dump -Fc file' "$(ratio "${SIZE[dumper]}" "${SIZE[fc]}")" 0.85 \
     "($(ratio "${SIZE[dumper]}" "${SIZE[fc]}") x: $(mb "${SIZE[dumper]}") MB vs $(mb "${SIZE[fc]}") MB)"
   if [[ -n ${WALL[dumper_enc]:-} ]]; then
@@ -1020,6 +1188,12 @@ report() {
     "($(ratio "${WALL[drill_svc]}" "${WALL[drill_fc]}") x: ${WALL[drill_svc]} s vs ${WALL[drill_fc]} s; it also checks the SHA-256, every object and sequence of the archive)"
   [[ -n ${NOTE[drill_svc]:-} ]] && echo "  drill: ${NOTE[drill_svc]}"
   echo
+  if [[ -n ${BENCH_SUMMARY_FILE:-} ]]; then
+    printf '%-6s %9s %8s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n' "$SCALE" "$(mb "$DB_BYTES")" "${WALL[z0]}" "${WALL[dumper]}" "${CPU[dumper]}" \
+      "$(ratio "${WALL[dumper]}" "${WALL[z0]}")" "$(ratio "${CPU[dumper]}" "${CPU[stock]}")" "$(ratio "${WALL[dumper_enc]:-}" "${WALL[z0]}")" \
+      "$(ratio "${WALL[restore_svc]}" "${WALL[restore_fc]}")" "$(ratio "${WALL[restore_ctl]}" "${WALL[restore_fc]}")" \
+      "${START_LATENCY[dumper]}" "${COMPLETED_LATENCY[dumper]}" >>"$BENCH_SUMMARY_FILE"
+  fi
   echo "for reference, the stock-tools restores of the artifact (not this service's path):"
   echo "  zstd -dc artifact | pg_restore: $(ratio "${WALL[restore_stream]}" "${WALL[restore_fc]}") x (${WALL[restore_stream]} s);" \
     "zstd -dc > file; pg_restore -j2: $(ratio "${WALL[restore_file]}" "${WALL[restore_fc]}") x (${WALL[restore_file]} s)"
@@ -1036,6 +1210,8 @@ main() {
   chmod 0711 "$WORK" # traversable by infra.sh's PostgreSQL user, not listable
   mkdir -p "$WORK/logs"
   chmod 0700 "$WORK/logs"
+  mkfifo "$WORK/pause"
+  exec {PAUSE_FD}<>"$WORK/pause"
   log "working in $WORK (scale $SCALE)"
   check_disk
   start_infra
