@@ -10,7 +10,7 @@ namespace Backup.IntegrationTests.BadInput;
 /// long (refused: BackupFailed UnknownSource, no dump). A good request right after them still completes, and it is
 /// the only dump.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_a_BackupRequested_is_not_what_it_seems(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;

@@ -7,7 +7,7 @@ namespace Backup.IntegrationTests.BadInput;
 /// A BackupRequested without a source, and one that is not JSON at all: neither runs anything, both are kept in the
 /// dumper's error queue with the reason, and a good request right after them still completes.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_a_malformed_BackupRequested_arrives(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;

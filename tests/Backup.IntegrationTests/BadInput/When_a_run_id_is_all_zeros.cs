@@ -7,7 +7,7 @@ namespace Backup.IntegrationTests.BadInput;
 /// dumper refuses both to dump-database_error (no job, no dump, no BackupFailed), the catalog refuses both to
 /// backup-run_error (no row under the zero id), and a good request right after them still completes.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_a_run_id_is_all_zeros(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;

@@ -8,7 +8,7 @@ namespace Backup.IntegrationTests.BadInput;
 /// A run of source demo is Running when a BackupFailed for the same run id but of another source arrives: the catalog
 /// refuses it to backup-run_error and the run is unchanged; the run's own BackupFailed, right after, still applies.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_an_event_names_another_source_than_its_run(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;

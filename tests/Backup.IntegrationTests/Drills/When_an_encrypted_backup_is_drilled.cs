@@ -11,7 +11,7 @@ namespace Backup.IntegrationTests.Drills;
 /// of that administrator's secret key (Drills:SecretKeyFile): a passed drill also proves the key opens the backup; a
 /// key that does not fails the drill with DecryptionFailed.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_an_encrypted_backup_is_drilled(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;

@@ -16,7 +16,7 @@ namespace Backup.IntegrationTests.Drills;
 /// source's roles (a disaster-recovery server), and proven there: exact row counts against the manifest, every object
 /// of the archive, sequence values, the source's own checks. The catalog records each verification beside the run.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_backups_are_drilled(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;

@@ -17,7 +17,7 @@ namespace Backup.IntegrationTests.Dumping;
 /// acknowledges it without a job, without a dump and without publishing anything. One artifact, one BackupStarted,
 /// one BackupCompleted, one attempt.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_a_request_is_replayed_after_its_job_was_purged(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;

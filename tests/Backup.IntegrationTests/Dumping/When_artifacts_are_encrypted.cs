@@ -8,7 +8,7 @@ namespace Backup.IntegrationTests.Dumping;
 /// Encryption at rest that standard tools read: the artifact is OpenPGP-encrypted to an administrator's public key
 /// (made here by the stock gpg), and the README's "gpg --decrypt | zstd -dc | pg_restore" line brings the data back.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_artifacts_are_encrypted(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;
@@ -77,7 +77,7 @@ public sealed class When_artifacts_are_encrypted(TestInfrastructure infrastructu
 }
 
 /// <summary>Encryption configured, but its key file is gone by the time of the dump: the run fails, no plaintext is written.</summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_the_encryption_key_is_gone_at_dump_time(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;

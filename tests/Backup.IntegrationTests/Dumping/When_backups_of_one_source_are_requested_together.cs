@@ -13,7 +13,7 @@ namespace Backup.IntegrationTests.Dumping;
 /// moment, with two dumpers. The repeats are one job and one artifact; the two runs of the source don't overlap:
 /// the second waits in the queue and starts only after the first has ended (one dump per source at a time).
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_backups_of_one_source_are_requested_together(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     readonly Guid repeated = Guid.NewGuid(), other = Guid.NewGuid();

@@ -10,7 +10,7 @@ namespace Backup.IntegrationTests.Dumping;
 /// counts must equal count(*) in the source, and stock pg_restore must restore the rewritten archive (from a pipe,
 /// and with -j2 from a file) to exactly the source's rows; a cut or damaged archive must fail, never count wrong.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_the_dumper_rewrites_pg_dump_output(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     readonly string source = $"rechunk_{Guid.NewGuid():N}";

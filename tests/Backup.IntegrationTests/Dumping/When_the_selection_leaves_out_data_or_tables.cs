@@ -9,7 +9,7 @@ namespace Backup.IntegrationTests.Dumping;
 /// Critical data, chosen per source: a table whose rows are skipped keeps its definition; a selection that leaves
 /// out a table another one references is written down in the manifest, and fails a strict source.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_the_selection_leaves_out_data_or_tables(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;

@@ -5,7 +5,7 @@ using Backup.IntegrationTests.Infrastructure;
 namespace Backup.IntegrationTests.Dumping;
 
 /// <summary>A transient failure is tried again a bounded number of times (Dumper:RetryDelays), then the run fails.</summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_the_source_refuses_connections(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;

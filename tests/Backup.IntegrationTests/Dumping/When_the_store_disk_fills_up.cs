@@ -14,7 +14,7 @@ namespace Backup.IntegrationTests.Dumping;
 /// source grows past what the disk holds. The second backup fails at once (a full disk is not transient) with
 /// StorageFailed and a reason about free space, the partial file is gone, and the first backup is untouched.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_the_store_disk_fills_up(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     readonly Guid firstRun = Guid.NewGuid(), secondRun = Guid.NewGuid();

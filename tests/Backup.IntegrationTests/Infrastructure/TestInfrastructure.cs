@@ -233,8 +233,33 @@ public sealed record PostgresEndpoint(string Host, int Port, string Username, st
         ScalarAsync<bool>("postgres", $"SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}')");
 }
 
+/// <summary>
+/// The integration tests run in two lanes side by side (xunit runs collections in parallel, the classes of one collection
+/// one at a time): each class builds a <see cref="BackupSystem"/> of its own (virtual host, catalog and source databases,
+/// store folder, mail sink), so classes of different lanes share nothing but the broker and PostgreSQL servers. This is the
+/// first lane; <see cref="SecondLaneCollection"/> holds the work pipeline's namespaces (Dumping, Notifying, Restoring,
+/// Drills, Jobs, Outages, BadInput). A class that changes the broker itself (restarts it, changes its timings) belongs in
+/// <see cref="BrokerWideCollection"/>.
+/// </summary>
 [CollectionDefinition(Name)]
 public sealed class SystemCollection : ICollectionFixture<TestInfrastructure>
 {
     public const string Name = "real broker and database";
+}
+
+/// <summary>The second lane of <see cref="SystemCollection"/>, run beside the first.</summary>
+[CollectionDefinition(Name)]
+public sealed class SecondLaneCollection : ICollectionFixture<TestInfrastructure>
+{
+    public const string Name = "real broker and database, second lane";
+}
+
+/// <summary>
+/// Classes that change the shared broker for everyone (restart it, change consumer_timeout): xunit runs them alone,
+/// after both lanes have finished.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class BrokerWideCollection : ICollectionFixture<TestInfrastructure>
+{
+    public const string Name = "real broker and database, alone";
 }

@@ -14,7 +14,7 @@ namespace Backup.IntegrationTests.Jobs;
 /// next one waiting, and the gauge of that kind grows with the wait; once the worker is free and has claimed it, the
 /// gauge is 0 again. (The alert JobsWaitingTooLong reads it.)
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_jobs_wait_for_a_worker(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     const string Kind = "waiting-test";

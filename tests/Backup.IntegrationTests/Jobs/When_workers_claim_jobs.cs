@@ -13,7 +13,7 @@ namespace Backup.IntegrationTests.Jobs;
 /// would be) and a moved clock: a job is stored once per key, claimed by exactly one worker, taken over only when
 /// its claim has gone stale, and a worker that lost its claim can't settle the job; a retry waits for its time.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_workers_claim_jobs(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(1);

@@ -11,7 +11,7 @@ namespace Backup.IntegrationTests.Notifying;
 /// and HTML bodies carrying the facts, the manifest's tables and how to restore it; BackupDelivered published; the
 /// same event delivered again sends nothing.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_a_backup_completes(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;

@@ -10,7 +10,7 @@ namespace Backup.IntegrationTests.Notifying;
 /// and Slack webhooks on a real HTTP listener; the source's healthchecks.io-style check pinged on start, success
 /// and failure.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_a_backup_fails(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;

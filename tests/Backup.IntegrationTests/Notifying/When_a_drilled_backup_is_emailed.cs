@@ -11,7 +11,7 @@ namespace Backup.IntegrationTests.Notifying;
 /// and verified, and its measured recovery time against the target; a backup whose drill was decided before its email
 /// went out says so with its RTO. A source without drills gets one line saying so.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_a_drilled_backup_is_emailed(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;

@@ -12,7 +12,7 @@ namespace Backup.IntegrationTests.Notifying;
 /// event delivered twice sends the email once. A BackupVerified over its RTO target sends the WARNING email and the
 /// webhooks; one within its target sends nothing.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_a_restore_drill_fails(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;

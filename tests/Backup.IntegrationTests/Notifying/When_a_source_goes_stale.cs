@@ -12,7 +12,7 @@ namespace Backup.IntegrationTests.Notifying;
 /// for 30 hours alarms once (not once per instance, not at every check), again after Notifier:StaleRepeatInterval,
 /// and sends a recovery message once a backup completes; /health/ready says Degraded while it is stale.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_a_source_goes_stale(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;

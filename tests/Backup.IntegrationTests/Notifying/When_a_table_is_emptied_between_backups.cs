@@ -18,7 +18,7 @@ namespace Backup.IntegrationTests.Notifying;
 /// backup.data_suspicious payload, once each (the delivery ledger); the run is Completed, not Failed, and the API's
 /// run summary lists the finding. A source's first backups raise nothing, even with a table empty from the start.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_a_table_is_emptied_between_backups(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     const string WarningSubject = "[Backup] WARNING demo:";

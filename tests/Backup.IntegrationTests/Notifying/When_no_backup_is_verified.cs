@@ -16,7 +16,7 @@ namespace Backup.IntegrationTests.Notifying;
 /// real catalog from BackupVerified); /health/ready says Degraded meanwhile, and the gauges follow. fresh, scheduled as
 /// long but drilled only since now, is not alarmed: drills just turned on have had no chance to verify anything.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_no_backup_is_verified(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;

@@ -3,7 +3,7 @@ using Backup.IntegrationTests.Infrastructure;
 namespace Backup.IntegrationTests.Notifying;
 
 /// <summary>Notifier:Sources:demo:Administrators replaces the global list for demo only.</summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_sources_have_their_own_administrators(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;

@@ -3,7 +3,7 @@ using Backup.IntegrationTests.Infrastructure;
 namespace Backup.IntegrationTests.Notifying;
 
 /// <summary>Over Notifier:MaxAttachmentBytes, or plaintext while encrypted attachments are required: a link instead of the artifact.</summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_the_artifact_is_not_attached(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;

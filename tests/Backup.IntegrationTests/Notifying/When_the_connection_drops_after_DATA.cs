@@ -9,7 +9,7 @@ namespace Backup.IntegrationTests.Notifying;
 /// know whether it was delivered. It records unknown, does not resend (not even when the event comes again), says
 /// so in BackupDeliveryFailed, and alerts the administrators by a separate email and the webhook.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_the_connection_drops_after_DATA(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;

@@ -9,7 +9,7 @@ namespace Backup.IntegrationTests.Notifying;
 /// BackupDeliveryFailed says so, the event goes back to RabbitMQ (not to the error queue) and comes round again;
 /// once the server is up, exactly one email arrives and BackupDelivered follows.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_the_mail_server_is_down_for_a_while(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;

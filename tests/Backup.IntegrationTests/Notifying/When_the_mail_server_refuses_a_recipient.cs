@@ -9,7 +9,7 @@ namespace Backup.IntegrationTests.Notifying;
 /// delivery row is failed with the server's reply, BackupDeliveryFailed says so, and the event goes to
 /// send-backup-email_error; the other administrator gets the backup email, once.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_the_mail_server_refuses_a_recipient(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     const string Reply = "5.1.1 <dba@example.com>: no such mailbox here (test)";

@@ -22,7 +22,7 @@ namespace Backup.IntegrationTests.Outages;
 /// the store and one backup email with that artifact attached; no failure email; not one message in any _error
 /// queue; ready again.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_the_catalog_database_is_down_for_a_while(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     static readonly TimeSpan Outage = TimeSpan.FromSeconds(80);

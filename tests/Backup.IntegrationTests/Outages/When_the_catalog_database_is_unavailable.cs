@@ -14,7 +14,7 @@ namespace Backup.IntegrationTests.Outages;
 /// are no outage (a unique violation, a mail server's socket fault) are not taken for one. And the default
 /// CatalogOutage:RideOut waits out at least ten minutes, well inside RabbitMQ's consumer timeout.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_the_catalog_database_is_unavailable(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     readonly string database = $"outage_{Guid.NewGuid():N}";

@@ -10,7 +10,7 @@ namespace Backup.IntegrationTests.Restoring;
 /// server's error quotes the key ("DETAIL: Key (customer_id)=(…) is not present"). The RestoreFailed reason, and the
 /// restore's result that GET /restores/{id} returns, name the table and the error, and quote no row.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_a_restore_fails_on_the_archives_data(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     const string OrphanCustomer = "987654321";

@@ -14,7 +14,7 @@ namespace Backup.IntegrationTests.Restoring;
 /// restorer verifies the artifact, restores it with the real pg_restore and counts the rows; every refusal comes
 /// before a database is touched.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_a_restore_is_requested(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     static readonly string[] CriticalTables = ["billing.invoices", "public.customers", "public.orders"];

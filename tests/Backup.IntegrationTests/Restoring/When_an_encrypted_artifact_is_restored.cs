@@ -4,7 +4,7 @@ using Backup.IntegrationTests.Infrastructure;
 namespace Backup.IntegrationTests.Restoring;
 
 /// <summary>The dumper encrypts to a passphrase; the restorer opens the artifact only with the keys it is configured with.</summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_an_encrypted_artifact_is_restored(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     const string Passphrase = "correct horse battery staple";

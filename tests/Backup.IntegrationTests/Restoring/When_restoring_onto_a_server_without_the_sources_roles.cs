@@ -13,7 +13,7 @@ namespace Backup.IntegrationTests.Restoring;
 /// pointing at the bare server) both restore it there with the manifest's row counts; a restore that fails part-way
 /// leaves no database behind, unless asked to keep it.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_restoring_onto_a_server_without_the_sources_roles(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;

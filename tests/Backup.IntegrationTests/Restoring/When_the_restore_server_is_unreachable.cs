@@ -6,7 +6,7 @@ using Backup.ServiceDefaults;
 namespace Backup.IntegrationTests.Restoring;
 
 /// <summary>The restorer is ready only when the broker is connected and the restore server answers.</summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_the_restore_server_is_unreachable(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;
