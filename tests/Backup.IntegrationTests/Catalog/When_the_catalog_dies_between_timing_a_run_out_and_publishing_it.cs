@@ -12,7 +12,7 @@ namespace Backup.IntegrationTests.Catalog;
 /// certainly unsent when it dies). A normal catalog process started next publishes it: the alert is neither lost nor
 /// doubled, and the outbox row is marked sent.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(AloneCollection.Name)]
 public sealed class When_the_catalog_dies_between_timing_a_run_out_and_publishing_it(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     static readonly HashSet<string> Secrets = ["RabbitMq:Password", "ConnectionStrings:Catalog"];

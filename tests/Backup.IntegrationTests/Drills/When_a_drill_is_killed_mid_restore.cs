@@ -10,7 +10,7 @@ namespace Backup.IntegrationTests.Drills;
 /// restorer takes the drill job over once the dead one's claim is stale, drops the scratch database the kill left,
 /// drills again from the start and passes; afterwards no scratch database of the run is left.
 /// </summary>
-[Collection(SecondLaneCollection.Name)]
+[Collection(AloneCollection.Name)]
 public sealed class When_a_drill_is_killed_mid_restore(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     static readonly HashSet<string> Secrets = ["RabbitMq:Password", "ConnectionStrings:Catalog", "Restore:Password", "Drills:Password"];

@@ -17,7 +17,7 @@ namespace Backup.IntegrationTests.Dumping;
 /// job was stored, so the dump is neither redelivered nor run twice: one BackupStarted, one BackupCompleted, one
 /// artifact, one attempt.
 /// </summary>
-[Collection(BrokerWideCollection.Name)]
+[Collection(AloneCollection.Name)]
 public sealed class When_a_dump_outlasts_the_consumer_timeout(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     const int ConsumerTimeoutMs = 2000;

@@ -19,7 +19,7 @@ namespace Backup.IntegrationTests.Dumping;
 /// Exactly one artifact and one manifest, whole, one BackupCompleted, no BackupFailed: on the filesystem store and on
 /// an S3 bucket (s3rver).
 /// </summary>
-[Collection(SecondLaneCollection.Name)]
+[Collection(AloneCollection.Name)]
 public sealed class When_a_dumpers_claim_is_taken_over_mid_dump(TestInfrastructure infrastructure)
 {
     static readonly HashSet<string> Secrets = ["RabbitMq:Password", "Sources:demo:Password", "ConnectionStrings:Catalog", "Storage:S3:SecretKey"];

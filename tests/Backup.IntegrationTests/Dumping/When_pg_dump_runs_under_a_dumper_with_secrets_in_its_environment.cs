@@ -10,7 +10,7 @@ namespace Backup.IntegrationTests.Dumping;
 /// starts, held by a lock on the source so it can be looked at, has in its /proc/PID/environ only the allowlist
 /// (PATH, locale, TZ) and the PG* settings the dumper gives it, and none of the dumper's secrets.
 /// </summary>
-[Collection(SecondLaneCollection.Name)]
+[Collection(AloneCollection.Name)]
 public sealed class When_pg_dump_runs_under_a_dumper_with_secrets_in_its_environment(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     static readonly string[] PgSettings = ["PGPASSFILE", "PGAPPNAME", "PGCONNECT_TIMEOUT", "PGSSLMODE", "PGSSLROOTCERT"];

@@ -16,7 +16,7 @@ namespace Backup.IntegrationTests.Dumping;
 /// its give-up path looks at the store, finds the run's whole backup, and reports it as BackupCompleted. One Completed
 /// run, one artifact, no BackupFailed.
 /// </summary>
-[Collection(SecondLaneCollection.Name)]
+[Collection(AloneCollection.Name)]
 public sealed class When_the_dumper_dies_after_storing_on_its_last_attempt(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     static readonly HashSet<string> Secrets = ["RabbitMq:Password", "Sources:demo:Password", "ConnectionStrings:Catalog"];

@@ -20,7 +20,7 @@ namespace Backup.IntegrationTests.Dumping;
 /// an artifact without its manifest is removed and the source dumped again, or, when no attempt is left, removed
 /// before the run is failed, so a failed run never sits beside a stored artifact.
 /// </summary>
-[Collection(SecondLaneCollection.Name)]
+[Collection(AloneCollection.Name)]
 public sealed class When_the_dumper_is_killed_at_a_step_of_storing(TestInfrastructure infrastructure)
 {
     public enum Step { ArtifactCommitted, ManifestWritten, CompletionPublished }

@@ -12,7 +12,7 @@ namespace Backup.IntegrationTests.Dumping;
 /// The killed dumper's private temp folder (its PGPASSFILE in it) is removed by the next dumper as it starts; the
 /// dumpers here have a TMPDIR and Dumper:TempDirectory of their own, so nothing another test does can be taken for theirs.
 /// </summary>
-[Collection(SecondLaneCollection.Name)]
+[Collection(AloneCollection.Name)]
 public sealed class When_the_dumper_is_killed_mid_dump(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     static readonly HashSet<string> Secrets = ["RabbitMq:Password", "Sources:demo:Password", "ConnectionStrings:Catalog"];

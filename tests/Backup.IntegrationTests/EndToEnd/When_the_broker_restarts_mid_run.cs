@@ -14,7 +14,7 @@ namespace Backup.IntegrationTests.EndToEnd;
 /// catalog and the notifier consume again, and the run ends Delivered with one email whose attachment is the
 /// artifact. A request published after the restart is served too. Nothing lost, nothing doubled.
 /// </summary>
-[Collection(BrokerWideCollection.Name)]
+[Collection(AloneCollection.Name)]
 public sealed class When_the_broker_restarts_mid_run(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     readonly Guid duringRestart = Guid.NewGuid(), afterRestart = Guid.NewGuid();

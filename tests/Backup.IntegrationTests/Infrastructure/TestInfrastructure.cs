@@ -238,8 +238,8 @@ public sealed record PostgresEndpoint(string Host, int Port, string Username, st
 /// one at a time): each class builds a <see cref="BackupSystem"/> of its own (virtual host, catalog and source databases,
 /// store folder, mail sink), so classes of different lanes share nothing but the broker and PostgreSQL servers. This is the
 /// first lane; <see cref="SecondLaneCollection"/> holds the work pipeline's namespaces (Dumping, Notifying, Restoring,
-/// Drills, Jobs, Outages, BadInput). A class that changes the broker itself (restarts it, changes its timings) belongs in
-/// <see cref="BrokerWideCollection"/>.
+/// Drills, Jobs, Outages, BadInput). A class that changes the broker itself (restarts it, changes its timings) or starts
+/// services as processes of their own belongs in <see cref="AloneCollection"/>.
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class SystemCollection : ICollectionFixture<TestInfrastructure>
@@ -255,11 +255,11 @@ public sealed class SecondLaneCollection : ICollectionFixture<TestInfrastructure
 }
 
 /// <summary>
-/// Classes that change the shared broker for everyone (restart it, change consumer_timeout): xunit runs them alone,
-/// after both lanes have finished.
+/// Classes that change the shared broker for everyone (restart it, change consumer_timeout) or load the machine on their
+/// own (services as processes of their own, a broker cluster): xunit runs them one at a time, after both lanes have finished.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class BrokerWideCollection : ICollectionFixture<TestInfrastructure>
+public sealed class AloneCollection : ICollectionFixture<TestInfrastructure>
 {
     public const string Name = "real broker and database, alone";
 }

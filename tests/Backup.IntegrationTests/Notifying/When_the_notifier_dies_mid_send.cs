@@ -10,7 +10,7 @@ namespace Backup.IntegrationTests.Notifying;
 /// (Notifier:SendingTimeout 10 s): once the rows are older than that, it records them unknown, sends nothing again,
 /// says so in BackupDeliveryFailed, and alerts the administrators (the WARNING email, once, and the webhook).
 /// </summary>
-[Collection(SecondLaneCollection.Name)]
+[Collection(AloneCollection.Name)]
 public sealed class When_the_notifier_dies_mid_send(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     static readonly HashSet<string> Secrets = ["RabbitMq:Password", "ConnectionStrings:Catalog"];

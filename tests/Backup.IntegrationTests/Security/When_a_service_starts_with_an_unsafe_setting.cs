@@ -8,7 +8,7 @@ namespace Backup.IntegrationTests.Security;
 /// would store plaintext; a notifier with an SMTP username over a connection without TLS would send its password in
 /// clear. Each exits non-zero naming the setting; with the secret given, the same dumper starts.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(AloneCollection.Name)]
 public sealed class When_a_service_starts_with_an_unsafe_setting(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     static readonly HashSet<string> Secrets =

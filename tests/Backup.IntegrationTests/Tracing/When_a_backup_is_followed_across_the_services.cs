@@ -13,7 +13,7 @@ namespace Backup.IntegrationTests.Tracing;
 /// run carry its trace and span ids (and no secret). A backup that fails is an Error span with its reason as an
 /// exception event, and the alerts about it are in the same trace.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(AloneCollection.Name)]
 public sealed class When_a_backup_is_followed_across_the_services(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     static readonly HashSet<string> Secrets =

@@ -15,7 +15,7 @@ namespace Backup.IntegrationTests.Tracing;
 /// restorer's consume, its job and backup.restore. The deletion too, through the catalog's outbox: the row keeps the
 /// request's traceparent, and the catalog publishes BackupExpired in it, so the saga's consume of it is in the trace.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(AloneCollection.Name)]
 public sealed class When_a_restore_and_a_deletion_are_followed_from_the_API(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     static readonly HashSet<string> Secrets = ["RabbitMq:Password", "Sources:demo:Password", "ConnectionStrings:Catalog", "Restore:Password"];
