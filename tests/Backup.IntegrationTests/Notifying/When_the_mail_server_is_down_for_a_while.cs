@@ -57,6 +57,6 @@ public sealed class When_the_mail_server_is_down_for_a_while(TestInfrastructure 
         Assert.Single(failed); // said once, not at every round
         await Eventually.True(async () => await system.Broker.QueueDepthAsync(system.VirtualHost, "send-backup-email") == 0,
             "the queue to be empty (the management API's counts lag by a few seconds)");
-        await Assert.ThrowsAsync<HttpRequestException>(() => system.Broker.QueueDepthAsync(system.VirtualHost, "send-backup-email_error"));
+        Assert.Equal(0, await system.Broker.QueueDepthAsync(system.VirtualHost, "send-backup-email_error"));
     }
 }
