@@ -69,7 +69,8 @@ public sealed class ClassicQueueUpgrade(RabbitMqOptions options, ILogger logger)
             }
             await channel.QueueUnbindAsync(holding, queue, "", cancellationToken: cancellationToken);
             var count = await MoveAsync(channel, holding, queue, cancellationToken);
-            await channel.QueueDeleteAsync(holding, ifUnused: true, ifEmpty: true, cancellationToken: cancellationToken);
+            // Quorum queues refuse if-unused; nothing consumes a holding queue.
+            await channel.QueueDeleteAsync(holding, ifUnused: false, ifEmpty: true, cancellationToken: cancellationToken);
             UpgradeLog.MovedBack(logger, count, queue);
         }
     }

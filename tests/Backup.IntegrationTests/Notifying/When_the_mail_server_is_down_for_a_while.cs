@@ -6,7 +6,7 @@ namespace Backup.IntegrationTests.Notifying;
 
 /// <summary>
 /// The SMTP server refuses connections while a backup completes: the in-call and endpoint retries are spent,
-/// BackupDeliveryFailed says so, the event goes back to RabbitMQ (not to the error queue) and comes round again;
+/// BackupDeliveryFailed says so, the event is sent again to its queue (not to the error queue) and comes round again;
 /// once the server is up, exactly one email arrives and BackupDelivered follows.
 /// </summary>
 [Collection(SystemCollection.Name)]
@@ -23,6 +23,7 @@ public sealed class When_the_mail_server_is_down_for_a_while(TestInfrastructure 
             settings["Smtp:Retries"] = "1";
             settings["Smtp:RetryDelay"] = "00:00:00.050";
             settings["Notifier:RetryDelays:0"] = "00:00:00.200";
+            settings["Notifier:ResendDelay"] = "00:00:00.200";
         });
         rabbit = await RawRabbit.ConnectAsync(system);
     }
