@@ -69,8 +69,11 @@ public sealed class ClassicQueueUpgrade(RabbitMqOptions options, ILogger logger)
             }
             await channel.QueueUnbindAsync(holding, queue, "", cancellationToken: cancellationToken);
             var count = await MoveAsync(channel, holding, queue, cancellationToken);
-            // Quorum queues refuse if-unused; nothing consumes a holding queue.
-            await channel.QueueDeleteAsync(holding, ifUnused: false, ifEmpty: true, cancellationToken: cancellationToken);
+            // Quorum queues refuse if-unused and if-empty: emptiness is asked first (nothing reaches it once unbound).
+            var left = await channel.QueueDeclarePassiveAsync(holding, cancellationToken);
+            if (left.MessageCount > 0)
+                throw new InvalidOperationException($"{holding} still holds {left.MessageCount} message(s): run the migrator again.");
+            await channel.QueueDeleteAsync(holding, ifUnused: false, ifEmpty: false, cancellationToken: cancellationToken);
             UpgradeLog.MovedBack(logger, count, queue);
         }
     }
