@@ -11,7 +11,9 @@ public static class Extensions
     {
         builder.AddCatalogDatabase();
         builder.AddValidatedOptions<MigratorOptions>();
-        builder.AddBackupTopology(BrokerTopology.AddEveryServiceConsumer);
+        var queues = new EndpointQueues();
+        builder.Services.AddSingleton(queues);
+        builder.AddBackupTopology(bus => BrokerTopology.AddEveryServiceConsumer(bus, queues));
         // The consumers are registered only for their topology and never run here, so their own dependencies are
         // not: the container must not insist on building them (Development validates every registration on build).
         builder.ConfigureContainer(new DefaultServiceProviderFactory(new ServiceProviderOptions { ValidateOnBuild = false }));

@@ -39,10 +39,11 @@ public sealed class When_a_consumer_endpoint_faults(TestInfrastructure infrastru
         await system.DisposeAsync();
     }
 
+    // A classic queue left by an older installation, the migrator not run: the dumper declares a quorum queue.
     [Fact]
-    public Task The_dumper_whose_queue_is_a_quorum_queue_is_not_ready() =>
+    public Task The_dumper_whose_queue_is_a_classic_queue_is_not_ready() =>
         NotReadyNamingAsync("Backup.Dumper", b => b.AddDumper(), "dump-database",
-            new Dictionary<string, object?> { ["x-queue-type"] = "quorum" });
+            new Dictionary<string, object?> { ["x-queue-type"] = "classic" });
 
     // The notifier has seven endpoints: one faulted among running ones is what MassTransit calls Degraded (200).
     [Fact]
