@@ -86,15 +86,18 @@ public sealed class When_a_broker_node_stops_mid_backup_and_mid_restore(TestInfr
         }
     }
 
+    // One fact: the scenario (a cluster of its own, held work, a node stopped) runs once per fact.
     [Fact]
-    public void The_services_were_connected_to_the_node_that_stopped()
+    public async Task The_backup_and_the_restore_each_complete_once_and_no_message_is_left_in_an_error_queue()
     {
         foreach (var service in Services)
             Assert.Equal([cluster!.NodeName(StoppedNode)], nodesBeforeTheStop[service]);
+        await TheBackupCompletedOnceWithOneArtifactAndOneBackupCompletedAsync();
+        await TheRestoreCompletedOnceWithTheManifestsRowCountsAsync();
+        await NoMessageIsLeftInAnErrorOrSkippedQueueAsync();
     }
 
-    [Fact]
-    public async Task The_backup_completes_once_with_one_artifact_and_one_BackupCompleted()
+    async Task TheBackupCompletedOnceWithOneArtifactAndOneBackupCompletedAsync()
     {
         var run = (await System.RunAsync(heldRun))!;
         Assert.Equal(BackupRunStates.Completed, run.CurrentState);
@@ -116,8 +119,7 @@ public sealed class When_a_broker_node_stops_mid_backup_and_mid_restore(TestInfr
         Assert.Equal(run.Sha256, manifest.Sha256);
     }
 
-    [Fact]
-    public async Task The_restore_completes_once_with_the_manifests_row_counts()
+    async Task TheRestoreCompletedOnceWithTheManifestsRowCountsAsync()
     {
         var outcome = await restores.WaitAsync(heldRestore);
         Assert.True(outcome.Completed, outcome.ToString());
@@ -136,8 +138,7 @@ public sealed class When_a_broker_node_stops_mid_backup_and_mid_restore(TestInfr
         Assert.Equal(1, (await catalog.Jobs.AsNoTracking().SingleAsync(j => j.Kind == JobKinds.Restore && j.Key == JobKinds.KeyOf(heldRestore))).Attempts);
     }
 
-    [Fact]
-    public async Task No_message_is_left_in_an_error_or_skipped_queue()
+    async Task NoMessageIsLeftInAnErrorOrSkippedQueueAsync()
     {
         var depths = await System.Broker.QueueDepthsAsync(System.VirtualHost);
         Assert.NotEmpty(depths); // the services' queues are listed
