@@ -17,7 +17,7 @@ public static class BusDefaults
     /// <summary>
     /// MassTransit over RabbitMQ from the "RabbitMq" section. Messages are published to one fanout exchange per
     /// contract (for example "Backup.Contracts:BackupRequested"); each service's receive endpoints get kebab-case
-    /// queues. <see cref="BusReadinessCheck"/> ("bus": connected, every endpoint running) is part of /health/ready;
+    /// quorum queues (<see cref="QuorumQueues"/>: a delivery limit, dead-lettered to the endpoint's _error queue). <see cref="BusReadinessCheck"/> ("bus": connected, every endpoint running) is part of /health/ready;
     /// <see cref="EndpointFaultLog"/> logs why an endpoint faulted.
     /// </summary>
     public static IHostApplicationBuilder AddBackupBus(this IHostApplicationBuilder builder,
@@ -30,10 +30,12 @@ public static class BusDefaults
             bus.ConfigureHealthCheckOptions(health => health.Name = MassTransitCheck);
             bus.AddReceiveEndpointObserver<EndpointFaultLog>();
             bus.AddConsumeObserver<RunSpanTags>();
+            bus.DeclareEndpointsAsQuorumQueues();
             configure(bus);
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 ConfigureHost(context, rabbit);
+                rabbit.DeclareEndQueuesWithoutLimit();
                 rabbit.ConfigureEndpoints(context);
             });
         });
@@ -66,10 +68,12 @@ public static class BusDefaults
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetKebabCaseEndpointNameFormatter();
+            bus.DeclareEndpointsAsQuorumQueues();
             configure(bus);
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 ConfigureHost(context, rabbit);
+                rabbit.DeclareEndQueuesWithoutLimit();
                 rabbit.DeployTopologyOnly = true;
                 rabbit.ConfigureEndpoints(context);
             });

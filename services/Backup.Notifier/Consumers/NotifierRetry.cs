@@ -8,6 +8,7 @@ using MailKit;
 using MailKit.Net.Smtp;
 using MassTransit;
 using MassTransit.Middleware;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -19,15 +20,20 @@ namespace Backup.Notifier.Consumers;
 /// <item>A fault inside one call that a moment can cure is retried in that call by a Polly pipeline, and only there:
 /// the SMTP connect (<c>smtp-connect</c>: Smtp:Retries) and each webhook or ping request (<c>notifier-http</c>).
 /// When those retries are spent (<see cref="MailServerUnreachableException"/>, <see cref="AlertHttpException"/>)
-/// the endpoint does not retry the message again: a transient one goes straight back to the broker.</item>
+/// the endpoint does not retry the message again: a transient one starts its next round at once.</item>
 /// <item>The catalog database unavailable (<see cref="CatalogOutage.IsUnavailable"/>) holds the message for
-/// CatalogOutage:RideOut (<see cref="CatalogOutageRetry"/>), then hands it back to the broker. It is not a failed
+/// CatalogOutage:RideOut (<see cref="CatalogOutageRetry"/>), then starts its next round. It is not a failed
 /// delivery: no BackupDeliveryFailed is published for it (the catalog could not record one anyway).</item>
 /// <item>Every other transient fault (a 4xx reply or a connection lost before the message data, authentication
 /// failing, another notifier busy with the same delivery) is retried by the endpoint after each of
-/// Notifier:RetryDelays, and then handed back to the broker.</item>
-/// <item>Handed back to the broker: nacked with requeue, so RabbitMQ delivers the message again, and again, until
-/// the fault is gone: never dropped, never acknowledged as failed, never in an _error queue for an outage.</item>
+/// Notifier:RetryDelays, and then starts its next round.</item>
+/// <item>The next round (<see cref="ResendTransientFaults{TMessage}"/>): the message is held for Notifier:ResendDelay,
+/// then sent again to the back of its own queue as a new message (its headers kept, <see cref="RoundHeader"/> counting
+/// the rounds) and only then, once the broker has confirmed the copy, acknowledged. RabbitMQ counts a delivery
+/// against the quorum queue's delivery limit only when a message is handed back, so an outage of any length never
+/// reaches the limit, and the limit is left to catch a poison message (one that crashes the notifier each time).
+/// The copy and the original can both exist for a moment (the notifier dies between the confirm and the ack): the
+/// deliveries table makes the second one a no-op, so nothing is lost and nothing is sent twice.</item>
 /// <item>A refusal by the mail server (5xx) is not retried at all and goes to the endpoint's _error queue at once;
 /// anything else that isn't transient (a bad message, a 4xx webhook answer) goes there after its retries.</item>
 /// </list>
@@ -45,9 +51,21 @@ public static class NotifierRetry
     /// <summary>Faults a Polly pipeline has retried in the call already: the endpoint doesn't retry them again.</summary>
     public static bool RetriedInCall(Exception fault) => fault is MailServerUnreachableException or AlertHttpException;
 
+    /// <summary>The header of a message sent again by <see cref="ResendTransientFaults{TMessage}"/>: its round (1, 2, …).</summary>
+    public const string RoundHeader = "Backup-Notifier-Round";
+
+    /// <summary>The message's round: 0 for the event as published, 1 and up for the copies sent again after a transient fault.</summary>
+    public static int RoundOf(ConsumeContext context) => context.Headers.Get<int>(RoundHeader) ?? 0;
+
+    /// <summary>True when this message came round again (sent again after a transient fault, or handed back by RabbitMQ).</summary>
+    public static bool CameRoundAgain(ConsumeContext context) => context.ReceiveContext.Redelivered || RoundOf(context) > 0;
+
     public static void Configure(IReceiveEndpointConfigurator endpoint, IRegistrationContext context)
     {
-        var delays = context.GetRequiredService<IOptions<NotifierOptions>>().Value.EffectiveRetryDelays.ToArray();
+        var options = context.GetRequiredService<IOptions<NotifierOptions>>().Value;
+        var delays = options.EffectiveRetryDelays.ToArray();
+        // First, so it is the outermost filter: it sees a fault only once every retry below has given up.
+        _ = new ResendTransientFaultsObserver(endpoint, options.ResendDelay, context.GetRequiredService<ILoggerFactory>());
         endpoint.ConfigureError(error =>
         {
             error.UseFilter(new RequeueTransientFaultsFilter());
@@ -80,6 +98,11 @@ public static class NotifierRetry
         _ => false,
     };
 
+    /// <summary>
+    /// Reached by a transient fault only when <see cref="ResendTransientFaults{TMessage}"/> could not send the message
+    /// again (the broker's link failed meanwhile): the transport nacks it and RabbitMQ requeues it, one delivery against
+    /// the limit, never the _error queue for an outage.
+    /// </summary>
     sealed class RequeueTransientFaultsFilter : IFilter<ExceptionReceiveContext>
     {
         public Task Send(ExceptionReceiveContext context, IPipe<ExceptionReceiveContext> next)

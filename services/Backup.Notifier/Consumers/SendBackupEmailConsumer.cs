@@ -56,7 +56,7 @@ public sealed class SendBackupEmailConsumer(
             throw; // to send-backup-email_error: sending it again would be refused again
         }
         catch (Exception e) when (e is not OperationCanceledException && NotifierRetry.IsLastAttempt(context, e, notifier)
-                                  && !context.ReceiveContext.Redelivered)
+                                  && !NotifierRetry.CameRoundAgain(context))
         {
             Log.DeliveryFailed(logger, backup.RunId, e.GetType().Name);
             await PublishDeliveryFailed(context, NotifierRetry.RetriedInCall(e)

@@ -66,10 +66,17 @@ public sealed class NotifierOptions : IConfigurationSection<NotifierOptions>, IS
 
     /// <summary>
     /// Delays between the attempts of one delivery of an event (after the in-call SMTP/HTTP retries); once they are
-    /// spent, a transient fault hands the event back to RabbitMQ, which delivers it again.
+    /// spent, a transient fault sends the event to the back of its queue again after <see cref="ResendDelay"/>.
     /// </summary>
     /// <remarks>Empty means the defaults, 2 s, 10 s and 30 s (a default in a bound array would be appended to, not replaced).</remarks>
     public TimeSpan[] RetryDelays { get; set; } = [];
+
+    /// <summary>
+    /// How long a message whose transient fault outlived <see cref="RetryDelays"/> is held before it is sent again to the
+    /// back of its queue for its next round (an SMTP or webhook outage is tried again this often, never spun on).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan ResendDelay { get; set; } = TimeSpan.FromMinutes(1);
 
     public IReadOnlyList<TimeSpan> EffectiveRetryDelays =>
         RetryDelays.Length > 0 ? RetryDelays : [TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)];
