@@ -12,6 +12,14 @@
 #                                set a timing of the running broker, for tests: consumer_timeout or
 #                                channel_tick_interval (how often a channel checks it), in milliseconds
 #
+#   infra.sh cluster-up DIR      a three-node RabbitMQ cluster only (no PostgreSQL, no s3rver): nodes
+#                                backup-rmq-N-XXXX@localhost, each with its own AMQP, management and distribution
+#                                ports and data folder, one Erlang cookie (0400 file) and one epmd; DIR/infra.env
+#                                names node 1 as BACKUP_RABBITMQ_PORT and all three in BACKUP_RABBITMQ_HOSTS
+#   infra.sh rabbitmq-node-stop DIR N    stop node N (1-3) of a cluster (its data kept)
+#   infra.sh rabbitmq-node-start DIR N   start it again and wait until it is back in the cluster
+#   (down and status work on a cluster too)
+#
 # RabbitMQ also listens for TLS (AMQPS) on BACKUP_RABBITMQ_TLS_PORT, with a certificate for 127.0.0.1 and localhost signed
 # by a throwaway CA made here (BACKUP_RABBITMQ_CA_FILE), for the tests of RabbitMq:UseTls.
 #
@@ -45,8 +53,9 @@ die() { printf '[infra] error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
   cat >&2 <<'EOF'
-usage: infra.sh up|down|status|rabbitmq-stop|rabbitmq-start DIR
+usage: infra.sh up|down|status|rabbitmq-stop|rabbitmq-start|cluster-up DIR
        infra.sh rabbitmq-set DIR consumer_timeout|channel_tick_interval MILLISECONDS
+       infra.sh rabbitmq-node-stop|rabbitmq-node-start DIR 1|2|3
 EOF
   exit 2
 }
@@ -215,7 +224,11 @@ instance_pids() {
 # RabbitMQ
 # ---------------------------------------------------------------------------------------------
 
-rabbit_dir() { printf '%s/rabbitmq' "$DIR"; }
+# A cluster's node N lives in DIR/rabbitmq-N (RABBIT_NODE, set by use_cluster_node), the single broker in DIR/rabbitmq.
+rabbit_dir() { printf '%s/rabbitmq%s' "$DIR" "${RABBIT_NODE:+-$RABBIT_NODE}"; }
+
+# Where the Erlang cookie is (HOME of the broker and of rabbitmqctl): the nodes of a cluster share one.
+rabbit_home() { if [[ -n ${RABBIT_NODE:-} ]]; then printf '%s/home' "$DIR"; else printf '%s/home' "$(rabbit_dir)"; fi; }
 
 # This instance's environment for RabbitMQ scripts. HOME points into DIR so the Erlang cookie
 # is ours whether or not the caller has a HOME; the system rabbitmq-env.conf is ignored; our
@@ -224,7 +237,7 @@ rabbit_env() {
   local r
   r=$(rabbit_dir)
   RABBIT_ENV=(
-    HOME="$r/home" LC_ALL=C.UTF-8
+    HOME="$(rabbit_home)" LC_ALL=C.UTF-8
     "$(instance_marker)"
     RABBITMQ_NODENAME="$BACKUP_RABBITMQ_NODENAME"
     RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
@@ -262,15 +275,22 @@ rabbit_pid() {
 
 rabbit_running() { pid_alive "$(rabbit_pid || true)"; }
 
+write_rabbit_cookie() {
+  local home
+  home=$(rabbit_home)
+  mkdir -p "$home"
+  chmod 0700 "$home"
+  random_alnum 20 | write_file_0600 "$home/.erlang.cookie"
+  chmod 0400 "$home/.erlang.cookie"
+}
+
 write_rabbit_config() {
   local r
   r=$(rabbit_dir)
-  mkdir -p "$r/home" "$r/mnesia" "$r/log"
-  chmod 0700 "$r" "$r/home"
+  mkdir -p "$r/mnesia" "$r/log"
+  chmod 0700 "$r"
   : >"$r/rabbitmq-env.conf"
   echo '[rabbitmq_management].' >"$r/enabled_plugins"
-  random_alnum 20 | write_file_0600 "$r/home/.erlang.cookie"
-  chmod 0400 "$r/home/.erlang.cookie"
   write_file_0600 "$r/rabbitmq.conf" <<EOF
 default_vhost = /
 default_user = $BACKUP_RABBITMQ_USER
@@ -282,15 +302,19 @@ default_permissions.write = .*
 loopback_users = none
 management.tcp.ip = 127.0.0.1
 management.tcp.port = $BACKUP_RABBITMQ_MANAGEMENT_PORT
+log.console = false
+log.file.level = info
+EOF
+  if [[ -n ${BACKUP_RABBITMQ_TLS_PORT:-} ]]; then
+    cat >>"$r/rabbitmq.conf" <<EOF
 listeners.ssl.1 = 127.0.0.1:$BACKUP_RABBITMQ_TLS_PORT
 ssl_options.cacertfile = $(rabbit_tls_dir)/ca.crt
 ssl_options.certfile = $(rabbit_tls_dir)/server.crt
 ssl_options.keyfile = $(rabbit_tls_dir)/server.key
 ssl_options.verify = verify_none
 ssl_options.fail_if_no_peer_cert = false
-log.console = false
-log.file.level = info
 EOF
+  fi
   write_file_0600 "$r/curl.conf" <<EOF
 user = "$BACKUP_RABBITMQ_USER:$BACKUP_RABBITMQ_PASSWORD"
 EOF
@@ -351,6 +375,182 @@ stop_rabbit() {
     fi
   fi
   rm -f "$r/rabbitmq.pid"
+}
+
+# ---------------------------------------------------------------------------------------------
+# A three-node RabbitMQ cluster (cluster-up). The three nodes boot together; nodes 2 and 3 join node 1 through
+# classic_config peer discovery (their rabbitmq.conf names node 1, and they retry until it answers). Lists of the nodes' names and ports are
+# space-separated in state.env; use_cluster_node N points the single-node functions above at node N.
+# ---------------------------------------------------------------------------------------------
+
+readonly CLUSTER_SIZE=3
+
+is_cluster() { [[ -f $DIR/.backup-infra-cluster ]]; }
+
+use_cluster_node() { # use_cluster_node N
+  local names ports management dist
+  read -r -a names <<<"$CLUSTER_NODENAMES"
+  read -r -a ports <<<"$CLUSTER_PORTS"
+  read -r -a management <<<"$CLUSTER_MANAGEMENT_PORTS"
+  read -r -a dist <<<"$CLUSTER_DIST_PORTS"
+  RABBIT_NODE=$1
+  BACKUP_RABBITMQ_NODENAME=${names[$1 - 1]}
+  BACKUP_RABBITMQ_PORT=${ports[$1 - 1]}
+  BACKUP_RABBITMQ_MANAGEMENT_PORT=${management[$1 - 1]}
+  RABBIT_DIST_PORT=${dist[$1 - 1]}
+  BACKUP_RABBITMQ_TLS_PORT=
+}
+
+cluster_node_numbers() { seq 1 "$CLUSTER_SIZE"; }
+
+write_cluster_env_files() {
+  local hosts="" port first_port first_management
+  for port in $CLUSTER_PORTS; do hosts+="${hosts:+,}127.0.0.1:$port"; done
+  read -r first_port _ <<<"$CLUSTER_PORTS"
+  read -r first_management _ <<<"$CLUSTER_MANAGEMENT_PORTS"
+  write_file_0600 "$DIR/infra.env" <<EOF
+BACKUP_RABBITMQ_HOST=127.0.0.1
+BACKUP_RABBITMQ_PORT=$first_port
+BACKUP_RABBITMQ_MANAGEMENT_PORT=$first_management
+BACKUP_RABBITMQ_USER=$BACKUP_RABBITMQ_USER
+BACKUP_RABBITMQ_PASSWORD=$BACKUP_RABBITMQ_PASSWORD
+BACKUP_RABBITMQ_HOSTS=$hosts
+BACKUP_RABBITMQ_CLUSTER_PORTS="$CLUSTER_PORTS"
+BACKUP_RABBITMQ_CLUSTER_MANAGEMENT_PORTS="$CLUSTER_MANAGEMENT_PORTS"
+BACKUP_RABBITMQ_CLUSTER_NODENAMES="$CLUSTER_NODENAMES"
+BACKUP_INFRA_DIR=$DIR
+EOF
+  write_file_0600 "$DIR/state.env" <<EOF
+RABBIT_EPMD_PORT=$RABBIT_EPMD_PORT
+CLUSTER_NODENAMES="$CLUSTER_NODENAMES"
+CLUSTER_PORTS="$CLUSTER_PORTS"
+CLUSTER_MANAGEMENT_PORTS="$CLUSTER_MANAGEMENT_PORTS"
+CLUSTER_DIST_PORTS="$CLUSTER_DIST_PORTS"
+EOF
+}
+
+# Nodes 2 and 3 join node 1 when they first boot; a node with data of its own rejoins its cluster by itself.
+write_cluster_node_config() { # write_cluster_node_config N (after use_cluster_node N)
+  local first
+  write_rabbit_config
+  (($1 > 1)) || return 0
+  read -r first _ <<<"$CLUSTER_NODENAMES"
+  cat >>"$(rabbit_dir)/rabbitmq.conf" <<EOF
+cluster_formation.peer_discovery_backend = classic_config
+cluster_formation.classic_config.nodes.1 = $first
+cluster_formation.discovery_retry_limit = $((STARTUP_TIMEOUT * 2))
+cluster_formation.discovery_retry_interval = 500
+EOF
+}
+
+# Waits (with a deadline) until node 1 counts every node as running in its cluster.
+wait_for_cluster() {
+  local deadline=$((SECONDS + STARTUP_TIMEOUT)) status running
+  use_cluster_node 1
+  while :; do
+    status=$(rabbitmqctl_output 15 cluster_status --formatter json || true)
+    running=$(grep -o '"running_nodes":\[[^]]*\]' <<<"$status" | grep -o '@' | wc -l)
+    ((running == CLUSTER_SIZE)) && return 0
+    ((SECONDS < deadline)) || { dump_rabbit_logs; die "the cluster has $running of $CLUSTER_SIZE nodes running after ${STARTUP_TIMEOUT}s"; }
+    sleep 0.5
+  done
+}
+
+# rabbitmqctl against the current node, its output on stdout (the startup log gets its errors).
+rabbitmqctl_output() { # rabbitmqctl_output SECONDS ARGS...
+  local r
+  r=$(rabbit_dir)
+  rabbit_env
+  (cd "$r" && timeout "$1" env "${RABBIT_ENV[@]}" "$RABBIT_BIN/rabbitmqctl" -q -n "$BACKUP_RABBITMQ_NODENAME" "${@:2}" \
+    </dev/null 2>>"$r/log/startup.log")
+}
+
+start_cluster_node() { # start_cluster_node N: start it (unless running) and wait until it answers
+  use_cluster_node "$1"
+  rabbit_running || start_rabbit_in_background
+  wait_for_rabbit
+}
+
+create_cluster_instance() {
+  local suffix n
+  mkdir -p "$DIR"
+  [[ -z $(ls -A "$DIR") ]] || die "$DIR is not empty and holds no instance"
+  : >"$DIR/.backup-infra"
+  : >"$DIR/.backup-infra-cluster"
+  chmod 0700 "$DIR"
+  local ports
+  read -r -a ports < <(free_ports $((3 * CLUSTER_SIZE + 1)))
+  RABBIT_EPMD_PORT=${ports[0]}
+  CLUSTER_PORTS="${ports[*]:1:3}"
+  CLUSTER_MANAGEMENT_PORTS="${ports[*]:4:3}"
+  CLUSTER_DIST_PORTS="${ports[*]:7:3}"
+  suffix=$(random_hex8)
+  CLUSTER_NODENAMES=$(for n in $(cluster_node_numbers); do printf 'backup-rmq-%s-%s@localhost ' "$n" "${suffix:0:4}"; done)
+  CLUSTER_NODENAMES=${CLUSTER_NODENAMES% }
+  BACKUP_RABBITMQ_USER="backup-$(random_hex8)"
+  BACKUP_RABBITMQ_PASSWORD=$(random_alnum 32)
+  write_cluster_env_files
+  use_cluster_node 1
+  write_rabbit_cookie
+  for n in $(cluster_node_numbers); do
+    use_cluster_node "$n"
+    write_cluster_node_config "$n"
+  done
+}
+
+cmd_cluster_up() {
+  local started=$SECONDS n pids=() pid
+  install_missing_packages
+  if load_instance; then
+    is_cluster || die "$DIR holds a single-node instance (made by up), not a cluster"
+    log "cluster in $DIR exists; starting the nodes that are not running"
+  else
+    create_cluster_instance
+  fi
+  for n in $(cluster_node_numbers); do
+    (start_cluster_node "$n") &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || die "a RabbitMQ node of the cluster did not start"; done
+  wait_for_cluster
+  log "cluster up in $((SECONDS - started))s: nodes $CLUSTER_NODENAMES, AMQP ports $CLUSTER_PORTS (management $CLUSTER_MANAGEMENT_PORTS); env in $DIR/infra.env"
+}
+
+cluster_node_argument() { # cluster_node_argument N: dies unless N names a node
+  [[ $1 =~ ^[0-9]+$ ]] && (($1 >= 1 && $1 <= CLUSTER_SIZE)) || die "node must be 1 to $CLUSTER_SIZE"
+}
+
+cmd_rabbitmq_node_stop() { # cmd_rabbitmq_node_stop N
+  load_instance && is_cluster || die "no cluster in $DIR"
+  cluster_node_argument "$1"
+  use_cluster_node "$1"
+  stop_rabbit
+}
+
+cmd_rabbitmq_node_start() { # cmd_rabbitmq_node_start N
+  load_instance && is_cluster || die "no cluster in $DIR"
+  cluster_node_argument "$1"
+  start_cluster_node "$1"
+  wait_for_cluster
+  log "RabbitMQ node $1 is back in the cluster"
+}
+
+stop_cluster() {
+  local n pids=() pid
+  for n in $(cluster_node_numbers); do
+    (use_cluster_node "$n" && stop_rabbit) &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || true; done
+}
+
+cluster_status() {
+  local n ok=0
+  for n in $(cluster_node_numbers); do
+    use_cluster_node "$n"
+    if rabbit_running; then echo "rabbitmq node $n: up (127.0.0.1:$BACKUP_RABBITMQ_PORT, $BACKUP_RABBITMQ_NODENAME)"; else echo "rabbitmq node $n: down"; ok=1; fi
+  done
+  return "$ok"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -500,6 +700,7 @@ create_instance() {
 
   ensure_pg_system_user
   choose_pg_root
+  write_rabbit_cookie
   write_rabbit_config
   make_tls_files "$(rabbit_tls_dir)" "$(rabbit_tls_dir)" "the broker"
   write_env_files
@@ -537,6 +738,7 @@ cmd_up() {
   local started=$SECONDS
   install_missing_packages
   if load_instance; then
+    ! is_cluster || die "$DIR holds a cluster (made by cluster-up): use cluster-up"
     log "instance in $DIR exists; starting what is not running"
     rabbit_running || { start_rabbit_in_background; wait_for_rabbit; }
     pg_running "$PG_ROOT" || start_pg "$PG_ROOT" "$BACKUP_PG_PORT"
@@ -550,7 +752,9 @@ cmd_up() {
 
 cmd_down() {
   local pids
-  if load_instance; then
+  if load_instance && is_cluster; then
+    stop_cluster
+  elif load_instance; then
     stop_rabbit
     stop_pg "$PG_ROOT" "$BACKUP_PG_PORT"
     if has_bare_pg; then stop_pg "$(bare_pg_root)" "$BACKUP_BARE_PG_PORT"; fi
@@ -575,6 +779,7 @@ cmd_down() {
 
 cmd_status() {
   load_instance || { echo "down (no instance in $DIR)"; return 1; }
+  if is_cluster; then cluster_status; return; fi
   local ok=0
   if rabbit_running; then echo "rabbitmq: up (127.0.0.1:$BACKUP_RABBITMQ_PORT)"; else echo "rabbitmq: down"; ok=1; fi
   if pg_running "$PG_ROOT"; then echo "postgres: up (127.0.0.1:$BACKUP_PG_PORT)"; else echo "postgres: down"; ok=1; fi
@@ -589,11 +794,13 @@ cmd_status() {
 
 cmd_rabbitmq_stop() {
   load_instance || die "no instance in $DIR"
+  ! is_cluster || die "$DIR holds a cluster: use rabbitmq-node-stop DIR N"
   stop_rabbit
 }
 
 cmd_rabbitmq_start() {
   load_instance || die "no instance in $DIR"
+  ! is_cluster || die "$DIR holds a cluster: use rabbitmq-node-start DIR N"
   if rabbit_running; then
     log "RabbitMQ already running"
   else
@@ -616,6 +823,8 @@ cmd_rabbitmq_set() { # cmd_rabbitmq_set KEY MILLISECONDS
 main() {
   if [[ ${1:-} == rabbitmq-set ]]; then
     (($# == 4)) || usage
+  elif [[ ${1:-} == rabbitmq-node-stop || ${1:-} == rabbitmq-node-start ]]; then
+    (($# == 3)) || usage
   else
     (($# == 2)) || usage
   fi
@@ -629,6 +838,9 @@ main() {
     rabbitmq-stop) cmd_rabbitmq_stop ;;
     rabbitmq-start) cmd_rabbitmq_start ;;
     rabbitmq-set) cmd_rabbitmq_set "$3" "$4" ;;
+    cluster-up) cmd_cluster_up ;;
+    rabbitmq-node-stop) cmd_rabbitmq_node_stop "$3" ;;
+    rabbitmq-node-start) cmd_rabbitmq_node_start "$3" ;;
     *) usage ;;
   esac
 }

@@ -107,19 +107,31 @@ public static class BusDefaults
     static void ConfigureHost(IBusRegistrationContext context, IRabbitMqBusFactoryConfigurator rabbit)
     {
         var options = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
-        rabbit.Host(options.Host, (ushort)options.EffectivePort, options.VirtualHost, host =>
+        var primary = options.PrimaryNode;
+        rabbit.Host(primary.Host, (ushort)primary.Port, options.VirtualHost, host =>
         {
             host.Username(options.Username);
             host.Password(options.Password);
             if (options.UseTls) UseVerifiedTls(host, options, context.GetRequiredService<ILogger<BrokerCertificateAuthority>>());
+            if (!string.IsNullOrWhiteSpace(options.Hosts)) UseClusterNodes(host, options.Nodes);
         });
     }
+
+    /// <summary>
+    /// RabbitMq:Hosts: each connection goes to the next node in turn (MassTransit's SequentialEndpointResolver), so
+    /// when the node a service was connected to stops, its reconnection lands on another node of the cluster.
+    /// </summary>
+    static void UseClusterNodes(IRabbitMqHostConfigurator host, IReadOnlyList<BrokerNode> nodes) =>
+        host.UseCluster(cluster =>
+        {
+            foreach (var node in nodes) cluster.Node(node.ToString());
+        });
 
     /// <summary>TLS whose server certificate must chain to RabbitMq:CaFile and carry the host's (or RabbitMq:ServerName's) name.</summary>
     static void UseVerifiedTls(IRabbitMqHostConfigurator host, RabbitMqOptions options, ILogger logger)
     {
         var authority = BrokerCertificateAuthority.Load(options.CaFile!);
-        var serverName = string.IsNullOrWhiteSpace(options.ServerName) ? options.Host : options.ServerName;
+        var serverName = string.IsNullOrWhiteSpace(options.ServerName) ? options.PrimaryNode.Host : options.ServerName;
         host.UseSsl(ssl =>
         {
             ssl.ServerName = serverName;
@@ -127,7 +139,7 @@ public static class BusDefaults
             ssl.CertificateValidationCallback = (_, certificate, _, errors) =>
             {
                 var refusal = authority.Refusal(certificate, errors);
-                if (refusal is not null) BrokerLog.CertificateRefused(logger, options.Host, options.EffectivePort, refusal);
+                if (refusal is not null) BrokerLog.CertificateRefused(logger, options.PrimaryNode.Host, options.PrimaryNode.Port, refusal);
                 return refusal is null;
             };
         });

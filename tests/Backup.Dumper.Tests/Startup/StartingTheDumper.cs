@@ -97,6 +97,36 @@ public class When_the_dumper_starts_without_a_broker_host
     }
 }
 
+public class When_the_dumper_starts_with_the_nodes_of_a_broker_cluster
+{
+    [Fact]
+    public async Task It_starts_with_the_nodes_alone()
+    {
+        await using var dumper = new DumperUnderTest();
+        dumper.Settings.Remove("RabbitMq:Host");
+        dumper.Settings["RabbitMq:Hosts"] = "rabbit-1:5672, rabbit-2:5673,rabbit-3";
+
+        Assert.Null(await dumper.StartFailure());
+    }
+
+    [Theory]
+    [InlineData("rabbit-1:5672,,rabbit-3:5672", "'' is not a node")]
+    [InlineData("rabbit-1:5672,rabbit-2:http", "'rabbit-2:http' is not a node")]
+    [InlineData("rabbit-1:0", "'rabbit-1:0' is not a node")]
+    [InlineData("amqp://rabbit-1:5672", "'amqp://rabbit-1:5672' is not a node")]
+    [InlineData("rabbit-1:5672,rabbit-1:5672", "the node 'rabbit-1:5672' is named twice")]
+    public async Task It_refuses_a_list_that_is_not_nodes_naming_the_setting_and_the_entry(string hosts, string problem)
+    {
+        await using var dumper = new DumperUnderTest();
+        dumper.Settings["RabbitMq:Hosts"] = hosts;
+
+        var failure = await dumper.StartFailure();
+
+        var error = Assert.IsType<OptionsValidationException>(failure);
+        Assert.Contains($"RabbitMq:Hosts: {problem}", error.Message);
+    }
+}
+
 public class When_the_dumper_starts_with_an_invalid_source_name
 {
     [Fact]

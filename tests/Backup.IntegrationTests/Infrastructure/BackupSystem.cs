@@ -21,12 +21,14 @@ namespace Backup.IntegrationTests.Infrastructure;
 public sealed class BackupSystem : IAsyncDisposable
 {
     readonly TestInfrastructure infrastructure;
+    readonly BrokerEndpoint? broker;
     readonly string id = Guid.NewGuid().ToString("N")[..12];
     readonly List<WebApplication> running = [];
 
-    BackupSystem(TestInfrastructure infrastructure)
+    BackupSystem(TestInfrastructure infrastructure, BrokerEndpoint? broker)
     {
         this.infrastructure = infrastructure;
+        this.broker = broker;
         serviceRoles = CatalogGrants.ByService.Keys.ToDictionary(service => service, service => $"backup_{service.ToLowerInvariant()}_{id}",
             StringComparer.OrdinalIgnoreCase);
     }
@@ -45,7 +47,8 @@ public sealed class BackupSystem : IAsyncDisposable
 
     /// <summary>A role of the source's server only, granted to read the source (<see cref="GrantToAReaderAsync"/>).</summary>
     public string ReaderRole => $"reader_{id}";
-    public BrokerEndpoint Broker => infrastructure.Broker;
+    /// <summary>The shared broker, or the one given to <see cref="CreateAsync"/> (a cluster's, see <see cref="BrokerCluster"/>).</summary>
+    public BrokerEndpoint Broker => broker ?? infrastructure.Broker;
     /// <summary>The catalog as its owner, the role the migrator runs as (and the tests read and seed it as).</summary>
     public string CatalogConnectionString => Postgres.ConnectionString(CatalogDatabase);
 
@@ -70,10 +73,11 @@ public sealed class BackupSystem : IAsyncDisposable
     /// and every service's exchanges, queues and bindings declared. Without it the catalog is migrated and the virtual
     /// host left empty, as a broker nothing has declared anything on yet.
     /// </param>
-    public static async Task<BackupSystem> CreateAsync(TestInfrastructure infrastructure, bool runMigrator = true)
+    /// <param name="broker">Another broker than the shared one (a <see cref="BrokerCluster"/>'s); with Hosts, the services get RabbitMq:Hosts.</param>
+    public static async Task<BackupSystem> CreateAsync(TestInfrastructure infrastructure, bool runMigrator = true, BrokerEndpoint? broker = null)
     {
-        var system = new BackupSystem(infrastructure);
-        system.VirtualHost = await infrastructure.Broker.CreateVirtualHostAsync();
+        var system = new BackupSystem(infrastructure, broker);
+        system.VirtualHost = await system.Broker.CreateVirtualHostAsync();
         await system.Postgres.ExecuteAsync("postgres", $"CREATE DATABASE \"{system.CatalogDatabase}\"");
         await system.CreateServiceRolesAsync();
         if (runMigrator) await system.RunMigratorAsync();
@@ -123,7 +127,14 @@ public sealed class BackupSystem : IAsyncDisposable
             : throw new ArgumentException($"'{applicationName}' is not one of the services (Backup.Dumper, …) nor {Migrator}.", nameof(applicationName));
 
     /// <summary>The configuration every service of this system gets, with the broker's administrator and the catalog's owner; each reads what it needs.</summary>
-    public Dictionary<string, string?> Configuration() => new()
+    public Dictionary<string, string?> Configuration()
+    {
+        var settings = BaseConfiguration();
+        if (Broker.Hosts is { } nodes) settings["RabbitMq:Hosts"] = nodes;
+        return settings;
+    }
+
+    Dictionary<string, string?> BaseConfiguration() => new()
     {
         ["Logging:LogLevel:Default"] = "Warning",
         ["RabbitMq:Host"] = Broker.Host,
@@ -305,7 +316,7 @@ public sealed class BackupSystem : IAsyncDisposable
             await app.DisposeAsync();
         }
         await Mail.DisposeAsync();
-        await Broker.DeleteVirtualHostAsync(VirtualHost);
+        if (broker is null) await Broker.DeleteVirtualHostAsync(VirtualHost); // a broker of the test's own goes away whole
         foreach (var database in restored.Append(CatalogDatabase).Append(SourceDatabase))
             await Postgres.ExecuteAsync("postgres", $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
         foreach (var database in restoredOnBare)

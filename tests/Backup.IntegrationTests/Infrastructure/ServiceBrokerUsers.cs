@@ -29,7 +29,7 @@ public sealed record BrokerPermission(string User, string Configure, string Writ
 public static class ServiceBrokerUsers
 {
     static readonly SemaphoreSlim Creating = new(1, 1);
-    static bool created;
+    static readonly HashSet<string> CreatedOn = []; // the brokers (management addresses) the users exist on
 
     /// <summary>
     /// The password of every service user on the test broker (never on a command line). On an infra.sh broker it is
@@ -46,11 +46,11 @@ public static class ServiceBrokerUsers
         await Creating.WaitAsync();
         try
         {
-            if (!created)
+            if (!CreatedOn.Contains(http.BaseAddress!.ToString()))
                 foreach (var permission in BrokerPermission.All)
                     (await http.PutAsJsonAsync($"api/users/{Uri.EscapeDataString(permission.User)}",
                         new { password = Password, tags = "" })).EnsureSuccessStatusCode();
-            created = true;
+            CreatedOn.Add(http.BaseAddress!.ToString());
         }
         finally { Creating.Release(); }
         foreach (var permission in BrokerPermission.All)

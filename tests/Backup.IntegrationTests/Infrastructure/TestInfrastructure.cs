@@ -135,6 +135,9 @@ public sealed record BrokerEndpoint(string Host, int Port, int ManagementPort, s
 
     public string? CaFile { get; init; }
 
+    /// <summary>The nodes of a cluster, as RabbitMq:Hosts names them ("127.0.0.1:5672,…"); null for a single broker.</summary>
+    public string? Hosts { get; init; }
+
     /// <summary>A fresh virtual host per test, so tests never see each other's exchanges, queues or messages.</summary>
     public async Task<string> CreateVirtualHostAsync()
     {
