@@ -18,7 +18,7 @@ namespace Backup.IntegrationTests.Cluster;
 /// and the restore each complete once: one run row Completed, one artifact, one BackupCompleted, one RestoreCompleted
 /// with the manifest's row counts, nothing in an _error or _skipped queue.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(AloneCollection.Name)]
 public sealed class When_a_broker_node_stops_mid_backup_and_mid_restore(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     const int StoppedNode = 2;

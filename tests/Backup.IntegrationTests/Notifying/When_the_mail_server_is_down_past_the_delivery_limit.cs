@@ -9,7 +9,7 @@ namespace Backup.IntegrationTests.Notifying;
 /// notifier sends the event again to the back of its queue (a new message) instead of handing it back, so the limit is
 /// never reached; once the server is back, exactly one email arrives, and nothing was dead-lettered.
 /// </summary>
-[Collection(SystemCollection.Name)]
+[Collection(SecondLaneCollection.Name)]
 public sealed class When_the_mail_server_is_down_past_the_delivery_limit(TestInfrastructure infrastructure) : IAsyncLifetime
 {
     BackupSystem system = null!;
