@@ -38,6 +38,9 @@ public sealed class When_the_notifier_dies_mid_send(TestInfrastructure infrastru
         settings["Notifier:Webhooks:ops:Url"] = $"{http.BaseUrl}/hooks/ops";
         settings["Notifier:SendingTimeout"] = "00:00:10";
         settings["Notifier:RetryDelays:0"] = "00:00:00.500";
+        // The next notifier finds the rows sending (the dead one's claim) and sends the event round again after this,
+        // until the rows are older than SendingTimeout: the default (1 min) would outlast the test's wait.
+        settings["Notifier:ResendDelay"] = "00:00:01";
         settings["Smtp:Timeout"] = "00:05:00"; // the dying notifier waits for the reply until it is killed
     }
 
