@@ -127,33 +127,36 @@ public sealed class ClassicQueueUpgrade(RabbitMqOptions options, ILogger logger)
     /// <summary>A channel of its own (a refused declaration closes it), publishing with confirms: a publish returns once the broker has the message.</summary>
     async Task<IChannel> ChannelAsync(CancellationToken cancellationToken)
     {
-        connection ??= await Factory().CreateConnectionAsync("backup-migrator classic-queue-upgrade", cancellationToken);
+        connection ??= await ConnectAsync(cancellationToken);
         return await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken);
     }
 
-    ConnectionFactory Factory()
+    /// <summary>A connection to the first node of RabbitMq:Host or RabbitMq:Hosts that answers, verified as the bus's is.</summary>
+    Task<IConnection> ConnectAsync(CancellationToken cancellationToken)
     {
         var factory = new ConnectionFactory
         {
-            HostName = options.Host,
-            Port = options.EffectivePort,
             VirtualHost = options.VirtualHost,
             UserName = options.Username,
             Password = options.Password,
         };
-        if (options.UseTls)
+        var ssl = Tls();
+        var nodes = options.Nodes.Select(node => ssl is null ? new AmqpTcpEndpoint(node.Host, node.Port) : new AmqpTcpEndpoint(node.Host, node.Port, ssl));
+        return factory.CreateConnectionAsync([.. nodes], "backup-migrator classic-queue-upgrade", cancellationToken);
+    }
+
+    SslOption? Tls()
+    {
+        if (!options.UseTls) return null;
+        var authority = BrokerCertificateAuthority.Load(options.CaFile!);
+        return new SslOption
         {
-            var authority = BrokerCertificateAuthority.Load(options.CaFile!);
-            factory.Ssl = new SslOption
-            {
-                Enabled = true,
-                ServerName = string.IsNullOrWhiteSpace(options.ServerName) ? options.Host : options.ServerName,
-                Version = SslProtocols.Tls12 | SslProtocols.Tls13,
-                CertificateValidationCallback = (_, certificate, _, errors) => authority.Refusal(certificate, errors) is null,
-            };
-        }
-        return factory;
+            Enabled = true,
+            ServerName = string.IsNullOrWhiteSpace(options.ServerName) ? options.PrimaryNode.Host : options.ServerName,
+            Version = SslProtocols.Tls12 | SslProtocols.Tls13,
+            CertificateValidationCallback = (_, certificate, _, errors) => authority.Refusal(certificate, errors) is null,
+        };
     }
 
     public async ValueTask DisposeAsync()
