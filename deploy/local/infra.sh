@@ -378,7 +378,7 @@ stop_rabbit() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# A three-node RabbitMQ cluster (cluster-up). The three nodes boot together; nodes 2 and 3 join node 1 through
+# A three-node RabbitMQ cluster (cluster-up). A new cluster's nodes boot one after another; nodes 2 and 3 join node 1 through
 # classic_config peer discovery (their rabbitmq.conf names node 1, and they retry until it answers). Lists of the nodes' names and ports are
 # space-separated in state.env; use_cluster_node N points the single-node functions above at node N.
 # ---------------------------------------------------------------------------------------------
@@ -504,14 +504,18 @@ cmd_cluster_up() {
   if load_instance; then
     is_cluster || die "$DIR holds a single-node instance (made by up), not a cluster"
     log "cluster in $DIR exists; starting the nodes that are not running"
+    # Nodes with data wait for their peers as they boot, so they start together.
+    for n in $(cluster_node_numbers); do
+      (start_cluster_node "$n") &
+      pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid" || die "a RabbitMQ node of the cluster did not start"; done
   else
     create_cluster_instance
+    # A new node joins node 1 one at a time, after node 1 has booted: a node that joins while node 1 is still
+    # enabling its feature flags (which rewrite the queue table) fails its schema integrity check.
+    for n in $(cluster_node_numbers); do start_cluster_node "$n"; done
   fi
-  for n in $(cluster_node_numbers); do
-    (start_cluster_node "$n") &
-    pids+=($!)
-  done
-  for pid in "${pids[@]}"; do wait "$pid" || die "a RabbitMQ node of the cluster did not start"; done
   wait_for_cluster
   log "cluster up in $((SECONDS - started))s: nodes $CLUSTER_NODENAMES, AMQP ports $CLUSTER_PORTS (management $CLUSTER_MANAGEMENT_PORTS); env in $DIR/infra.env"
 }
