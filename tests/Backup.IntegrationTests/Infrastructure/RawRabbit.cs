@@ -8,7 +8,8 @@ namespace Backup.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// The plain RabbitMQ client, as a platform service written in any language would use it: publishes JSON bytes to
-/// the documented exchange and listens on an exchange with a queue of its own. No MassTransit involved.
+/// the documented exchange (with publisher confirms) and listens on an exchange with a queue of its own. No MassTransit
+/// involved.
 /// </summary>
 public sealed class RawRabbit : IAsyncDisposable
 {
@@ -32,7 +33,10 @@ public sealed class RawRabbit : IAsyncDisposable
             VirtualHost = system.VirtualHost,
         };
         var connection = await factory.CreateConnectionAsync();
-        return new RawRabbit(connection, await connection.CreateChannelAsync());
+        // Publisher confirms, as the spec asks of every publisher: each publish returns once the broker has the message.
+        // Without them a quorum queue may lose what was still in flight when the channel closed.
+        return new RawRabbit(connection, await connection.CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true)));
     }
 
     /// <param name="traceParent">A W3C traceparent to continue, in the AMQP header MT-Activity-Id (the documented header).</param>
