@@ -103,18 +103,8 @@ public sealed class TestInfrastructure : IAsyncLifetime
     }
 
     // deploy/local/infra.sh COMMAND BACKUP_INFRA_DIR [ARGS...], as the instance that deploy/local/test.sh started.
-    static async Task InfraAsync(string command, params string[] arguments)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in new[] { Path.Combine(RepositoryRoot.Path, "deploy", "local", "infra.sh"), command, Var("BACKUP_INFRA_DIR") }.Concat(arguments))
-            start.ArgumentList.Add(argument);
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        await output;
-        if (process.ExitCode != 0) throw new InvalidOperationException($"infra.sh {command} failed: {errors}");
-    }
+    static Task InfraAsync(string command, params string[] arguments) =>
+        InfraScript.RunAsync(command, Var("BACKUP_INFRA_DIR"), arguments);
 
     public async Task DisposeAsync()
     {
