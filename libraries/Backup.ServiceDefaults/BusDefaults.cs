@@ -5,7 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using System.Security.Authentication;
 using Microsoft.Extensions.Options;
 
 namespace Backup.ServiceDefaults;
@@ -131,17 +130,12 @@ public static class BusDefaults
     static void UseVerifiedTls(IRabbitMqHostConfigurator host, RabbitMqOptions options, ILogger logger)
     {
         var authority = BrokerCertificateAuthority.Load(options.CaFile!);
-        var serverName = string.IsNullOrWhiteSpace(options.ServerName) ? options.PrimaryNode.Host : options.ServerName;
         host.UseSsl(ssl =>
         {
-            ssl.ServerName = serverName;
-            ssl.Protocol = SslProtocols.Tls12 | SslProtocols.Tls13;
-            ssl.CertificateValidationCallback = (_, certificate, _, errors) =>
-            {
-                var refusal = authority.Refusal(certificate, errors);
-                if (refusal is not null) BrokerLog.CertificateRefused(logger, options.PrimaryNode.Host, options.PrimaryNode.Port, refusal);
-                return refusal is null;
-            };
+            ssl.ServerName = BrokerCertificateAuthority.ServerNameOf(options);
+            ssl.Protocol = BrokerCertificateAuthority.Protocols;
+            ssl.CertificateValidationCallback = authority.Validator(refusal =>
+                BrokerLog.CertificateRefused(logger, options.PrimaryNode.Host, options.PrimaryNode.Port, refusal));
         });
     }
 }

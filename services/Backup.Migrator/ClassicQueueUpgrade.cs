@@ -1,4 +1,3 @@
-using System.Security.Authentication;
 using Backup.ServiceDefaults.Options;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
@@ -153,9 +152,9 @@ public sealed class ClassicQueueUpgrade(RabbitMqOptions options, ILogger logger)
         return new SslOption
         {
             Enabled = true,
-            ServerName = string.IsNullOrWhiteSpace(options.ServerName) ? options.PrimaryNode.Host : options.ServerName,
-            Version = SslProtocols.Tls12 | SslProtocols.Tls13,
-            CertificateValidationCallback = (_, certificate, _, errors) => authority.Refusal(certificate, errors) is null,
+            ServerName = BrokerCertificateAuthority.ServerNameOf(options),
+            Version = BrokerCertificateAuthority.Protocols,
+            CertificateValidationCallback = authority.Validator(refusal => UpgradeLog.CertificateRefused(logger, refusal)),
         };
     }
 
@@ -172,4 +171,7 @@ static partial class UpgradeLog
 
     [LoggerMessage(9302, LogLevel.Warning, "{Count} message(s) moved back into the quorum queue {Queue}")]
     public static partial void MovedBack(ILogger logger, long count, string queue);
+
+    [LoggerMessage(9303, LogLevel.Error, "Refused the broker's TLS certificate for the classic-queue upgrade: {Reason}")]
+    public static partial void CertificateRefused(ILogger logger, string reason);
 }

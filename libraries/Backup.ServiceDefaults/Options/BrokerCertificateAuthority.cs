@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -13,6 +14,21 @@ public sealed class BrokerCertificateAuthority
     readonly X509Certificate2Collection roots;
 
     BrokerCertificateAuthority(X509Certificate2Collection roots) => this.roots = roots;
+
+    /// <summary>The TLS versions spoken to the broker.</summary>
+    public const SslProtocols Protocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+
+    /// <summary>The name the broker's certificate must carry: RabbitMq:ServerName, or else the primary node's host.</summary>
+    public static string ServerNameOf(RabbitMqOptions options) =>
+        string.IsNullOrWhiteSpace(options.ServerName) ? options.PrimaryNode.Host : options.ServerName;
+
+    /// <summary>A validation callback accepting only a certificate this authority trusts; each refusal goes to <paramref name="refused"/>.</summary>
+    public RemoteCertificateValidationCallback Validator(Action<string> refused) => (_, certificate, _, errors) =>
+    {
+        var refusal = Refusal(certificate, errors);
+        if (refusal is not null) refused(refusal);
+        return refusal is null;
+    };
 
     public static BrokerCertificateAuthority Load(string caFile)
     {
