@@ -247,12 +247,15 @@ publish_request() {
 
 # Every request at once: one publisher per request, all in the background.
 publish_all() {
-  local r i
+  local r i publishers=()
   log "publishing $REQUESTS BackupRequested ($PER_SOURCE per source) at once"
   for ((r = 1; r <= PER_SOURCE; r++)); do
-    for ((i = 1; i <= SOURCES; i++)); do publish_request "$(cat /proc/sys/kernel/random/uuid)" "$(source_name "$i")" & done
+    for ((i = 1; i <= SOURCES; i++)); do
+      publish_request "$(cat /proc/sys/kernel/random/uuid)" "$(source_name "$i")" &
+      publishers+=($!)
+    done
   done
-  wait
+  wait "${publishers[@]}" # not the services, also this shell's children
   [[ ! -s $WORK/unrouted ]] || { cat "$WORK/unrouted" >&2; die "$(wc -l <"$WORK/unrouted") requests were not routed"; }
 }
 
