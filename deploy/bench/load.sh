@@ -387,7 +387,7 @@ main() {
   check_catalog
   check_store
   print_figures "$t0" "$cpu0" "$cpu1"
-  ((${#FAILURES[@]} == 0)) || die "${#FAILURES[@]} checks failed: ${FAILURES[*]}"
+  ((${#FAILURES[@]} == 0)) || die "${#FAILURES[@]} checks failed: $(printf '%s; ' "${FAILURES[@]}")"
 }
 
 main
