@@ -4,6 +4,7 @@
 #   benchmark.sh [--scale N] [--runs N] [--keep]
 #   benchmark.sh --memory-runs N [--memory-env 'VAR=VALUE ...']... [--scale N] [--keep]
 #   benchmark.sh --idle-memory [--idle SECONDS] [--target-mib N] [--running] [--keep]
+#   benchmark.sh --load [--requests N] [--sources N] [--keep]
 #
 #   --scale N   pgbench scale of the seeded database (default 60: about 1.2 GB; 8: about 160 MB; 1: about 20 MB).
 #               Several, comma-separated (--scale 1,8,60), run one after the other, and a line per scale ends the output.
@@ -19,6 +20,8 @@
 #               the same way with those variables set (e.g. 'DOTNET_gcServer=0').
 #   --idle-memory    only the memory of the idle local stack: each service's RSS, private memory and PSS after
 #               start and after an idle spell, against the 80 MiB target (deploy/bench/idle-memory.sh, its options).
+#   --load      only the load benchmark: 200 backup requests over 20 sources at once through the catalog and two
+#               dumpers, checked and timed (deploy/bench/load.sh, its options).
 #
 # It starts its own RabbitMQ + PostgreSQL 15 (deploy/local/infra.sh), builds the solution in Release,
 # seeds a database, then times with /usr/bin/time (wall, user+sys CPU, peak RSS) and sizes:
@@ -66,7 +69,7 @@ die() {
 }
 
 usage() {
-  sed -n '4,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '4,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -131,6 +134,7 @@ while (($#)); do
       shift 2
       ;;
     --idle-memory) shift; exec bash "$SCRIPT_DIR/idle-memory.sh" "$@" ;; # the idle stack's memory: see idle-memory.sh
+    --load) shift; exec bash "$SCRIPT_DIR/load.sh" "$@" ;;                # many requests at once: see load.sh
     -h | --help) usage ;;
     *) usage ;;
   esac
