@@ -17,11 +17,12 @@ public static class StoredBackups
 {
     public static readonly ManifestTable[] Tables = [new("public", "customers", 500), new("billing", "invoices", 1234)];
 
-    public static async Task<BackupCompleted> StoreAsync(BackupSystem system, int sizeBytes, string source = "demo", bool encrypted = false)
+    public static async Task<BackupCompleted> StoreAsync(BackupSystem system, int sizeBytes, string source = "demo", bool encrypted = false,
+        DateTimeOffset? completedAt = null)
     {
         var runId = Guid.NewGuid();
-        var completedAt = DateTimeOffset.UtcNow;
-        var key = ArtifactKey.Create(source, runId, completedAt, encrypted ? ArtifactEncoding.ZstdOpenPgp : ArtifactEncoding.Zstd);
+        var completed = completedAt ?? DateTimeOffset.UtcNow;
+        var key = ArtifactKey.Create(source, runId, completed, encrypted ? ArtifactEncoding.ZstdOpenPgp : ArtifactEncoding.Zstd);
         var store = new FileSystemArtifactStore(Microsoft.Extensions.Options.Options.Create(new StorageOptions { Root = system.StoreRoot }), TimeProvider.System);
         var bytes = RandomNumberGenerator.GetBytes(sizeBytes);
         await using (var write = await store.BeginWriteAsync(key, CancellationToken.None))
@@ -37,8 +38,8 @@ public static class StoredBackups
             Source = source,
             ArtifactKey = key.Value,
             Format = format,
-            StartedAt = completedAt.AddSeconds(-42),
-            CompletedAt = completedAt,
+            StartedAt = completed.AddSeconds(-42),
+            CompletedAt = completed,
             Database = "demo_app",
             ServerVersion = "15.8",
             PgDumpVersion = "15.8",
@@ -53,8 +54,8 @@ public static class StoredBackups
         {
             RunId = runId,
             Source = source,
-            StartedAt = completedAt.AddSeconds(-42),
-            CompletedAt = completedAt,
+            StartedAt = completed.AddSeconds(-42),
+            CompletedAt = completed,
             ArtifactKey = key.Value,
             SizeBytes = sizeBytes,
             Sha256 = sha256,
