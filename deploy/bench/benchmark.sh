@@ -42,6 +42,8 @@ REPO=$(cd "$SCRIPT_DIR/../.." && pwd)
 INFRA="$REPO/deploy/local/infra.sh"
 # shellcheck source=deploy/local/common.sh
 . "$REPO/deploy/local/common.sh"
+# shellcheck source=deploy/bench/common.sh
+. "$SCRIPT_DIR/common.sh"
 
 readonly PG_BIN=/usr/lib/postgresql/15/bin
 readonly DB=bench
@@ -193,11 +195,6 @@ cleanup() {
   exit "$rc"
 }
 
-write_secret() { # write_secret PATH VALUE  (no trailing newline, mode 0600)
-  (umask 077 && printf '%s' "$2" >"$1")
-  chmod 0600 "$1"
-}
-
 check_disk() {
   local need_mb avail_mb
   # Source database, an -Fc file, a -Z0 file, zstd files, one restored copy and a decompressed archive at a time.
@@ -229,15 +226,7 @@ EOF
 }
 
 build_solution() {
-  if [[ ${BENCH_NO_BUILD:-0} == 1 ]]; then
-    log "BENCH_NO_BUILD=1: using the binaries already built in Release"
-  else
-    log "building Backup.sln (Release)"
-    (cd "$REPO" && dotnet build Backup.sln -c Release -nologo -v q -clp:ErrorsOnly </dev/null >"$WORK/logs/build.log" 2>&1) || {
-      tail -n 40 "$WORK/logs/build.log" >&2
-      die "build failed"
-    }
-  fi
+  build_backup_sln
   DUMPER_DLL="$REPO/services/Backup.Dumper/bin/Release/net10.0/Backup.Dumper.dll"
   [[ -f $DUMPER_DLL ]] || die "$DUMPER_DLL not found after the build"
   RESTORER_DLL="$REPO/services/Backup.Restorer/bin/Release/net10.0/Backup.Restorer.dll"
@@ -619,7 +608,6 @@ proc_cpu() {
 }
 proc_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; } # proc_kb PID VmHWM|VmRSS
 
-json_string() { sed -n "s/^  \"$2\": \"\\(.*\\)\",\{0,1\}\$/\\1/p" "$1" | head -n 1; }
 json_number() { sed -n "s/^  \"$2\": \\([0-9.]*\\),\{0,1\}\$/\\1/p" "$1" | head -n 1; }
 epoch() { date -d "$1" +%s.%N; }
 

@@ -26,6 +26,8 @@ REPO=$(cd "$SCRIPT_DIR/../.." && pwd)
 INFRA="$REPO/deploy/local/infra.sh"
 # shellcheck source=deploy/local/common.sh
 . "$REPO/deploy/local/common.sh"
+# shellcheck source=deploy/bench/common.sh
+. "$SCRIPT_DIR/common.sh"
 
 readonly PG_BIN=/usr/lib/postgresql/15/bin
 readonly CATALOG_DB=load_catalog
@@ -112,24 +114,10 @@ cleanup() {
   exit "$rc"
 }
 
-write_secret() { # write_secret PATH VALUE  (no trailing newline, mode 0600)
-  (umask 077 && printf '%s' "$2" >"$1")
-  chmod 0600 "$1"
-}
-
 pg() { env PGHOST=127.0.0.1 PGPORT="$BACKUP_PG_PORT" PGUSER="$BACKUP_PG_USER" PGPASSFILE="$WORK/pgpass" PGCONNECT_TIMEOUT=10 "$@"; }
 psql_in() { pg "$PG_BIN/psql" -X -q -w -v ON_ERROR_STOP=1 -d "$1" "${@:2}"; } # psql_in DATABASE ARGS... (SQL on stdin or -c)
 query() { psql_in "$CATALOG_DB" -A -t -F ' ' -c "$1"; }                    # query SQL -> rows, fields separated by spaces
 
-build_solution() {
-  if [[ ${BENCH_NO_BUILD:-0} == 1 ]]; then
-    log "BENCH_NO_BUILD=1: using the binaries already built in Release"
-  else
-    log "building Backup.sln (Release)"
-    (cd "$REPO" && dotnet build Backup.sln -c Release -nologo -v q -clp:ErrorsOnly </dev/null >"$WORK/logs/build.log" 2>&1) ||
-      { tail -n 40 "$WORK/logs/build.log" >&2; die "build failed"; }
-  fi
-}
 service_dll() { printf '%s/services/%s/bin/Release/net10.0/%s.dll' "$REPO" "$1" "$1"; }
 
 start_infra() {
@@ -302,7 +290,6 @@ check_catalog() {
     "$( ((PARALLEL == EXPECTED_PARALLEL)) || echo "the most at once was $PARALLEL")"
 }
 
-manifest_field() { sed -n "s/^  \"$2\": \"\\(.*\\)\",\{0,1\}\$/\\1/p" "$1" | head -n 1; } # manifest_field FILE NAME
 
 # One artifact per run beside its manifest, with the manifest's and the catalog's SHA-256, under the catalog's key.
 check_store() {
@@ -315,9 +302,9 @@ check_store() {
       problems+="$run: $(wc -w <<<"$files") files in the store"$'\n'
       continue
     fi
-    [[ $(manifest_field "$manifest" artifactKey) == "$key" && $WORK/store/$key == "$artifact" ]] ||
-      problems+="$run: the catalog's key $key, the manifest's $(manifest_field "$manifest" artifactKey), stored $artifact"$'\n'
-    [[ $(sha256sum <"$artifact" | cut -d' ' -f1) == "$sha" && $(manifest_field "$manifest" sha256) == "$sha" ]] ||
+    [[ $(json_string "$manifest" artifactKey) == "$key" && $WORK/store/$key == "$artifact" ]] ||
+      problems+="$run: the catalog's key $key, the manifest's $(json_string "$manifest" artifactKey), stored $artifact"$'\n'
+    [[ $(sha256sum <"$artifact" | cut -d' ' -f1) == "$sha" && $(json_string "$manifest" sha256) == "$sha" ]] ||
       problems+="$run: the artifact's SHA-256 is not the manifest's and the catalog's $sha"$'\n'
   done < <(query "SELECT correlation_id, coalesce(artifact_key, '-'), coalesce(sha256, '-') FROM backup_runs")
   check "one artifact per run, its SHA-256 its manifest's and the catalog's" "${problems%$'\n'}"
@@ -364,7 +351,7 @@ main() {
   trap cleanup EXIT
   trap 'exit 130' INT TERM
   mkdir -p "$WORK/logs" "$WORK/store"
-  build_solution
+  build_backup_sln
   start_infra
   write_secrets
   service_environment
