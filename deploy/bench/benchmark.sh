@@ -75,6 +75,22 @@ usage() {
   exit 2
 }
 
+# publish_programs DIR: backupctl, the dumper and the restorer published in Release, each in DIR/<project folder>:
+# backupctl as the README installs it on a recovery machine, the services with the command of
+# deploy/docker/Service.Dockerfile; all three compiled ahead of time for this machine (ReadyToRun).
+publish_programs() {
+  local dir=$1 project
+  mkdir -p "$dir"
+  log "publishing backupctl, the dumper and the restorer (Release, ReadyToRun, as they ship)"
+  for project in tools/Backup.Ctl services/Backup.Dumper services/Backup.Restorer; do
+    (cd "$REPO" && dotnet publish "$project" -c Release -p:UseAppHost=false -o "$dir/${project#*/}" -nologo -v q -clp:ErrorsOnly \
+      </dev/null >>"$dir/publish.log" 2>&1) || {
+      tail -n 40 "$dir/publish.log" >&2
+      die "dotnet publish of $project failed"
+    }
+  done
+}
+
 # run_scales SCALES ARGS...: --scale 1,8,60 runs this script once per scale (each its own infra and database; the build
 # once), then prints one line per scale with the targets' figures (from BENCH_SUMMARY_FILE).
 run_scales() {
@@ -82,19 +98,15 @@ run_scales() {
   shift
   summary=$(mktemp "${TMPDIR:-/tmp}/backup-bench-summary.XXXXXXXX")
   local published
-  published=$(mktemp -d "${TMPDIR:-/tmp}/backup-bench-backupctl.XXXXXXXX")
+  published=$(mktemp -d "${TMPDIR:-/tmp}/backup-bench-published.XXXXXXXX")
   if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
     log "building Backup.sln (Release)"
     (cd "$REPO" && dotnet build Backup.sln -c Release -nologo -v q -clp:ErrorsOnly </dev/null >/dev/null) || die "build failed"
   fi
-  if [[ -z ${BENCH_BACKUPCTL_DIR:-} ]]; then
-    log "publishing backupctl (Release, ReadyToRun) once for every scale"
-    (cd "$REPO" && dotnet publish tools/Backup.Ctl -c Release -o "$published" -nologo -v q -clp:ErrorsOnly </dev/null >/dev/null) ||
-      die "dotnet publish of backupctl failed"
-  fi
+  [[ -n ${BENCH_PUBLISHED_DIR:-} ]] || publish_programs "$published"
   for scale in ${scales//,/ }; do
     log "scale $scale (of $scales)"
-    BENCH_NO_BUILD=1 BENCH_BACKUPCTL_DIR=${BENCH_BACKUPCTL_DIR:-$published} BENCH_SUMMARY_FILE=$summary \
+    BENCH_NO_BUILD=1 BENCH_PUBLISHED_DIR=${BENCH_PUBLISHED_DIR:-$published} BENCH_SUMMARY_FILE=$summary \
       bash "${BASH_SOURCE[0]}" --scale "$scale" "$@" || rc=$?
   done
   rm -rf "$published"
@@ -227,24 +239,15 @@ EOF
 
 build_solution() {
   build_backup_sln
-  DUMPER_DLL="$REPO/services/Backup.Dumper/bin/Release/net10.0/Backup.Dumper.dll"
-  [[ -f $DUMPER_DLL ]] || die "$DUMPER_DLL not found after the build"
-  RESTORER_DLL="$REPO/services/Backup.Restorer/bin/Release/net10.0/Backup.Restorer.dll"
-  [[ -f $RESTORER_DLL ]] || die "$RESTORER_DLL not found after the build"
-  # backupctl as the README installs it on a recovery machine: dotnet publish (ReadyToRun for this machine), or the one
-  # already published in BENCH_BACKUPCTL_DIR (--scale 1,8,60 publishes it once).
-  if [[ -n ${BENCH_BACKUPCTL_DIR:-} ]]; then
-    BACKUPCTL_DLL="$BENCH_BACKUPCTL_DIR/backupctl.dll"
-    [[ -f $BACKUPCTL_DLL ]] || die "BENCH_BACKUPCTL_DIR: $BACKUPCTL_DLL not found"
-    return 0
-  fi
-  log "publishing backupctl (Release, ReadyToRun)"
-  (cd "$REPO" && dotnet publish tools/Backup.Ctl -c Release -o "$WORK/backupctl" -nologo -v q -clp:ErrorsOnly </dev/null >"$WORK/logs/publish.log" 2>&1) || {
-    tail -n 40 "$WORK/logs/publish.log" >&2
-    die "dotnet publish of backupctl failed"
-  }
-  BACKUPCTL_DLL="$WORK/backupctl/backupctl.dll"
-  [[ -f $BACKUPCTL_DLL ]] || die "$BACKUPCTL_DLL not found after dotnet publish"
+  # backupctl, the dumper and the restorer as they ship (publish_programs), or as already published in
+  # BENCH_PUBLISHED_DIR (--scale 1,8,60 publishes them once).
+  local published=${BENCH_PUBLISHED_DIR:-$WORK/published}
+  [[ -n ${BENCH_PUBLISHED_DIR:-} ]] || publish_programs "$published"
+  BACKUPCTL_DLL="$published/Backup.Ctl/backupctl.dll"
+  DUMPER_DLL="$published/Backup.Dumper/Backup.Dumper.dll"
+  RESTORER_DLL="$published/Backup.Restorer/Backup.Restorer.dll"
+  local dll
+  for dll in "$BACKUPCTL_DLL" "$DUMPER_DLL" "$RESTORER_DLL"; do [[ -f $dll ]] || die "$dll not found (published programs)"; done
 }
 
 # The dumper keeps its dump jobs (claims, heartbeats, retry timers) in the catalog database: one migrated here,
@@ -759,21 +762,21 @@ memory_line() {
 # measure_memory: --memory-runs N backups per variant (each variant also with encryption), through one
 # service process each, printing the memory after each backup. Not timed: no quiet-wait.
 measure_memory() {
-  local variant name r run_id response manifest passphrase extra=() v=0 encrypted sampler
+  local variant name r run_id response manifest extra=() v=0 encrypted sampler
   for variant in "${MEMORY_VARIANTS[@]}"; do
     for encrypted in 0 1; do
       ((encrypted == 0)) || encryption_available || continue
       name=mem$v
-      extra=() passphrase=""
+      extra=()
       [[ -n $variant ]] && read -r -a extra <<<"$variant"
       if ((encrypted)); then
         name+=_enc
-        passphrase=$(random_alnum 32)
-        extra+=("secret:Encryption__Passphrase=$passphrase")
+        administrators_keys
+        mapfile -t -O "${#extra[@]}" extra < <(encryption_settings)
       fi
       start_dumper "$name" "${extra[@]}"
       sleep 2
-      echo "variant '${variant:-as configured}'${passphrase:+, with encryption}, scale $SCALE, pid $SERVICE_PID"
+      echo "variant '${variant:-as configured}'$( ((encrypted)) && echo ', with encryption'), scale $SCALE, pid $SERVICE_PID"
       echo "  idle      $(memory_line "$SERVICE_PID")"
       for ((r = 1; r <= MEMORY_RUNS; r++)); do
         find "$WORK/store-$name" -name "*.dump*" -delete # the artifacts before (the last one is kept)
@@ -817,6 +820,25 @@ measure_dumper() {
 }
 
 # check_decrypts ARTIFACT PASSPHRASE: stock gpg | zstd -dc gives a pg_dump archive (a throwaway GNUPGHOME, killed after).
+# administrators_keys: the administrators' OpenPGP key pair, made once by backupctl as docs/restore.md says, in
+# $WORK/keys: the public key is what the dumper encrypts to (Encryption:RecipientKeyFiles:0, as docker-compose.yml
+# configures it), the secret key what gpg decrypts with.
+administrators_keys() {
+  [[ -f $WORK/keys/admins.pub.asc ]] && return 0
+  mkdir -p "$WORK/keys"
+  chmod 0700 "$WORK/keys"
+  dotnet "$BACKUPCTL_DLL" keys generate --public-key-file "$WORK/keys/admins.pub.asc" \
+    --secret-key-file "$WORK/keys/admins.sec.asc" >"$WORK/logs/keys.log" 2>&1 ||
+    die "backupctl keys generate failed (see $WORK/logs/keys.log)"
+}
+
+# The dumper's settings for an encrypted backup, as the compose stack has them: to the administrators' public key
+# (administrators_keys first).
+encryption_settings() {
+  printf '%s\n' Encryption__Required=true "Encryption__RecipientKeyFiles__0=$WORK/keys/admins.pub.asc"
+}
+
+# check_decrypts ARTIFACT: gpg, with the administrators' secret key, decrypts it into a zstd stream of a pg_dump archive.
 check_decrypts() {
   local home="$WORK/gnupg" magic
   if ! command -v gpg >/dev/null 2>&1; then
@@ -825,12 +847,11 @@ check_decrypts() {
   fi
   mkdir -p "$home"
   chmod 0700 "$home"
-  write_secret "$home/passphrase" "$2"
-  magic=$(gpg --homedir "$home" --batch --quiet --pinentry-mode loopback --passphrase-file "$home/passphrase" \
-    --decrypt "$1" 2>>"$WORK/logs/gpg.log" | zstd -dc 2>/dev/null | head -c 5 || true)
+  gpg --homedir "$home" --batch --quiet --import "$WORK/keys/admins.sec.asc" 2>>"$WORK/logs/gpg.log" || true
+  magic=$(gpg --homedir "$home" --batch --quiet --decrypt "$1" 2>>"$WORK/logs/gpg.log" | zstd -dc 2>/dev/null | head -c 5 || true)
   gpgconf --homedir "$home" --kill gpg-agent 2>/dev/null || true
   if [[ $magic == PGDMP ]]; then
-    NOTE[dumper_enc]+="; gpg --decrypt | zstd -dc of the last artifact gives a pg_dump archive"
+    NOTE[dumper_enc]+="; gpg --decrypt (the administrators' secret key) | zstd -dc of the last artifact gives a pg_dump archive"
   else
     FAILED_STEPS+=("decrypting the encrypted artifact")
     NOTE[dumper_enc]+="; gpg --decrypt | zstd -dc of the last artifact did NOT give a pg_dump archive (see logs/gpg.log)"
@@ -844,16 +865,17 @@ measure_dumper_encrypted() {
     NOTE[dumper_enc]="encryption: not available yet"
     return 0
   fi
-  local passphrase
-  passphrase=$(random_alnum 32)
+  local settings
+  administrators_keys
+  mapfile -t settings < <(encryption_settings)
   if (
     trap stop_service EXIT
     EXPECT_FORMAT=pg_dump-custom+zstd+openpgp
-    run_dumper dumper_enc "secret:Encryption__Passphrase=$passphrase"
+    run_dumper dumper_enc "${settings[@]}"
     save_result dumper_enc
   ); then
     load_result dumper_enc
-    check_decrypts "${ARTIFACT[dumper_enc]}" "$passphrase"
+    check_decrypts "${ARTIFACT[dumper_enc]}"
   else
     FAILED_STEPS+=("dumper with encryption")
     NOTE[dumper_enc]="encryption: the run failed (see the messages above)"

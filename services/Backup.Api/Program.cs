@@ -1,7 +1,7 @@
 using Backup.Api;
 using Backup.ServiceDefaults;
 
-var builder = WebApplication.CreateSlimBuilder(args);
+var builder = BackupHostDefaults.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddBackupApi();
 var app = builder.Build();

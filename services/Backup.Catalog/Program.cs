@@ -1,7 +1,7 @@
 using Backup.Catalog;
 using Backup.ServiceDefaults;
 
-var builder = WebApplication.CreateSlimBuilder(args);
+var builder = BackupHostDefaults.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddCatalog();
 var app = builder.Build();

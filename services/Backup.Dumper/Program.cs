@@ -1,7 +1,7 @@
 using Backup.Dumper;
 using Backup.ServiceDefaults;
 
-var builder = WebApplication.CreateSlimBuilder(args);
+var builder = BackupHostDefaults.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddDumper();
 var app = builder.Build();

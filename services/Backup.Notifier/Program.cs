@@ -1,7 +1,7 @@
 using Backup.Notifier;
 using Backup.ServiceDefaults;
 
-var builder = WebApplication.CreateSlimBuilder(args);
+var builder = BackupHostDefaults.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddNotifier();
 var app = builder.Build();

@@ -1,7 +1,7 @@
 using Backup.Restorer;
 using Backup.ServiceDefaults;
 
-var builder = WebApplication.CreateSlimBuilder(args);
+var builder = BackupHostDefaults.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddRestorer();
 var app = builder.Build();

@@ -1,7 +1,7 @@
 using Backup.Retention;
 using Backup.ServiceDefaults;
 
-var builder = WebApplication.CreateSlimBuilder(args);
+var builder = BackupHostDefaults.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddRetention();
 var app = builder.Build();

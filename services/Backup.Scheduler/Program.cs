@@ -1,7 +1,7 @@
 using Backup.Scheduler;
 using Backup.ServiceDefaults;
 
-var builder = WebApplication.CreateSlimBuilder(args);
+var builder = BackupHostDefaults.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddScheduler();
 var app = builder.Build();

@@ -47,6 +47,41 @@ public sealed partial class The_services_runtime_settings
         Expect.NoViolations(violations);
     }
 
+    /// <summary>The dumper and the restorer: methods with loops optimised at once, no instrumented tier (BackupStreamsData).</summary>
+    private static readonly Dictionary<string, string> ExpectedOfStreamingServices = new()
+    {
+        ["System.Runtime.TieredCompilation.QuickJitForLoops"] = "false",
+        ["System.Runtime.TieredPGO"] = "false",
+    };
+
+    [Theory]
+    [InlineData("Backup.Dumper")]
+    [InlineData("Backup.Restorer")]
+    public void Compile_the_hot_loops_of_the_streaming_services_optimised_at_once(string project)
+    {
+        var properties = ConfigProperties(project);
+        Expect.NoViolations(ExpectedOfStreamingServices
+            .Where(expected => properties?[expected.Key]?.ToJsonString() != expected.Value)
+            .Select(expected => $"{project}: {expected.Key} is {properties?[expected.Key]?.ToJsonString() ?? "not set"}, expected {expected.Value}"));
+    }
+
+    [Fact]
+    public void Leave_tiering_at_its_defaults_in_the_other_services()
+    {
+        Expect.NoViolations(ServiceProjects()
+            .Where(project => project is not ("Backup.Dumper" or "Backup.Restorer"))
+            .SelectMany(project => ExpectedOfStreamingServices.Keys
+                .Where(name => ConfigProperties(project)?[name] is not null)
+                .Select(name => $"{project}: sets {name}, which only the dumper and the restorer measured better with")));
+    }
+
+    private static JsonObject? ConfigProperties(string project)
+    {
+        var path = RuntimeConfigPath(project);
+        Assert.True(File.Exists(path), $"{path} does not exist (build Backup.sln in the tests' configuration first)");
+        return JsonNode.Parse(File.ReadAllText(path))?["runtimeOptions"]?["configProperties"]?.AsObject();
+    }
+
     [Fact]
     public void Are_not_overridden_by_environment_variables_in_the_image_or_compose()
     {

@@ -46,9 +46,13 @@ public sealed class AdministratorKeyPair
         var encryptionPackets = new PgpSignatureSubpacketGenerator();
         encryptionPackets.SetKeyFlags(false, PgpKeyFlags.CanEncryptCommunications | PgpKeyFlags.CanEncryptStorage);
 
-        var protection = passphrase.Length > 0 ? SymmetricKeyAlgorithmTag.Aes256 : SymmetricKeyAlgorithmTag.Null;
-        var rings = new PgpKeyRingGenerator(PgpSignature.PositiveCertification, primary, userId, protection, HashAlgorithmTag.Sha256,
-            passphrase.ToCharArray(), useSha1: true, primaryPackets.Generate(), null, random);
+        // A protected key ends with a SHA-1 of its secret numbers (S2K usage 254); an unprotected one with the two-octet
+        // checksum (usage 0), as RFC 4880 5.5.3 says: asked for SHA-1 without protection, BouncyCastle wrote a key that
+        // gpg imported but could not decrypt with ("public key decryption failed: Checksum error").
+        var protect = passphrase.Length > 0;
+        var rings = new PgpKeyRingGenerator(PgpSignature.PositiveCertification, primary, userId,
+            protect ? SymmetricKeyAlgorithmTag.Aes256 : SymmetricKeyAlgorithmTag.Null, HashAlgorithmTag.Sha256,
+            passphrase.ToCharArray(), useSha1: protect, primaryPackets.Generate(), null, random);
         rings.AddSubKey(encryption, encryptionPackets.Generate(), null, HashAlgorithmTag.Sha256);
         return new AdministratorKeyPair(rings.GeneratePublicKeyRing(), rings.GenerateSecretKeyRing());
     }
