@@ -14,14 +14,14 @@
 
 ARG DOTNET_VERSION=10.0
 
-# Only the files that decide the restore: project files and the shared build/package props.
+# Only the files that decide the restore: project files and the MSBuild files they import (*.props, *.targets).
 # This stage sees every source change, but the COPY --from below is cached by content, so the
 # restore layer is reused until a .csproj or a props file changes.
 FROM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS restore-inputs
 WORKDIR /src
 COPY . .
 RUN mkdir /inputs \
- && find . \( -name '*.csproj' -o -name 'Directory.Build.*' -o -name 'Directory.Packages.props' \
+ && find . \( -name '*.csproj' -o -name '*.props' -o -name '*.targets' \
               -o -name 'global.json' -o -iname 'nuget.config' \) -type f \
         -exec cp --parents {} /inputs/ \;
 
@@ -30,8 +30,10 @@ ARG SERVICE
 ARG PROJECT_FOLDER=services
 WORKDIR /src
 COPY --from=restore-inputs /inputs/ ./
+# Restored as `dotnet publish` evaluates the project (_IsPublishing): the dumper and the restorer publish ReadyToRun
+# for this machine's runtime (services/Directory.Build.targets), which needs that runtime's packages here already.
 RUN test -n "${SERVICE}" || { echo "build arg SERVICE is required, e.g. Backup.Dumper" >&2; exit 1; } \
- && dotnet restore "${PROJECT_FOLDER}/${SERVICE}/${SERVICE}.csproj"
+ && dotnet restore "${PROJECT_FOLDER}/${SERVICE}/${SERVICE}.csproj" -p:_IsPublishing=true
 COPY . .
 RUN dotnet publish "${PROJECT_FOLDER}/${SERVICE}/${SERVICE}.csproj" \
         --configuration Release --no-restore --output /app -p:UseAppHost=false

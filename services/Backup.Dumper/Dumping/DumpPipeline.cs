@@ -144,11 +144,14 @@ public sealed class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool too
             RewrittenArchive? archive = null;
             InvalidDataException? unreadable = null;
             var stoppedByUs = false;
+            // The output is read blocking (BlockingReads), which a token can't interrupt: a timeout or a shutdown stops
+            // pg_dump instead, and the read ends there (a cut archive, then the OperationCanceledException below).
+            using var stopOnCancel = timeout.Token.Register(static dump => Stop((Process)dump!), dump);
             try
             {
                 try
                 {
-                    archive = await CompressAsync(dump.StandardOutput.BaseStream, destination, timeout.Token);
+                    archive = await CompressAsync(new BlockingReads(dump.StandardOutput.BaseStream), destination, timeout.Token);
                 }
                 catch (InvalidDataException e)
                 {
@@ -157,10 +160,15 @@ public sealed class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool too
                 }
                 await dump.WaitForExitAsync(timeout.Token);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
             {
-                dump.Kill(entireProcessTree: true);
-                if (cancellationToken.IsCancellationRequested) throw;
+            }
+
+            // Stopped by the timeout or a shutdown, however the read ended (a cut archive, or an exit already seen).
+            if (timeout.IsCancellationRequested)
+            {
+                Stop(dump);
+                cancellationToken.ThrowIfCancellationRequested();
                 return DumpResult.Failure(BackupErrorCodes.TimedOut,
                     $"pg_dump of source '{sourceName}' ran longer than Dumper:DumpTimeout ({options.Value.DumpTimeout}) and was stopped.");
             }
@@ -189,6 +197,18 @@ public sealed class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool too
                 SchemaOnlyTables = archive.Tables.Except(archive.TablesWithData).Order(StringComparer.Ordinal).ToList(),
                 Warnings = warnings,
             };
+        }
+    }
+
+    static void Stop(Process dump)
+    {
+        try
+        {
+            dump.Kill(entireProcessTree: true);
+        }
+        catch (Exception e) when (e is InvalidOperationException or Win32Exception)
+        {
+            // Already gone.
         }
     }
 

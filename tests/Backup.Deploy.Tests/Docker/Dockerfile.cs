@@ -48,16 +48,22 @@ public sealed partial class Dockerfile
     /// <summary>
     /// The final stage's RUN commands with its ARGs replaced by their values: the build arg given, else the ARG's default.
     /// </summary>
-    public IReadOnlyList<string> FinalRunCommands(IReadOnlyDictionary<string, string?> buildArgs)
+    public IReadOnlyList<string> FinalRunCommands(IReadOnlyDictionary<string, string?> buildArgs) => RunCommands(FinalStage, buildArgs);
+
+    /// <summary>The RUN commands of the stage named <paramref name="name"/> (FROM … AS name), its ARGs replaced likewise.</summary>
+    public IReadOnlyList<string> RunCommands(string name, IReadOnlyDictionary<string, string?> buildArgs) =>
+        RunCommands(Stages.Single(stage => stage[0].Arguments.EndsWith($" AS {name}", StringComparison.OrdinalIgnoreCase)), buildArgs);
+
+    private static List<string> RunCommands(IReadOnlyList<Instruction> stage, IReadOnlyDictionary<string, string?> buildArgs)
     {
         var args = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var declaration in FinalStage.Where(instruction => instruction.Keyword == "ARG"))
+        foreach (var declaration in stage.Where(instruction => instruction.Keyword == "ARG"))
         {
             var parts = declaration.Arguments.Split('=', 2);
             args[parts[0]] = buildArgs.GetValueOrDefault(parts[0]) ?? (parts.Length == 2 ? parts[1].Trim('"', '\'') : "");
         }
 
-        return FinalStage
+        return stage
             .Where(instruction => instruction.Keyword == "RUN")
             .Select(run => VariablePattern().Replace(run.Arguments, variable =>
                 args.GetValueOrDefault(variable.Groups["braced"].Success ? variable.Groups["braced"].Value : variable.Groups["bare"].Value)

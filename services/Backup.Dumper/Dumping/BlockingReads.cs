@@ -1,0 +1,35 @@
+namespace Backup.Dumper.Dumping;
+
+/// <summary>
+/// pg_dump's output, read with plain blocking reads on the thread that asks. pg_dump writes its archive in 4 KiB pieces
+/// (about 27,000 for the 110 MB archive of the benchmark's scale 8), and each piece can wake the reader. An asynchronous
+/// read of a pipe waits in .NET's socket engine: every wake-up went from its epoll thread to a thread-pool thread,
+/// and switching threads was about a fifth of the dumper's CPU in a profile of a dump (deploy/bench/README.md). Read
+/// blocking, a wake-up is the reading thread's alone; it holds a thread-pool thread for as long as the dump runs.
+/// A cancellation token can't interrupt a blocking read: whoever cancels stops pg_dump, and the read ends.
+/// </summary>
+sealed class BlockingReads(Stream pipe) : Stream
+{
+    public override int Read(Span<byte> buffer) => pipe.Read(buffer);
+
+    public override int Read(byte[] buffer, int offset, int count) => pipe.Read(buffer, offset, count);
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(pipe.Read(buffer.Span));
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
