@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using Org.BouncyCastle.Bcpg;
 using Org.BouncyCastle.Bcpg.OpenPgp;
 
@@ -159,7 +162,7 @@ static class RecipientKeyFile
             return false;
         }
 
-        if (IsRevoked(primary, PgpSignature.KeyRevocation, signature => signature.VerifyCertification(primary), primary, now))
+        if (IsRevoked(primary, PgpSignature.KeyRevocation, Certified.PrimaryKey(primary), primary, now))
         {
             reason = $"{name}: it is revoked (use the administrator's current key)";
             return false;
@@ -184,9 +187,9 @@ static class RecipientKeyFile
         foreach (var subkey in ring.GetPublicKeys().Where(key => !key.IsMasterKey))
         {
             var binding = LatestVerified(subkey.GetSignaturesOfType(PgpSignature.SubkeyBinding), primary, now,
-                signature => signature.VerifyCertification(primary, subkey));
+                Certified.Subkey(primary, subkey));
             if (binding is null || !IsForEncryption(subkey, binding)) continue;
-            if (IsRevoked(subkey, PgpSignature.SubkeyRevocation, signature => signature.VerifyCertification(primary, subkey), primary, now))
+            if (IsRevoked(subkey, PgpSignature.SubkeyRevocation, Certified.Subkey(primary, subkey), primary, now))
                 unusable.Add($"its encryption subkey {subkey.KeyId:X16} is revoked");
             else if (ExpiryOf(subkey, binding) is { } expiry && expiry <= now)
                 unusable.Add($"its encryption subkey {subkey.KeyId:X16} expired on {Format(expiry)}");
@@ -222,10 +225,10 @@ static class RecipientKeyFile
         {
             var signatures = primary.GetSignaturesForId(userId)?.ToList() ?? [];
             var revoked = signatures.Any(signature => signature.SignatureType == PgpSignature.CertificationRevocation
-                && IsValid(signature, primary, now, s => s.VerifyCertification(userId, primary)));
+                && IsValid(signature, primary, now, Certified.UserId(userId, primary)));
             if (revoked) continue;
             var latest = LatestVerified(signatures.Where(signature => signature.IsCertification()), primary, now,
-                signature => signature.VerifyCertification(userId, primary));
+                Certified.UserId(userId, primary));
             if (latest is not null) certified.Add((latest, userId));
         }
 
@@ -237,32 +240,73 @@ static class RecipientKeyFile
         if (chosen.Item1 is not null) return chosen;
 
         var direct = LatestVerified(primary.GetSignaturesOfType(PgpSignature.DirectKey), primary, now,
-            signature => signature.VerifyCertification(primary));
+            Certified.PrimaryKey(primary));
         return (direct, primary.GetUserIds().FirstOrDefault());
     }
 
     static PgpSignature? LatestVerified(IEnumerable<PgpSignature> signatures, PgpPublicKey primary, DateTimeOffset now,
-        Func<PgpSignature, bool> verify) =>
-        signatures.Where(signature => IsValid(signature, primary, now, verify)).MaxBy(signature => signature.CreationTime);
+        Certified certified) =>
+        signatures.Where(signature => IsValid(signature, primary, now, certified)).MaxBy(signature => signature.CreationTime);
 
-    static bool IsRevoked(PgpPublicKey key, int revocationType, Func<PgpSignature, bool> verify, PgpPublicKey primary, DateTimeOffset now) =>
-        key.GetSignaturesOfType(revocationType).Any(signature => IsValid(signature, primary, now, verify));
+    static bool IsRevoked(PgpPublicKey key, int revocationType, Certified certified, PgpPublicKey primary, DateTimeOffset now) =>
+        key.GetSignaturesOfType(revocationType).Any(signature => IsValid(signature, primary, now, certified));
 
     /// <summary>Made by the primary key, not in the future, and cryptographically sound.</summary>
-    static bool IsValid(PgpSignature signature, PgpPublicKey primary, DateTimeOffset now, Func<PgpSignature, bool> verify)
+    static bool IsValid(PgpSignature signature, PgpPublicKey primary, DateTimeOffset now, Certified certified)
     {
         if (signature.KeyId != 0 && signature.KeyId != primary.KeyId) return false;
         if (new DateTimeOffset(DateTime.SpecifyKind(signature.CreationTime, DateTimeKind.Utc)) > now.AddMinutes(5)) return false;
         try
         {
+            var checkedAs = CheckedAs(signature, primary, certified);
+            if (Checked.TryGetValue(checkedAs, out var sound)) return sound;
             signature.InitVerify(primary);
-            return verify(signature);
+            sound = certified.Verify(signature);
+            if (Checked.Count >= MaxChecked) Checked.Clear();
+            Checked[checkedAs] = sound;
+            return sound;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // An unknown algorithm or a malformed signature: it proves nothing.
             return false;
         }
+    }
+
+    /// <summary>
+    /// The cryptographic checks made so far in this process, by <see cref="CheckedAs"/>: the dumper reads its key
+    /// files for every artifact, and checking is the costly part of that (BouncyCastle tests every RSA modulus for
+    /// primality as it uses it: about 30 ms for a 3072-bit key, twice per artifact, deploy/bench/README.md). Whether
+    /// a signature is sound depends only on the bytes it covers; the time checks are made every time.
+    /// </summary>
+    static readonly ConcurrentDictionary<string, bool> Checked = new(StringComparer.Ordinal);
+
+    const int MaxChecked = 1024;
+
+    /// <summary>A hash of everything a check covers: the signature packet, the primary key's packet and what it certifies.</summary>
+    static string CheckedAs(PgpSignature signature, PgpPublicKey primary, Certified certified)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData([certified.Kind]);
+        foreach (var part in (byte[][])[signature.GetEncoded(), primary.PublicKeyPacket.GetEncodedContents(), certified.Subject])
+        {
+            hash.AppendData(BitConverter.GetBytes(part.Length));
+            hash.AppendData(part);
+        }
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
+
+    /// <summary>What a self-signature certifies besides the primary key, and how to check it: nothing more (a direct-key signature, the key's revocation), a user id, or a subkey.</summary>
+    readonly record struct Certified(byte Kind, byte[] Subject, Func<PgpSignature, bool> Verify)
+    {
+        public static Certified PrimaryKey(PgpPublicKey primary) =>
+            new((byte)'k', [], signature => signature.VerifyCertification(primary));
+
+        public static Certified UserId(string userId, PgpPublicKey primary) =>
+            new((byte)'u', Encoding.UTF8.GetBytes(userId), signature => signature.VerifyCertification(userId, primary));
+
+        public static Certified Subkey(PgpPublicKey primary, PgpPublicKey subkey) =>
+            new((byte)'s', subkey.PublicKeyPacket.GetEncodedContents(), signature => signature.VerifyCertification(primary, subkey));
     }
 
     static bool IsForEncryption(PgpPublicKey key, PgpSignature selfSignature)

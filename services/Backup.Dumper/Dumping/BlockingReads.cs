@@ -1,3 +1,6 @@
+using System.IO.Pipes;
+using System.Runtime.InteropServices;
+
 namespace Backup.Dumper.Dumping;
 
 /// <summary>
@@ -10,6 +13,39 @@ namespace Backup.Dumper.Dumping;
 /// </summary>
 sealed class BlockingReads(Stream pipe) : Stream
 {
+    /// <summary>The pipe's capacity asked for: Linux's default maximum for an unprivileged process (fs/pipe-max-size).</summary>
+    const int PipeBytes = 1 << 20;
+
+    const int SetPipeSize = 1031; // F_SETPIPE_SZ in <fcntl.h>
+
+    /// <summary>
+    /// Reads <paramref name="pipe"/> (pg_dump's standard output), first asking the kernel to let it hold 1 MiB instead
+    /// of 64 KiB: pg_dump then goes on writing while the reader is busy compressing, and the next read takes many of
+    /// its 4 KiB pieces at once instead of being woken for each. Where that is refused (not Linux, or a lower
+    /// pipe-max-size), the pipe stays as it was.
+    /// </summary>
+    public static BlockingReads Of(Stream pipe)
+    {
+        if (OperatingSystem.IsLinux() && pipe is PipeStream { SafePipeHandle: { IsInvalid: false } handle })
+        {
+            try
+            {
+                _ = fcntl((int)handle.DangerousGetHandle(), SetPipeSize, PipeBytes);
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                // Not glibc: the pipe keeps its size.
+            }
+        }
+        return new BlockingReads(pipe);
+    }
+
+    // DllImport, not LibraryImport, as in MallocSettings: int arguments need no marshalling.
+    [DllImport("libc.so.6", ExactSpelling = true)]
+#pragma warning disable SYSLIB1054
+    static extern int fcntl(int fd, int command, int argument);
+#pragma warning restore SYSLIB1054
+
     public override int Read(Span<byte> buffer) => pipe.Read(buffer);
 
     public override int Read(byte[] buffer, int offset, int count) => pipe.Read(buffer, offset, count);

@@ -151,7 +151,7 @@ public sealed class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool too
             {
                 try
                 {
-                    archive = await CompressAsync(new BlockingReads(dump.StandardOutput.BaseStream), destination, timeout.Token);
+                    archive = await CompressAsync(BlockingReads.Of(dump.StandardOutput.BaseStream), destination, timeout.Token);
                 }
                 catch (InvalidDataException e)
                 {
