@@ -109,6 +109,14 @@ public sealed class The_compose_file
     [Fact]
     public void The_dumpers_pg_dump_is_installed_and_not_older_than_the_server() => Expect.NoViolations(ComposeRules.PgDumpMatchesTheSource(Compose));
 
+    /// <summary>NativeZstdCompression loads libzstd.so.1 (it would fall back to the slower managed port without it).</summary>
+    [Fact]
+    public void The_dumpers_image_installs_zstds_library()
+    {
+        var dumper = ComposeRules.DotnetServices(Compose).Single(service => service.Build?.Args.GetValueOrDefault("SERVICE") == "Backup.Dumper");
+        Assert.Contains("libzstd1", (dumper.Build!.Args.GetValueOrDefault("APT_PACKAGES") ?? "").Split(' '));
+    }
+
     [Fact]
     public void The_restorers_pg_restore_is_installed_and_reads_what_the_dumpers_pg_dump_writes() =>
         Expect.NoViolations(ComposeRules.PgRestoreReadsWhatPgDumpWrites(Compose));

@@ -6,8 +6,6 @@ using Backup.Dumper.Options;
 using Backup.Storage.TempFolders;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using ZstdSharp;
-using ZstdSharp.Unsafe;
 using Backup.Contracts;
 
 namespace Backup.Dumper.Dumping;
@@ -238,14 +236,8 @@ public sealed class DumpPipeline(IOptions<DumperOptions> options, PgDumpTool too
     /// </summary>
     async Task<RewrittenArchive> CompressAsync(Stream dump, Stream destination, CancellationToken cancellationToken)
     {
-        await using var zstd = new CompressionStream(destination, options.Value.CompressionLevel, leaveOpen: true);
-        // zstd's own content checksum: damage inside the compressed bytes is caught on decompression too.
-        zstd.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
-        if (options.Value.CompressionThreads > 0)
-        {
-            zstd.SetParameter(ZSTD_cParameter.ZSTD_c_nbWorkers, options.Value.CompressionThreads);
-            zstd.SetParameter(ZSTD_cParameter.ZSTD_c_jobSize, ZstdJobBytes);
-        }
+        await using var zstd = NativeZstdCompression.Open(destination, options.Value.CompressionLevel, options.Value.CompressionThreads,
+            ZstdJobBytes);
         return await ArchiveRewriter.RewriteAsync(dump, (bytes, token) => zstd.WriteAsync(bytes, token), copyUnreadable: false,
             cancellationToken);
     }
