@@ -76,14 +76,17 @@ usage() {
 }
 
 # publish_programs DIR: backupctl, the dumper and the restorer published in Release, each in DIR/<project folder>:
-# backupctl as the README installs it on a recovery machine, the services with the command of
-# deploy/docker/Service.Dockerfile; all three compiled ahead of time for this machine (ReadyToRun).
+# backupctl as the README installs it on a recovery machine (standalone, the runtime and backupctl compiled ahead of
+# time into one composite image: tools/Backup.Ctl/Backup.Ctl.csproj), the services with the options of
+# deploy/docker/Service.Dockerfile (framework-dependent ReadyToRun for this machine).
 publish_programs() {
-  local dir=$1 project
+  local dir=$1 project options
   mkdir -p "$dir"
-  log "publishing backupctl, the dumper and the restorer (Release, ReadyToRun, as they ship)"
+  log "publishing backupctl, the dumper and the restorer (Release, ReadyToRun, as they ship; backupctl takes minutes)"
   for project in tools/Backup.Ctl services/Backup.Dumper services/Backup.Restorer; do
-    (cd "$REPO" && dotnet publish "$project" -c Release -p:UseAppHost=false -o "$dir/${project#*/}" -nologo -v q -clp:ErrorsOnly \
+    options=()
+    [[ $project == tools/Backup.Ctl ]] || options=(-p:SelfContained=false -p:UseAppHost=false)
+    (cd "$REPO" && dotnet publish "$project" -c Release "${options[@]}" -o "$dir/${project#*/}" -nologo -v q -clp:ErrorsOnly \
       </dev/null >>"$dir/publish.log" 2>&1) || {
       tail -n 40 "$dir/publish.log" >&2
       die "dotnet publish of $project failed"
@@ -243,11 +246,11 @@ build_solution() {
   # BENCH_PUBLISHED_DIR (--scale 1,8,60 publishes them once).
   local published=${BENCH_PUBLISHED_DIR:-$WORK/published}
   [[ -n ${BENCH_PUBLISHED_DIR:-} ]] || publish_programs "$published"
-  BACKUPCTL_DLL="$published/Backup.Ctl/backupctl.dll"
+  BACKUPCTL="$published/Backup.Ctl/backupctl"
   DUMPER_DLL="$published/Backup.Dumper/Backup.Dumper.dll"
   RESTORER_DLL="$published/Backup.Restorer/Backup.Restorer.dll"
   local dll
-  for dll in "$BACKUPCTL_DLL" "$DUMPER_DLL" "$RESTORER_DLL"; do [[ -f $dll ]] || die "$dll not found (published programs)"; done
+  for dll in "$BACKUPCTL" "$DUMPER_DLL" "$RESTORER_DLL"; do [[ -f $dll ]] || die "$dll not found (published programs)"; done
 }
 
 # The dumper keeps its dump jobs (claims, heartbeats, retry timers) in the catalog database: one migrated here,
@@ -827,7 +830,7 @@ administrators_keys() {
   [[ -f $WORK/keys/admins.pub.asc ]] && return 0
   mkdir -p "$WORK/keys"
   chmod 0700 "$WORK/keys"
-  dotnet "$BACKUPCTL_DLL" keys generate --public-key-file "$WORK/keys/admins.pub.asc" \
+  "$BACKUPCTL" keys generate --public-key-file "$WORK/keys/admins.pub.asc" \
     --secret-key-file "$WORK/keys/admins.sec.asc" >"$WORK/logs/keys.log" 2>&1 ||
     die "backupctl keys generate failed (see $WORK/logs/keys.log)"
 }
@@ -1059,7 +1062,7 @@ measure_restores() {
     # SHA-256, CREATE DATABASE, the schema with pg_restore, the table data in 2 sessions straight from their own
     # decoders (rows counted in the COPY text), then indexes and constraints with pg_restore -j2.
     no_database restore_ctl
-    measure restore_ctl dotnet "$BACKUPCTL_DLL" restore --store "$WORK/store-dumper" "$key" --target-database restore_ctl \
+    measure restore_ctl "$BACKUPCTL" restore --store "$WORK/store-dumper" "$key" --target-database restore_ctl \
       --host 127.0.0.1 --port "$BACKUP_PG_PORT" --username "$BACKUP_PG_USER" --pg-bin "$PG_BIN" --jobs 2 --temp-dir "$WORK"
     check_restored restore_ctl $((r == RUNS))
 

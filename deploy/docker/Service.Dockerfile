@@ -31,12 +31,14 @@ ARG PROJECT_FOLDER=services
 WORKDIR /src
 COPY --from=restore-inputs /inputs/ ./
 # Restored as `dotnet publish` evaluates the project (_IsPublishing): the dumper and the restorer publish ReadyToRun
-# for this machine's runtime (services/Directory.Build.targets), which needs that runtime's packages here already.
+# for this machine's runtime (services/ReadyToRunWhenPublished.props), which needs that runtime's packages here already.
+# SelfContained=false: every image runs on the aspnet image's shared runtime, backupctl too (published on its own,
+# backupctl is standalone: tools/Backup.Ctl/Backup.Ctl.csproj).
 RUN test -n "${SERVICE}" || { echo "build arg SERVICE is required, e.g. Backup.Dumper" >&2; exit 1; } \
- && dotnet restore "${PROJECT_FOLDER}/${SERVICE}/${SERVICE}.csproj" -p:_IsPublishing=true
+ && dotnet restore "${PROJECT_FOLDER}/${SERVICE}/${SERVICE}.csproj" -p:_IsPublishing=true -p:SelfContained=false
 COPY . .
 RUN dotnet publish "${PROJECT_FOLDER}/${SERVICE}/${SERVICE}.csproj" \
-        --configuration Release --no-restore --output /app -p:UseAppHost=false
+        --configuration Release --no-restore --output /app -p:UseAppHost=false -p:SelfContained=false
 
 # Ubuntu 24.04 based; the image defines the non-root user "app" (UID $APP_UID = 1654).
 FROM mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION} AS runtime

@@ -48,12 +48,18 @@ public sealed record ArtifactManifest
     /// <summary>Lower-case hex SHA-256 of the stored bytes.</summary>
     public required string Sha256 { get; init; }
 
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    /// <summary>
+    /// How every manifest is written and read: web names, indented, nulls left out. Its contract is the source-generated
+    /// <see cref="ManifestJson"/>, so a fresh process (backupctl, a service's first backup) reads and writes a manifest
+    /// without building serializers by reflection at run time (~80 ms and ~100 methods compiled in backupctl).
+    /// </summary>
+    public static readonly JsonSerializerOptions Json = ManifestJson.Default.Options;
 }
+
+/// <summary>The manifest's JSON contract, generated at build time (<see cref="ArtifactManifest.Json"/>).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ArtifactManifest))]
+public sealed partial class ManifestJson : JsonSerializerContext;
 
 public sealed record ManifestTable(string Schema, string Name, long Rows);
 

@@ -79,10 +79,15 @@ public sealed class TargetServer
         // Npgsql's slim builder: only the basic types a restore reads (text, integers, booleans), so a fresh process
         // (backupctl) does not set up, and compile, every type Npgsql knows before its first connection; and TLS, which
         // the slim builder leaves out unless asked (without it, Prefer connects in plain text and VerifyFull fails).
+        // Those built-in types are known to Npgsql without asking the server: no type-loading query on the first
+        // connection to each database (the maintenance one, then the target just before its COPY sessions start).
         lock (dataSources)
         {
             if (!dataSources.TryGetValue(connectionString, out var dataSource))
-                dataSources[connectionString] = dataSource = new NpgsqlSlimDataSourceBuilder(connectionString).EnableTransportSecurity().Build();
+                dataSources[connectionString] = dataSource = new NpgsqlSlimDataSourceBuilder(connectionString)
+                    .EnableTransportSecurity()
+                    .ConfigureTypeLoading(types => types.EnableTypeLoading(false))
+                    .Build();
             return dataSource.CreateConnection();
         }
     }
