@@ -9,7 +9,8 @@
 #               backupctl.dll: give the service an entrypoint of its own)
 # APT_PACKAGES  Ubuntu packages the runtime needs: curl for the compose healthcheck, and for the
 #               dumper and the restorer postgresql-client-16 (pg_dump and pg_restore 16 in
-#               /usr/lib/postgresql/16/bin); for the dumper libzstd1 (zstd's C library, which it compresses with).
+#               /usr/lib/postgresql/16/bin); for both libzstd1 (zstd's C library, which the dumper compresses and
+#               the restorer decompresses with).
 # The build context is the repository root (see .dockerignore).
 
 ARG DOTNET_VERSION=10.0

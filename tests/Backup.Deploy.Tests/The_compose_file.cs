@@ -109,12 +109,17 @@ public sealed class The_compose_file
     [Fact]
     public void The_dumpers_pg_dump_is_installed_and_not_older_than_the_server() => Expect.NoViolations(ComposeRules.PgDumpMatchesTheSource(Compose));
 
-    /// <summary>NativeZstdCompression loads libzstd.so.1 (it would fall back to the slower managed port without it).</summary>
-    [Fact]
-    public void The_dumpers_image_installs_zstds_library()
+    /// <summary>
+    /// NativeZstdCompression and NativeZstdDecompression load libzstd.so.1 (they would fall back to the slower managed
+    /// port without it): the dumper compresses, the restorer decompresses.
+    /// </summary>
+    [Theory]
+    [InlineData("Backup.Dumper")]
+    [InlineData("Backup.Restorer")]
+    public void The_image_installs_zstds_library(string service)
     {
-        var dumper = ComposeRules.DotnetServices(Compose).Single(service => service.Build?.Args.GetValueOrDefault("SERVICE") == "Backup.Dumper");
-        Assert.Contains("libzstd1", (dumper.Build!.Args.GetValueOrDefault("APT_PACKAGES") ?? "").Split(' '));
+        var image = ComposeRules.DotnetServices(Compose).Single(s => s.Build?.Args.GetValueOrDefault("SERVICE") == service);
+        Assert.Contains("libzstd1", (image.Build!.Args.GetValueOrDefault("APT_PACKAGES") ?? "").Split(' '));
     }
 
     [Fact]

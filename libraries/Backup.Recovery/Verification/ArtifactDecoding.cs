@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Backup.Storage;
+using Backup.Storage.Compression;
 using Backup.Storage.Encryption;
 using ZstdSharp;
 
@@ -35,11 +36,11 @@ public static class ArtifactDecoding
         }
     }
 
-    /// <summary>The pg_dump archive itself: decrypted, then decompressed.</summary>
+    /// <summary>The pg_dump archive itself: decrypted, then decompressed (by zstd's C library: <see cref="NativeZstdDecompression"/>).</summary>
     public static Stream OpenArchive(Stream stored, ArtifactKey key, DecryptionKeys? keys)
     {
         var decrypted = OpenDecrypted(stored, key, keys);
-        return key.Encoding == ArtifactEncoding.Plain ? decrypted : new DecompressionStream(decrypted, leaveOpen: false);
+        return key.Encoding == ArtifactEncoding.Plain ? decrypted : NativeZstdDecompression.Open(decrypted);
     }
 
     /// <summary>What a failure while reading decoded bytes means, for the operator.</summary>

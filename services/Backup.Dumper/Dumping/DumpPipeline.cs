@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using Backup.Archive;
 using Backup.Dumper.Options;
+using Backup.Storage.Compression;
 using Backup.Storage.TempFolders;
 using Microsoft.Extensions.Options;
 using Npgsql;

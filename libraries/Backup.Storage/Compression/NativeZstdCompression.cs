@@ -1,7 +1,6 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
 
-namespace Backup.Dumper.Dumping;
+namespace Backup.Storage.Compression;
 
 /// <summary>
 /// A write-only stream that compresses into <c>destination</c> with zstd's own C library (libzstd.so.1, which every
@@ -12,27 +11,9 @@ namespace Backup.Dumper.Dumping;
 /// </summary>
 public sealed class NativeZstdCompression : Stream
 {
-    const string Library = "libzstd.so.1";
-
     // ZSTD_cParameter and ZSTD_EndDirective in zstd.h (stable API since zstd 1.4.0).
     const int CompressionLevel = 100, ChecksumFlag = 201, Workers = 400, JobSize = 401;
     const int Continue = 0, End = 2;
-
-    [StructLayout(LayoutKind.Sequential)]
-    unsafe struct Input
-    {
-        public byte* Source;
-        public nuint Size;
-        public nuint Position;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    unsafe struct Output
-    {
-        public byte* Destination;
-        public nuint Size;
-        public nuint Position;
-    }
 
     readonly Stream destination;
     readonly byte[] output = GC.AllocateUninitializedArray<byte>(1 << 17, pinned: true);
@@ -54,7 +35,7 @@ public sealed class NativeZstdCompression : Stream
         nint context;
         try
         {
-            context = ZSTD_createCCtx();
+            context = LibZstd.ZSTD_createCCtx();
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
@@ -87,11 +68,11 @@ public sealed class NativeZstdCompression : Stream
 
     void Set(int parameter, int value)
     {
-        var result = ZSTD_CCtx_setParameter(context, parameter, value);
-        if (ZSTD_isError(result) != 0)
+        var result = LibZstd.ZSTD_CCtx_setParameter(context, parameter, value);
+        if (LibZstd.IsError(result))
         {
             Dispose();
-            throw new InvalidOperationException($"zstd refused parameter {parameter} = {value}: {ErrorName(result)}.");
+            throw new InvalidOperationException($"zstd refused parameter {parameter} = {value}: {LibZstd.ErrorName(result)}.");
         }
     }
 
@@ -142,10 +123,10 @@ public sealed class NativeZstdCompression : Stream
     {
         fixed (byte* target = output)
         {
-            var input = new Input { Source = source, Size = size, Position = consumed };
-            var result = new Output { Destination = target, Size = (nuint)output.Length };
-            left = ZSTD_compressStream2(context, &result, &input, directive);
-            if (ZSTD_isError(left) != 0) throw new IOException($"zstd failed to compress: {ErrorName(left)}.");
+            var input = new LibZstd.Buffer { Pointer = source, Size = size, Position = consumed };
+            var result = new LibZstd.Buffer { Pointer = target, Size = (nuint)output.Length };
+            left = LibZstd.ZSTD_compressStream2(context, &result, &input, directive);
+            if (LibZstd.IsError(left)) throw new IOException($"zstd failed to compress: {LibZstd.ErrorName(left)}.");
             consumed = input.Position;
             return (int)result.Position;
         }
@@ -205,13 +186,11 @@ public sealed class NativeZstdCompression : Stream
     void Free()
     {
         if (context == 0) return;
-        ZSTD_freeCCtx(context);
+        LibZstd.ZSTD_freeCCtx(context);
         context = 0;
     }
 
     ~NativeZstdCompression() => Free();
-
-    static string ErrorName(nuint code) => Marshal.PtrToStringUTF8(ZSTD_getErrorName(code)) ?? $"error {code}";
 
     public override bool CanRead => false;
     public override bool CanSeek => false;
@@ -222,13 +201,4 @@ public sealed class NativeZstdCompression : Stream
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
-
-#pragma warning disable SYSLIB1054 // DllImport: blittable arguments only, nothing to marshal
-    [DllImport(Library, ExactSpelling = true)] static extern nint ZSTD_createCCtx();
-    [DllImport(Library, ExactSpelling = true)] static extern nuint ZSTD_freeCCtx(nint context);
-    [DllImport(Library, ExactSpelling = true)] static extern nuint ZSTD_CCtx_setParameter(nint context, int parameter, int value);
-    [DllImport(Library, ExactSpelling = true)] static extern unsafe nuint ZSTD_compressStream2(nint context, Output* output, Input* input, int directive);
-    [DllImport(Library, ExactSpelling = true)] static extern uint ZSTD_isError(nuint code);
-    [DllImport(Library, ExactSpelling = true)] static extern nint ZSTD_getErrorName(nuint code);
-#pragma warning restore SYSLIB1054
 }

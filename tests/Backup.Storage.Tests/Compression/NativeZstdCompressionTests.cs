@@ -1,8 +1,8 @@
 using System.Text;
-using Backup.Dumper.Dumping;
+using Backup.Storage.Compression;
 using ZstdSharp;
 
-namespace Backup.Dumper.Tests.Dumping;
+namespace Backup.Storage.Tests.Compression;
 
 /// <summary>
 /// The dumper's compression through zstd's C library: a frame with a content checksum that the managed decoder (the
