@@ -1,5 +1,6 @@
 using Backup.Storage;
 using Microsoft.Win32.SafeHandles;
+using Backup.Storage.Streams;
 
 namespace Backup.Recovery.Verification;
 
@@ -58,7 +59,7 @@ sealed class CheckedBytes : IDisposable
 
     public void Dispose() => file.Dispose();
 
-    sealed class Reader(SafeFileHandle handle, long length) : Stream
+    sealed class Reader(SafeFileHandle handle, long length) : ReadOnlyStream
     {
         long position;
 
@@ -81,14 +82,7 @@ sealed class CheckedBytes : IDisposable
 
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
         public override long Length => length;
         public override long Position { get => position; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

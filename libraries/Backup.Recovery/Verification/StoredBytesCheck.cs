@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Backup.Storage;
+using Backup.Storage.Streams;
 
 namespace Backup.Recovery.Verification;
 
@@ -41,7 +42,7 @@ public static class StoredBytesCheck
     /// stored stream open and the hash running (the decoders above it dispose what they read from; the bytes they
     /// leave are read and hashed by <see cref="CheckAsync"/>).
     /// </summary>
-    public sealed class HashingReader(Stream stored, ArtifactKey key, ArtifactManifest manifest, IProgress<long>? progress) : Stream
+    public sealed class HashingReader(Stream stored, ArtifactKey key, ArtifactManifest manifest, IProgress<long>? progress) : ReadOnlyStream
     {
         readonly IncrementalHash hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long read;
@@ -98,14 +99,7 @@ public static class StoredBytesCheck
             progress?.Report(read);
         }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
         public override long Length => manifest.StoredSizeBytes;
         public override long Position { get => read; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Backup.Storage.Streams;
 
 namespace Backup.Storage.Compression;
 
@@ -9,7 +10,7 @@ namespace Backup.Storage.Compression;
 /// dumper's work. Where the library can't be loaded, <see cref="Open"/> falls back to ZstdSharp: the same format,
 /// level and checksum. Disposing it ends the frame; <c>destination</c> stays open.
 /// </summary>
-public sealed class NativeZstdCompression : Stream
+public sealed class NativeZstdCompression : WriteOnlyStream
 {
     // ZSTD_cParameter and ZSTD_EndDirective in zstd.h (stable API since zstd 1.4.0).
     const int CompressionLevel = 100, ChecksumFlag = 201, Workers = 400, JobSize = 401;
@@ -192,13 +193,5 @@ public sealed class NativeZstdCompression : Stream
 
     ~NativeZstdCompression() => Free();
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
     public override bool CanWrite => context != 0;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

@@ -1,5 +1,6 @@
 using ZstdSharp;
 using ZstdSharp.Unsafe;
+using Backup.Storage.Streams;
 
 namespace Backup.Storage.Compression;
 
@@ -11,7 +12,7 @@ namespace Backup.Storage.Compression;
 /// cut short in a frame with <see cref="EndOfStreamException"/>, and an empty one is empty: as ZstdSharp reads them.
 /// Where the library can't be loaded, <see cref="Open"/> returns ZstdSharp's decoder instead.
 /// </summary>
-public sealed class NativeZstdDecompression : Stream
+public sealed class NativeZstdDecompression : ReadOnlyStream
 {
     readonly Stream source;
     readonly bool leaveOpen;
@@ -151,12 +152,4 @@ public sealed class NativeZstdDecompression : Stream
     }
 
     public override bool CanRead => context != 0;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

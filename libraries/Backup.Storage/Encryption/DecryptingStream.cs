@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Org.BouncyCastle.Bcpg;
 using Org.BouncyCastle.Bcpg.OpenPgp;
+using Backup.Storage.Streams;
 
 namespace Backup.Storage.Encryption;
 
@@ -9,7 +10,7 @@ namespace Backup.Storage.Encryption;
 /// modification detection code; data that fails it, or ends early, throws <see cref="InvalidDataException"/>
 /// instead of ending quietly. Only integrity-protected messages are opened at all.
 /// </summary>
-sealed class DecryptingStream : Stream
+sealed class DecryptingStream : ReadOnlyStream
 {
     readonly Stream plaintext;
     readonly PgpEncryptedData encrypted;
@@ -135,12 +136,6 @@ sealed class DecryptingStream : Stream
         throw new CryptographicException($"None of the given keys opens this message; it is encrypted to {to}.");
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
     public override int Read(byte[] buffer, int offset, int count)
     {
         ValidateBufferArguments(buffer, offset, count);
@@ -196,13 +191,8 @@ sealed class DecryptingStream : Stream
         checkedIntegrity = true;
     }
 
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
     /// <summary>The bytes read to tell binary from armored, then the rest of the input; disposing leaves the input open.</summary>
-    sealed class HeadThenRest(byte[] head, int headLength, Stream rest) : Stream
+    sealed class HeadThenRest(byte[] head, int headLength, Stream rest) : ReadOnlyStream
     {
         int headRead;
 
@@ -216,15 +206,5 @@ sealed class DecryptingStream : Stream
             headRead += count;
             return count;
         }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -1,4 +1,5 @@
 using Org.BouncyCastle.Bcpg.OpenPgp;
+using Backup.Storage.Streams;
 
 namespace Backup.Storage.Encryption;
 
@@ -8,7 +9,7 @@ namespace Backup.Storage.Encryption;
 /// or asynchronously as the caller wrote. So memory stays at a few chunks whatever the size of the artifact, and
 /// nothing reaches the output until the session key packets are complete.
 /// </summary>
-sealed class EncryptingStream : Stream
+sealed class EncryptingStream : WriteOnlyStream
 {
     readonly Stream output;
     readonly PendingBytes pending;
@@ -36,11 +37,7 @@ sealed class EncryptingStream : Stream
         return new EncryptingStream(output, pending, encrypted, literal, chunkBytes);
     }
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
     public override bool CanWrite => !finished;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override void Write(byte[] buffer, int offset, int count)
     {
@@ -149,16 +146,12 @@ sealed class EncryptingStream : Stream
         pending.Clear();
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-
     /// <summary>
     /// Hands writes on in pieces of at most 4 KiB: BouncyCastle's cipher stream encrypts those on the stack but
     /// allocates a new array for every larger write, which would make garbage as large as the artifact.
     /// Doesn't close what it writes to.
     /// </summary>
-    sealed class SmallWrites(Stream inner) : Stream
+    sealed class SmallWrites(Stream inner) : WriteOnlyStream
     {
         const int MaxWrite = 4096;
 
@@ -176,19 +169,11 @@ sealed class EncryptingStream : Stream
 
         public override void WriteByte(byte value) => inner.WriteByte(value);
 
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
         public override void Flush() => inner.Flush();
-        public override int Read(byte[] target, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     /// <summary>A write-only buffer that BouncyCastle writes its packets into, emptied after every slice.</summary>
-    sealed class PendingBytes(int capacity) : Stream
+    sealed class PendingBytes(int capacity) : WriteOnlyStream
     {
         byte[] buffer = new byte[capacity];
         int length;
@@ -209,14 +194,7 @@ sealed class EncryptingStream : Stream
 
         public override void WriteByte(byte value) => Write([value]);
 
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
         public override long Length => length;
         public override long Position { get => length; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] target, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

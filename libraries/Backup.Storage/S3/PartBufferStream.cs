@@ -1,3 +1,5 @@
+using Backup.Storage.Streams;
+
 namespace Backup.Storage.S3;
 
 /// <summary>
@@ -6,15 +8,13 @@ namespace Backup.Storage.S3;
 /// the send.
 /// </summary>
 sealed class PartBufferStream(int partSizeBytes, Func<ArraySegment<byte>, CancellationToken, Task> sendPart,
-    CancellationToken writeCancellation) : Stream
+    CancellationToken writeCancellation) : WriteOnlyStream
 {
     byte[]? buffer = new byte[partSizeBytes];
     int filled;
     long written;
     bool anySent;
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
     public override bool CanWrite => buffer is not null;
     public override long Length => written;
 
@@ -60,13 +60,7 @@ sealed class PartBufferStream(int partSizeBytes, Func<ArraySegment<byte>, Cancel
         buffer = null;
     }
 
-    public override void Flush() { }
-
     public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

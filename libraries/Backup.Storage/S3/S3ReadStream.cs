@@ -1,4 +1,5 @@
 using Amazon.S3.Model;
+using Backup.Storage.Streams;
 
 namespace Backup.Storage.S3;
 
@@ -6,14 +7,11 @@ namespace Backup.Storage.S3;
 /// An object's bytes as they arrive from the server (never buffered whole), with <see cref="Length"/> from the
 /// response; a connection lost mid-read fails with a transient <see cref="ArtifactStoreException"/>.
 /// </summary>
-sealed class S3ReadStream(GetObjectResponse response, S3Location location) : Stream
+sealed class S3ReadStream(GetObjectResponse response, S3Location location) : ReadOnlyStream
 {
     readonly Stream body = response.ResponseStream;
     long position;
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => response.ContentLength;
 
     public override long Position
@@ -54,11 +52,6 @@ sealed class S3ReadStream(GetObjectResponse response, S3Location location) : Str
             throw location.Fail(e, "reading");
         }
     }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

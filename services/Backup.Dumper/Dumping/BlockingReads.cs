@@ -1,5 +1,6 @@
 using System.IO.Pipes;
 using System.Runtime.InteropServices;
+using Backup.Storage.Streams;
 
 namespace Backup.Dumper.Dumping;
 
@@ -11,7 +12,7 @@ namespace Backup.Dumper.Dumping;
 /// blocking, a wake-up is the reading thread's alone; it holds a thread-pool thread for as long as the dump runs.
 /// A cancellation token can't interrupt a blocking read: whoever cancels stops pg_dump, and the read ends.
 /// </summary>
-sealed class BlockingReads(Stream pipe) : Stream
+sealed class BlockingReads(Stream pipe) : ReadOnlyStream
 {
     /// <summary>The pipe's capacity asked for: Linux's default maximum for an unprivileged process (fs/pipe-max-size).</summary>
     const int PipeBytes = 1 << 20;
@@ -58,14 +59,4 @@ sealed class BlockingReads(Stream pipe) : Stream
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -1,9 +1,10 @@
 using System.Security.Cryptography;
+using Backup.Storage.Streams;
 
 namespace Backup.Dumper.Dumping;
 
 /// <summary>A write-only pass-through that hashes and counts every byte on its way to the store.</summary>
-public sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
+public sealed class HashingStream(Stream inner, IncrementalHash hash) : WriteOnlyStream
 {
     public long BytesWritten { get; private set; }
 
@@ -26,12 +27,5 @@ public sealed class HashingStream(Stream inner, IncrementalHash hash) : Stream
 
     public override void Flush() => inner.Flush();
     public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
     public override long Position { get => BytesWritten; set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }
