@@ -1,4 +1,3 @@
-using System.Text;
 using Backup.Storage.Compression;
 using ZstdSharp;
 
@@ -10,9 +9,7 @@ namespace Backup.Storage.Tests.Compression;
 /// </summary>
 public class When_the_dumper_compresses_with_zstd
 {
-    /// <summary>~9 MB of COPY-like text: compressible, and more than two 4 MiB jobs.</summary>
-    static readonly byte[] Data = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 120_000)
-        .Select(i => $"{i}\t{i * 7919 % 100_000}\tcustomer-{i % 20_000:D5}\t{(i % 3 == 0 ? "shipped" : "paid")}\t{i * 31 % 977}\n")));
+    static readonly byte[] Data = CopyText.NineMegabytes;
 
     static async Task<byte[]> CompressAsync(int workers, int pieceBytes)
     {

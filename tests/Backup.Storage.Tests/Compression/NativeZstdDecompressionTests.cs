@@ -1,4 +1,3 @@
-using System.Text;
 using Backup.Storage.Compression;
 using ZstdSharp;
 
@@ -11,9 +10,7 @@ namespace Backup.Storage.Tests.Compression;
 /// </summary>
 public class When_an_artifact_is_decompressed_with_zstd
 {
-    /// <summary>~9 MB of COPY-like text: many blocks, and more than the decoder's 128 KiB input buffer many times over.</summary>
-    static readonly byte[] Data = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 120_000)
-        .Select(i => $"{i}\t{i * 7919 % 100_000}\tcustomer-{i % 20_000:D5}\t{(i % 3 == 0 ? "shipped" : "paid")}\t{i * 31 % 977}\n")));
+    static readonly byte[] Data = CopyText.NineMegabytes;
 
     static byte[] Native(byte[] data, int workers = 0)
     {
