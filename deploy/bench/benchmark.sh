@@ -76,13 +76,13 @@ usage() {
 }
 
 # publish_programs DIR: backupctl, the dumper and the restorer published in Release, each in DIR/<project folder>:
-# backupctl as the README installs it on a recovery machine (standalone, the runtime and backupctl compiled ahead of
-# time into one composite image: tools/Backup.Ctl/Backup.Ctl.csproj), the services with the options of
-# deploy/docker/Service.Dockerfile (framework-dependent ReadyToRun for this machine).
+# backupctl as the README installs it on a recovery machine (one native executable, compiled ahead of time with the
+# runtime inside: tools/Backup.Ctl/Backup.Ctl.csproj), the services with the options of deploy/docker/Service.Dockerfile
+# (framework-dependent ReadyToRun for this machine).
 publish_programs() {
   local dir=$1 project options
   mkdir -p "$dir"
-  log "publishing backupctl, the dumper and the restorer (Release, ReadyToRun, as they ship; backupctl takes minutes)"
+  log "publishing backupctl (native), the dumper and the restorer (ReadyToRun): Release, as they ship"
   for project in tools/Backup.Ctl services/Backup.Dumper services/Backup.Restorer; do
     options=()
     [[ $project == tools/Backup.Ctl ]] || options=(-p:SelfContained=false -p:UseAppHost=false)

@@ -34,7 +34,7 @@ COPY --from=restore-inputs /inputs/ ./
 # Restored as `dotnet publish` evaluates the project (_IsPublishing): the dumper and the restorer publish ReadyToRun
 # for this machine's runtime (services/ReadyToRunWhenPublished.props), which needs that runtime's packages here already.
 # SelfContained=false: every image runs on the aspnet image's shared runtime, backupctl too (published on its own,
-# backupctl is standalone: tools/Backup.Ctl/Backup.Ctl.csproj).
+# backupctl is one native executable: tools/Backup.Ctl/Backup.Ctl.csproj).
 RUN test -n "${SERVICE}" || { echo "build arg SERVICE is required, e.g. Backup.Dumper" >&2; exit 1; } \
  && dotnet restore "${PROJECT_FOLDER}/${SERVICE}/${SERVICE}.csproj" -p:_IsPublishing=true -p:SelfContained=false
 COPY . .

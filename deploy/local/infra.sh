@@ -119,6 +119,7 @@ missing_packages() {
   command -v openssl >/dev/null 2>&1 || echo openssl # the throwaway CAs and certificates of the broker's and the servers' TLS
   command -v zstd >/dev/null 2>&1 || echo zstd # the stock-tools restore: zstd -dc X | pg_restore
   command -v gpg >/dev/null 2>&1 || echo gnupg # decrypting artifacts, and the encryption tests
+  command -v clang >/dev/null 2>&1 || echo clang # backupctl's native build (dotnet publish tools/Backup.Ctl links with it)
   [[ -x /usr/bin/chromium ]] || echo chromium # the dashboard's browser tests (Playwright drives Debian's Chromium)
   [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || echo fonts-dejavu-core # text in the dashboard's screenshots
   s3rver_missing_packages # the S3 artifact store's tests

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Backup.Storage;
 
@@ -54,6 +55,12 @@ public sealed record ArtifactManifest
     /// without building serializers by reflection at run time (~80 ms and ~100 methods compiled in backupctl).
     /// </summary>
     public static readonly JsonSerializerOptions Json = ManifestJson.Default.Options;
+
+    /// <summary>
+    /// The generated contract itself, for the stores and backupctl: a call that names it needs no reflection at all, so it
+    /// also runs in backupctl's native (ahead-of-time compiled) build, where <see cref="Json"/> with a generic call would not.
+    /// </summary>
+    public static JsonTypeInfo<ArtifactManifest> Contract => ManifestJson.Default.ArtifactManifest;
 }
 
 /// <summary>The manifest's JSON contract, generated at build time (<see cref="ArtifactManifest.Json"/>).</summary>

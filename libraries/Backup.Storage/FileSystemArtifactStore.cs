@@ -32,7 +32,7 @@ public sealed class FileSystemArtifactStore(IOptions<StorageOptions> options, Ti
         var final = PathOf(key.ManifestPath);
         var (stream, temporary) = CreateTemporary(final);
         await using var write = new FileWrite(stream, temporary, final);
-        await JsonSerializer.SerializeAsync(stream, manifest, ArtifactManifest.Json, cancellationToken);
+        await JsonSerializer.SerializeAsync(stream, manifest, ArtifactManifest.Contract, cancellationToken);
         await write.CommitAsync(cancellationToken);
     }
 
@@ -41,7 +41,7 @@ public sealed class FileSystemArtifactStore(IOptions<StorageOptions> options, Ti
         var path = PathOf(key.ManifestPath);
         if (!File.Exists(path)) return null;
         await using var stream = File.OpenRead(path);
-        return await JsonSerializer.DeserializeAsync<ArtifactManifest>(stream, ArtifactManifest.Json, cancellationToken);
+        return await JsonSerializer.DeserializeAsync(stream, ArtifactManifest.Contract, cancellationToken);
     }
 
     public Task<Stream> OpenReadAsync(ArtifactKey key, CancellationToken cancellationToken)

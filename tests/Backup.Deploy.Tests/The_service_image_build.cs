@@ -29,7 +29,7 @@ public sealed class The_service_image_build : IDisposable
     }
 
     /// <summary>
-    /// backupctl publishes standalone on its own (below); in an image (compose's admin-keys step) it must run on the
+    /// backupctl publishes as a native executable on its own (below); in an image (compose's admin-keys step) it must run on the
     /// image's shared runtime as `dotnet /app/backupctl.dll`, like every service.
     /// </summary>
     [Fact]
@@ -46,19 +46,22 @@ public sealed class The_service_image_build : IDisposable
         Assert.Contains("--public-key-file", help, StringComparison.Ordinal);
     }
 
-    /// <summary>What `dotnet publish tools/Backup.Ctl` (the README's install) and the image's publish decide for backupctl.</summary>
+    /// <summary>
+    /// What `dotnet publish tools/Backup.Ctl` (the README's install: one native executable, When_backupctl_runs_as_published
+    /// in Backup.Ctl.Tests runs it) and the image's publish (ReadyToRun on the shared runtime) decide for backupctl.
+    /// </summary>
     [Theory]
-    [InlineData("", "true", "true")]
-    [InlineData("-p:SelfContained=false", "false", "false")]
-    public async Task Publishes_backupctl_standalone_and_composite_unless_told_otherwise(string option, string selfContained, string composite)
+    [InlineData("", "true", "true", "false")]
+    [InlineData("-p:SelfContained=false", "false", "", "true")]
+    public async Task Publishes_backupctl_native_unless_told_otherwise(string option, string selfContained, string native, string readyToRun)
     {
         string[] arguments = ["msbuild", "tools/Backup.Ctl/Backup.Ctl.csproj", "-p:_IsPublishing=true", "-p:Configuration=Release",
-            "-getProperty:SelfContained", "-getProperty:PublishReadyToRunComposite", "-getProperty:PublishReadyToRun"];
+            "-getProperty:SelfContained", "-getProperty:PublishAot", "-getProperty:PublishReadyToRun"];
         if (option.Length > 0) arguments = [.. arguments, option];
         var properties = JsonNode.Parse(await RunAsync(Repository.Root, "dotnet", arguments))!["Properties"]!;
         Assert.Equal(selfContained, properties["SelfContained"]!.GetValue<string>());
-        Assert.Equal(composite, properties["PublishReadyToRunComposite"]!.GetValue<string>());
-        Assert.Equal("true", properties["PublishReadyToRun"]!.GetValue<string>());
+        Assert.Equal(native, properties["PublishAot"]!.GetValue<string>());
+        Assert.Equal(readyToRun, properties["PublishReadyToRun"]!.GetValue<string>());
     }
 
     /// <summary>

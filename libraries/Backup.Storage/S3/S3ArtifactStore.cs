@@ -54,7 +54,7 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         var target = At(ArtifactKey.Parse(manifest.ArtifactKey).ManifestPath);
         await ThrowIfManifestExistsAsync(target, cancellationToken);
         using var json = new MemoryStream();
-        await JsonSerializer.SerializeAsync(json, manifest, ArtifactManifest.Json, cancellationToken);
+        await JsonSerializer.SerializeAsync(json, manifest, ArtifactManifest.Contract, cancellationToken);
         json.Position = 0;
         var body = new ArraySegment<byte>(json.GetBuffer(), 0, (int)json.Length);
         using var check = new S3StoredObjectCheck(client, target, UncheckedObjectLeft);
@@ -102,7 +102,7 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         var target = At(key.ManifestPath);
         await using var stream = await TryOpenAsync(target, cancellationToken);
         return stream is null ? null
-            : await JsonSerializer.DeserializeAsync<ArtifactManifest>(stream, ArtifactManifest.Json, cancellationToken);
+            : await JsonSerializer.DeserializeAsync(stream, ArtifactManifest.Contract, cancellationToken);
     }
 
     public async Task<Stream> OpenReadAsync(ArtifactKey key, CancellationToken cancellationToken) =>

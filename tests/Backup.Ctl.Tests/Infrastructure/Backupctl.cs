@@ -27,9 +27,16 @@ public static class Backupctl
     /// gets this process's environment without any BACKUP_* variable (no broker, no service settings), plus
     /// <paramref name="environment"/>.
     /// </summary>
-    public static async Task<CtlRun> RunProcessAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Task<CtlRun> RunProcessAsync(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        RunProgramAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "backupctl.dll"), .. args], environment);
+
+    /// <summary>Runs a published backupctl <paramref name="executable"/> as <see cref="RunProcessAsync"/> runs the built one.</summary>
+    public static Task<CtlRun> RunExecutableAsync(string executable, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        RunProgramAsync(executable, args, environment);
+
+    static async Task<CtlRun> RunProgramAsync(string program, string[] args, IReadOnlyDictionary<string, string> environment)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -37,7 +44,6 @@ public static class Backupctl
             UseShellExecute = false,
             WorkingDirectory = Path.GetTempPath(),
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "backupctl.dll"));
         foreach (var argument in args) start.ArgumentList.Add(argument);
         foreach (var name in start.Environment.Keys.Where(name => name.StartsWith("BACKUP_", StringComparison.Ordinal)).ToList())
             start.Environment.Remove(name);

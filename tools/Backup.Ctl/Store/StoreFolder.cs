@@ -85,7 +85,7 @@ public sealed class StoreFolder
         try
         {
             await using var stream = File.OpenRead(file);
-            var manifest = await JsonSerializer.DeserializeAsync<ArtifactManifest>(stream, ArtifactManifest.Json, cancellationToken);
+            var manifest = await JsonSerializer.DeserializeAsync(stream, ArtifactManifest.Contract, cancellationToken);
             if (manifest is not null && ArtifactKey.TryParse(manifest.ArtifactKey, out var key) && key.ManifestPath == relative)
                 return new StoreEntry(key, manifest, ArtifactPresent: false);
         }
