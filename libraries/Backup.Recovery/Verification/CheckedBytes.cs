@@ -70,17 +70,12 @@ sealed class CheckedBytes : IDisposable
             return read;
         }
 
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
         public override int Read(Span<byte> buffer)
         {
             var read = RandomAccess.Read(handle, buffer[..(int)Math.Min(buffer.Length, length - position)], position);
             position += read;
             return read;
         }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override long Length => length;
         public override long Position { get => position; set => throw new NotSupportedException(); }

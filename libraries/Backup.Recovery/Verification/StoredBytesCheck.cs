@@ -74,22 +74,12 @@ public static class StoredBytesCheck
             return count;
         }
 
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            var got = stored.Read(buffer, offset, count);
-            Hashed(buffer.AsSpan(offset, got));
-            return got;
-        }
-
         public override int Read(Span<byte> buffer)
         {
             var got = stored.Read(buffer);
             Hashed(buffer[..got]);
             return got;
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
         void Hashed(ReadOnlySpan<byte> bytes)
         {

@@ -104,18 +104,6 @@ public sealed class NativeZstdCompression : WriteOnlyStream
         }
     }
 
-    public override void Write(byte[] buffer, int offset, int count)
-    {
-        ValidateBufferArguments(buffer, offset, count);
-        Write(buffer.AsSpan(offset, count));
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        ValidateBufferArguments(buffer, offset, count);
-        return WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-    }
-
     unsafe int Compress(MemoryHandle source, nuint size, ref nuint consumed, int directive, out nuint left) =>
         Compress((byte*)source.Pointer, size, ref consumed, directive, out left);
 

@@ -136,12 +136,6 @@ sealed class DecryptingStream : ReadOnlyStream
         throw new CryptographicException($"None of the given keys opens this message; it is encrypted to {to}.");
     }
 
-    public override int Read(byte[] buffer, int offset, int count)
-    {
-        ValidateBufferArguments(buffer, offset, count);
-        return Read(buffer.AsSpan(offset, count));
-    }
-
     public override int Read(Span<byte> buffer)
     {
         if (buffer.IsEmpty) return 0;
@@ -157,19 +151,6 @@ sealed class DecryptingStream : ReadOnlyStream
 
         if (read == 0) CheckIntegrity();
         return read;
-    }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        ValidateBufferArguments(buffer, offset, count);
-        return ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-    }
-
-    /// <summary>Decryption is CPU work over the input; the read itself is synchronous.</summary>
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        return ValueTask.FromResult(Read(buffer.Span));
     }
 
     void CheckIntegrity()
@@ -195,8 +176,6 @@ sealed class DecryptingStream : ReadOnlyStream
     sealed class HeadThenRest(byte[] head, int headLength, Stream rest) : ReadOnlyStream
     {
         int headRead;
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {

@@ -39,12 +39,6 @@ sealed class EncryptingStream : WriteOnlyStream
 
     public override bool CanWrite => !finished;
 
-    public override void Write(byte[] buffer, int offset, int count)
-    {
-        ValidateBufferArguments(buffer, offset, count);
-        Write(buffer.AsSpan(offset, count));
-    }
-
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         ObjectDisposedException.ThrowIf(finished, this);
@@ -58,12 +52,6 @@ sealed class EncryptingStream : WriteOnlyStream
     }
 
     public override void WriteByte(byte value) => Write([value]);
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        ValidateBufferArguments(buffer, offset, count);
-        return WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-    }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -155,8 +143,6 @@ sealed class EncryptingStream : WriteOnlyStream
     {
         const int MaxWrite = 4096;
 
-        public override void Write(byte[] source, int offset, int count) => Write(source.AsSpan(offset, count));
-
         public override void Write(ReadOnlySpan<byte> source)
         {
             while (!source.IsEmpty)
@@ -181,8 +167,6 @@ sealed class EncryptingStream : WriteOnlyStream
         public ReadOnlyMemory<byte> Written => buffer.AsMemory(0, length);
 
         public void Clear() => length = 0;
-
-        public override void Write(byte[] source, int offset, int count) => Write(source.AsSpan(offset, count));
 
         public override void Write(ReadOnlySpan<byte> source)
         {

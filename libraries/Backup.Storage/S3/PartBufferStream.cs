@@ -24,8 +24,6 @@ sealed class PartBufferStream(int partSizeBytes, Func<ArraySegment<byte>, Cancel
         set => throw new NotSupportedException();
     }
 
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
     public override void Write(ReadOnlySpan<byte> source)
     {
         while (!source.IsEmpty)
@@ -36,9 +34,6 @@ sealed class PartBufferStream(int partSizeBytes, Func<ArraySegment<byte>, Cancel
                 SendFullAsync(writeCancellation).GetAwaiter().GetResult();
         }
     }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
     {

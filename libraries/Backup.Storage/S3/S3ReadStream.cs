@@ -20,8 +20,6 @@ sealed class S3ReadStream(GetObjectResponse response, S3Location location) : Rea
         set => throw new NotSupportedException();
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> destination)
     {
         try
@@ -35,9 +33,6 @@ sealed class S3ReadStream(GetObjectResponse response, S3Location location) : Rea
             throw location.Fail(e, "reading");
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
     {

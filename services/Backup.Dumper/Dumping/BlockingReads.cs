@@ -48,15 +48,4 @@ sealed class BlockingReads(Stream pipe) : ReadOnlyStream
 #pragma warning restore SYSLIB1054
 
     public override int Read(Span<byte> buffer) => pipe.Read(buffer);
-
-    public override int Read(byte[] buffer, int offset, int count) => pipe.Read(buffer, offset, count);
-
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        return ValueTask.FromResult(pipe.Read(buffer.Span));
-    }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 }

@@ -15,15 +15,12 @@ public sealed class HashingStream(Stream inner, IncrementalHash hash) : WriteOnl
         await inner.WriteAsync(buffer, cancellationToken);
     }
 
-    public override void Write(byte[] buffer, int offset, int count)
+    public override void Write(ReadOnlySpan<byte> buffer)
     {
-        hash.AppendData(buffer, offset, count);
-        BytesWritten += count;
-        inner.Write(buffer, offset, count);
+        hash.AppendData(buffer);
+        BytesWritten += buffer.Length;
+        inner.Write(buffer);
     }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override void Flush() => inner.Flush();
     public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
