@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Reflection.PortableExecutable;
 using System.Text.Json.Nodes;
 using Backup.Deploy.Tests.Docker;
+using Backup.Tests.Shared;
 
 namespace Backup.Deploy.Tests;
 
@@ -97,41 +97,12 @@ public sealed class The_service_image_build : IDisposable
         return pe.PEHeaders.CorHeader?.ManagedNativeHeaderDirectory.Size > 0;
     }
 
-    /// <summary>The repository's tracked files (what a clean clone, the image's build context, holds), copied under <paramref name="target"/>.</summary>
-    private static async Task CopyTrackedFilesAsync(string target)
-    {
-        var files = (await RunAsync(Repository.Root, "git", "ls-files", "-z")).Split('\0', StringSplitOptions.RemoveEmptyEntries);
-        foreach (var file in files)
-        {
-            var source = Repository.PathOf(file);
-            if (!File.Exists(source)) continue; // deleted in the working tree
-            var destination = Path.Combine(target, file);
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            File.Copy(source, destination, overwrite: true);
-        }
-    }
+    private static Task CopyTrackedFilesAsync(string target) => RepositoryCopy.CopyTrackedFilesAsync(Repository.Root, target);
 
     private static Task BashAsync(string folder, string command) => RunAsync(folder, "bash", "-euc", command);
 
-    private static async Task<string> RunAsync(string folder, string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program)
-        {
-            WorkingDirectory = folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment = { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" },
-        };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(8));
-        await process.WaitForExitAsync(deadline.Token);
-        Assert.True(process.ExitCode == 0,
-            $"{program} {string.Join(' ', arguments)} in {folder} exited with {process.ExitCode}:\n{await output}\n{await errors}");
-        return await output;
-    }
+    private static Task<string> RunAsync(string folder, string program, params string[] arguments) =>
+        RepositoryCopy.RunAsync(folder, program, arguments);
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Backup.Tests.Shared;
 
 namespace Backup.Ctl.Tests.Infrastructure;
 
@@ -20,45 +20,8 @@ public sealed class PublishedBackupctl : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var clone = Path.Combine(root, "repo");
-        var files = (await RunAsync(RepositoryRoot.Path, "git", "ls-files", "-z")).Split('\0', StringSplitOptions.RemoveEmptyEntries);
-        foreach (var file in files)
-        {
-            var source = Path.Combine(RepositoryRoot.Path, file);
-            if (!File.Exists(source)) continue; // deleted in the working tree
-            var destination = Path.Combine(clone, file);
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            File.Copy(source, destination);
-        }
-        await RunAsync(clone, "dotnet", "publish", "tools/Backup.Ctl", "-c", "Release", "-o", Folder);
-    }
-
-    static async Task<string> RunAsync(string folder, string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program)
-        {
-            WorkingDirectory = folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment = { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" },
-        };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(10));
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', arguments)} ran longer than 10 minutes.");
-        }
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException(
-                $"{program} {string.Join(' ', arguments)} in {folder} exited with {process.ExitCode}:\n{await output}\n{await errors}");
-        return await output;
+        await RepositoryCopy.CopyTrackedFilesAsync(RepositoryRoot.Path, clone);
+        await RepositoryCopy.RunAsync(clone, "dotnet", "publish", "tools/Backup.Ctl", "-c", "Release", "-o", Folder);
     }
 
     public Task DisposeAsync()
