@@ -50,20 +50,15 @@ public sealed record ArtifactManifest
     public required string Sha256 { get; init; }
 
     /// <summary>
-    /// How every manifest is written and read: web names, indented, nulls left out. Its contract is the source-generated
-    /// <see cref="ManifestJson"/>, so a fresh process (backupctl, a service's first backup) reads and writes a manifest
-    /// without building serializers by reflection at run time (~80 ms and ~100 methods compiled in backupctl).
-    /// </summary>
-    public static readonly JsonSerializerOptions Json = ManifestJson.Default.Options;
-
-    /// <summary>
-    /// The generated contract itself, for the stores and backupctl: a call that names it needs no reflection at all, so it
-    /// also runs in backupctl's native (ahead-of-time compiled) build, where <see cref="Json"/> with a generic call would not.
+    /// How every manifest is written and read: web names, indented, nulls left out, by the source-generated
+    /// <see cref="ManifestJson"/>. A call that names it needs no reflection: a fresh process (backupctl, a service's
+    /// first backup) builds no serializers at run time (~80 ms and ~100 methods compiled in backupctl), and it runs in
+    /// backupctl's native (ahead-of-time compiled) build.
     /// </summary>
     public static JsonTypeInfo<ArtifactManifest> Contract => ManifestJson.Default.ArtifactManifest;
 }
 
-/// <summary>The manifest's JSON contract, generated at build time (<see cref="ArtifactManifest.Json"/>).</summary>
+/// <summary>The manifest's JSON contract, generated at build time (<see cref="ArtifactManifest.Contract"/>).</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ArtifactManifest))]
 public sealed partial class ManifestJson : JsonSerializerContext;

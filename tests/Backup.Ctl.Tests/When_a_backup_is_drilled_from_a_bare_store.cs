@@ -70,7 +70,7 @@ public sealed class When_a_backup_is_drilled_from_a_bare_store(DemoSourceWithRol
     async Task<string> ScratchOfAsync(Backup.Storage.ArtifactKey key)
     {
         var manifest = System.Text.Json.JsonSerializer.Deserialize<Backup.Storage.ArtifactManifest>(
-            await File.ReadAllTextAsync(Path.Combine(store.Root, key.ManifestPath)), Backup.Storage.ArtifactManifest.Json)!;
+            await File.ReadAllTextAsync(Path.Combine(store.Root, key.ManifestPath)), Backup.Storage.ArtifactManifest.Contract)!;
         return "backup_drill_" + manifest.RunId.ToString("N");
     }
 

@@ -86,7 +86,7 @@ public sealed class When_listing_a_store(DemoSource source) : IDisposable
     }
 
     ArtifactManifest ReadManifest(ArtifactKey key) =>
-        JsonSerializer.Deserialize<ArtifactManifest>(File.ReadAllText(store.ManifestPathOf(key)), ArtifactManifest.Json)!;
+        JsonSerializer.Deserialize<ArtifactManifest>(File.ReadAllText(store.ManifestPathOf(key)), ArtifactManifest.Contract)!;
 
     /// <summary>The cells of one row of a Spectre.Console table.</summary>
     static string[] Cells(string line) =>

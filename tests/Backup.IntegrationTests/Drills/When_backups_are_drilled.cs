@@ -246,9 +246,9 @@ public sealed class When_backups_are_drilled(TestInfrastructure infrastructure) 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(system.StoreRoot, copy.Value))!);
         File.Copy(Path.Combine(system.StoreRoot, original.Value), Path.Combine(system.StoreRoot, copy.Value));
         var manifest = JsonSerializer.Deserialize<ArtifactManifest>(
-            await File.ReadAllTextAsync(Path.Combine(system.StoreRoot, original.ManifestPath)), ArtifactManifest.Json)!;
+            await File.ReadAllTextAsync(Path.Combine(system.StoreRoot, original.ManifestPath)), ArtifactManifest.Contract)!;
         await File.WriteAllTextAsync(Path.Combine(system.StoreRoot, copy.ManifestPath),
-            JsonSerializer.Serialize(edit(manifest with { ArtifactKey = copy.Value, RunId = runId }), ArtifactManifest.Json));
+            JsonSerializer.Serialize(edit(manifest with { ArtifactKey = copy.Value, RunId = runId }), ArtifactManifest.Contract));
         return (copy, runId);
     }
 }

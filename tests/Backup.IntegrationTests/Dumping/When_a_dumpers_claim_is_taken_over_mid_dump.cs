@@ -73,7 +73,7 @@ public sealed class When_a_dumpers_claim_is_taken_over_mid_dump(TestInfrastructu
         Assert.Equal(BackupRunStates.Completed, run.CurrentState);
         var key = ArtifactKey.Parse(run.ArtifactKey);
         Assert.Equal(new[] { key.Value, key.ManifestPath }.Order(StringComparer.Ordinal), stored.Keys.Order(StringComparer.Ordinal)); // one artifact, one manifest, nothing else
-        var manifest = JsonSerializer.Deserialize<ArtifactManifest>(stored[key.ManifestPath], ArtifactManifest.Json)!;
+        var manifest = JsonSerializer.Deserialize<ArtifactManifest>(stored[key.ManifestPath], ArtifactManifest.Contract)!;
         Assert.Equal(runId, manifest.RunId);
         Assert.Equal(manifest.Sha256, Convert.ToHexStringLower(SHA256.HashData(stored[key.Value])));
         Assert.Equal(manifest.Sha256, run.Sha256);

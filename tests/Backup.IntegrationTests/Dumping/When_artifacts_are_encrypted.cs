@@ -66,7 +66,7 @@ public sealed class When_artifacts_are_encrypted(TestInfrastructure infrastructu
         var run = await system.WaitForStateAsync(runId, BackupRunStates.Completed);
         var key = ArtifactKey.Parse(run.ArtifactKey);
         var json = await File.ReadAllTextAsync(Path.Combine(system.StoreRoot, key.ManifestPath));
-        var manifest = System.Text.Json.JsonSerializer.Deserialize<ArtifactManifest>(json, ArtifactManifest.Json)!;
+        var manifest = System.Text.Json.JsonSerializer.Deserialize<ArtifactManifest>(json, ArtifactManifest.Contract)!;
         Assert.Equal("pg_dump-custom+zstd+openpgp", manifest.Format);
         Assert.Equal("openpgp", manifest.Encryption!.Method);
         Assert.Contains(manifest.Encryption.Recipients, r => r.Contains("ops@example.com"));

@@ -59,7 +59,7 @@ public sealed class When_the_selection_leaves_out_data_or_tables(TestInfrastruct
         var run = await system.WaitForStateAsync(runId, BackupRunStates.Completed);
         var key = ArtifactKey.Parse(run.ArtifactKey);
         var json = await File.ReadAllTextAsync(Path.Combine(system.StoreRoot, key.ManifestPath));
-        return System.Text.Json.JsonSerializer.Deserialize<ArtifactManifest>(json, ArtifactManifest.Json)!;
+        return System.Text.Json.JsonSerializer.Deserialize<ArtifactManifest>(json, ArtifactManifest.Contract)!;
     }
 
     [Fact]

@@ -68,7 +68,7 @@ public sealed class When_a_part_is_changed_on_its_way_to_the_bucket(TestInfrastr
         Assert.Equal(run.SizeBytes, size);
         Assert.Equal(run.Sha256, sha256);
         using var manifest = await bucket.GetObjectAsync(TestBucket.Name, prefix + key.ManifestPath);
-        var stored = await JsonSerializer.DeserializeAsync<ArtifactManifest>(manifest.ResponseStream, ArtifactManifest.Json);
+        var stored = await JsonSerializer.DeserializeAsync<ArtifactManifest>(manifest.ResponseStream, ArtifactManifest.Contract);
         Assert.Equal(sha256, stored!.Sha256);
     }
 

@@ -70,7 +70,7 @@ public sealed class When_a_platform_service_publishes_raw_json_BackupRequested(T
     {
         var manifestPath = artifactPath[..artifactPath.IndexOf(".dump", StringComparison.Ordinal)] + ".manifest.json";
         var manifest = System.Text.Json.JsonSerializer.Deserialize<Backup.Storage.ArtifactManifest>(
-            await File.ReadAllTextAsync(manifestPath), Backup.Storage.ArtifactManifest.Json)!;
+            await File.ReadAllTextAsync(manifestPath), Backup.Storage.ArtifactManifest.Contract)!;
 
         Assert.Equal(runId, manifest.RunId);
         Assert.Equal(completed.GetProperty("sha256").GetString(), manifest.Sha256);

@@ -244,9 +244,9 @@ public sealed class When_a_restore_is_requested(TestInfrastructure infrastructur
         Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(system.StoreRoot, copy.Value))!);
         File.Copy(Path.Combine(system.StoreRoot, original.Value), Path.Combine(system.StoreRoot, copy.Value));
         var manifest = JsonSerializer.Deserialize<ArtifactManifest>(
-            await File.ReadAllTextAsync(Path.Combine(system.StoreRoot, original.ManifestPath)), ArtifactManifest.Json)!;
+            await File.ReadAllTextAsync(Path.Combine(system.StoreRoot, original.ManifestPath)), ArtifactManifest.Contract)!;
         await File.WriteAllTextAsync(Path.Combine(system.StoreRoot, copy.ManifestPath),
-            JsonSerializer.Serialize(manifest with { ArtifactKey = copy.Value }, ArtifactManifest.Json));
+            JsonSerializer.Serialize(manifest with { ArtifactKey = copy.Value }, ArtifactManifest.Contract));
         return copy;
     }
 }

@@ -44,7 +44,7 @@ public sealed class When_restoring_onto_a_server_without_the_sources_roles(TestI
         await rabbit.RequestBackupAsync(runId, "demo");
         key = ArtifactKey.Parse((await system.WaitForStateAsync(runId, BackupRunStates.Completed)).ArtifactKey!);
         manifest = JsonSerializer.Deserialize<ArtifactManifest>(
-            await File.ReadAllTextAsync(Path.Combine(system.StoreRoot, key.ManifestPath)), ArtifactManifest.Json)!;
+            await File.ReadAllTextAsync(Path.Combine(system.StoreRoot, key.ManifestPath)), ArtifactManifest.Contract)!;
 
         Assert.False(await Bare.RoleExistsAsync(system.SourceRole), "the bare server has the source's owner role");
         Assert.False(await Bare.RoleExistsAsync(system.ReaderRole), "the bare server has the source's reader role");

@@ -93,7 +93,7 @@ public sealed class When_a_source_and_the_restore_server_are_reached_over_verifi
         Assert.True(restore?.Completed, restore?.ToString() ?? $"no restore: the backup ended {run.CurrentState} {run.FailureReason}");
         var key = ArtifactKey.Parse(run.ArtifactKey!);
         var manifest = System.Text.Json.JsonSerializer.Deserialize<ArtifactManifest>(
-            await File.ReadAllTextAsync(Path.Combine(system.StoreRoot, key.ManifestPath)), ArtifactManifest.Json)!;
+            await File.ReadAllTextAsync(Path.Combine(system.StoreRoot, key.ManifestPath)), ArtifactManifest.Contract)!;
         Assert.NotEmpty(manifest.Tables);
         foreach (var table in manifest.Tables)
         {
