@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Backup.Archive;
 using Backup.Ctl.Tests.Infrastructure;
+using Backup.Recovery.Postgres;
 
 namespace Backup.Ctl.Tests;
 
@@ -69,6 +71,44 @@ public sealed class When_restoring_over_TLS(DemoSource source) : IDisposable
 
         Assert.True(run.ExitCode == ExitCodes.Usage, run.ToString());
         Assert.Contains(message, run.Errors);
+    }
+
+    /// <summary>
+    /// The connections a restore opens (TargetServer's, on Npgsql's slim builder, which leaves TLS out unless asked):
+    /// encrypted in every mode but Disable, the server's certificate accepted with its own CA under VerifyCA and
+    /// VerifyFull, and refused under VerifyFull with a CA that did not sign it.
+    /// </summary>
+    [Theory]
+    [InlineData(PgSslMode.Disable, false)]
+    [InlineData(PgSslMode.Prefer, true)]
+    [InlineData(PgSslMode.Require, true)]
+    [InlineData(PgSslMode.VerifyCA, true)]
+    [InlineData(PgSslMode.VerifyFull, true)]
+    public async Task Its_sessions_are_encrypted_unless_TLS_is_disabled(PgSslMode mode, bool encrypted)
+    {
+        var postgres = source.Postgres;
+        var tls = new PgTls(mode, mode is PgSslMode.VerifyCA or PgSslMode.VerifyFull ? ServerCa : "");
+        var server = new TargetServer(postgres.Host, postgres.Port, postgres.Username, _ => postgres.Password, BackupCtl.Caller.Name) { Tls = tls };
+
+        await using var connection = server.Connect("postgres");
+        await connection.OpenAsync();
+        await using var query = connection.CreateCommand();
+        query.CommandText = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+
+        Assert.Equal(encrypted, (bool)(await query.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task Its_sessions_refuse_a_server_whose_certificate_another_CA_signed()
+    {
+        var postgres = source.Postgres;
+        var tls = new PgTls(PgSslMode.VerifyFull, WriteOtherCa(store.Workspace));
+        var server = new TargetServer(postgres.Host, postgres.Port, postgres.Username, _ => postgres.Password, BackupCtl.Caller.Name) { Tls = tls };
+
+        await using var connection = server.Connect("postgres");
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => connection.OpenAsync());
+
+        Assert.NotNull(PgTls.HandshakeProblem(refused));
     }
 
     static string WriteOtherCa(string folder)
