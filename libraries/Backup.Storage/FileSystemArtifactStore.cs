@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Backup.Storage.Streams;
 using Microsoft.Extensions.Options;
 
 namespace Backup.Storage;
@@ -32,7 +33,7 @@ public sealed class FileSystemArtifactStore(IOptions<StorageOptions> options, Ti
         var final = PathOf(key.ManifestPath);
         var (stream, temporary) = CreateTemporary(final);
         await using var write = new FileWrite(stream, temporary, final);
-        await JsonSerializer.SerializeAsync(stream, manifest, ArtifactManifest.Contract, cancellationToken);
+        await JsonSerializer.SerializeAsync(write.Content, manifest, ArtifactManifest.Contract, cancellationToken);
         await write.CommitAsync(cancellationToken);
     }
 
@@ -119,11 +120,12 @@ public sealed class FileSystemArtifactStore(IOptions<StorageOptions> options, Ti
 
     sealed class FileWrite(FileStream stream, string temporary, string final) : IArtifactWrite
     {
+        readonly HashingStream content = new(stream);
         bool committed;
 
-        public Stream Content => stream;
+        public Stream Content => content;
 
-        public async Task CommitAsync(CancellationToken cancellationToken)
+        public async Task<StoredBytes> CommitAsync(CancellationToken cancellationToken)
         {
             await stream.FlushAsync(cancellationToken);
             stream.Flush(flushToDisk: true);
@@ -139,10 +141,12 @@ public sealed class FileSystemArtifactStore(IOptions<StorageOptions> options, Ti
                     transient: true, e);
             }
             committed = true;
+            return content.Measured();
         }
 
         public async ValueTask DisposeAsync()
         {
+            content.Dispose();
             try
             {
                 await stream.DisposeAsync(); // may throw again on a full disk (the buffered rest can't be written)

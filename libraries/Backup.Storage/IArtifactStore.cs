@@ -45,8 +45,13 @@ public interface IArtifactStore
 /// <summary>An artifact being written. Disposing it without committing removes (or aborts) everything it wrote.</summary>
 public interface IArtifactWrite : IAsyncDisposable
 {
+    /// <summary>Where the artifact's bytes go; the write counts and hashes them on their way (one hash per write).</summary>
     Stream Content { get; }
 
-    /// <summary>Makes the artifact durable and visible under its key. Fails if the key already exists.</summary>
-    Task CommitAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Makes the artifact durable and visible under its key, and returns the size and SHA-256 of the bytes written to
+    /// <see cref="Content"/>, which the manifest records (an S3 object is read back first and must have them). Fails if
+    /// the key already exists.
+    /// </summary>
+    Task<StoredBytes> CommitAsync(CancellationToken cancellationToken);
 }

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Backup.Storage;
 
 namespace Backup.Storage.Tests;
@@ -51,6 +52,29 @@ sealed class TemporaryStore : IDisposable
     }
 
     public void Dispose() => Directory.Delete(Root, recursive: true);
+}
+
+public class When_an_artifact_is_committed
+{
+    [Fact]
+    public async Task It_returns_the_size_and_SHA256_of_the_bytes_written_which_the_file_holds()
+    {
+        using var store = new TemporaryStore();
+        var content = TemporaryStore.RandomBytes(3_000_017, seed: 7);
+        StoredBytes committed;
+
+        await using (var write = await store.Store.BeginWriteAsync(TemporaryStore.Key, CancellationToken.None))
+        {
+            await write.Content.WriteAsync(content.AsMemory(0, 1_000_000));
+            write.Content.Write(content.AsSpan(1_000_000)); // OpenPGP writes synchronously
+            committed = await write.CommitAsync(CancellationToken.None);
+        }
+
+        var expected = new StoredBytes(content.Length, Convert.ToHexStringLower(SHA256.HashData(content)));
+        Assert.Equal(expected, committed);
+        await using var stored = await store.Store.OpenReadAsync(TemporaryStore.Key, CancellationToken.None);
+        Assert.Equal(expected, await StoredBytes.MeasureAsync(stored, CancellationToken.None));
+    }
 }
 
 public class When_a_write_is_disposed_without_commit

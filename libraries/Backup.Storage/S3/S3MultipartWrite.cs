@@ -41,7 +41,7 @@ sealed class S3MultipartWrite : IArtifactWrite
 
     public Stream Content => content;
 
-    public async Task CommitAsync(CancellationToken cancellationToken)
+    public async Task<StoredBytes> CommitAsync(CancellationToken cancellationToken)
     {
         await content.SendRemainderAsync(cancellationToken);
         // An artifact is never overwritten. If-None-Match makes the server refuse a key that exists (AWS S3, MinIO);
@@ -68,7 +68,7 @@ sealed class S3MultipartWrite : IArtifactWrite
             throw target.Fail(e, "completing the upload of");
         }
         committed = true;
-        await check.VerifyAsync(cancellationToken);
+        return await check.VerifyAsync(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

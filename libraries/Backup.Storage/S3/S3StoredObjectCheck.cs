@@ -24,14 +24,15 @@ sealed class S3StoredObjectCheck(IAmazonS3 client, S3Location target, Action<str
         sentBytes += part.Count;
     }
 
-    public async Task VerifyAsync(CancellationToken cancellationToken)
+    /// <summary>Reads the object back; returns the size and SHA-256 of what was sent when it has them.</summary>
+    public async Task<StoredBytes> VerifyAsync(CancellationToken cancellationToken)
     {
         var expected = Convert.ToHexStringLower(sent.GetHashAndReset());
         string problem;
         try
         {
             var (size, sha256) = await ReadBackAsync(cancellationToken);
-            if (size == sentBytes && sha256 == expected) return;
+            if (size == sentBytes && sha256 == expected) return new(sentBytes, expected);
             problem = size == sentBytes
                 ? $"its bytes differ from those sent (SHA-256 {sha256}, sent {expected})"
                 : $"it holds {size} bytes where {sentBytes} were sent";
@@ -48,7 +49,7 @@ sealed class S3StoredObjectCheck(IAmazonS3 client, S3Location target, Action<str
 
     public void Dispose() => sent.Dispose();
 
-    async Task<(long Size, string Sha256)> ReadBackAsync(CancellationToken cancellationToken)
+    async Task<StoredBytes> ReadBackAsync(CancellationToken cancellationToken)
     {
         using var response = await client.GetObjectAsync(target.Bucket, target.ObjectKey, cancellationToken);
         return await StoredBytes.MeasureAsync(response.ResponseStream, cancellationToken);

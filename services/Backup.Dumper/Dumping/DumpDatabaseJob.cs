@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Backup.Database.Jobs;
 using Backup.Contracts;
@@ -216,20 +215,17 @@ public sealed class DumpDatabaseJob(
     {
         try
         {
-            long stored;
-            string sha256;
+            StoredBytes stored;
             DumpResult result;
             IReadOnlyList<string> recipients = [];
             await using (var write = await store.BeginWriteAsync(key, cancellationToken))
             {
-                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                var hashing = new HashingStream(write.Content, hash);
                 Stream? encrypting = null;
                 try
                 {
                     // Encryption configured but unusable (a key file gone or broken): fail before a single byte is
                     // written, so no plaintext artifact ever exists.
-                    if (encryptor.Enabled) encrypting = encryptor.Encrypt(hashing, out recipients);
+                    if (encryptor.Enabled) encrypting = encryptor.Encrypt(write.Content, out recipients);
                 }
                 catch (EncryptionUnavailableException e)
                 {
@@ -238,12 +234,12 @@ public sealed class DumpDatabaseJob(
                 }
                 await using (encrypting)
                 {
-                    result = await pipeline.RunAsync(request.Source, source, encrypting ?? hashing, cancellationToken);
+                    result = await pipeline.RunAsync(request.Source, source, encrypting ?? write.Content, cancellationToken);
                     if (!result.Succeeded) return (result, null);
                 }
                 await jobs.ConfirmClaimAsync(job, cancellationToken); // fenced: a writer whose job was taken over commits nothing
-                await write.CommitAsync(cancellationToken); // after the OpenPGP packets are finished; never replaces an artifact
-                (stored, sha256) = (hashing.BytesWritten, Convert.ToHexStringLower(hash.GetHashAndReset()));
+                // After the OpenPGP packets are finished; never replaces an artifact. The store measured the bytes.
+                stored = await write.CommitAsync(cancellationToken);
             }
 
             var manifest = new ArtifactManifest
@@ -261,10 +257,10 @@ public sealed class DumpDatabaseJob(
                 SchemaOnlyTables = result.SchemaOnlyTables,
                 Warnings = result.Warnings,
                 RawSizeBytes = result.RawSizeBytes,
-                StoredSizeBytes = stored,
+                StoredSizeBytes = stored.Size,
                 Compression = new ManifestCompression("zstd", options.Value.CompressionLevel),
                 Encryption = encryptor.Enabled ? new ManifestEncryption("openpgp", recipients) : null,
-                Sha256 = sha256,
+                Sha256 = stored.Sha256,
             };
             await jobs.ConfirmClaimAsync(job, cancellationToken); // fenced too; the artifact stays for the next holder to remove
             try

@@ -16,6 +16,7 @@ public class When_an_artifact_is_written_to_S3_in_several_parts : IDisposable
     {
         var store = server.Store();
         var content = S3TestServer.RandomBytes((2 * 5 << 20) + 123_457, seed: 1); // three parts of 5 MiB, the last short
+        StoredBytes committed;
 
         await using (var write = await store.BeginWriteAsync(S3TestServer.Key, CancellationToken.None))
         {
@@ -26,9 +27,11 @@ public class When_an_artifact_is_written_to_S3_in_several_parts : IDisposable
                 else write.Content.Write(chunk.Span); // OpenPGP writes synchronously
             }
             Assert.False(await store.ExistsAsync(S3TestServer.Key, CancellationToken.None));
-            await write.CommitAsync(CancellationToken.None);
+            committed = await write.CommitAsync(CancellationToken.None);
         }
 
+        // What the manifest records: the size and SHA-256 of the bytes written, measured once by the write.
+        Assert.Equal(new StoredBytes(content.Length, Convert.ToHexStringLower(SHA256.HashData(content))), committed);
         Assert.True(await store.ExistsAsync(S3TestServer.Key, CancellationToken.None));
         Assert.Equal([S3TestServer.Key], await store.ListAsync(CancellationToken.None).ToListAsync());
         await using var stored = await store.OpenReadAsync(S3TestServer.Key, CancellationToken.None);
