@@ -37,8 +37,10 @@ public sealed class When_pg_dump_runs_past_the_dump_timeout(TestInfrastructure i
 
         sinceRequested.Start();
         await rabbit.RequestBackupAsync(runId, "demo");
-        await Eventually.True(() => Task.FromResult(PgDumpChildren().Count > 0), "pg_dump to start (and wait for the lock)");
-        pgDumpsWhileLocked = PgDumpChildren();
+        // Taken from the read that saw it: a second read could miss a pg_dump that was there (and the dumper's own
+        // short-lived `pg_dump --version` is no dump of this source, which PgDumpChildren leaves out).
+        pgDumpsWhileLocked = await Eventually.Get(() => Task.FromResult(PgDumpChildren() is { Count: > 0 } running ? running : null),
+            "pg_dump to start (and wait for the lock)");
         run = await system.WaitForStateAsync(runId, BackupRunStates.Failed, TimeSpan.FromMinutes(1));
         sinceRequested.Stop();
         await Eventually.True(() => Task.FromResult(PgDumpChildren().Count == 0), "the timed-out pg_dump to be gone");
@@ -52,8 +54,11 @@ public sealed class When_pg_dump_runs_past_the_dump_timeout(TestInfrastructure i
         await system.DisposeAsync();
     }
 
-    /// <summary>The pg_dump processes this test process (its in-process dumper) started and that are still running.</summary>
-    static List<int> PgDumpChildren()
+    /// <summary>
+    /// The pg_dump processes of this test's source database that this test process (its in-process dumper) started and
+    /// that are still running: not the dumper's `pg_dump --version`, nor a dump another test's dumper runs meanwhile.
+    /// </summary>
+    List<int> PgDumpChildren()
     {
         var children = new List<int>();
         foreach (var folder in Directory.EnumerateDirectories("/proc"))
@@ -64,7 +69,9 @@ public sealed class When_pg_dump_runs_past_the_dump_timeout(TestInfrastructure i
                 var stat = File.ReadAllText(Path.Combine(folder, "stat"));
                 var command = stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')];
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (command == "pg_dump" && fields[0] != "Z" && int.Parse(fields[1]) == Environment.ProcessId) children.Add(pid);
+                if (command == "pg_dump" && fields[0] != "Z" && int.Parse(fields[1]) == Environment.ProcessId
+                    && File.ReadAllText(Path.Combine(folder, "cmdline")).Split('\0').Contains(system.SourceDatabase))
+                    children.Add(pid);
             }
             catch (IOException)
             {
