@@ -1,5 +1,6 @@
 using System.Net;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Amazon.S3;
 using Amazon.S3.Model;
@@ -57,8 +58,7 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         await JsonSerializer.SerializeAsync(json, manifest, ArtifactManifest.Contract, cancellationToken);
         json.Position = 0;
         var body = new ArraySegment<byte>(json.GetBuffer(), 0, (int)json.Length);
-        using var check = new S3StoredObjectCheck(client, target, UncheckedObjectLeft);
-        check.Add(body);
+        var check = new S3StoredObjectCheck(client, target, UncheckedObjectLeft);
         try
         {
             await client.PutObjectAsync(new PutObjectRequest
@@ -80,7 +80,7 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         {
             throw target.Fail(e, "writing the manifest");
         }
-        await check.VerifyAsync(cancellationToken);
+        await check.VerifyAsync(new StoredBytes(body.Count, Convert.ToHexStringLower(SHA256.HashData(body))), cancellationToken);
     }
 
     // A manifest is never overwritten. If-None-Match makes the server refuse a key that exists (AWS S3, MinIO); this

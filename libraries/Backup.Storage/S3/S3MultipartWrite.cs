@@ -1,3 +1,4 @@
+using Backup.Storage.Streams;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Polly;
@@ -20,7 +21,8 @@ sealed class S3MultipartWrite : IArtifactWrite
     readonly ResiliencePipeline partUpload;
     readonly Func<CancellationToken, Task<bool>> keyExists;
     readonly Action<string, Exception> abortFailed;
-    readonly PartBufferStream content;
+    readonly PartBufferStream buffer;
+    readonly HashingStream content;
     readonly List<PartETag> parts = [];
     readonly S3StoredObjectCheck check;
     bool committed;
@@ -36,14 +38,15 @@ sealed class S3MultipartWrite : IArtifactWrite
         this.keyExists = keyExists;
         this.abortFailed = abortFailed;
         check = new S3StoredObjectCheck(client, target, uncheckedLeft);
-        content = new PartBufferStream(partSizeBytes, UploadPartAsync, cancellationToken);
+        buffer = new PartBufferStream(partSizeBytes, UploadPartAsync, cancellationToken);
+        content = new HashingStream(buffer);
     }
 
     public Stream Content => content;
 
     public async Task<StoredBytes> CommitAsync(CancellationToken cancellationToken)
     {
-        await content.SendRemainderAsync(cancellationToken);
+        await buffer.SendRemainderAsync(cancellationToken);
         // An artifact is never overwritten. If-None-Match makes the server refuse a key that exists (AWS S3, MinIO);
         // the check before covers servers that ignore it.
         if (await keyExists(cancellationToken))
@@ -68,13 +71,13 @@ sealed class S3MultipartWrite : IArtifactWrite
             throw target.Fail(e, "completing the upload of");
         }
         committed = true;
-        return await check.VerifyAsync(cancellationToken);
+        return await check.VerifyAsync(content.Measured(), cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await content.DisposeAsync();
-        check.Dispose();
+        content.Dispose();
+        await buffer.DisposeAsync();
         if (committed) return;
         try
         {
@@ -100,7 +103,6 @@ sealed class S3MultipartWrite : IArtifactWrite
     {
         var number = parts.Count + 1;
         var md5 = S3StoredObjectCheck.ContentMd5(part);
-        check.Add(part);
         try
         {
             var response = await partUpload.ExecuteAsync(async (bytes, token) =>

@@ -4,35 +4,25 @@ using Amazon.S3;
 namespace Backup.Storage.S3;
 
 /// <summary>
-/// What a write sent (its size and SHA-256, part by part), and the check made once the object is written: it is read
-/// back and its size and SHA-256 compared with them. Bytes changed on their way (a proxy, a bad NIC, a server that
+/// The check made once an object is written: it is read
+/// back and its size and SHA-256 compared with those of the bytes written. Bytes changed on their way (a proxy, a bad NIC, a server that
 /// doesn't check Content-MD5) or an upload completed short are caught here, before the backup is reported; the
 /// object is then deleted and the write fails transiently, so the attempt is redone.
 /// </summary>
-sealed class S3StoredObjectCheck(IAmazonS3 client, S3Location target, Action<string, Exception> deleteFailed) : IDisposable
+sealed class S3StoredObjectCheck(IAmazonS3 client, S3Location target, Action<string, Exception> deleteFailed)
 {
-    readonly IncrementalHash sent = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    long sentBytes;
-
     /// <summary>The Content-MD5 header of a body: its MD5, base64. A server that checks it refuses a changed body (BadDigest).</summary>
     public static string ContentMd5(ArraySegment<byte> body) => Convert.ToBase64String(MD5.HashData(body));
 
-    /// <summary>Counts a part once, when it is first handed over (not on each retry of its upload).</summary>
-    public void Add(ArraySegment<byte> part)
+    /// <summary>Reads the object back; returns <paramref name="sent"/> (the bytes' size and SHA-256 as they were written) when it has them.</summary>
+    public async Task<StoredBytes> VerifyAsync(StoredBytes sent, CancellationToken cancellationToken)
     {
-        sent.AppendData(part);
-        sentBytes += part.Count;
-    }
-
-    /// <summary>Reads the object back; returns the size and SHA-256 of what was sent when it has them.</summary>
-    public async Task<StoredBytes> VerifyAsync(CancellationToken cancellationToken)
-    {
-        var expected = Convert.ToHexStringLower(sent.GetHashAndReset());
+        var (sentBytes, expected) = sent;
         string problem;
         try
         {
             var (size, sha256) = await ReadBackAsync(cancellationToken);
-            if (size == sentBytes && sha256 == expected) return new(sentBytes, expected);
+            if (size == sentBytes && sha256 == expected) return sent;
             problem = size == sentBytes
                 ? $"its bytes differ from those sent (SHA-256 {sha256}, sent {expected})"
                 : $"it holds {size} bytes where {sentBytes} were sent";
@@ -46,8 +36,6 @@ sealed class S3StoredObjectCheck(IAmazonS3 client, S3Location target, Action<str
             $"The object {target.ObjectKey} stored in bucket '{target.Bucket}' was deleted because {problem}; the write may succeed when tried again.",
             transient: true);
     }
-
-    public void Dispose() => sent.Dispose();
 
     async Task<StoredBytes> ReadBackAsync(CancellationToken cancellationToken)
     {
