@@ -15,7 +15,8 @@ namespace Backup.IntegrationTests.Dumping;
 /// up (the test keeps an ACCESS EXCLUSIVE lock on a table it must read) until the broker has demonstrably timed out
 /// a consumer that got its message after the dumper got the request. The request was acknowledged when its dump
 /// job was stored, so the dump is neither redelivered nor run twice: one BackupStarted, one BackupCompleted, one
-/// artifact, one attempt.
+/// artifact, one attempt. The consumer that is timed out holds its message on a connection of its own, apart from the
+/// test's listeners.
 /// </summary>
 [Collection(AloneCollection.Name)]
 public sealed class When_a_dump_outlasts_the_consumer_timeout(TestInfrastructure infrastructure) : IAsyncLifetime
@@ -70,8 +71,16 @@ public sealed class When_a_dump_outlasts_the_consumer_timeout(TestInfrastructure
         await system.WaitForStateAsync(runId, BackupRunStates.Completed, TimeSpan.FromMinutes(2));
         await Eventually.True(async () => await JobAsync() is { State: "finished" }, "the dump job to be finished");
         // The catalog's queue and this test's own are separate: the event may reach the catalog first.
-        await Eventually.True(() => Task.FromResult(completed.Any(m => m.GetProperty("runId").GetGuid() == runId)),
-            "the run's BackupCompleted to reach the test's own queue");
+        try
+        {
+            await Eventually.True(() => Task.FromResult(completed.Any(m => m.GetProperty("runId").GetGuid() == runId)),
+                "the run's BackupCompleted to reach the test's own queue");
+        }
+        catch (TimeoutException late)
+        {
+            throw new TimeoutException($"{late.Message} The catalog has it as Completed; {rabbit.Describe()}; " +
+                $"the test's queues heard {started.Count} BackupStarted, {completed.Count} BackupCompleted, {failed.Count} BackupFailed.", late);
+        }
     }
 
     public async Task DisposeAsync()
