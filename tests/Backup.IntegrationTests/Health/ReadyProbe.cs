@@ -19,15 +19,16 @@ public sealed record Readiness(HttpStatusCode Code, string Body)
     public override string ToString() => $"{(int)Code} {Body}";
 }
 
-/// <summary>Every log of a service, with its event id and level.</summary>
+/// <summary>Every log of a service, with its event id, level, the exception's text and when it was logged.</summary>
 public sealed class RecordedLogs : ILoggerProvider, ILogger
 {
-    public ConcurrentQueue<(int EventId, LogLevel Level, string Message)> Entries { get; } = new();
+    public ConcurrentQueue<(int EventId, LogLevel Level, string Message, string? Error, DateTimeOffset At)> Entries { get; } = new();
 
     public ILogger CreateLogger(string categoryName) => this;
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception,
-        Func<TState, Exception?, string> formatter) => Entries.Enqueue((eventId.Id, logLevel, formatter(state, exception)));
+        Func<TState, Exception?, string> formatter) =>
+        Entries.Enqueue((eventId.Id, logLevel, formatter(state, exception), exception?.ToString(), DateTimeOffset.UtcNow));
 
     public bool IsEnabled(LogLevel logLevel) => true;
 
