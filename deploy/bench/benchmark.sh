@@ -253,19 +253,18 @@ build_solution() {
   for dll in "$BACKUPCTL" "$DUMPER_DLL" "$RESTORER_DLL"; do [[ -f $dll ]] || die "$dll not found (published programs)"; done
 }
 
-# The dumper keeps its dump jobs (claims, heartbeats, retry timers) in the catalog database: one migrated here,
-# reached as the throwaway server's superuser through a secret file.
+# The dumper keeps its dump jobs (claims, heartbeats, retry timers) in the catalog database: one migrated here, each
+# service logging in to it and to the broker as its own user, as deployed (catalog_database_sql, service_identity).
 prepare_catalog() {
   local secrets="$WORK/secrets-migrator"
-  psql_as "$BACKUP_PG_USER" postgres -c 'CREATE DATABASE bench_catalog' >/dev/null
-  CATALOG_CONNECTION="Host=127.0.0.1;Port=$BACKUP_PG_PORT;Database=bench_catalog;Username=$BACKUP_PG_USER;Password=$BACKUP_PG_PASSWORD"
+  catalog_database_sql bench_catalog | psql_as "$BACKUP_PG_USER" postgres >/dev/null
+  create_service_broker_users
   mkdir -p "$secrets"
   chmod 0700 "$secrets"
-  write_secret "$secrets/ConnectionStrings__Catalog" "$CATALOG_CONNECTION"
-  write_secret "$secrets/RabbitMq__Password" "$BACKUP_RABBITMQ_PASSWORD"
+  service_identity migrator "$secrets" bench_catalog
   log "migrating the catalog database (Backup.Migrator)"
   (cd "$WORK" && exec env DOTNET_ENVIRONMENT=Production RabbitMq__Host=127.0.0.1 RabbitMq__Port="$BACKUP_RABBITMQ_PORT" \
-    RabbitMq__Username="$BACKUP_RABBITMQ_USER" RabbitMq__VirtualHost=/ BACKUP_SECRETS_DIR="$secrets" \
+    RabbitMq__Username=backup-migrator RabbitMq__VirtualHost=/ BACKUP_SECRETS_DIR="$secrets" "${MIGRATOR_ROLE_SETTINGS[@]}" \
     dotnet "$REPO/services/Backup.Migrator/bin/Release/net10.0/Backup.Migrator.dll" </dev/null >"$WORK/logs/migrator.log" 2>&1) || {
     tail -n 30 "$WORK/logs/migrator.log" >&2
     die "the migrator failed"
@@ -556,9 +555,8 @@ start_dumper() {
   shift
   mkdir -p "$secrets" "$WORK/store-$name"
   chmod 0700 "$secrets" "$WORK/store-$name"
-  write_secret "$secrets/RabbitMq__Password" "$BACKUP_RABBITMQ_PASSWORD"
+  service_identity dumper "$secrets" bench_catalog
   write_secret "$secrets/Sources__${DB}__Password" "$SOURCE_PASSWORD"
-  write_secret "$secrets/ConnectionStrings__Catalog" "$CATALOG_CONNECTION"
   port=$(free_ports 1)
   local env_vars=(
     DOTNET_ENVIRONMENT=Production
@@ -566,7 +564,7 @@ start_dumper() {
     MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
     RabbitMq__Host=127.0.0.1
     RabbitMq__Port="$BACKUP_RABBITMQ_PORT"
-    RabbitMq__Username="$BACKUP_RABBITMQ_USER"
+    RabbitMq__Username=backup-dumper
     RabbitMq__VirtualHost=/
     Storage__Root="$WORK/store-$name"
     Dumper__PgBinDirectory="$PG_BIN"
@@ -905,13 +903,12 @@ start_restorer() {
   local secrets="$WORK/secrets-restorer" port
   mkdir -p "$secrets"
   chmod 0700 "$secrets"
-  write_secret "$secrets/RabbitMq__Password" "$BACKUP_RABBITMQ_PASSWORD"
-  write_secret "$secrets/ConnectionStrings__Catalog" "$CATALOG_CONNECTION"
+  service_identity restorer "$secrets" bench_catalog
   write_secret "$secrets/Restore__Password" "$BACKUP_PG_PASSWORD"
   port=$(free_ports 1)
   launch_service Backup.Restorer "$RESTORER_DLL" "$WORK/logs/restorer.log" "$port" \
     DOTNET_ENVIRONMENT=Production MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" \
-    RabbitMq__Host=127.0.0.1 RabbitMq__Port="$BACKUP_RABBITMQ_PORT" RabbitMq__Username="$BACKUP_RABBITMQ_USER" RabbitMq__VirtualHost=/ \
+    RabbitMq__Host=127.0.0.1 RabbitMq__Port="$BACKUP_RABBITMQ_PORT" RabbitMq__Username=backup-restorer RabbitMq__VirtualHost=/ \
     Storage__Root="$WORK/store-dumper" Restore__Host=127.0.0.1 Restore__Port="$BACKUP_PG_PORT" Restore__Username="$BACKUP_PG_USER" \
     Restore__PgBinDirectory="$PG_BIN" Restore__Jobs=2 Restore__TempDirectory="$WORK" \
     Drills__Enabled=true Drills__AllowSourceServer=true \

@@ -130,15 +130,18 @@ start_infra() {
   (umask 077 && printf 'user = "%s:%s"\n' "$BACKUP_RABBITMQ_USER" "$BACKUP_RABBITMQ_PASSWORD" >"$WORK/rabbitmq.curl")
 }
 
-# The secrets every service reads (key-per-file, BACKUP_SECRETS_DIR): the broker's and the catalog's, each source's password.
+# Each service's secrets (key-per-file, its own BACKUP_SECRETS_DIR, WORK/secrets/NAME): its broker password and catalog
+# connection as its own user (service_identity); the dumper's also each source's password.
 write_secrets() {
-  local i
+  local i name
   mkdir -p "$WORK/secrets"
   chmod 0700 "$WORK/secrets"
-  write_secret "$WORK/secrets/RabbitMq__Password" "$BACKUP_RABBITMQ_PASSWORD"
-  write_secret "$WORK/secrets/ConnectionStrings__Catalog" \
-    "Host=127.0.0.1;Port=$BACKUP_PG_PORT;Database=$CATALOG_DB;Username=$BACKUP_PG_USER;Password=$BACKUP_PG_PASSWORD"
-  for ((i = 1; i <= SOURCES; i++)); do write_secret "$WORK/secrets/Sources__$(source_name "$i")__Password" "$SOURCE_PASSWORD"; done
+  for name in migrator catalog dumper; do
+    mkdir -p "$WORK/secrets/$name"
+    chmod 0700 "$WORK/secrets/$name"
+    service_identity "$name" "$WORK/secrets/$name" "$CATALOG_DB"
+  done
+  for ((i = 1; i <= SOURCES; i++)); do write_secret "$WORK/secrets/dumper/Sources__$(source_name "$i")__Password" "$SOURCE_PASSWORD"; done
 }
 
 # The configuration of every service (secrets are files); each source as the dumper's Sources:<name> section.
@@ -149,9 +152,7 @@ service_environment() {
     MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
     RabbitMq__Host=127.0.0.1
     RabbitMq__Port="$BACKUP_RABBITMQ_PORT"
-    RabbitMq__Username="$BACKUP_RABBITMQ_USER"
     RabbitMq__VirtualHost=/
-    BACKUP_SECRETS_DIR="$WORK/secrets"
     Storage__Root="$WORK/store"
     Dumper__PgBinDirectory="$PG_BIN"
     Dumper__ConcurrentDumps="$DUMPS_PER_DUMPER"
@@ -163,10 +164,14 @@ service_environment() {
   done
 }
 
+# The catalog database, each service's catalog role and broker user, then the migrator as the database's owner.
 prepare_catalog() {
-  psql_in postgres -c "CREATE DATABASE $CATALOG_DB" >/dev/null
+  catalog_database_sql "$CATALOG_DB" | psql_in postgres >/dev/null
+  create_service_broker_users
+  write_secrets
   log "migrating the catalog database (Backup.Migrator)"
-  (cd "$WORK" && exec env "${SERVICE_ENV[@]}" dotnet "$(service_dll Backup.Migrator)" </dev/null >"$WORK/logs/migrator.log" 2>&1) ||
+  (cd "$WORK" && exec env "${SERVICE_ENV[@]}" RabbitMq__Username=backup-migrator BACKUP_SECRETS_DIR="$WORK/secrets/migrator" \
+    "${MIGRATOR_ROLE_SETTINGS[@]}" dotnet "$(service_dll Backup.Migrator)" </dev/null >"$WORK/logs/migrator.log" 2>&1) ||
     { tail -n 30 "$WORK/logs/migrator.log" >&2; die "the migrator failed"; }
 }
 
@@ -190,12 +195,14 @@ EOF
   done
 }
 
-# launch_service NAME PROJECT: starts the service in the background and waits for its /health/ready.
+# launch_service NAME PROJECT SERVICE: starts the service in the background, as SERVICE's broker user and catalog role
+# (catalog, dumper), and waits for its /health/ready.
 launch_service() {
   local name=$1 port pid deadline code
   port=$(free_ports 1)
   log "starting $name ($2) on 127.0.0.1:$port"
-  (cd "$WORK" && exec env "${SERVICE_ENV[@]}" ASPNETCORE_URLS="http://127.0.0.1:$port" dotnet "$(service_dll "$2")" \
+  (cd "$WORK" && exec env "${SERVICE_ENV[@]}" RabbitMq__Username="backup-$3" BACKUP_SECRETS_DIR="$WORK/secrets/$3" \
+    ASPNETCORE_URLS="http://127.0.0.1:$port" dotnet "$(service_dll "$2")" \
     </dev/null >"$WORK/logs/$name.log" 2>&1) &
   pid=$!
   SERVICE_PIDS+=("$pid")
@@ -353,13 +360,12 @@ main() {
   mkdir -p "$WORK/logs" "$WORK/store"
   build_backup_sln
   start_infra
-  write_secrets
   service_environment
   prepare_catalog
   seed_sources
-  launch_service catalog Backup.Catalog
-  launch_service dumper-a Backup.Dumper
-  launch_service dumper-b Backup.Dumper
+  launch_service catalog Backup.Catalog catalog
+  launch_service dumper-a Backup.Dumper dumper
+  launch_service dumper-b Backup.Dumper dumper
 
   local cpu0 cpu1 t0
   cpu0=$(cpu_sample)

@@ -52,3 +52,43 @@ publish_message() {
 }
 
 now_utc() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
+
+json_escape() { local s=${1//\\/\\\\}; printf '%s' "${s//\"/\\\"}"; }
+
+# Each service's broker user of PERMISSIONS_FILE (deploy/rabbitmq/permissions.tsv), without tags, with its permissions
+# on the vhost "/", through the management API as the administrator of CURL_CONFIG (a password travels in a request body
+# on stdin, never on a command line). A user's password is the file PASSWORD_DIR/USER, made when missing (so kept across
+# runs): create_broker_users CURL_CONFIG PERMISSIONS_FILE PASSWORD_DIR. Needs log, die and write_secret.
+create_broker_users() {
+  local curl_config=$1 permissions=$2 passwords=$3 user configure write read password
+  mkdir -p "$passwords"
+  chmod 0700 "$passwords"
+  log "creating the services' RabbitMQ users ($permissions)"
+  while IFS=$'\t' read -r user configure write read; do
+    [[ -z $user || $user == \#* ]] && continue
+    [[ -s $passwords/$user ]] || write_secret "$passwords/$user" "$(random_alnum 32)"
+    password=$(<"$passwords/$user")
+    rabbitmq_api "$curl_config" PUT "users/$user" "{\"password\":\"$password\",\"tags\":\"\"}" >/dev/null ||
+      die "could not create the RabbitMQ user $user"
+    rabbitmq_api "$curl_config" PUT "permissions/%2F/$user" \
+      "{\"configure\":\"$(json_escape "$configure")\",\"write\":\"$(json_escape "$write")\",\"read\":\"$(json_escape "$read")\"}" >/dev/null ||
+      die "could not set the RabbitMQ permissions of $user"
+  done <"$permissions"
+}
+
+# Each service's catalog login role (deploy/postgres/catalog-roles.tsv), into the associative arrays the caller declared:
+# CATALOG_ROLES (short name -> role) and CATALOG_ROLE_SERVICES (short name -> its Migrator:ServiceRoles key).
+read_catalog_roles() { # read_catalog_roles FILE
+  local service role name
+  while IFS=$'\t' read -r service role name; do
+    [[ -z $service || $service == \#* ]] && continue
+    CATALOG_ROLES[$name]=$role
+    CATALOG_ROLE_SERVICES[$name]=$service
+  done <"$1"
+}
+
+# SQL for psql that makes ROLE a login with PASSWORD and nothing else (the migrator grants its tables); psql's stdin only.
+catalog_login_role_sql() { # catalog_login_role_sql ROLE PASSWORD
+  printf "SELECT 'CREATE ROLE %s LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%s') \\\\gexec\n" "$1" "$1"
+  printf "ALTER ROLE %s WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '%s';\n" "$1" "$2"
+}

@@ -43,11 +43,7 @@ BIN="$STATE/bin"
 
 # Each service's catalog role (deploy/postgres/catalog-roles.tsv): short name -> role, short name -> Migrator key.
 declare -A CATALOG_ROLES=() CATALOG_ROLE_SERVICES=() CATALOG_ROLE_PASSWORDS=()
-while IFS=$'\t' read -r service role name; do
-  [[ -z $service || $service == \#* ]] && continue
-  CATALOG_ROLES[$name]=$role
-  CATALOG_ROLE_SERVICES[$name]=$service
-done <"$REPO/deploy/postgres/catalog-roles.tsv"
+read_catalog_roles "$REPO/deploy/postgres/catalog-roles.tsv"
 
 # short name -> project
 declare -A PROJECTS=(
@@ -160,12 +156,8 @@ EOF
 
 # Each service's catalog role: LOGIN and its password, nothing else (the migrator grants its tables).
 catalog_roles_sql() {
-  local name role
-  for name in "${!CATALOG_ROLES[@]}"; do
-    role=${CATALOG_ROLES[$name]}
-    printf "SELECT 'CREATE ROLE %s LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%s') \\\\gexec\n" "$role" "$role"
-    printf "ALTER ROLE %s WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '%s';\n" "$role" "${CATALOG_ROLE_PASSWORDS[$name]}"
-  done
+  local name
+  for name in "${!CATALOG_ROLES[@]}"; do catalog_login_role_sql "${CATALOG_ROLES[$name]}" "${CATALOG_ROLE_PASSWORDS[$name]}"; done
 }
 
 write_secrets() {
@@ -212,30 +204,8 @@ prepare_databases_and_secrets() {
   write_pgpass
   create_databases
   write_secrets
-  create_broker_users
+  create_broker_users "$CURL_CONFIG" "$BROKER_PERMISSIONS" "$SECRETS/rabbitmq"
 }
-
-# The broker users of deploy/rabbitmq/permissions.tsv (no tags) with their permissions on the vhost "/", through the
-# management API (the password travels in the request body on stdin, never on a command line); a user's password is
-# kept in SECRETS/rabbitmq/USER across `up`s.
-create_broker_users() {
-  local user configure write read password
-  mkdir -p "$SECRETS/rabbitmq"
-  chmod 0700 "$SECRETS/rabbitmq"
-  log "creating the services' RabbitMQ users ($BROKER_PERMISSIONS)"
-  while IFS=$'\t' read -r user configure write read; do
-    [[ -z $user || $user == \#* ]] && continue
-    [[ -s $SECRETS/rabbitmq/$user ]] || write_secret "$SECRETS/rabbitmq/$user" "$(random_alnum 32)"
-    password=$(<"$SECRETS/rabbitmq/$user")
-    rabbitmq_api "$CURL_CONFIG" PUT "users/$user" "{\"password\":\"$password\",\"tags\":\"\"}" >/dev/null ||
-      die "could not create the RabbitMQ user $user"
-    rabbitmq_api "$CURL_CONFIG" PUT "permissions/%2F/$user" \
-      "{\"configure\":\"$(json_escape "$configure")\",\"write\":\"$(json_escape "$write")\",\"read\":\"$(json_escape "$read")\"}" >/dev/null ||
-      die "could not set the RabbitMQ permissions of $user"
-  done <"$BROKER_PERMISSIONS"
-}
-
-json_escape() { local s=${1//\\/\\\\}; printf '%s' "${s//\"/\\\"}"; }
 
 # A service's own secrets folder: the shared secrets, RabbitMq__Password of its broker user (backup-NAME), and its
 # ConnectionStrings__Catalog as its own catalog role (the migrator keeps the schema owner's).
