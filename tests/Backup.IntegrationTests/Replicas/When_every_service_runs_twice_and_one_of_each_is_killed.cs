@@ -43,6 +43,7 @@ public sealed class When_every_service_runs_twice_and_one_of_each_is_killed(Test
     BackupCompleted expired = null!, kept = null!;
     readonly Guid[] requestedRuns = [Guid.NewGuid(), Guid.NewGuid()];
     Guid heldRun;
+    string killedNotifier = null!;
     DateTimeOffset gatedOccurrence;
     Guid restoreId;
     RestoreOutcome restore = null!;
@@ -181,6 +182,7 @@ public sealed class When_every_service_runs_twice_and_one_of_each_is_killed(Test
         var sending = await DeliveriesAsync(heldRun);
         var holder = Assert.Single(sending.Select(d => d.ClaimedBy).Distinct());
         Assert.All(sending, d => Assert.Equal(NotificationStates.Sending, d.State));
+        killedNotifier = holder!;
         Kill("Backup.Notifier", HolderProcess(holder));
         system.Mail.ReleaseHeld();
     }
@@ -325,13 +327,24 @@ public sealed class When_every_service_runs_twice_and_one_of_each_is_killed(Test
         });
     }
 
+    // The kill may also catch another run's email in flight (its rows claimed by the killed notifier, the SMTP exchange
+    // not finished or not recorded): that run is then what the held one is, its rows settled unknown by the other
+    // notifier and never sent twice. Any other run gets exactly one email per administrator.
+    async Task<bool> InFlightAtTheKillAsync(Guid run) => run == heldRun
+        || (await DeliveriesAsync(run)).Any(d => d.ClaimedBy == killedNotifier && d.State == NotificationStates.Unknown);
+
     async Task Each_administrator_gets_each_backup_email_once_and_the_one_killed_mid_send_is_unknown()
     {
         Guid[] runs = [.. demoRuns, expired.RunId, kept.RunId];
         try
         {
-            await Eventually.True(() => Task.FromResult(runs.Where(r => r != heldRun).All(r =>
-                BackupEmails(r).SelectMany(m => m.To.Mailboxes).Count() >= BackupSystem.Administrators.Length)), "every backup email", TimeSpan.FromMinutes(2));
+            await Eventually.True(async () =>
+            {
+                foreach (var r in runs)
+                    if (BackupEmails(r).SelectMany(m => m.To.Mailboxes).Count() < BackupSystem.Administrators.Length && !await InFlightAtTheKillAsync(r))
+                        return false;
+                return true;
+            }, "every backup email", TimeSpan.FromMinutes(2));
         }
         catch (TimeoutException)
         {
@@ -344,7 +357,8 @@ public sealed class When_every_service_runs_twice_and_one_of_each_is_killed(Test
         foreach (var run in runs)
         {
             var recipients = BackupEmails(run).SelectMany(m => m.To.Mailboxes.Select(a => a.Address)).Order().ToList();
-            if (run == heldRun) Assert.True(recipients.Count <= 2 && recipients.Distinct().Count() == recipients.Count, string.Join(",", recipients));
+            if (await InFlightAtTheKillAsync(run))
+                Assert.True(recipients.Count <= 2 && recipients.Distinct().Count() == recipients.Count, $"run {run}: {string.Join(",", recipients)}");
             else if (!BackupSystem.Administrators.Order().SequenceEqual(recipients))
                 Assert.Fail($"run {run} ({(run == expired.RunId ? "expired" : run == kept.RunId ? "kept" : "demo")}) emailed to " +
                     $"{string.Join(",", recipients)}; its deliveries: " + string.Join("; ", (await DeliveriesAsync(run)).Select(d =>
