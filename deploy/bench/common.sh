@@ -65,8 +65,4 @@ service_identity() {
     "Host=127.0.0.1;Port=$BACKUP_PG_PORT;Database=$database;Username=$role;Password=$password"
 }
 
-MIGRATOR_ROLE_SETTINGS=()
-for _name in "${!CATALOG_ROLES[@]}"; do
-  MIGRATOR_ROLE_SETTINGS+=("Migrator__ServiceRoles__${CATALOG_ROLE_SERVICES[$_name]}=${CATALOG_ROLES[$_name]}")
-done
-unset _name
+mapfile -t MIGRATOR_ROLE_SETTINGS < <(migrator_role_settings)

@@ -87,6 +87,13 @@ read_catalog_roles() { # read_catalog_roles FILE
   done <"$1"
 }
 
+# Each service's Migrator__ServiceRoles__<Service>=<role> setting, one per line, from the arrays read_catalog_roles filled:
+# the migrator grants each of those roles its tables.
+migrator_role_settings() {
+  local name
+  for name in "${!CATALOG_ROLES[@]}"; do printf 'Migrator__ServiceRoles__%s=%s\n' "${CATALOG_ROLE_SERVICES[$name]}" "${CATALOG_ROLES[$name]}"; done
+}
+
 # SQL for psql that makes ROLE a login with PASSWORD and nothing else (the migrator grants its tables); psql's stdin only.
 catalog_login_role_sql() { # catalog_login_role_sql ROLE PASSWORD
   printf "SELECT 'CREATE ROLE %s LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%s') \\\\gexec\n" "$1" "$1"

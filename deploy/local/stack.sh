@@ -297,10 +297,10 @@ install_backupctl() {
 }
 
 run_migrator() {
-  local dll name roles=()
+  local dll roles
   dll=$(service_dll Backup.Migrator)
   # The migrator logs in as the schema's owner (backup_catalog) and grants each service's role its tables.
-  for name in "${SERVICES[@]}"; do roles+=("Migrator__ServiceRoles__${CATALOG_ROLE_SERVICES[$name]}=${CATALOG_ROLES[$name]}"); done
+  mapfile -t roles < <(migrator_role_settings)
   log "migrating the catalog database, granting the services' catalog roles and declaring the broker topology"
   write_service_secrets migrator
   if ! (cd "$REPO" && env "${SERVICE_ENV[@]}" "${roles[@]}" RabbitMq__Username=backup-migrator BACKUP_SECRETS_DIR="$SECRETS/services/migrator" dotnet "$dll" </dev/null >"$LOGS/migrator.log" 2>&1); then

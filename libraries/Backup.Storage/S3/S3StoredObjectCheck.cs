@@ -4,10 +4,10 @@ using Amazon.S3;
 namespace Backup.Storage.S3;
 
 /// <summary>
-/// The check made once an object is written: it is read
-/// back and its size and SHA-256 compared with those of the bytes written. Bytes changed on their way (a proxy, a bad NIC, a server that
-/// doesn't check Content-MD5) or an upload completed short are caught here, before the backup is reported; the
-/// object is then deleted and the write fails transiently, so the attempt is redone.
+/// The check made once an object is written: it is read back and its size and SHA-256 compared with those of the bytes
+/// written. Bytes changed on their way (a proxy, a bad NIC, a server that doesn't check Content-MD5) or an upload
+/// completed short are caught here, before the backup is reported; the object is then deleted and the write fails
+/// transiently, so the attempt is redone.
 /// </summary>
 sealed class S3StoredObjectCheck(IAmazonS3 client, S3Location target, Action<string, Exception> deleteFailed)
 {
